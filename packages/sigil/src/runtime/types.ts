@@ -1,0 +1,91 @@
+/**
+ * The contract between the gateway and every runtime (worker pool, forked process, HTTP
+ * upstream). The gateway has authenticated and authorized the request before any of this runs;
+ * a runtime only runs code and maps its answer back to HTTP.
+ */
+
+/** The verified caller, as the function may see it (Lambda's `requestContext.authorizer.iam`). */
+export interface CallerIdentity {
+	readonly accessKey: string;
+	readonly accountId: string;
+	readonly callerId: string;
+	readonly userArn: string;
+	readonly userId: string;
+	/** Which scheme verified the request: `sigv4`, `acs3`, `fc`, `hmac`, `webhook` or `none`. */
+	readonly scheme: string;
+}
+
+/** One HTTP request on its way into a function. Header names keep their wire case. */
+export interface HttpInvocation {
+	readonly requestId: string;
+	readonly functionName: string;
+	readonly method: string;
+	/** Path below the trigger's mount point (`/function/NAME/a/b` → `/a/b`), still percent-encoded. */
+	readonly path: string;
+	/** Raw query string without `?` (empty string when none). */
+	readonly rawQuery: string;
+	/** Flat list as Node's `rawHeaders`: name, value, … */
+	readonly rawHeaders: readonly string[];
+	readonly body: Buffer;
+	readonly sourceIp: string;
+	/** Host the client addressed (the `Host` header). */
+	readonly host: string;
+	/** Milliseconds since the epoch when the gateway received the request. */
+	readonly receivedAt: number;
+	readonly caller?: CallerIdentity;
+	/** Aborted when the client goes away or the gateway gives up. */
+	readonly signal?: AbortSignal;
+}
+
+export interface HttpResult {
+	readonly status: number;
+	/** Flat list: name, value, … (a name may repeat, e.g. `set-cookie`). */
+	readonly headers: readonly string[];
+	readonly body: Buffer;
+}
+
+/** A Lambda-API style invocation: a JSON event in, a JSON payload out. */
+export interface EventInvocation {
+	readonly requestId: string;
+	readonly functionName: string;
+	readonly payload: Buffer;
+	readonly clientContext?: string;
+	readonly caller?: CallerIdentity;
+	readonly signal?: AbortSignal;
+}
+
+export interface EventResult {
+	readonly payload: Buffer;
+	/** Set when the function threw: Lambda's `X-Amz-Function-Error: Unhandled`. */
+	readonly functionError?: "Unhandled" | "Handled";
+	/** The tail of the function's log output (Lambda's `X-Amz-Log-Result`, last 4 KB). */
+	readonly logTail?: string;
+}
+
+export interface FunctionRuntime {
+	invokeHttp(invocation: HttpInvocation): Promise<HttpResult>;
+	invokeEvent(invocation: EventInvocation): Promise<EventResult>;
+	/** Stop taking work, let in-flight invocations finish (up to `graceMs`), then release everything. */
+	close(graceMs?: number): Promise<void>;
+}
+
+/** Stable codes of runtime failures; the gateway maps them to HTTP (see docs/errors.md). */
+export type RuntimeErrorCode =
+	| "FUNCTION_TIMEOUT" // 504: the function ran past its timeout; its worker or process was killed
+	| "FUNCTION_CRASHED" // 502: the worker exited, ran out of memory, or the process died by signal
+	| "FUNCTION_ERROR" // 502: the handler threw or returned something unmappable
+	| "FUNCTION_QUEUE_FULL" // 429: every instance busy and the wait queue at its bound
+	| "FUNCTION_CLOSED" // 503: the runtime is shutting down or being replaced
+	| "FUNCTION_START_FAILED"; // 502: the handler module or executable could not be loaded/started
+
+export class RuntimeError extends Error {
+	readonly code: RuntimeErrorCode;
+	/** Log lines or stderr worth showing to the function's owner (never to anonymous callers). */
+	readonly detail: string | undefined;
+	constructor(code: RuntimeErrorCode, message: string, detail?: string) {
+		super(message);
+		this.name = "RuntimeError";
+		this.code = code;
+		this.detail = detail;
+	}
+}
