@@ -1,0 +1,191 @@
+/**
+ * The `node` runtime: Lambda-style ESM handlers (`export const handler = async (event, context)
+ * => …`) run in a pool of warm worker threads. HTTP requests arrive as function URL events
+ * (payload format 2.0); Lambda-API invocations pass their JSON payload straight through.
+ */
+
+import { baseEnvironment } from "./base-env.ts";
+import { buildFunctionUrlEvent } from "./function-url-event.ts";
+import { mapFunctionUrlResponse } from "./function-url-response.ts";
+import { utf8Tail } from "./log-tail.ts";
+import type {
+	EventInvocation,
+	EventResult,
+	FunctionRuntime,
+	HttpInvocation,
+	HttpResult,
+} from "./types.ts";
+import { RuntimeError } from "./types.ts";
+import { type PoolStats, WorkerPool } from "./worker-pool.ts";
+import type { DoneMessage } from "./worker-protocol.ts";
+
+/** One invocation's captured console output, for the invocation log. */
+export interface FunctionLogRecord {
+	readonly functionName: string;
+	/** Undefined for output written outside any invocation (module init, background timers). */
+	readonly requestId: string | undefined;
+	readonly text: string;
+}
+
+export interface NodeRuntimeSpec {
+	readonly name: string;
+	/** Folder holding the handler module. */
+	readonly codeDir: string;
+	/** `index.handler` (module `index.{mjs,js,ts}`, export `handler`) or a file such as `handler.js`. */
+	readonly handler: string;
+	readonly env: Readonly<Record<string, string>>;
+	/** Exposed to the function as `SIGIL_SECRETS_DIR`. */
+	readonly secretsDir?: string;
+	readonly timeoutMs: number;
+	/** Heap limit of each worker (`resourceLimits.maxOldGenerationSizeMb`). */
+	readonly memoryMb: number;
+	/** Workers kept warm even when idle (default 0). */
+	readonly minInstances?: number;
+	/** Default 4. */
+	readonly maxInstances?: number;
+	/** Invocations one worker runs at once (default 1). */
+	readonly perInstanceConcurrency?: number;
+	/** Invocations that may wait for a worker before FUNCTION_QUEUE_FULL (default 100). */
+	readonly maxQueue?: number;
+	/** Idle workers above minInstances retire after this long (default 60 s). */
+	readonly idleTimeoutMs?: number;
+	/** The function owner's account, shown as `requestContext.accountId`. */
+	readonly accountId?: string;
+	/** Shown as `context.invokedFunctionArn`. */
+	readonly invokedFunctionArn?: string;
+	/** Receives each invocation's console output once it ends; must not throw. */
+	readonly onLog?: (record: FunctionLogRecord) => void;
+}
+
+/** A {@link FunctionRuntime} with a view of its pool (for metrics and tests). */
+export interface NodeRuntime extends FunctionRuntime {
+	stats(): PoolStats;
+}
+
+function positiveInt(name: string, value: number, min: number): number {
+	if (!Number.isInteger(value) || value < min) {
+		throw new TypeError(
+			`node runtime: ${name} must be an integer ≥ ${min}, got ${value}`,
+		);
+	}
+	return value;
+}
+
+/** Creates the runtime; workers start lazily on the first invocation (or now, for minInstances). */
+export function createNodeRuntime(spec: NodeRuntimeSpec): NodeRuntime {
+	const maxInstances = positiveInt("maxInstances", spec.maxInstances ?? 4, 1);
+	const minInstances = positiveInt("minInstances", spec.minInstances ?? 0, 0);
+	if (minInstances > maxInstances)
+		throw new TypeError("node runtime: minInstances exceeds maxInstances");
+	const env: Record<string, string> = {
+		...baseEnvironment(),
+		...spec.env,
+		AWS_LAMBDA_FUNCTION_NAME: spec.name,
+		AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(spec.memoryMb),
+		AWS_LAMBDA_FUNCTION_VERSION: "$LATEST",
+	};
+	if (spec.secretsDir !== undefined) env.SIGIL_SECRETS_DIR = spec.secretsDir;
+	const onLog = spec.onLog;
+	const pool = new WorkerPool({
+		name: spec.name,
+		boot: {
+			codeDir: spec.codeDir,
+			handler: spec.handler,
+			functionName: spec.name,
+			memoryMb: spec.memoryMb,
+			...(spec.invokedFunctionArn !== undefined
+				? { invokedFunctionArn: spec.invokedFunctionArn }
+				: {}),
+		},
+		env,
+		memoryMb: positiveInt("memoryMb", spec.memoryMb, 8),
+		timeoutMs: positiveInt("timeoutMs", spec.timeoutMs, 1),
+		minInstances,
+		maxInstances,
+		perInstanceConcurrency: positiveInt(
+			"perInstanceConcurrency",
+			spec.perInstanceConcurrency ?? 1,
+			1,
+		),
+		maxQueue: positiveInt("maxQueue", spec.maxQueue ?? 100, 0),
+		idleTimeoutMs: positiveInt(
+			"idleTimeoutMs",
+			spec.idleTimeoutMs ?? 60_000,
+			1,
+		),
+		...(onLog !== undefined
+			? {
+					onBackgroundLog: (text: string) =>
+						onLog({ functionName: spec.name, requestId: undefined, text }),
+				}
+			: {}),
+	});
+
+	const report = (requestId: string, done: DoneMessage) => {
+		if (onLog !== undefined && done.logs !== "")
+			onLog({ functionName: spec.name, requestId, text: done.logs });
+	};
+
+	return {
+		async invokeHttp(inv: HttpInvocation): Promise<HttpResult> {
+			const event = buildFunctionUrlEvent(
+				inv,
+				spec.accountId !== undefined ? { accountId: spec.accountId } : {},
+			);
+			const done = await pool.run({
+				requestId: inv.requestId,
+				eventJson: JSON.stringify(event),
+				...(inv.signal !== undefined ? { signal: inv.signal } : {}),
+			});
+			report(inv.requestId, done);
+			if (!done.ok) {
+				const { errorType, errorMessage, trace } = done.error;
+				throw new RuntimeError(
+					"FUNCTION_ERROR",
+					`function ${spec.name} threw ${errorType}`,
+					`${errorType}: ${errorMessage}\n${trace.join("\n")}\n--- log tail ---\n${utf8Tail(done.logs)}`,
+				);
+			}
+			const mapped = mapFunctionUrlResponse(done.resultJson);
+			if (!mapped.ok) {
+				throw new RuntimeError(
+					"FUNCTION_ERROR",
+					`function ${spec.name} returned an invalid response`,
+					mapped.detail,
+				);
+			}
+			return mapped.result;
+		},
+
+		async invokeEvent(inv: EventInvocation): Promise<EventResult> {
+			// Lambda's Invoke API: an empty payload is the event `{}`. A payload that is not JSON is
+			// for the gateway to refuse (Lambda: 400 InvalidRequestContentException); if one gets
+			// here, the worker's JSON.parse fails and the caller gets an Unhandled SyntaxError.
+			const text =
+				inv.payload.length === 0 ? "{}" : inv.payload.toString("utf8");
+			const done = await pool.run({
+				requestId: inv.requestId,
+				eventJson: text,
+				...(inv.clientContext !== undefined
+					? { clientContext: inv.clientContext }
+					: {}),
+				...(inv.signal !== undefined ? { signal: inv.signal } : {}),
+			});
+			report(inv.requestId, done);
+			const logTail = utf8Tail(done.logs);
+			if (done.ok)
+				return { payload: Buffer.from(done.resultJson, "utf8"), logTail };
+			return {
+				payload: Buffer.from(JSON.stringify(done.error), "utf8"),
+				functionError: "Unhandled",
+				logTail,
+			};
+		},
+
+		close(graceMs?: number): Promise<void> {
+			return pool.close(graceMs ?? spec.timeoutMs);
+		},
+
+		stats: () => pool.stats(),
+	};
+}

@@ -1,0 +1,200 @@
+/**
+ * The `process` runtime, after OpenFaaS's classic watchdog: one child process per request, the
+ * body on stdin, stdout as the response, request headers as `Http_*` environment variables.
+ */
+import { AdmissionGate } from "./admission-gate.ts";
+import { baseEnvironment } from "./base-env.ts";
+import { utf8Tail } from "./log-tail.ts";
+import {
+	type ProcessOutcome,
+	type ProcessTracker,
+	runProcess,
+} from "./run-process.ts";
+import { splitCommand } from "./split-command.ts";
+import type {
+	EventInvocation,
+	EventResult,
+	FunctionRuntime,
+	HttpInvocation,
+	HttpResult,
+} from "./types.ts";
+import { RuntimeError } from "./types.ts";
+import { buildWatchdogEnv } from "./watchdog-env.ts";
+
+export interface ProcessRuntimeSpec {
+	readonly name: string;
+	/** Command line, split into words like a shell would (quotes, backslashes) but run without one. */
+	readonly fprocess: string;
+	readonly cwd: string;
+	readonly env: Readonly<Record<string, string>>;
+	/** Exposed to the process as `SIGIL_SECRETS_DIR`. */
+	readonly secretsDir?: string;
+	readonly timeoutMs: number;
+	/** Processes running at once (default 8). */
+	readonly maxConcurrency?: number;
+	/** Requests that may wait for a free place before FUNCTION_QUEUE_FULL (default 100). */
+	readonly maxQueue?: number;
+	/** stdout beyond this kills the process (default 32 MiB). */
+	readonly maxOutputBytes?: number;
+	/** Put stderr into 500 responses too (the watchdog's `write_debug`); off by default. */
+	readonly writeDebug?: boolean;
+}
+
+export const DEFAULT_MAX_OUTPUT_BYTES = 32 * 1024 * 1024;
+
+function headerValue(
+	rawHeaders: readonly string[],
+	name: string,
+): string | undefined {
+	for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
+		if ((rawHeaders[i] as string).toLowerCase() === name)
+			return rawHeaders[i + 1];
+	}
+	return undefined;
+}
+
+export function createProcessRuntime(
+	spec: ProcessRuntimeSpec,
+): FunctionRuntime {
+	const split = splitCommand(spec.fprocess);
+	const maxOutputBytes = spec.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES;
+	const gate = new AdmissionGate(
+		spec.name,
+		spec.maxConcurrency ?? 8,
+		spec.maxQueue ?? 100,
+	);
+	const tracker: ProcessTracker = { groups: new Set() };
+	const base = baseEnvironment();
+
+	/** Runs one process under the gate; maps the failures every invocation kind shares. */
+	async function run(
+		env: Record<string, string>,
+		stdin: Buffer,
+		signal: AbortSignal | undefined,
+	) {
+		if (!split.ok) {
+			throw new RuntimeError(
+				"FUNCTION_START_FAILED",
+				`function ${spec.name} has an invalid fprocess`,
+				split.detail,
+			);
+		}
+		const release = await gate.acquire(signal);
+		let outcome: ProcessOutcome;
+		try {
+			outcome = await runProcess(
+				{
+					argv: split.argv,
+					cwd: spec.cwd,
+					env,
+					stdin,
+					timeoutMs: spec.timeoutMs,
+					maxOutputBytes,
+					...(signal !== undefined ? { signal } : {}),
+				},
+				tracker,
+			);
+		} finally {
+			release();
+		}
+		switch (outcome.kind) {
+			case "spawn-failed":
+				throw new RuntimeError(
+					"FUNCTION_START_FAILED",
+					`function ${spec.name} could not be started`,
+					outcome.detail,
+				);
+			case "timeout":
+				throw new RuntimeError(
+					"FUNCTION_TIMEOUT",
+					`function ${spec.name} timed out after ${spec.timeoutMs} ms; its process group was killed`,
+					utf8Tail(outcome.stderr),
+				);
+			case "output-limit":
+				throw new RuntimeError(
+					"FUNCTION_ERROR",
+					`function ${spec.name} wrote more than ${maxOutputBytes} bytes to stdout (maxOutputBytes); its process was killed`,
+				);
+			case "aborted":
+				throw signal?.reason ?? new Error("aborted");
+			case "exited":
+				if (outcome.signal !== null) {
+					throw new RuntimeError(
+						"FUNCTION_CRASHED",
+						`function ${spec.name} was killed by ${outcome.signal}`,
+						utf8Tail(outcome.stderr),
+					);
+				}
+				return outcome;
+		}
+	}
+
+	return {
+		async invokeHttp(inv: HttpInvocation): Promise<HttpResult> {
+			const env = buildWatchdogEnv(
+				base,
+				spec.env,
+				{
+					method: inv.method,
+					path: inv.path,
+					rawQuery: inv.rawQuery,
+					host: inv.host,
+					rawHeaders: inv.rawHeaders,
+					contentLength: inv.body.length,
+				},
+				spec.secretsDir,
+			);
+			const out = await run(env, inv.body, inv.signal);
+			if (out.code !== 0) {
+				// The watchdog answers 500 with the error ("exit status N") and the output; stderr
+				// stays in the logs unless writeDebug.
+				const parts = [Buffer.from(`exit status ${out.code}\n`), out.stdout];
+				if (spec.writeDebug === true && out.stderr !== "")
+					parts.push(Buffer.from(out.stderr));
+				return {
+					status: 500,
+					headers: ["content-type", "text/plain; charset=utf-8"],
+					body: Buffer.concat(parts),
+				};
+			}
+			const contentType =
+				headerValue(inv.rawHeaders, "content-type") ??
+				"text/plain; charset=utf-8";
+			return {
+				status: 200,
+				headers: ["content-type", contentType],
+				body: out.stdout,
+			};
+		},
+
+		async invokeEvent(inv: EventInvocation): Promise<EventResult> {
+			const env: Record<string, string> = { ...base, ...spec.env };
+			if (spec.secretsDir !== undefined)
+				env.SIGIL_SECRETS_DIR = spec.secretsDir;
+			const out = await run(env, inv.payload, inv.signal);
+			const logTail = utf8Tail(out.stderr);
+			if (out.code === 0) return { payload: out.stdout, logTail };
+			const error = {
+				errorType: "ProcessExit",
+				errorMessage: logTail || `exit status ${out.code}`,
+				trace: [],
+			};
+			return {
+				payload: Buffer.from(JSON.stringify(error)),
+				functionError: "Unhandled",
+				logTail,
+			};
+		},
+
+		async close(graceMs?: number): Promise<void> {
+			await gate.close(graceMs ?? spec.timeoutMs);
+			for (const pid of tracker.groups) {
+				try {
+					process.kill(-pid, "SIGKILL");
+				} catch {
+					// already gone
+				}
+			}
+		},
+	};
+}

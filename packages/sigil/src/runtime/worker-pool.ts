@@ -1,0 +1,380 @@
+/**
+ * A pool of warm worker threads running one function: min/max instances, per-instance
+ * concurrency, a bounded FIFO wait queue, a timeout per invocation, heap limits, crash isolation
+ * (a dead or killed worker is replaced) and idle retirement.
+ */
+import { Worker } from "node:worker_threads";
+import { RuntimeError } from "./types.ts";
+import type {
+	DoneMessage,
+	WorkerBoot,
+	WorkerMessage,
+} from "./worker-protocol.ts";
+
+export interface WorkerPoolOptions {
+	readonly name: string;
+	readonly boot: WorkerBoot;
+	/** The worker's whole `process.env` (the gateway's own environment is not inherited). */
+	readonly env: Record<string, string>;
+	readonly memoryMb: number;
+	readonly timeoutMs: number;
+	readonly minInstances: number;
+	readonly maxInstances: number;
+	readonly perInstanceConcurrency: number;
+	readonly maxQueue: number;
+	/** An idle worker above `minInstances` is retired after this long. */
+	readonly idleTimeoutMs: number;
+	/** Output written outside any invocation (module init, timers, raw stdout/stderr). */
+	readonly onBackgroundLog?: (text: string) => void;
+}
+
+/** One job for the pool: the event JSON and what the worker needs to build its context. */
+export interface PoolJob {
+	readonly requestId: string;
+	readonly eventJson: string;
+	readonly clientContext?: string;
+	readonly signal?: AbortSignal;
+}
+
+export interface PoolStats {
+	readonly instances: number;
+	readonly ready: number;
+	readonly busy: number;
+	readonly queued: number;
+	/** Workers started since creation (replacements included). */
+	readonly started: number;
+}
+
+interface Slot {
+	readonly worker: Worker;
+	state: "starting" | "ready" | "dead";
+	readonly inFlight: Map<number, Pending>;
+	idleTimer: NodeJS.Timeout | undefined;
+	lastError: Error | undefined;
+}
+
+interface Pending {
+	readonly id: number;
+	readonly job: PoolJob;
+	readonly resolve: (done: DoneMessage) => void;
+	readonly reject: (err: unknown) => void;
+	settled: boolean;
+	timer: NodeJS.Timeout | undefined;
+	onAbort: (() => void) | undefined;
+}
+
+const WORKER_SCRIPT = new URL("./worker-entry.ts", import.meta.url);
+
+export class WorkerPool {
+	readonly #o: WorkerPoolOptions;
+	readonly #slots = new Set<Slot>();
+	readonly #queue: Pending[] = [];
+	#nextId = 1;
+	#started = 0;
+	#closing = false;
+	#startBroken = false;
+	#onDrained: (() => void) | undefined;
+
+	constructor(options: WorkerPoolOptions) {
+		this.#o = options;
+		for (let i = 0; i < options.minInstances; i++) this.#spawn();
+	}
+
+	/** Runs one job; rejects with a {@link RuntimeError} (or the signal's reason when aborted). */
+	run(job: PoolJob): Promise<DoneMessage> {
+		if (this.#closing) return Promise.reject(closedError(this.#o.name));
+		if (job.signal?.aborted) return Promise.reject(job.signal.reason);
+		// Admission: everything admitted but unfinished must fit the capacity the pool can reach
+		// plus the wait queue, so a burst is cut at exactly max×concurrency+maxQueue.
+		const capacity =
+			this.#o.maxInstances * this.#o.perInstanceConcurrency + this.#o.maxQueue;
+		if (this.#admitted() >= capacity) {
+			return Promise.reject(
+				new RuntimeError(
+					"FUNCTION_QUEUE_FULL",
+					`function ${this.#o.name} is at its concurrency limit and its wait queue (${this.#o.maxQueue}) is full`,
+				),
+			);
+		}
+		return new Promise((resolve, reject) => {
+			const p: Pending = {
+				id: this.#nextId++,
+				job,
+				resolve,
+				reject,
+				settled: false,
+				timer: undefined,
+				onAbort: undefined,
+			};
+			if (job.signal !== undefined) {
+				p.onAbort = () => this.#abort(p);
+				job.signal.addEventListener("abort", p.onAbort, { once: true });
+			}
+			this.#queue.push(p);
+			this.#pump();
+		});
+	}
+
+	stats(): PoolStats {
+		let ready = 0;
+		let busy = 0;
+		for (const s of this.#slots) {
+			if (s.state === "ready") ready++;
+			busy += s.inFlight.size;
+		}
+		return {
+			instances: this.#slots.size,
+			ready,
+			busy,
+			queued: this.#queue.length,
+			started: this.#started,
+		};
+	}
+
+	/** Stops taking work, lets admitted work finish for up to `graceMs`, then terminates every worker. */
+	async close(graceMs: number): Promise<void> {
+		this.#closing = true;
+		if (this.#admitted() > 0) {
+			let timer: NodeJS.Timeout | undefined;
+			await new Promise<void>((done) => {
+				this.#onDrained = done;
+				timer = setTimeout(done, graceMs);
+			});
+			clearTimeout(timer);
+		}
+		for (const p of this.#queue.splice(0))
+			this.#settle(p, undefined, closedError(this.#o.name));
+		const exits: Promise<unknown>[] = [];
+		for (const slot of [...this.#slots])
+			exits.push(
+				this.#kill(
+					slot,
+					"FUNCTION_CLOSED",
+					`function ${this.#o.name} was closed`,
+				),
+			);
+		await Promise.all(exits);
+	}
+
+	#admitted(): number {
+		let n = this.#queue.length;
+		for (const s of this.#slots) n += s.inFlight.size;
+		return n;
+	}
+
+	#spawn(): void {
+		const o = this.#o;
+		const worker = new Worker(WORKER_SCRIPT, {
+			workerData: o.boot,
+			env: o.env,
+			resourceLimits: { maxOldGenerationSizeMb: o.memoryMb },
+			// Raw stdout/stderr of the function are captured, not mixed into the gateway's own.
+			stdout: true,
+			stderr: true,
+		});
+		this.#started++;
+		const slot: Slot = {
+			worker,
+			state: "starting",
+			inFlight: new Map(),
+			idleTimer: undefined,
+			lastError: undefined,
+		};
+		this.#slots.add(slot);
+		const background = (chunk: Buffer) =>
+			o.onBackgroundLog?.(chunk.toString("utf8"));
+		worker.stdout.on("data", background);
+		worker.stderr.on("data", background);
+		worker.on("message", (msg: WorkerMessage) => this.#onMessage(slot, msg));
+		worker.on("error", (err) => {
+			slot.lastError = err;
+		});
+		worker.on("exit", (code) => {
+			if (slot.state === "dead") return;
+			const err = slot.lastError as (Error & { code?: string }) | undefined;
+			const why =
+				err?.code === "ERR_WORKER_OUT_OF_MEMORY"
+					? `ran out of memory (memoryMb ${o.memoryMb})`
+					: err !== undefined
+						? `crashed: ${err.message}`
+						: `exited with code ${code} (process.exit in the handler?)`;
+			void this.#kill(
+				slot,
+				"FUNCTION_CRASHED",
+				`function ${o.name} ${why}`,
+				err?.stack,
+			);
+		});
+	}
+
+	#onMessage(slot: Slot, msg: WorkerMessage): void {
+		switch (msg.type) {
+			case "ready":
+				slot.state = "ready";
+				this.#startBroken = false;
+				this.#pump();
+				return;
+			case "startFailed":
+				// No automatic restart to keep minInstances after this: broken code would loop.
+				this.#startBroken = true;
+				// With no healthy worker left, waiting requests would only wait for the same failure.
+				if (![...this.#slots].some((s) => s.state === "ready")) {
+					for (const p of this.#queue.splice(0)) {
+						this.#settle(
+							p,
+							undefined,
+							new RuntimeError(
+								"FUNCTION_START_FAILED",
+								`function ${this.#o.name} could not load its handler`,
+								msg.detail,
+							),
+						);
+					}
+				}
+				void this.#kill(
+					slot,
+					"FUNCTION_START_FAILED",
+					`function ${this.#o.name} could not load its handler`,
+					msg.detail,
+				);
+				return;
+			case "log":
+				this.#o.onBackgroundLog?.(msg.text);
+				return;
+			case "done": {
+				const p = slot.inFlight.get(msg.id);
+				if (p === undefined) return;
+				slot.inFlight.delete(msg.id);
+				clearTimeout(p.timer);
+				this.#settle(p, msg, undefined);
+				this.#armIdle(slot);
+				this.#pump();
+				return;
+			}
+		}
+	}
+
+	/** Hands queued jobs to ready workers with room, then starts workers for what is still waiting. */
+	#pump(): void {
+		const conc = this.#o.perInstanceConcurrency;
+		while (this.#queue.length > 0) {
+			let best: Slot | undefined;
+			for (const s of this.#slots) {
+				if (s.state !== "ready" || s.inFlight.size >= conc) continue;
+				if (best === undefined || s.inFlight.size < best.inFlight.size)
+					best = s;
+			}
+			if (best === undefined) break;
+			this.#dispatch(best, this.#queue.shift() as Pending);
+		}
+		let starting = 0;
+		for (const s of this.#slots) if (s.state === "starting") starting++;
+		let waiting = this.#queue.length - starting * conc;
+		while (waiting > 0 && this.#slots.size < this.#o.maxInstances) {
+			this.#spawn();
+			waiting -= conc;
+		}
+		if (!this.#closing && !this.#startBroken)
+			while (this.#slots.size < this.#o.minInstances) this.#spawn();
+		this.#checkDrained();
+	}
+
+	#dispatch(slot: Slot, p: Pending): void {
+		clearTimeout(slot.idleTimer);
+		slot.idleTimer = undefined;
+		slot.inFlight.set(p.id, p);
+		const deadline = Date.now() + this.#o.timeoutMs;
+		p.timer = setTimeout(() => this.#timeout(slot, p), this.#o.timeoutMs);
+		slot.worker.postMessage({
+			type: "invoke",
+			id: p.id,
+			requestId: p.job.requestId,
+			eventJson: p.job.eventJson,
+			deadline,
+			clientContext: p.job.clientContext,
+		});
+	}
+
+	/** The code may still be spinning, so the whole worker goes; its other jobs crash with it. */
+	#timeout(slot: Slot, p: Pending): void {
+		slot.inFlight.delete(p.id);
+		this.#settle(
+			p,
+			undefined,
+			new RuntimeError(
+				"FUNCTION_TIMEOUT",
+				`function ${this.#o.name} timed out after ${this.#o.timeoutMs} ms`,
+			),
+		);
+		void this.#kill(
+			slot,
+			"FUNCTION_CRASHED",
+			`function ${this.#o.name}: another invocation on the same instance timed out`,
+		);
+	}
+
+	/** Removes a worker for good: fails what runs on it, terminates it, and refills the pool. */
+	#kill(
+		slot: Slot,
+		code: RuntimeError["code"],
+		message: string,
+		detail?: string,
+	): Promise<unknown> {
+		if (slot.state === "dead") return Promise.resolve();
+		slot.state = "dead";
+		clearTimeout(slot.idleTimer);
+		this.#slots.delete(slot);
+		for (const p of slot.inFlight.values()) {
+			clearTimeout(p.timer);
+			this.#settle(p, undefined, new RuntimeError(code, message, detail));
+		}
+		slot.inFlight.clear();
+		const exited = slot.worker.terminate();
+		this.#pump();
+		return exited;
+	}
+
+	#armIdle(slot: Slot): void {
+		if (slot.inFlight.size > 0 || slot.state !== "ready") return;
+		clearTimeout(slot.idleTimer);
+		slot.idleTimer = setTimeout(() => {
+			if (slot.inFlight.size === 0 && this.#slots.size > this.#o.minInstances) {
+				void this.#kill(slot, "FUNCTION_CLOSED", "retired while idle");
+			}
+		}, this.#o.idleTimeoutMs);
+		slot.idleTimer.unref();
+	}
+
+	#abort(p: Pending): void {
+		const i = this.#queue.indexOf(p);
+		if (i !== -1) this.#queue.splice(i, 1);
+		// A running job keeps its worker slot until it ends or times out; only the caller stops waiting.
+		this.#settle(p, undefined, p.job.signal?.reason);
+		this.#checkDrained();
+	}
+
+	/** Answers the caller once. The timeout timer is the caller's to clear: an aborted job keeps it. */
+	#settle(p: Pending, done: DoneMessage | undefined, err: unknown): void {
+		if (p.settled) return;
+		p.settled = true;
+		if (p.onAbort !== undefined)
+			p.job.signal?.removeEventListener("abort", p.onAbort);
+		if (done !== undefined) p.resolve(done);
+		else p.reject(err);
+	}
+
+	#checkDrained(): void {
+		if (this.#onDrained !== undefined && this.#admitted() === 0) {
+			const done = this.#onDrained;
+			this.#onDrained = undefined;
+			done();
+		}
+	}
+}
+
+function closedError(name: string): RuntimeError {
+	return new RuntimeError(
+		"FUNCTION_CLOSED",
+		`function ${name} is shutting down or being replaced; retry`,
+	);
+}
