@@ -1,0 +1,71 @@
+/**
+ * Builds the request context of one evaluation: condition keys are case-insensitive (IAM User
+ * Guide, "AWS global condition context keys": "Condition key names are not case-sensitive"), so
+ * keys are lower-cased once here and values turned into strings. The principal keys come from
+ * the verified principal and override anything the caller passed, so a request cannot claim
+ * another identity through its context.
+ */
+import type {
+	ContextValue,
+	RequestContext,
+	RequestPrincipal,
+	ResolvedContext,
+} from "./types.ts";
+
+function asStrings(value: ContextValue): string[] {
+	if (Array.isArray(value)) return value.map((v) => String(v));
+	return [String(value)];
+}
+
+/** The principal-derived global keys for `p` (`aws:PrincipalArn` is the role ARN for a role session). */
+export function principalContext(p: RequestPrincipal): Record<string, string> {
+	const out: Record<string, string> = { "aws:PrincipalType": p.type };
+	switch (p.type) {
+		case "Anonymous":
+			out["aws:userid"] = "anonymous";
+			return out;
+		case "Service":
+			out["aws:PrincipalServiceName"] = p.arn;
+			return out;
+		case "AssumedRole":
+			out["aws:PrincipalArn"] = p.roleArn ?? p.arn;
+			break;
+		case "User":
+			out["aws:PrincipalArn"] = p.arn;
+			if (p.username !== undefined) out["aws:username"] = p.username;
+			break;
+		default:
+			out["aws:PrincipalArn"] = p.arn;
+	}
+	out["aws:PrincipalAccount"] = p.accountId;
+	const userId = p.userId ?? (p.type === "Account" ? p.accountId : undefined);
+	if (userId !== undefined) out["aws:userid"] = userId;
+	return out;
+}
+
+/** Lower-cased key → string values; principal keys win over the caller's context. */
+export function resolveContext(
+	p: RequestPrincipal,
+	context: RequestContext | undefined,
+): ResolvedContext {
+	const map = new Map<string, string[]>();
+	if (context !== undefined) {
+		for (const key in context) {
+			const value = context[key];
+			if (value !== undefined) map.set(key.toLowerCase(), asStrings(value));
+		}
+	}
+	for (const key of [
+		"aws:principaltype",
+		"aws:principalarn",
+		"aws:principalaccount",
+		"aws:username",
+		"aws:userid",
+		"aws:principalservicename",
+	])
+		map.delete(key);
+	const derived = principalContext(p);
+	for (const key in derived)
+		map.set(key.toLowerCase(), [derived[key] as string]);
+	return map;
+}

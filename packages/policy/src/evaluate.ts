@@ -1,0 +1,179 @@
+/**
+ * `evaluate`: the authorization decision, following the IAM User Guide, "Policy evaluation
+ * logic" — "Policy evaluation for requests within a single account" and "Cross-account policy
+ * evaluation logic":
+ * 1. Every applicable statement is collected (action, resource, principal, condition all match).
+ * 2. An explicit Deny in any policy wins ("explicit deny overrides any allow").
+ * 3. Anonymous and service callers have no identity: only a resource statement whose principal
+ *    is `*` (or, for a service, names the service) can allow.
+ * 4. Same account: a resource-policy Allow naming the caller allows alone ("Within the same
+ *    account, resource-based policies that grant permissions to an IAM user ARN or to an IAM role
+ *    session ARN … do not require an explicit allow in an identity-based policy"); one naming a
+ *    role ARN is still limited by the role's permissions boundary and session policies; one
+ *    naming only the account delegates to the account, so an identity-based Allow is needed.
+ *    Otherwise the identity-based Allow, intersected with the permissions boundary and the
+ *    session policies, decides.
+ * 5. Cross account: the identity side (with boundary and session policies) AND the resource
+ *    policy must both allow.
+ * The root user (`Account`) has every permission in its own account unless explicitly denied.
+ */
+import { splitArn } from "./arn.ts";
+import { resolveContext } from "./context.ts";
+import type {
+	AuthorizationRequest,
+	Decision,
+	DecisionReason,
+	MatchedStatement,
+	NamedPolicy,
+	PolicySource,
+	RequestPrincipal,
+	ResolvedContext,
+	ResourceTarget,
+} from "./types.ts";
+
+interface Scan {
+	readonly principal: RequestPrincipal;
+	readonly action: string;
+	readonly target: ResourceTarget;
+	readonly ctx: ResolvedContext;
+	readonly matched: MatchedStatement[];
+}
+
+/** Appends every applicable statement of `named` to `scan.matched`; returns whether any applied. */
+function collect(scan: Scan, source: PolicySource, named: NamedPolicy): void {
+	for (const s of named.policy.statements) {
+		if (!s.matchAction(scan.action)) continue;
+		if (!s.matchResource(scan.target, scan.ctx)) continue;
+		let principalMatch: MatchedStatement["principalMatch"];
+		if (s.matchPrincipal !== undefined) {
+			principalMatch = s.matchPrincipal(scan.principal);
+			if (principalMatch === undefined) continue;
+		}
+		if (!s.matchCondition(scan.ctx)) continue;
+		scan.matched.push({
+			policy: source,
+			index: s.index,
+			effect: s.effect,
+			...(named.name !== undefined ? { policyName: named.name } : {}),
+			...(s.sid !== undefined ? { sid: s.sid } : {}),
+			...(principalMatch !== undefined ? { principalMatch } : {}),
+		});
+	}
+}
+
+const DENY_REASON: Record<PolicySource, DecisionReason> = {
+	identity: "EXPLICIT_DENY_IDENTITY",
+	boundary: "EXPLICIT_DENY_BOUNDARY",
+	session: "EXPLICIT_DENY_SESSION",
+	resource: "EXPLICIT_DENY_RESOURCE",
+};
+
+/**
+ * Decides whether `request.principal` may perform `request.action` on `request.resource`.
+ * Pure and allocation-light: no parsing, no RegExp construction, no clock.
+ */
+export function evaluate(request: AuthorizationRequest): Decision {
+	const { principal } = request;
+	const scan: Scan = {
+		principal,
+		action: request.action.toLowerCase(),
+		target: { text: request.resource, parts: splitArn(request.resource) },
+		ctx: resolveContext(principal, request.context),
+		matched: [],
+	};
+	const hasIdentity =
+		principal.type !== "Anonymous" && principal.type !== "Service";
+	if (hasIdentity) {
+		for (const p of request.identityPolicies ?? [])
+			collect(scan, "identity", p);
+		if (request.permissionsBoundary !== undefined)
+			collect(scan, "boundary", request.permissionsBoundary);
+		for (const p of request.sessionPolicies ?? []) collect(scan, "session", p);
+	}
+	if (request.resourcePolicy !== undefined)
+		collect(scan, "resource", request.resourcePolicy);
+	const { matched } = scan;
+	const crossAccount = principal.accountId !== request.resourceAccountId;
+	const done = (
+		allowed: boolean,
+		reason: DecisionReason,
+		decidedBy?: MatchedStatement,
+	): Decision => ({
+		allowed,
+		decision: allowed
+			? "Allow"
+			: decidedBy?.effect === "Deny"
+				? "ExplicitDeny"
+				: "ImplicitDeny",
+		reason,
+		matched,
+		crossAccount,
+		...(decidedBy !== undefined ? { decidedBy } : {}),
+	});
+
+	// Step 2: explicit deny anywhere wins.
+	const deny = matched.find((m) => m.effect === "Deny");
+	if (deny !== undefined) return done(false, DENY_REASON[deny.policy], deny);
+
+	const resourceAllows = matched.filter((m) => m.policy === "resource");
+	// Step 3: no identity, so only the resource policy can allow.
+	if (!hasIdentity) {
+		const ok = resourceAllows.find(
+			(m) =>
+				m.principalMatch === "any" ||
+				(principal.type === "Service" && m.principalMatch === "service"),
+		);
+		return ok !== undefined
+			? done(true, "ALLOW_RESOURCE", ok)
+			: done(false, "NO_RESOURCE_ALLOW");
+	}
+
+	const identityAllow = matched.find((m) => m.policy === "identity");
+	const isRoot = principal.type === "Account";
+	const boundaryOk =
+		request.permissionsBoundary === undefined ||
+		matched.some((m) => m.policy === "boundary");
+	const sessionOk =
+		(request.sessionPolicies ?? []).length === 0 ||
+		matched.some((m) => m.policy === "session");
+	const identityOk =
+		(isRoot || identityAllow !== undefined) && boundaryOk && sessionOk;
+	const identityReason: DecisionReason = !(
+		isRoot || identityAllow !== undefined
+	)
+		? "NO_IDENTITY_ALLOW"
+		: !boundaryOk
+			? "NO_BOUNDARY_ALLOW"
+			: "NO_SESSION_ALLOW";
+
+	if (!crossAccount) {
+		// Step 4: a resource Allow naming the caller (not just its account) suffices on its own.
+		const direct = resourceAllows.find(
+			(m) => m.principalMatch === "session" || m.principalMatch === "any",
+		);
+		if (direct !== undefined) return done(true, "ALLOW_RESOURCE", direct);
+		const byArn = resourceAllows.find((m) => m.principalMatch === "principal");
+		if (byArn !== undefined) {
+			// A user ARN is not limited by the user's boundary; a role ARN is limited by the role's
+			// boundary; both are limited by session policies (IAM User Guide, "Session policies").
+			const limitedByBoundary =
+				principal.type === "AssumedRole" || principal.type === "FederatedUser";
+			if (sessionOk && (boundaryOk || !limitedByBoundary))
+				return done(true, "ALLOW_RESOURCE", byArn);
+		}
+		if (identityOk)
+			return done(
+				true,
+				isRoot ? "ALLOW_ROOT" : "ALLOW_IDENTITY",
+				identityAllow,
+			);
+		return done(false, identityReason);
+	}
+
+	// Step 5: cross account — both sides must allow.
+	if (!identityOk) return done(false, identityReason);
+	const resourceAllow = resourceAllows[0];
+	if (resourceAllow === undefined)
+		return done(false, "NO_RESOURCE_ALLOW_CROSS_ACCOUNT");
+	return done(true, "ALLOW_IDENTITY_AND_RESOURCE", resourceAllow);
+}

@@ -1,0 +1,102 @@
+/**
+ * Glob matching for IAM's two wildcards: `*` (any run of characters, including none) and `?`
+ * (exactly one character). Patterns are compiled once into a closure with a fast path for the
+ * common shapes (exact, `*`, `prefix*`); evaluation builds no RegExp.
+ * Reference: IAM User Guide, "IAM JSON policy elements: Action" / "Resource" (wildcards).
+ */
+
+/** A pattern whose wildcard positions are explicit: `wild[i]` is 1 for `*`, 2 for `?`, 0 for a literal. */
+export interface GlobPattern {
+	readonly text: string;
+	readonly wild: Uint8Array;
+}
+
+const STAR = 1;
+const QUESTION = 2;
+
+/** Builds a pattern in which every `*` and `?` of `text` is a wildcard. */
+export function globFromText(text: string): GlobPattern {
+	const wild = new Uint8Array(text.length);
+	for (let i = 0; i < text.length; i++) {
+		const c = text.charCodeAt(i);
+		if (c === 42) wild[i] = STAR;
+		else if (c === 63) wild[i] = QUESTION;
+	}
+	return { text, wild };
+}
+
+/** Concatenates pieces, each either wildcard-active (`active`) or literal (escapes, variable values). */
+export function globFromPieces(
+	pieces: readonly { readonly text: string; readonly active: boolean }[],
+): GlobPattern {
+	let text = "";
+	for (const p of pieces) text += p.text;
+	const wild = new Uint8Array(text.length);
+	let at = 0;
+	for (const p of pieces) {
+		if (p.active) {
+			for (let i = 0; i < p.text.length; i++) {
+				const c = p.text.charCodeAt(i);
+				if (c === 42) wild[at + i] = STAR;
+				else if (c === 63) wild[at + i] = QUESTION;
+			}
+		}
+		at += p.text.length;
+	}
+	return { text, wild };
+}
+
+/**
+ * Matches `value` against a pattern with the classic linear-backtracking wildcard algorithm:
+ * remember the last `*` and retry from one character further on a mismatch.
+ */
+export function globMatch(pattern: GlobPattern, value: string): boolean {
+	const { text, wild } = pattern;
+	const n = text.length;
+	const m = value.length;
+	let p = 0;
+	let v = 0;
+	let starP = -1;
+	let starV = 0;
+	while (v < m) {
+		if (p < n && wild[p] === STAR) {
+			starP = p++;
+			starV = v;
+		} else if (
+			p < n &&
+			(wild[p] === QUESTION || text.charCodeAt(p) === value.charCodeAt(v))
+		) {
+			p++;
+			v++;
+		} else if (starP >= 0) {
+			p = starP + 1;
+			v = ++starV;
+		} else {
+			return false;
+		}
+	}
+	while (p < n && wild[p] === STAR) p++;
+	return p === n;
+}
+
+/** Compiles a pattern to a predicate, choosing the cheapest correct test for its shape. */
+export function compileGlob(pattern: GlobPattern): (value: string) => boolean {
+	const { text, wild } = pattern;
+	let stars = 0;
+	let questions = 0;
+	for (const w of wild) {
+		if (w === STAR) stars++;
+		else if (w === QUESTION) questions++;
+	}
+	if (stars === 0 && questions === 0) return (value) => value === text;
+	if (questions === 0 && stars === text.length) return () => true;
+	if (questions === 0 && stars === 1 && wild[text.length - 1] === STAR) {
+		const prefix = text.slice(0, -1);
+		return (value) => value.startsWith(prefix);
+	}
+	if (questions === 0 && stars === 1 && wild[0] === STAR) {
+		const suffix = text.slice(1);
+		return (value) => value.endsWith(suffix);
+	}
+	return (value) => globMatch(pattern, value);
+}

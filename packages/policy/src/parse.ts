@@ -1,0 +1,438 @@
+/**
+ * `parsePolicy`: validates an IAM JSON policy document when it is written and compiles it once.
+ * Grammar: IAM User Guide, "IAM JSON policy element reference" and "Grammar of the IAM JSON policy
+ * language". Every problem is reported with its place in the document
+ * (`Statement[2].Condition.StringEquals`), all at once rather than first-only.
+ */
+import { checkArnPattern, compileArnMatcher } from "./arn.ts";
+import { compileCondition } from "./condition.ts";
+import { compileGlob, globFromText } from "./glob.ts";
+import { compilePrincipal } from "./principal.ts";
+import type {
+	CompiledPolicy,
+	CompiledStatement,
+	ParseResult,
+	PolicyError,
+	PolicyKind,
+	ResolvedContext,
+	ResourceTarget,
+} from "./types.ts";
+import { literalText, parseTemplate } from "./variables.ts";
+
+export interface ParseOptions {
+	/**
+	 * Maximum size in non-whitespace characters. Defaults follow AWS quotas: managed identity
+	 * policy 6,144; Lambda function (resource) policy 20 KB; role trust policy 2,048.
+	 */
+	readonly maxSize?: number;
+}
+
+const DEFAULT_MAX_SIZE: Record<PolicyKind, number> = {
+	identity: 6144,
+	resource: 20480,
+	trust: 2048,
+};
+const VERSIONS = new Set(["2012-10-17", "2008-10-17"]);
+const TOP_FIELDS = new Set(["Version", "Id", "Statement"]);
+const STATEMENT_FIELDS = new Set([
+	"Sid",
+	"Effect",
+	"Principal",
+	"NotPrincipal",
+	"Action",
+	"NotAction",
+	"Resource",
+	"NotResource",
+	"Condition",
+]);
+const ACTION = /^[A-Za-z0-9*?-]+:[A-Za-z0-9*?]+$/;
+const SID = /^[\w.-]*$/;
+
+function isObject(v: unknown): v is Record<string, unknown> {
+	return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+/** Strings of a `string | string[]` element, reporting non-strings and empty lists. */
+function stringList(
+	raw: unknown,
+	path: string,
+	code: string,
+	errors: PolicyError[],
+): { value: string; path: string }[] {
+	const list = Array.isArray(raw) ? raw : [raw];
+	if (list.length === 0)
+		errors.push({ path, code, message: "must not be an empty list" });
+	const out: { value: string; path: string }[] = [];
+	for (const [i, v] of list.entries()) {
+		const at = Array.isArray(raw) ? `${path}[${i}]` : path;
+		if (typeof v === "string") out.push({ value: v, path: at });
+		else errors.push({ path: at, code, message: "must be a string" });
+	}
+	return out;
+}
+
+function compileActions(
+	raw: unknown,
+	path: string,
+	errors: PolicyError[],
+): (a: string) => boolean {
+	const tests: ((a: string) => boolean)[] = [];
+	for (const { value, path: at } of stringList(
+		raw,
+		path,
+		"INVALID_ACTION",
+		errors,
+	)) {
+		if (value !== "*" && !ACTION.test(value)) {
+			errors.push({
+				path: at,
+				code: "INVALID_ACTION",
+				message: `"${value}" is not "*" or service:Action (wildcards * and ? allowed)`,
+			});
+			continue;
+		}
+		// Actions are case-insensitive: compile lower-cased, the evaluator lower-cases the request's once.
+		tests.push(compileGlob(globFromText(value.toLowerCase())));
+	}
+	return (a) => {
+		for (const t of tests) if (t(a)) return true;
+		return false;
+	};
+}
+
+function compileResources(
+	raw: unknown,
+	path: string,
+	variables: boolean,
+	errors: PolicyError[],
+): (r: ResourceTarget, ctx: ResolvedContext) => boolean {
+	const tests: ((r: ResourceTarget, ctx: ResolvedContext) => boolean)[] = [];
+	for (const { value, path: at } of stringList(
+		raw,
+		path,
+		"INVALID_RESOURCE",
+		errors,
+	)) {
+		if (value === "*") {
+			tests.push(() => true);
+			continue;
+		}
+		const t = parseTemplate(value, variables);
+		if (!t.ok) {
+			errors.push({ path: at, code: "INVALID_VARIABLE", message: t.message });
+			continue;
+		}
+		const shape = t.template.pieces
+			.map((p) => (p.kind === "var" ? "x" : p.text))
+			.join("");
+		const problem = checkArnPattern(
+			t.template.hasVariables ? shape : literalText(t.template),
+		);
+		if (problem !== undefined) {
+			errors.push({ path: at, code: "INVALID_ARN", message: problem });
+			continue;
+		}
+		const m = compileArnMatcher(t.template);
+		tests.push((r, ctx) => m(r.parts, ctx));
+	}
+	return (r, ctx) => {
+		for (const t of tests) if (t(r, ctx)) return true;
+		return false;
+	};
+}
+
+function documentSize(input: unknown): number {
+	const text =
+		typeof input === "string" ? input : (JSON.stringify(input) ?? "");
+	return text.replace(/\s+/g, "").length;
+}
+
+/**
+ * Validates and compiles a policy document.
+ * @param input JSON text or an already parsed value.
+ * @param kind `identity` (no Principal), `resource` (Principal required), `trust` (Principal required, no Resource).
+ * @example parsePolicy('{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"lambda:*","Resource":"*"}}', "identity")
+ */
+export function parsePolicy(
+	input: unknown,
+	kind: PolicyKind,
+	options: ParseOptions = {},
+): ParseResult {
+	const errors: PolicyError[] = [];
+	let doc: unknown = input;
+	if (typeof input === "string") {
+		try {
+			doc = JSON.parse(input);
+		} catch (e) {
+			return {
+				ok: false,
+				errors: [
+					{
+						path: "",
+						code: "INVALID_JSON",
+						message: `not valid JSON: ${(e as Error).message}`,
+					},
+				],
+			};
+		}
+	}
+	const maxSize = options.maxSize ?? DEFAULT_MAX_SIZE[kind];
+	const size = documentSize(input);
+	if (size > maxSize)
+		errors.push({
+			path: "",
+			code: "POLICY_TOO_LARGE",
+			message: `${size} characters (without whitespace) exceeds the ${kind} policy limit of ${maxSize}`,
+		});
+	if (!isObject(doc))
+		return {
+			ok: false,
+			errors: [
+				...errors,
+				{
+					path: "",
+					code: "INVALID_DOCUMENT",
+					message: "a policy must be a JSON object",
+				},
+			],
+		};
+
+	for (const field of Object.keys(doc)) {
+		if (!TOP_FIELDS.has(field))
+			errors.push({
+				path: field,
+				code: "UNKNOWN_FIELD",
+				message: `unknown field "${field}" (Version, Id, Statement)`,
+			});
+	}
+	// A document without Version is evaluated as 2008-10-17 by AWS: policy variables stay literal.
+	let version: CompiledPolicy["version"] = "2008-10-17";
+	if (doc.Version !== undefined) {
+		if (typeof doc.Version === "string" && VERSIONS.has(doc.Version))
+			version = doc.Version as CompiledPolicy["version"];
+		else
+			errors.push({
+				path: "Version",
+				code: "INVALID_VERSION",
+				message: `Version must be "2012-10-17" (or the legacy "2008-10-17"), not ${JSON.stringify(doc.Version)}`,
+			});
+	}
+	if (doc.Id !== undefined && typeof doc.Id !== "string")
+		errors.push({
+			path: "Id",
+			code: "INVALID_ID",
+			message: "Id must be a string",
+		});
+	const variables = version === "2012-10-17";
+
+	const rawStatements = doc.Statement;
+	if (rawStatements === undefined)
+		errors.push({
+			path: "Statement",
+			code: "MISSING_STATEMENT",
+			message: "a policy needs a Statement",
+		});
+	const list =
+		rawStatements === undefined
+			? []
+			: Array.isArray(rawStatements)
+				? rawStatements
+				: [rawStatements];
+	const statements: CompiledStatement[] = [];
+	const sids = new Set<string>();
+	for (const [index, raw] of list.entries()) {
+		const path = Array.isArray(rawStatements)
+			? `Statement[${index}]`
+			: "Statement";
+		if (!isObject(raw)) {
+			errors.push({
+				path,
+				code: "INVALID_STATEMENT",
+				message: "a statement must be an object",
+			});
+			continue;
+		}
+		const compiled = compileStatement(
+			raw,
+			index,
+			path,
+			kind,
+			variables,
+			sids,
+			errors,
+		);
+		if (compiled !== undefined) statements.push(compiled);
+	}
+	if (errors.length > 0) return { ok: false, errors };
+	const policy: CompiledPolicy = {
+		kind,
+		version,
+		statements,
+		document: doc,
+		...(typeof doc.Id === "string" ? { id: doc.Id } : {}),
+	};
+	return { ok: true, policy: Object.freeze(policy) };
+}
+
+function compileStatement(
+	s: Record<string, unknown>,
+	index: number,
+	path: string,
+	kind: PolicyKind,
+	variables: boolean,
+	sids: Set<string>,
+	errors: PolicyError[],
+): CompiledStatement | undefined {
+	const before = errors.length;
+	for (const field of Object.keys(s)) {
+		if (!STATEMENT_FIELDS.has(field))
+			errors.push({
+				path: `${path}.${field}`,
+				code: "UNKNOWN_FIELD",
+				message: `unknown statement field "${field}"`,
+			});
+	}
+	let sid: string | undefined;
+	if (s.Sid !== undefined) {
+		if (typeof s.Sid !== "string" || !SID.test(s.Sid))
+			errors.push({
+				path: `${path}.Sid`,
+				code: "INVALID_SID",
+				message: "Sid must be letters, digits, '_', '-' or '.'",
+			});
+		else if (s.Sid !== "" && sids.has(s.Sid))
+			errors.push({
+				path: `${path}.Sid`,
+				code: "DUPLICATE_SID",
+				message: `Sid "${s.Sid}" is used twice`,
+			});
+		else {
+			sid = s.Sid;
+			sids.add(s.Sid);
+		}
+	}
+	if (s.Effect === undefined)
+		errors.push({
+			path: `${path}.Effect`,
+			code: "MISSING_EFFECT",
+			message: 'Effect is required ("Allow" or "Deny")',
+		});
+	else if (s.Effect !== "Allow" && s.Effect !== "Deny")
+		errors.push({
+			path: `${path}.Effect`,
+			code: "INVALID_EFFECT",
+			message: `Effect must be "Allow" or "Deny", not ${JSON.stringify(s.Effect)}`,
+		});
+
+	// Action / NotAction: exactly one (IAM grammar: <action_block>).
+	let matchAction: (a: string) => boolean = () => false;
+	if (s.Action !== undefined && s.NotAction !== undefined)
+		errors.push({
+			path: `${path}.NotAction`,
+			code: "ACTION_AND_NOTACTION",
+			message: "a statement has Action or NotAction, not both",
+		});
+	else if (s.Action !== undefined)
+		matchAction = compileActions(s.Action, `${path}.Action`, errors);
+	else if (s.NotAction !== undefined) {
+		const inner = compileActions(s.NotAction, `${path}.NotAction`, errors);
+		matchAction = (a) => !inner(a);
+	} else
+		errors.push({
+			path: `${path}.Action`,
+			code: "MISSING_ACTION",
+			message: "a statement needs Action or NotAction",
+		});
+
+	// Resource / NotResource: exactly one, except in trust policies where the role is the resource.
+	let matchResource: CompiledStatement["matchResource"] = () => true;
+	if (kind === "trust") {
+		for (const f of ["Resource", "NotResource"]) {
+			if (s[f] !== undefined)
+				errors.push({
+					path: `${path}.${f}`,
+					code: "RESOURCE_IN_TRUST_POLICY",
+					message: `a trust policy has no ${f}: the role is the resource`,
+				});
+		}
+	} else if (s.Resource !== undefined && s.NotResource !== undefined)
+		errors.push({
+			path: `${path}.NotResource`,
+			code: "RESOURCE_AND_NOTRESOURCE",
+			message: "a statement has Resource or NotResource, not both",
+		});
+	else if (s.Resource !== undefined)
+		matchResource = compileResources(
+			s.Resource,
+			`${path}.Resource`,
+			variables,
+			errors,
+		);
+	else if (s.NotResource !== undefined) {
+		const inner = compileResources(
+			s.NotResource,
+			`${path}.NotResource`,
+			variables,
+			errors,
+		);
+		matchResource = (r, ctx) => !inner(r, ctx);
+	} else
+		errors.push({
+			path: `${path}.Resource`,
+			code: "MISSING_RESOURCE",
+			message: "a statement needs Resource or NotResource",
+		});
+
+	// Principal / NotPrincipal: forbidden in identity policies, exactly one in resource and trust policies.
+	let matchPrincipal: CompiledStatement["matchPrincipal"];
+	if (kind === "identity") {
+		for (const f of ["Principal", "NotPrincipal"]) {
+			if (s[f] !== undefined)
+				errors.push({
+					path: `${path}.${f}`,
+					code: "PRINCIPAL_IN_IDENTITY_POLICY",
+					message: `an identity-based policy cannot name a ${f}: it applies to the identity it is attached to`,
+				});
+		}
+	} else if (s.Principal !== undefined && s.NotPrincipal !== undefined)
+		errors.push({
+			path: `${path}.NotPrincipal`,
+			code: "PRINCIPAL_AND_NOTPRINCIPAL",
+			message: "a statement has Principal or NotPrincipal, not both",
+		});
+	else if (s.Principal !== undefined)
+		matchPrincipal = compilePrincipal(
+			s.Principal,
+			false,
+			`${path}.Principal`,
+			errors,
+		);
+	else if (s.NotPrincipal !== undefined)
+		matchPrincipal = compilePrincipal(
+			s.NotPrincipal,
+			true,
+			`${path}.NotPrincipal`,
+			errors,
+		);
+	else
+		errors.push({
+			path: `${path}.Principal`,
+			code: "MISSING_PRINCIPAL",
+			message: `a ${kind} policy statement must name a Principal`,
+		});
+
+	const matchCondition =
+		s.Condition === undefined
+			? () => true
+			: compileCondition(s.Condition, `${path}.Condition`, variables, errors);
+	if (errors.length > before) return undefined;
+	return {
+		index,
+		effect: s.Effect as "Allow" | "Deny",
+		matchAction,
+		matchResource,
+		matchCondition,
+		...(sid !== undefined && sid !== "" ? { sid } : {}),
+		...(matchPrincipal !== undefined ? { matchPrincipal } : {}),
+	};
+}
