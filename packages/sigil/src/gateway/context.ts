@@ -1,0 +1,16 @@
+/** What every route handler can reach: the composed parts of one running gateway. */
+import type { FunctionRegistry } from "../functions/registry.ts";
+import type { AuthContext } from "./authenticate.ts";
+
+export interface LogEntry {
+	readonly [key: string]: unknown;
+}
+
+export interface GatewayContext extends AuthContext {
+	readonly functions: FunctionRegistry;
+	readonly version: string;
+	/** One structured line per event; never given a secret. */
+	readonly log: (entry: LogEntry) => void;
+	/** Default body limit for control-plane routes without their own. */
+	readonly maxBodyBytes: number;
+}

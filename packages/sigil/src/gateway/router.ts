@@ -1,0 +1,86 @@
+/**
+ * Matches a raw path against the route table. Patterns are segment lists: `:name` captures one
+ * segment, a trailing `*` captures the rest (still percent-encoded, for the function to see as
+ * it was sent). Authentication is a property of the route itself, so a route cannot exist
+ * without saying how its callers prove who they are.
+ */
+import type { Exchange } from "./exchange.ts";
+
+export type RouteAuth =
+	/** No authentication: public, read-only facts. */
+	| "none"
+	/** SigV4 with service `sigil`: the control plane. */
+	| "sigv4"
+	/** Whatever the addressed function's trigger requires. */
+	| "trigger";
+
+export interface Route<C, F = unknown> {
+	readonly name: string;
+	/** Upper-case method, or `*` for any. */
+	readonly method: string;
+	readonly pattern: string;
+	readonly auth: RouteAuth;
+	/** The IAM action this route performs (authorization, audit). */
+	readonly action: string;
+	/** Largest body the route accepts before authentication (triggers use their own limit). */
+	readonly maxBodyBytes?: number;
+	/** `fn` is the addressed function on `trigger` routes. */
+	readonly handle: (ex: Exchange, params: RouteParams, ctx: C, fn: F | undefined) => Promise<void>;
+}
+
+export interface RouteParams {
+	readonly [key: string]: string;
+}
+
+interface Compiled<C, F> {
+	readonly route: Route<C, F>;
+	readonly segments: readonly string[];
+	readonly rest: boolean;
+}
+
+export type RouteMatch<C, F> = { route: Route<C, F>; params: RouteParams } | { methodNotAllowed: true } | undefined;
+
+export class Router<C, F = unknown> {
+	readonly #routes: Compiled<C, F>[];
+
+	constructor(routes: readonly Route<C, F>[]) {
+		this.#routes = routes.map((route) => {
+			const segments = route.pattern.split("/").slice(1);
+			const rest = segments.at(-1) === "*";
+			return { route, segments: rest ? segments.slice(0, -1) : segments, rest };
+		});
+	}
+
+	match(method: string, rawPath: string): RouteMatch<C, F> {
+		const parts = rawPath.split("/").slice(1);
+		let pathMatched = false;
+		for (const c of this.#routes) {
+			const params = matchSegments(c, parts);
+			if (!params) continue;
+			if (c.route.method !== "*" && c.route.method !== method && !(method === "HEAD" && c.route.method === "GET")) {
+				pathMatched = true;
+				continue;
+			}
+			return { route: c.route, params };
+		}
+		return pathMatched ? { methodNotAllowed: true } : undefined;
+	}
+}
+
+function matchSegments<C, F>(c: Compiled<C, F>, parts: readonly string[]): Record<string, string> | undefined {
+	if (c.rest ? parts.length < c.segments.length : parts.length !== c.segments.length) return undefined;
+	const params: Record<string, string> = {};
+	for (let i = 0; i < c.segments.length; i++) {
+		const seg = c.segments[i] as string;
+		const part = parts[i] as string;
+		if (seg.startsWith(":")) {
+			if (part === "") return undefined;
+			params[seg.slice(1)] = part;
+		} else if (seg !== part) return undefined;
+	}
+	if (c.rest) {
+		const rest = parts.slice(c.segments.length);
+		params.rest = rest.length === 0 ? "" : `/${rest.join("/")}`;
+	}
+	return params;
+}

@@ -1,0 +1,125 @@
+/**
+ * The composition root: one function that opens the store, ensures the root account and its
+ * key, builds the function registry and serves HTTP. Everything the gateway is made of is wired
+ * here and nowhere else.
+ */
+import { mkdir } from "node:fs/promises";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { SigningKeyCache } from "@sigil/signature";
+import { FunctionRegistry } from "../functions/registry.ts";
+import { loadOrCreateMasterKey } from "../store/master-key.ts";
+import { openSqliteStore } from "../store/sqlite/open.ts";
+import type { Store } from "../store/store.ts";
+import { ensureRoot } from "./bootstrap.ts";
+import type { GatewayContext, LogEntry } from "./context.ts";
+import { CredentialCache } from "./credentials.ts";
+import { deployExamples, type ExampleInfo } from "./examples.ts";
+import { Exchange } from "./exchange.ts";
+import { handleRequest } from "./pipeline.ts";
+import { MemoryReplayGuard } from "./replay-guard.ts";
+import { Router } from "./router.ts";
+import { ROUTES } from "./routes.ts";
+
+export const VERSION = "0.1.0";
+
+export interface GatewayOptions {
+	readonly host: string;
+	readonly port: number;
+	readonly dataDir: string;
+	readonly region: string;
+	/** Reads SIGIL_MASTER_KEY, SIGIL_ROOT_ACCESS_KEY_ID, SIGIL_ROOT_SECRET_ACCESS_KEY. */
+	readonly env?: Record<string, string | undefined>;
+	/** A folder with a `sigil.yml` whose functions are deployed into the root account at start. */
+	readonly examplesDir?: string;
+	readonly log?: (line: string) => void;
+	/** SigV4 clock skew allowed, default 5 minutes. */
+	readonly maxSkewMs?: number;
+	/** How long shutdown waits for in-flight requests. */
+	readonly drainMs?: number;
+}
+
+export interface Gateway {
+	readonly url: string;
+	readonly region: string;
+	readonly rootAccountId: string;
+	/** Set only when this start created the root key and generated its secret. */
+	readonly createdRootKey?: { readonly accessKeyId: string; readonly secretAccessKey: string };
+	readonly examples: readonly ExampleInfo[];
+	readonly store: Store;
+	close(): Promise<void>;
+}
+
+export async function startGateway(options: GatewayOptions): Promise<Gateway> {
+	const env = options.env ?? process.env;
+	const write = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+	const log = (entry: LogEntry) => write(JSON.stringify({ t: new Date().toISOString(), ...entry }));
+	await mkdir(options.dataDir, { recursive: true, mode: 0o700 });
+	const masterKey = await loadOrCreateMasterKey(options.dataDir, env);
+	const store = await openSqliteStore({ dataDir: options.dataDir, masterKey: masterKey.key });
+	try {
+		const root = await ensureRoot(store, env);
+		const functions = new FunctionRegistry({ store, dataDir: options.dataDir, region: options.region, drainMs: options.drainMs ?? 30_000 });
+		const ctx: GatewayContext = {
+			store,
+			functions,
+			credentials: new CredentialCache(store),
+			keyCache: new SigningKeyCache(),
+			replay: new MemoryReplayGuard(),
+			region: options.region,
+			maxSkewMs: options.maxSkewMs ?? 5 * 60_000,
+			now: Date.now,
+			version: VERSION,
+			log,
+			maxBodyBytes: 1024 * 1024,
+		};
+		const examples = options.examplesDir ? await deployExamples(options.examplesDir, root.accountId, ctx) : [];
+		const router = new Router(ROUTES);
+		let inFlight = 0;
+		let idle: (() => void) | undefined;
+		const server: Server = createServer({ maxHeaderSize: 16 * 1024, requestTimeout: 120_000, headersTimeout: 15_000, keepAliveTimeout: 5_000 }, (req, res) => {
+			inFlight++;
+			res.once("close", () => {
+				if (--inFlight === 0) idle?.();
+			});
+			void handleRequest(new Exchange(req, res), router, ctx);
+		});
+		server.on("clientError", (err: NodeJS.ErrnoException, socket) => {
+			// Oversized headers and malformed requests: answer plainly, never crash.
+			if (!socket.writable) return socket.destroy();
+			const status = err.code === "HPE_HEADER_OVERFLOW" ? "431 Request Header Fields Too Large" : err.code === "ERR_HTTP_REQUEST_TIMEOUT" ? "408 Request Timeout" : "400 Bad Request";
+			socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
+		});
+		await new Promise<void>((resolve, reject) => {
+			server.once("error", reject);
+			server.listen(options.port, options.host, () => resolve());
+		});
+		const address = server.address() as AddressInfo;
+		const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
+		const url = `http://${host}:${address.port}`;
+		log({ at: "listening", url, region: options.region, dataDir: options.dataDir });
+
+		let closing: Promise<void> | undefined;
+		const close = () => {
+			closing ??= (async () => {
+				server.close();
+				server.closeIdleConnections();
+				if (inFlight > 0) {
+					const drained = new Promise<void>((resolve) => {
+						idle = resolve;
+					});
+					await Promise.race([drained, new Promise((r) => setTimeout(r, options.drainMs ?? 30_000).unref())]);
+				}
+				server.closeAllConnections();
+				await functions.close(1_000);
+				await store.close();
+				log({ at: "stopped" });
+			})();
+			return closing;
+		};
+		return { url, region: options.region, rootAccountId: root.accountId, ...(root.createdKey && { createdRootKey: root.createdKey }), examples, store, close };
+	} catch (err) {
+		await store.close().catch(() => {});
+		throw err;
+	}
+}
