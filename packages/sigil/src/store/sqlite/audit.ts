@@ -1,0 +1,228 @@
+/**
+ * Invocation and audit records in SQLite. `append` only buffers; the write-behind writer inserts
+ * the buffer in one transaction every ~50 ms (or at once when 200 records wait), then prunes each
+ * account that has grown by a tenth of its retention since its last prune.
+ */
+import { StoreError } from "../errors.ts";
+import type { AuditLog, AuditQuery } from "../store.ts";
+import type { AuditInput, AuditRecord } from "../types.ts";
+import type { Db } from "./db.ts";
+
+/** The function's log output kept per record: the last 16 KB (the end is where the error is). */
+export const MAX_LOG_BYTES = 16 * 1024;
+/** A diagnosis larger than this is replaced by a note saying so. */
+export const MAX_DETAIL_BYTES = 64 * 1024;
+/** Records kept per account by default. */
+export const DEFAULT_AUDIT_RETENTION = 10_000;
+const FLUSH_AT = 200;
+const TRUNCATED = "[…earlier output truncated]\n";
+
+interface AuditRow {
+	id: number;
+	request_id: string;
+	time: number;
+	account_id: string;
+	function_name: string | null;
+	principal_arn: string | null;
+	access_key_id: string | null;
+	scheme: string;
+	outcome: string;
+	http_status: number;
+	duration_ms: number;
+	detail: string;
+	logs: string;
+}
+
+type Pending = Omit<AuditRow, "id">;
+
+/** Keeps the last `MAX_LOG_BYTES` of `logs`, cut on a UTF-8 character boundary. */
+export function boundLogs(logs: string): string {
+	if (
+		logs.length <= MAX_LOG_BYTES / 4 ||
+		Buffer.byteLength(logs) <= MAX_LOG_BYTES
+	)
+		return logs;
+	const bytes = Buffer.from(logs, "utf8");
+	let start = bytes.length - (MAX_LOG_BYTES - Buffer.byteLength(TRUNCATED));
+	while (start < bytes.length && ((bytes[start] as number) & 0xc0) === 0x80)
+		start++;
+	return TRUNCATED + bytes.subarray(start).toString("utf8");
+}
+
+function serializeDetail(detail: unknown): string {
+	const text = JSON.stringify(detail ?? null) ?? "null";
+	return text.length > MAX_DETAIL_BYTES
+		? JSON.stringify({ truncated: true, bytes: text.length })
+		: text;
+}
+
+function toRecord(row: AuditRow): AuditRecord {
+	return {
+		id: row.id,
+		requestId: row.request_id,
+		time: row.time,
+		accountId: row.account_id,
+		functionName: row.function_name,
+		principalArn: row.principal_arn,
+		accessKeyId: row.access_key_id,
+		scheme: row.scheme,
+		outcome: row.outcome,
+		httpStatus: row.http_status,
+		durationMs: row.duration_ms,
+		detail: JSON.parse(row.detail) as unknown,
+		logs: row.logs,
+	};
+}
+
+export class SqliteAudit implements AuditLog {
+	readonly #db: Db;
+	readonly #retention: number;
+	readonly #pruneEvery: number;
+	readonly #flushAll: () => void;
+	readonly #poke: () => void;
+	#buffer: Pending[] = [];
+	readonly #sincePrune = new Map<string, number>();
+
+	/**
+	 * @param flushAll writes every buffered thing of the store (this buffer and key uses).
+	 * @param poke schedules `flushAll` on the write-behind timer.
+	 */
+	constructor(
+		db: Db,
+		retention: number,
+		flushAll: () => void,
+		poke: () => void,
+	) {
+		this.#db = db;
+		this.#retention = retention;
+		this.#pruneEvery = Math.max(1, Math.floor(retention / 10));
+		this.#flushAll = flushAll;
+		this.#poke = poke;
+	}
+
+	async append(record: AuditInput): Promise<void> {
+		if (this.#db.closed)
+			throw new StoreError("STORE_CLOSED", "the store is closed");
+		if (
+			typeof record.accountId !== "string" ||
+			typeof record.requestId !== "string"
+		) {
+			throw new StoreError(
+				"STORE_INVALID",
+				"an audit record needs a requestId and an accountId",
+			);
+		}
+		this.#buffer.push({
+			request_id: record.requestId,
+			time: record.time,
+			account_id: record.accountId,
+			function_name: record.functionName ?? null,
+			principal_arn: record.principalArn ?? null,
+			access_key_id: record.accessKeyId ?? null,
+			scheme: record.scheme,
+			outcome: record.outcome,
+			http_status: record.httpStatus,
+			duration_ms: record.durationMs,
+			detail: serializeDetail(record.detail),
+			logs: boundLogs(record.logs ?? ""),
+		});
+		if (this.#buffer.length >= FLUSH_AT) this.#flushAll();
+		else this.#poke();
+	}
+
+	/** Inserts the buffer; called inside the write-behind transaction. */
+	writeBuffered(): void {
+		if (this.#buffer.length === 0) return;
+		const batch = this.#buffer;
+		this.#buffer = [];
+		for (const r of batch) {
+			this.#db.run(
+				`INSERT INTO audit (request_id, time, account_id, function_name, principal_arn, access_key_id, scheme, outcome, http_status, duration_ms, detail, logs)
+				 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+				r.request_id,
+				r.time,
+				r.account_id,
+				r.function_name,
+				r.principal_arn,
+				r.access_key_id,
+				r.scheme,
+				r.outcome,
+				r.http_status,
+				r.duration_ms,
+				r.detail,
+				r.logs,
+			);
+			this.#sincePrune.set(
+				r.account_id,
+				(this.#sincePrune.get(r.account_id) ?? 0) + 1,
+			);
+		}
+	}
+
+	/** Prunes the accounts that grew enough since their last prune (after a flush, in its own transaction). */
+	pruneDue(): number {
+		let deleted = 0;
+		for (const [accountId, count] of this.#sincePrune) {
+			if (count < this.#pruneEvery) continue;
+			this.#sincePrune.delete(accountId);
+			deleted += this.#db.tx(() => this.#pruneAccount(accountId));
+		}
+		return deleted;
+	}
+
+	#pruneAccount(accountId: string): number {
+		return this.#db.run(
+			"DELETE FROM audit WHERE account_id = ? AND id <= (SELECT id FROM audit WHERE account_id = ? ORDER BY id DESC LIMIT 1 OFFSET ?)",
+			accountId,
+			accountId,
+			this.#retention,
+		);
+	}
+
+	async flush(): Promise<void> {
+		this.#flushAll();
+	}
+
+	async query(
+		query: AuditQuery,
+	): Promise<{ records: AuditRecord[]; next: number }> {
+		const limit = Math.min(Math.max(1, Math.floor(query.limit ?? 100)), 1000);
+		this.#flushAll(); // a reader sees every record appended before it asked
+		const fn = query.functionName !== undefined;
+		const where = `account_id = ?${fn ? " AND function_name = ?" : ""}`;
+		const params = fn
+			? [query.accountId, query.functionName as string]
+			: [query.accountId];
+		const rows = this.#db.do(() =>
+			query.after !== undefined
+				? this.#db.all<AuditRow>(
+						`SELECT * FROM audit WHERE ${where} AND id > ? ORDER BY id LIMIT ?`,
+						...params,
+						query.after,
+						limit,
+					)
+				: this.#db.all<AuditRow>(
+						`SELECT * FROM (SELECT * FROM audit WHERE ${where} ORDER BY id DESC LIMIT ?) ORDER BY id`,
+						...params,
+						limit,
+					),
+		);
+		const last = rows.at(-1);
+		return { records: rows.map(toRecord), next: last?.id ?? query.after ?? 0 };
+	}
+
+	async prune(): Promise<number> {
+		this.#flushAll();
+		const accounts = this.#db.do(() =>
+			this.#db.all<{ account_id: string }>(
+				"SELECT DISTINCT account_id FROM audit",
+			),
+		);
+		let deleted = 0;
+		for (const { account_id } of accounts) {
+			this.#sincePrune.delete(account_id);
+			deleted += this.#db.tx(() => this.#pruneAccount(account_id));
+		}
+		return deleted;
+	}
+}

@@ -1,0 +1,296 @@
+/**
+ * Functions in SQLite: the current config and revision in `functions`, each deploy in
+ * `function_revisions`, bundles content-addressed in `code_blobs` (so several gateways sharing the
+ * database share the code). The last `KEPT_REVISIONS` revisions keep their code; blobs no kept
+ * revision references are deleted in the same transaction.
+ */
+import { createHash } from "node:crypto";
+import { StoreError } from "../errors.ts";
+import { check, checkJsonObject, FUNCTION_NAME } from "../ids.ts";
+import type { FunctionStore } from "../store.ts";
+import type {
+	FunctionCode,
+	FunctionConfig,
+	FunctionPolicy,
+	FunctionRecord,
+} from "../types.ts";
+import { buf, type Db } from "./db.ts";
+
+/** A function's code bundle may not exceed 50 MB (the bundle format's own bound). */
+export const MAX_CODE_BYTES = 50 * 1024 * 1024;
+/** How many revisions keep their code for `getCode(…, revision)` and rollbacks. */
+export const KEPT_REVISIONS = 5;
+
+interface FunctionRow {
+	id: number;
+	account_id: string;
+	name: string;
+	config: string;
+	revision: number;
+	code_sha256: string;
+	code_size: number;
+	policy_revision: number;
+	created_at: number;
+	updated_at: number;
+}
+
+const COLUMNS =
+	"id, account_id, name, config, revision, code_sha256, code_size, policy_revision, created_at, updated_at";
+
+function toRecord(row: FunctionRow): FunctionRecord {
+	return {
+		accountId: row.account_id,
+		name: row.name,
+		config: JSON.parse(row.config) as FunctionConfig,
+		revision: row.revision,
+		codeSha256: row.code_sha256,
+		codeSize: row.code_size,
+		policyRevision: row.policy_revision,
+		createdAt: row.created_at,
+		updatedAt: row.updated_at,
+	};
+}
+
+export class SqliteFunctions implements FunctionStore {
+	readonly #db: Db;
+	constructor(db: Db) {
+		this.#db = db;
+	}
+
+	#row(accountId: string, name: string): FunctionRow | undefined {
+		return this.#db.one<FunctionRow>(
+			`SELECT ${COLUMNS} FROM functions WHERE account_id = ? AND name = ?`,
+			accountId,
+			name,
+		);
+	}
+
+	async put(input: {
+		accountId: string;
+		name: string;
+		config: FunctionConfig;
+		code?: Buffer;
+		expectedRevision?: number;
+	}): Promise<{ revision: number; created: boolean }> {
+		const { accountId, name, code, expectedRevision } = input;
+		check(name, FUNCTION_NAME, "function name");
+		const config = JSON.stringify(input.config);
+		checkJsonObject(config, "a function config");
+		if (code !== undefined && code.length > MAX_CODE_BYTES) {
+			throw new StoreError(
+				"STORE_TOO_LARGE",
+				`the code bundle is ${code.length} bytes; the limit is ${MAX_CODE_BYTES} (50 MB)`,
+			);
+		}
+		// Hash outside the transaction: 50 MB takes tens of milliseconds, the lock should not wait for it.
+		const sha256 =
+			code === undefined
+				? undefined
+				: createHash("sha256").update(code).digest("hex");
+		return this.#db.tx(() => {
+			if (
+				!this.#db.one("SELECT 1 FROM accounts WHERE account_id = ?", accountId)
+			) {
+				throw new StoreError(
+					"STORE_NOT_FOUND",
+					`account ${accountId} does not exist`,
+				);
+			}
+			const current = this.#row(accountId, name);
+			if (
+				expectedRevision !== undefined &&
+				expectedRevision !== (current?.revision ?? 0)
+			) {
+				throw new StoreError(
+					"STORE_CONFLICT",
+					`function ${name} is at revision ${current?.revision ?? 0}, not ${expectedRevision}: fetch it again and retry`,
+				);
+			}
+			if (
+				current === undefined &&
+				(code === undefined || sha256 === undefined)
+			) {
+				throw new StoreError(
+					"STORE_INVALID",
+					`function ${name} does not exist yet: its first deploy needs code`,
+				);
+			}
+			const now = this.#db.now();
+			const codeSha = sha256 ?? (current as FunctionRow).code_sha256;
+			const codeSize = code?.length ?? (current as FunctionRow).code_size;
+			if (code !== undefined) {
+				this.#db.run(
+					"INSERT INTO code_blobs (account_id, sha256, size, data) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+					accountId,
+					codeSha,
+					code.length,
+					code,
+				);
+			}
+			let id: number;
+			let revision: number;
+			if (current === undefined) {
+				revision = 1;
+				const inserted = this.#db.one<{ id: number }>(
+					"INSERT INTO functions (account_id, name, config, revision, code_sha256, code_size, created_at, updated_at) VALUES (?, ?, ?, 1, ?, ?, ?, ?) RETURNING id",
+					accountId,
+					name,
+					config,
+					codeSha,
+					codeSize,
+					now,
+					now,
+				);
+				id = (inserted as { id: number }).id;
+			} else {
+				id = current.id;
+				revision = current.revision + 1;
+				this.#db.run(
+					"UPDATE functions SET config = ?, revision = ?, code_sha256 = ?, code_size = ?, updated_at = ? WHERE id = ?",
+					config,
+					revision,
+					codeSha,
+					codeSize,
+					now,
+					id,
+				);
+			}
+			this.#db.run(
+				"INSERT INTO function_revisions (function_id, revision, code_sha256, created_at) VALUES (?, ?, ?, ?)",
+				id,
+				revision,
+				codeSha,
+				now,
+			);
+			this.#db.run(
+				"DELETE FROM function_revisions WHERE function_id = ? AND revision <= ?",
+				id,
+				revision - KEPT_REVISIONS,
+			);
+			this.#collectBlobs(accountId);
+			return { revision, created: current === undefined };
+		});
+	}
+
+	/** Deletes the account's bundles that no kept revision references. */
+	#collectBlobs(accountId: string): void {
+		this.#db.run(
+			`DELETE FROM code_blobs WHERE account_id = ? AND sha256 NOT IN (
+				SELECT r.code_sha256 FROM function_revisions r JOIN functions f ON f.id = r.function_id WHERE f.account_id = ?)`,
+			accountId,
+			accountId,
+		);
+	}
+
+	async get(
+		accountId: string,
+		name: string,
+	): Promise<FunctionRecord | undefined> {
+		const row = this.#db.do(() => this.#row(accountId, name));
+		return row && toRecord(row);
+	}
+
+	async list(accountId: string): Promise<FunctionRecord[]> {
+		return this.#db
+			.do(() =>
+				this.#db.all<FunctionRow>(
+					`SELECT ${COLUMNS} FROM functions WHERE account_id = ? ORDER BY name`,
+					accountId,
+				),
+			)
+			.map(toRecord);
+	}
+
+	async getCode(
+		accountId: string,
+		name: string,
+		revision?: number,
+	): Promise<FunctionCode | undefined> {
+		const row = this.#db.do(() =>
+			this.#db.one<{ revision: number; sha256: string; data: Uint8Array }>(
+				`SELECT r.revision AS revision, b.sha256 AS sha256, b.data AS data
+				 FROM functions f
+				 JOIN function_revisions r ON r.function_id = f.id AND r.revision = coalesce(?, f.revision)
+				 JOIN code_blobs b ON b.account_id = f.account_id AND b.sha256 = r.code_sha256
+				 WHERE f.account_id = ? AND f.name = ?`,
+				revision ?? null,
+				accountId,
+				name,
+			),
+		);
+		return (
+			row && { revision: row.revision, sha256: row.sha256, code: buf(row.data) }
+		);
+	}
+
+	async delete(accountId: string, name: string): Promise<void> {
+		const changed = this.#db.tx(() => {
+			const n = this.#db.run(
+				"DELETE FROM functions WHERE account_id = ? AND name = ?",
+				accountId,
+				name,
+			);
+			if (n > 0) this.#collectBlobs(accountId);
+			return n;
+		});
+		if (changed === 0)
+			throw new StoreError(
+				"STORE_NOT_FOUND",
+				`function ${name} does not exist in account ${accountId}`,
+			);
+	}
+
+	async getPolicy(
+		accountId: string,
+		name: string,
+	): Promise<FunctionPolicy | undefined> {
+		const row = this.#db.do(() =>
+			this.#db.one<{ policy: string | null; policy_revision: number }>(
+				"SELECT policy, policy_revision FROM functions WHERE account_id = ? AND name = ?",
+				accountId,
+				name,
+			),
+		);
+		return row && { document: row.policy, policyRevision: row.policy_revision };
+	}
+
+	async putPolicy(
+		accountId: string,
+		name: string,
+		document: string | null,
+		expectedPolicyRevision?: number,
+	): Promise<number> {
+		if (document !== null) checkJsonObject(document, "a resource policy");
+		return this.#db.tx(() => {
+			const row = this.#db.one<{ policy_revision: number }>(
+				"SELECT policy_revision FROM functions WHERE account_id = ? AND name = ?",
+				accountId,
+				name,
+			);
+			if (!row)
+				throw new StoreError(
+					"STORE_NOT_FOUND",
+					`function ${name} does not exist in account ${accountId}`,
+				);
+			if (
+				expectedPolicyRevision !== undefined &&
+				expectedPolicyRevision !== row.policy_revision
+			) {
+				throw new StoreError(
+					"STORE_CONFLICT",
+					`the policy of ${name} is at revision ${row.policy_revision}, not ${expectedPolicyRevision}: fetch it again and retry`,
+				);
+			}
+			const next = row.policy_revision + 1;
+			this.#db.run(
+				"UPDATE functions SET policy = ?, policy_revision = ?, updated_at = ? WHERE account_id = ? AND name = ?",
+				document,
+				next,
+				this.#db.now(),
+				accountId,
+				name,
+			);
+			return next;
+		});
+	}
+}

@@ -1,0 +1,205 @@
+/**
+ * The schema, as numbered steps. Each step runs in its own transaction together with the bump of
+ * `schema_version`, so a crash leaves the database at one version or the next, never between.
+ * Never edit a released step: add the next one.
+ */
+import type { Db } from "./db.ts";
+
+export interface Migration {
+	readonly version: number;
+	readonly description: string;
+	readonly sql: string;
+}
+
+/** `PRAGMA application_id` of every Sigil database: "SIGL" in ASCII. Tells our files from others. */
+export const APPLICATION_ID = 0x5349474c;
+
+export const MIGRATIONS: readonly Migration[] = [
+	{
+		version: 1,
+		description: "accounts, principals, keys, functions, secrets, audit, jobs",
+		sql: `
+CREATE TABLE accounts (
+	account_id TEXT PRIMARY KEY,
+	name TEXT NOT NULL,
+	is_root INTEGER NOT NULL DEFAULT 0,
+	created_at INTEGER NOT NULL
+) STRICT;
+CREATE UNIQUE INDEX accounts_one_root ON accounts (is_root) WHERE is_root = 1;
+
+-- IAM names are unique regardless of case, hence NOCASE.
+CREATE TABLE users (
+	account_id TEXT NOT NULL REFERENCES accounts (account_id) ON DELETE CASCADE,
+	user_name TEXT NOT NULL COLLATE NOCASE,
+	user_id TEXT NOT NULL UNIQUE,
+	path TEXT NOT NULL,
+	created_at INTEGER NOT NULL,
+	PRIMARY KEY (account_id, user_name)
+) STRICT;
+
+CREATE TABLE roles (
+	account_id TEXT NOT NULL REFERENCES accounts (account_id) ON DELETE CASCADE,
+	role_name TEXT NOT NULL COLLATE NOCASE,
+	role_id TEXT NOT NULL UNIQUE,
+	path TEXT NOT NULL,
+	trust_policy TEXT NOT NULL,
+	max_session_duration INTEGER NOT NULL,
+	created_at INTEGER NOT NULL,
+	PRIMARY KEY (account_id, role_name)
+) STRICT;
+
+CREATE TABLE user_policies (
+	account_id TEXT NOT NULL,
+	principal_name TEXT NOT NULL COLLATE NOCASE,
+	policy_name TEXT NOT NULL,
+	document TEXT NOT NULL,
+	updated_at INTEGER NOT NULL,
+	PRIMARY KEY (account_id, principal_name, policy_name),
+	FOREIGN KEY (account_id, principal_name) REFERENCES users (account_id, user_name) ON DELETE CASCADE
+) STRICT;
+
+CREATE TABLE role_policies (
+	account_id TEXT NOT NULL,
+	principal_name TEXT NOT NULL COLLATE NOCASE,
+	policy_name TEXT NOT NULL,
+	document TEXT NOT NULL,
+	updated_at INTEGER NOT NULL,
+	PRIMARY KEY (account_id, principal_name, policy_name),
+	FOREIGN KEY (account_id, principal_name) REFERENCES roles (account_id, role_name) ON DELETE CASCADE
+) STRICT;
+
+-- user_name NULL: the account's root identity (a NULL column skips the foreign key check).
+CREATE TABLE access_keys (
+	access_key_id TEXT PRIMARY KEY,
+	account_id TEXT NOT NULL REFERENCES accounts (account_id) ON DELETE CASCADE,
+	user_name TEXT COLLATE NOCASE,
+	secret BLOB NOT NULL,
+	status TEXT NOT NULL CHECK (status IN ('Active', 'Inactive')),
+	created_at INTEGER NOT NULL,
+	last_used_at INTEGER,
+	last_used_scheme TEXT,
+	last_used_service TEXT,
+	FOREIGN KEY (account_id, user_name) REFERENCES users (account_id, user_name) ON DELETE CASCADE
+) STRICT;
+CREATE INDEX access_keys_owner ON access_keys (account_id, user_name);
+
+CREATE TABLE functions (
+	id INTEGER PRIMARY KEY,
+	account_id TEXT NOT NULL REFERENCES accounts (account_id) ON DELETE CASCADE,
+	name TEXT NOT NULL,
+	config TEXT NOT NULL,
+	revision INTEGER NOT NULL,
+	code_sha256 TEXT NOT NULL,
+	code_size INTEGER NOT NULL,
+	policy TEXT,
+	policy_revision INTEGER NOT NULL DEFAULT 0,
+	created_at INTEGER NOT NULL,
+	updated_at INTEGER NOT NULL,
+	UNIQUE (account_id, name)
+) STRICT;
+
+CREATE TABLE function_revisions (
+	function_id INTEGER NOT NULL REFERENCES functions (id) ON DELETE CASCADE,
+	revision INTEGER NOT NULL,
+	code_sha256 TEXT NOT NULL,
+	created_at INTEGER NOT NULL,
+	PRIMARY KEY (function_id, revision)
+) STRICT;
+CREATE INDEX function_revisions_code ON function_revisions (code_sha256);
+
+-- Content-addressed per account: a config-only deploy, or a redeploy of the same bundle, stores nothing new.
+CREATE TABLE code_blobs (
+	id INTEGER PRIMARY KEY,
+	account_id TEXT NOT NULL,
+	sha256 TEXT NOT NULL,
+	size INTEGER NOT NULL,
+	data BLOB NOT NULL,
+	UNIQUE (account_id, sha256)
+) STRICT;
+
+CREATE TABLE secrets (
+	account_id TEXT NOT NULL REFERENCES accounts (account_id) ON DELETE CASCADE,
+	name TEXT NOT NULL,
+	value BLOB NOT NULL,
+	created_at INTEGER NOT NULL,
+	updated_at INTEGER NOT NULL,
+	PRIMARY KEY (account_id, name)
+) STRICT;
+
+-- AUTOINCREMENT: ids are never reused after pruning, so a follow cursor only moves forward.
+CREATE TABLE audit (
+	id INTEGER PRIMARY KEY AUTOINCREMENT,
+	request_id TEXT NOT NULL,
+	time INTEGER NOT NULL,
+	account_id TEXT NOT NULL,
+	function_name TEXT,
+	principal_arn TEXT,
+	access_key_id TEXT,
+	scheme TEXT NOT NULL,
+	outcome TEXT NOT NULL,
+	http_status INTEGER NOT NULL,
+	duration_ms REAL NOT NULL,
+	detail TEXT NOT NULL,
+	logs TEXT NOT NULL
+) STRICT;
+CREATE INDEX audit_account ON audit (account_id, id);
+CREATE INDEX audit_function ON audit (account_id, function_name, id);
+
+CREATE TABLE jobs (
+	seq INTEGER PRIMARY KEY,
+	id TEXT NOT NULL UNIQUE,
+	account_id TEXT NOT NULL,
+	function_name TEXT NOT NULL,
+	payload BLOB NOT NULL,
+	headers TEXT NOT NULL,
+	status TEXT NOT NULL CHECK (status IN ('queued', 'running', 'succeeded', 'failed', 'dead')),
+	attempts INTEGER NOT NULL DEFAULT 0,
+	max_attempts INTEGER NOT NULL,
+	next_attempt_at INTEGER NOT NULL,
+	lease_until INTEGER,
+	lease_token TEXT,
+	last_error TEXT,
+	callback_url TEXT,
+	result BLOB,
+	created_at INTEGER NOT NULL,
+	updated_at INTEGER NOT NULL
+) STRICT;
+CREATE INDEX jobs_due ON jobs (next_attempt_at, seq) WHERE status = 'queued';
+CREATE INDEX jobs_leases ON jobs (lease_until) WHERE status = 'running';
+CREATE INDEX jobs_owner ON jobs (account_id, function_name, seq);
+`,
+	},
+];
+
+/** The newest schema this code knows. */
+export const LATEST_VERSION = MIGRATIONS.reduce(
+	(max, m) => Math.max(max, m.version),
+	0,
+);
+
+/** The schema version recorded in the database (0 before the first step). */
+export function schemaVersion(db: Db): number {
+	const table = db.one<{ n: number }>(
+		"SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'sigil_meta'",
+	);
+	if (!table?.n) return 0;
+	const row = db.one<{ value: string }>(
+		"SELECT value FROM sigil_meta WHERE key = 'schema_version'",
+	);
+	return row ? Number(row.value) : 0;
+}
+
+/** Applies every step newer than the database's version, each in its own transaction. */
+export function migrate(db: Db): void {
+	for (const step of MIGRATIONS) {
+		db.tx(() => {
+			// Re-read inside the write lock: another process may have applied this step meanwhile.
+			if (schemaVersion(db) >= step.version) return;
+			db.raw.exec(step.sql);
+			db.run(
+				"INSERT INTO sigil_meta (key, value) VALUES ('schema_version', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+				String(step.version),
+			);
+		});
+	}
+}

@@ -1,0 +1,92 @@
+/** The SQLite adapter's composition: one connection, one write-behind writer, the groups of the `Store`. */
+import type { SecretBox } from "../secret-box.ts";
+import type { Store, StoreMeta } from "../store.ts";
+import { SqliteAccessKeys } from "./access-keys.ts";
+import { SqliteAccounts } from "./accounts.ts";
+import { DEFAULT_AUDIT_RETENTION, SqliteAudit } from "./audit.ts";
+import type { Db } from "./db.ts";
+import { SqliteFunctions } from "./functions.ts";
+import { SqliteInlinePolicies } from "./inline-policies.ts";
+import { SqliteJobs } from "./jobs.ts";
+import { SqliteRoles } from "./roles.ts";
+import { SqliteSecrets } from "./secrets.ts";
+import { SqliteUsers } from "./users.ts";
+import { WriteBehind } from "./write-behind.ts";
+
+export interface SqliteStoreOptions {
+	/** Audit records kept per account (default 10,000). */
+	auditRetention?: number;
+	/** How long buffered audit records and key uses wait before being written (default 50 ms). */
+	flushIntervalMs?: number;
+	/** The clock for `createdAt`/`updatedAt` (default `Date.now`). Jobs take `now` as an argument. */
+	now?: () => number;
+	/** Receives failures of background writes (default: a process warning). */
+	onBackgroundError?: (err: unknown) => void;
+}
+
+export class SqliteStore implements Store {
+	readonly meta: StoreMeta;
+	readonly accounts: SqliteAccounts;
+	readonly users: SqliteUsers;
+	readonly roles: SqliteRoles;
+	readonly policies: SqliteInlinePolicies;
+	readonly accessKeys: SqliteAccessKeys;
+	readonly functions: SqliteFunctions;
+	readonly secrets: SqliteSecrets;
+	readonly audit: SqliteAudit;
+	readonly jobs: SqliteJobs;
+	readonly #db: Db;
+	readonly #writer: WriteBehind;
+
+	constructor(
+		db: Db,
+		box: SecretBox,
+		meta: StoreMeta,
+		options: SqliteStoreOptions,
+	) {
+		this.#db = db;
+		this.meta = meta;
+		const onError =
+			options.onBackgroundError ??
+			((err: unknown) =>
+				process.emitWarning(err as Error, "SigilStoreWarning"));
+		this.#writer = new WriteBehind(
+			() => this.#writePending(),
+			options.flushIntervalMs ?? 50,
+			onError,
+		);
+		const poke = () => this.#writer.poke();
+		this.accounts = new SqliteAccounts(db);
+		this.users = new SqliteUsers(db);
+		this.roles = new SqliteRoles(db);
+		this.policies = new SqliteInlinePolicies(db);
+		this.accessKeys = new SqliteAccessKeys(db, box, poke);
+		this.functions = new SqliteFunctions(db);
+		this.secrets = new SqliteSecrets(db, box);
+		this.audit = new SqliteAudit(
+			db,
+			options.auditRetention ?? DEFAULT_AUDIT_RETENTION,
+			() => this.#writer.flush(),
+			poke,
+		);
+		this.jobs = new SqliteJobs(db);
+	}
+
+	/** One transaction for everything buffered, then the retention prune it made due. */
+	#writePending(): void {
+		this.#db.tx(() => {
+			this.audit.writeBuffered();
+			this.accessKeys.writePendingUses();
+		});
+		this.audit.pruneDue();
+	}
+
+	async close(): Promise<void> {
+		if (this.#db.closed) return;
+		try {
+			this.#writer.close();
+		} finally {
+			this.#db.close();
+		}
+	}
+}

@@ -1,0 +1,256 @@
+/**
+ * The durable state of Sigil behind one async interface, so that the embedded SQLite adapter and
+ * a PostgreSQL adapter run the same contract suite (packages/sigil/test/store-contract.ts).
+ *
+ * Conventions, the same in every group:
+ * - reads (`get…`) resolve `undefined` when the row does not exist;
+ * - mutations of a missing row reject with `StoreError` `STORE_NOT_FOUND`;
+ * - creates that collide reject with `STORE_CONFLICT` (IAM names collide case-insensitively);
+ * - times are milliseconds since the epoch.
+ */
+import type {
+	AccessKey,
+	AccessKeyStatus,
+	AccessKeyWithSecret,
+	Account,
+	AuditInput,
+	AuditRecord,
+	FunctionCode,
+	FunctionConfig,
+	FunctionPolicy,
+	FunctionRecord,
+	InlinePolicy,
+	Job,
+	JobInput,
+	JobStatus,
+	PrincipalKind,
+	Role,
+	SecretInfo,
+	User,
+} from "./types.ts";
+
+export interface AccountStore {
+	/** Creates an account (12-digit id generated unless given). The first one becomes the root. */
+	create(input: { name: string; accountId?: string }): Promise<Account>;
+	get(accountId: string): Promise<Account | undefined>;
+	/** The root account, once one exists. */
+	root(): Promise<Account | undefined>;
+	list(): Promise<Account[]>;
+}
+
+export interface UserStore {
+	create(input: {
+		accountId: string;
+		userName: string;
+		path?: string;
+	}): Promise<User>;
+	get(accountId: string, userName: string): Promise<User | undefined>;
+	list(accountId: string): Promise<User[]>;
+	/** Deletes the user with its inline policies and access keys (revoking them at once). */
+	delete(accountId: string, userName: string): Promise<void>;
+}
+
+export interface RoleStore {
+	create(input: {
+		accountId: string;
+		roleName: string;
+		trustPolicy: string;
+		path?: string;
+		maxSessionDuration?: number;
+	}): Promise<Role>;
+	get(accountId: string, roleName: string): Promise<Role | undefined>;
+	list(accountId: string): Promise<Role[]>;
+	setTrustPolicy(
+		accountId: string,
+		roleName: string,
+		trustPolicy: string,
+	): Promise<void>;
+	/** Deletes the role with its inline policies. */
+	delete(accountId: string, roleName: string): Promise<void>;
+}
+
+/** Inline policies of users and roles, keyed by (account, principal kind + name, policy name). */
+export interface InlinePolicyStore {
+	/** Creates or replaces. The principal must exist. */
+	put(
+		accountId: string,
+		kind: PrincipalKind,
+		principalName: string,
+		policyName: string,
+		document: string,
+	): Promise<void>;
+	get(
+		accountId: string,
+		kind: PrincipalKind,
+		principalName: string,
+		policyName: string,
+	): Promise<InlinePolicy | undefined>;
+	/** Every inline policy of one principal, by policy name. */
+	list(
+		accountId: string,
+		kind: PrincipalKind,
+		principalName: string,
+	): Promise<InlinePolicy[]>;
+	delete(
+		accountId: string,
+		kind: PrincipalKind,
+		principalName: string,
+		policyName: string,
+	): Promise<void>;
+}
+
+export interface AccessKeyStore {
+	/** Creates an active key; the only time the secret leaves the store other than `get`. */
+	create(input: {
+		accountId: string;
+		userName?: string | null;
+	}): Promise<AccessKeyWithSecret>;
+	/** The verifier's hot path: one primary-key lookup and one decryption. */
+	get(accessKeyId: string): Promise<AccessKeyWithSecret | undefined>;
+	/** Keys of an account; with `userName` only that user's (`null`: the root identity's). */
+	list(accountId: string, userName?: string | null): Promise<AccessKey[]>;
+	setStatus(accessKeyId: string, status: AccessKeyStatus): Promise<void>;
+	delete(accessKeyId: string): Promise<void>;
+	/**
+	 * Notes a successful use. Coalesced in memory and written with the next flush, so it costs a
+	 * map write on the request path; `get`/`list` already show the pending value.
+	 */
+	recordUse(
+		accessKeyId: string,
+		use: { at: number; scheme: string; service: string },
+	): Promise<void>;
+}
+
+export interface FunctionStore {
+	/**
+	 * Creates or updates a function and returns its new revision. `code` may be omitted on an
+	 * update to keep the current bundle; `expectedRevision` (0 = must not exist) turns the put
+	 * into a compare-and-set that rejects with `STORE_CONFLICT`.
+	 */
+	put(input: {
+		accountId: string;
+		name: string;
+		config: FunctionConfig;
+		code?: Buffer;
+		expectedRevision?: number;
+	}): Promise<{ revision: number; created: boolean }>;
+	get(accountId: string, name: string): Promise<FunctionRecord | undefined>;
+	/** Without code blobs, by name. */
+	list(accountId: string): Promise<FunctionRecord[]>;
+	/** The current revision's code, or an older kept revision's (the last few are kept). */
+	getCode(
+		accountId: string,
+		name: string,
+		revision?: number,
+	): Promise<FunctionCode | undefined>;
+	delete(accountId: string, name: string): Promise<void>;
+	getPolicy(
+		accountId: string,
+		name: string,
+	): Promise<FunctionPolicy | undefined>;
+	/** Sets (or with `null` removes) the resource policy; returns the new policy revision. */
+	putPolicy(
+		accountId: string,
+		name: string,
+		document: string | null,
+		expectedPolicyRevision?: number,
+	): Promise<number>;
+}
+
+export interface SecretStore {
+	/** Creates or replaces; the value is encrypted at rest. */
+	put(accountId: string, name: string, value: Buffer): Promise<SecretInfo>;
+	/** The decrypted value. */
+	get(accountId: string, name: string): Promise<Buffer | undefined>;
+	/** Names and dates only, never values. */
+	list(accountId: string): Promise<SecretInfo[]>;
+	delete(accountId: string, name: string): Promise<void>;
+}
+
+export interface AuditQuery {
+	accountId: string;
+	functionName?: string;
+	/** Records with an id greater than this, oldest first. Without it: the newest `limit`. */
+	after?: number;
+	/** Default 100, at most 1000. */
+	limit?: number;
+}
+
+export interface AuditLog {
+	/** Buffers the record (resolves at once); it is written within ~50 ms or 200 records. */
+	append(record: AuditInput): Promise<void>;
+	/** Writes everything buffered (audit records and coalesced key uses). */
+	flush(): Promise<void>;
+	/** Oldest first. `next` is the cursor for the following poll (the last id, or `after`). */
+	query(query: AuditQuery): Promise<{ records: AuditRecord[]; next: number }>;
+	/** Deletes all but the newest `retention` records of each account; returns how many. */
+	prune(): Promise<number>;
+}
+
+export interface JobQueue {
+	/** Durable when it resolves. Rejects with `STORE_CONFLICT` when the id exists. */
+	enqueue(input: JobInput): Promise<Job>;
+	/**
+	 * Atomically takes up to `limit` due jobs, oldest first, and marks them `running` with a lease
+	 * until `now + leaseMs`. Expired leases are requeued first (or made `dead` when the attempts
+	 * are spent), so a worker killed mid-job loses nothing. Two concurrent claims never get the
+	 * same job.
+	 */
+	claim(now: number, limit: number, leaseMs: number): Promise<Job[]>;
+	/** Marks a running job `succeeded`; `STORE_LEASE_LOST` when the lease is no longer this one. */
+	complete(
+		id: string,
+		leaseToken: string,
+		result: Buffer | null,
+		now: number,
+	): Promise<void>;
+	/**
+	 * Reports a failed attempt: with `retryAt` the job is queued again (or `dead` when attempts are
+	 * spent); without it the failure is final (`failed`).
+	 */
+	fail(
+		id: string,
+		leaseToken: string,
+		failure: { error: string; retryAt?: number },
+		now: number,
+	): Promise<JobStatus>;
+	/** Requeues (or kills) the jobs whose lease ended before `now`; returns how many. */
+	requeueExpired(now: number): Promise<number>;
+	/** Jobs waiting to run (status `queued`), to bound the queue. */
+	countQueued(filter?: {
+		accountId?: string;
+		functionName?: string;
+	}): Promise<number>;
+	get(id: string): Promise<Job | undefined>;
+	/** Oldest first; `after` is the id of the last job of the previous page. */
+	list(filter: {
+		accountId: string;
+		functionName?: string;
+		status?: JobStatus;
+		after?: string;
+		limit?: number;
+	}): Promise<Job[]>;
+}
+
+/** Facts about the data directory itself. */
+export interface StoreMeta {
+	readonly schemaVersion: number;
+	readonly installationId: string;
+	readonly createdAt: number;
+}
+
+/** The whole store. */
+export interface Store {
+	readonly meta: StoreMeta;
+	readonly accounts: AccountStore;
+	readonly users: UserStore;
+	readonly roles: RoleStore;
+	readonly policies: InlinePolicyStore;
+	readonly accessKeys: AccessKeyStore;
+	readonly functions: FunctionStore;
+	readonly secrets: SecretStore;
+	readonly audit: AuditLog;
+	readonly jobs: JobQueue;
+	/** Flushes buffered writes and releases the database. Later calls reject with `STORE_CLOSED`. */
+	close(): Promise<void>;
+}

@@ -1,0 +1,179 @@
+/**
+ * The records the store holds. Shapes of ids and ARNs follow AWS IAM so that policies and tools
+ * from that ecosystem work verbatim. Every time is milliseconds since the epoch (a `number`),
+ * in the API and on disk alike.
+ */
+
+/** An account: 12 digits, like AWS. The first account created is the root account. */
+export interface Account {
+	readonly accountId: string;
+	readonly name: string;
+	readonly isRoot: boolean;
+	readonly createdAt: number;
+}
+
+/** An IAM user (`arn:aws:iam::ACCOUNT:user/PATH/NAME`, id `AIDA…`). */
+export interface User {
+	readonly accountId: string;
+	readonly userName: string;
+	readonly userId: string;
+	readonly arn: string;
+	/** IAM path: starts and ends with `/` (default `/`). */
+	readonly path: string;
+	readonly createdAt: number;
+}
+
+/** An IAM role (`arn:aws:iam::ACCOUNT:role/PATH/NAME`, id `AROA…`). */
+export interface Role {
+	readonly accountId: string;
+	readonly roleName: string;
+	readonly roleId: string;
+	readonly arn: string;
+	readonly path: string;
+	/** The trust policy document, as JSON text (the policy package parses it). */
+	readonly trustPolicy: string;
+	/** Seconds, 3600–43200 as in IAM. */
+	readonly maxSessionDuration: number;
+	readonly createdAt: number;
+}
+
+export type PrincipalKind = "user" | "role";
+
+/** An inline policy attached to a user or a role. */
+export interface InlinePolicy {
+	readonly accountId: string;
+	readonly principalKind: PrincipalKind;
+	readonly principalName: string;
+	readonly policyName: string;
+	/** The policy document, as JSON text. */
+	readonly document: string;
+	readonly updatedAt: number;
+}
+
+export type AccessKeyStatus = "Active" | "Inactive";
+
+/** An access key without its secret: what listings show. */
+export interface AccessKey {
+	readonly accessKeyId: string;
+	readonly accountId: string;
+	/** `null`: the key of the account's root (admin) identity. */
+	readonly userName: string | null;
+	readonly status: AccessKeyStatus;
+	readonly createdAt: number;
+	readonly lastUsedAt: number | null;
+	/** Which scheme last verified a request with this key (`sigv4`, `acs3`, …). */
+	readonly lastUsedScheme: string | null;
+	/** Which service the last request addressed (`lambda`, `sigil`, …). */
+	readonly lastUsedService: string | null;
+}
+
+/** An access key with its decrypted secret: what the verifier reads, and `create` returns once. */
+export interface AccessKeyWithSecret extends AccessKey {
+	readonly secretAccessKey: string;
+}
+
+/** A function's deploy config: validated JSON owned by the gateway (the store keeps it opaque). */
+export type FunctionConfig = Record<string, unknown>;
+
+/** A function without its code: what listings show. */
+export interface FunctionRecord {
+	readonly accountId: string;
+	readonly name: string;
+	readonly config: FunctionConfig;
+	/** Increments on every deploy (put), starting at 1. */
+	readonly revision: number;
+	/** Hex sha256 of the current code bundle. */
+	readonly codeSha256: string;
+	readonly codeSize: number;
+	/** Increments on every resource-policy change, starting at 0 (no policy yet). */
+	readonly policyRevision: number;
+	readonly createdAt: number;
+	readonly updatedAt: number;
+}
+
+/** One revision's code bundle. */
+export interface FunctionCode {
+	readonly revision: number;
+	readonly sha256: string;
+	readonly code: Buffer;
+}
+
+/** A function's resource policy (JSON text, or `null` when none) and its revision. */
+export interface FunctionPolicy {
+	readonly document: string | null;
+	readonly policyRevision: number;
+}
+
+/** A named secret, without its value. */
+export interface SecretInfo {
+	readonly accountId: string;
+	readonly name: string;
+	readonly createdAt: number;
+	readonly updatedAt: number;
+}
+
+/** What the gateway records about one request: the decision, never a secret. */
+export interface AuditInput {
+	readonly requestId: string;
+	readonly time: number;
+	readonly accountId: string;
+	readonly functionName: string | null;
+	readonly principalArn: string | null;
+	readonly accessKeyId: string | null;
+	readonly scheme: string;
+	/** Decision or outcome code: `ALLOWED`, `SIGNATURE_MISMATCH`, `FUNCTION_TIMEOUT`, … */
+	readonly outcome: string;
+	readonly httpStatus: number;
+	readonly durationMs: number;
+	/** Diagnosis for the key's owner (canonical request, likely cause). JSON-serialisable. */
+	readonly detail: unknown;
+	/** The function's log output; the store keeps the last 16 KB. */
+	readonly logs: string;
+}
+
+/** A stored audit record: the input plus its ordered id (the cursor of `logs --follow`). */
+export interface AuditRecord extends AuditInput {
+	readonly id: number;
+}
+
+/**
+ * Life of an async job: `queued` → `running` (claimed with a lease) → `succeeded`; or back to
+ * `queued` for a retry; `failed` when the worker says the failure is final; `dead` when the
+ * attempts are spent (including leases that expired because a worker died).
+ */
+export type JobStatus = "queued" | "running" | "succeeded" | "failed" | "dead";
+
+export interface JobInput {
+	/** Defaults to a random UUID (Lambda's async request id). */
+	readonly id?: string;
+	readonly accountId: string;
+	readonly functionName: string;
+	readonly payload: Buffer;
+	readonly headers?: Record<string, string>;
+	/** Default 3 (Lambda: one try plus two retries). */
+	readonly maxAttempts?: number;
+	/** Earliest time to run; default now. */
+	readonly notBefore?: number;
+	readonly callbackUrl?: string | null;
+}
+
+export interface Job {
+	readonly id: string;
+	readonly accountId: string;
+	readonly functionName: string;
+	readonly payload: Buffer;
+	readonly headers: Record<string, string>;
+	readonly status: JobStatus;
+	readonly attempts: number;
+	readonly maxAttempts: number;
+	readonly nextAttemptAt: number;
+	/** Set while `running`: the lease ends here unless the worker completes or fails the job. */
+	readonly leaseUntil: number | null;
+	/** Set while `running`: the fencing token the worker passes back to complete/fail. */
+	readonly leaseToken: string | null;
+	readonly lastError: string | null;
+	readonly callbackUrl: string | null;
+	readonly result: Buffer | null;
+	readonly createdAt: number;
+	readonly updatedAt: number;
+}
