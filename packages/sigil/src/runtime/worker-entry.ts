@@ -32,13 +32,15 @@ const post = (msg: WorkerMessage) => port.postMessage(msg);
 interface Capture {
 	readonly requestId: string;
 	readonly logs: LogBuffer;
+	/** Set once the result is posted: later output (timers, rejections) goes out as background. */
+	finished: boolean;
 }
 const capture = new AsyncLocalStorage<Capture>();
 
 function write(level: string, message: string): void {
 	const store = capture.getStore();
 	const line = `${new Date().toISOString()}\t${store?.requestId ?? "undefined"}\t${level}\t${message}\n`;
-	if (store !== undefined) store.logs.append(line);
+	if (store !== undefined && !store.finished) store.logs.append(line);
 	else post({ type: "log", text: line });
 }
 
@@ -151,7 +153,8 @@ function callHandler(
 
 async function run(fn: Handler, msg: InvokeMessage): Promise<void> {
 	const logs = new LogBuffer();
-	await capture.run({ requestId: msg.requestId, logs }, async () => {
+	const store: Capture = { requestId: msg.requestId, logs, finished: false };
+	await capture.run(store, async () => {
 		try {
 			const result = await callHandler(
 				fn,
@@ -160,6 +163,7 @@ async function run(fn: Handler, msg: InvokeMessage): Promise<void> {
 			);
 			// Lambda serializes the result as JSON; undefined (and functions) become null.
 			const resultJson = JSON.stringify(result) ?? "null";
+			store.finished = true;
 			post({
 				type: "done",
 				id: msg.id,
