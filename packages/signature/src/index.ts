@@ -8,4 +8,5 @@ export type {
 	SchemeName,
 	SignatureFailure,
 } from "./result.ts";
+export * from "./sigv4/index.ts";
 export * from "./webhooks/index.ts";

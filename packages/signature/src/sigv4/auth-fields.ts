@@ -1,0 +1,209 @@
+import { headerValues, singleHeader, type WireRequest } from "../request.ts";
+import type { SignatureFailure } from "../result.ts";
+import type { QueryPair } from "./canonical-query.ts";
+import {
+	HEADER_AMZ_DATE,
+	HEADER_CONTENT_SHA256,
+	HEADER_DATE,
+	HEADER_SECURITY_TOKEN,
+	MAX_AUTHORIZATION_LENGTH,
+	QUERY_ALGORITHM,
+	QUERY_CONTENT_SHA256,
+	QUERY_CREDENTIAL,
+	QUERY_DATE,
+	QUERY_EXPIRES,
+	QUERY_SECURITY_TOKEN,
+	QUERY_SIGNATURE,
+	QUERY_SIGNED_HEADERS,
+} from "./constants.ts";
+import { sigv4Failure } from "./failures.ts";
+import { percentDecode } from "./uri-encode.ts";
+
+/** The signature's fields, wherever they came from (Authorization header or presigned query). */
+export interface AuthFields {
+	readonly form: "header" | "query";
+	readonly algorithm: string;
+	readonly credential: string;
+	readonly signedHeaders: string;
+	readonly signature: string;
+	/** The raw date value and which header/parameter carried it. */
+	readonly date: string;
+	readonly dateSource: "x-amz-date" | "date";
+	readonly expires?: string;
+	readonly securityToken?: string;
+	/** Claimed payload hash (`x-amz-content-sha256` header, or its query twin when presigned). */
+	readonly contentSha256?: string;
+}
+
+const QUERY_AUTH_KEYS = [
+	QUERY_ALGORITHM,
+	QUERY_CREDENTIAL,
+	QUERY_DATE,
+	QUERY_EXPIRES,
+	QUERY_SIGNED_HEADERS,
+	QUERY_SIGNATURE,
+	QUERY_SECURITY_TOKEN,
+	QUERY_CONTENT_SHA256,
+];
+
+function duplicate(name: string): SignatureFailure {
+	return sigv4Failure(
+		"DUPLICATE_AUTH_PARAMETER",
+		`'${name}' appears more than once in the request.`,
+	);
+}
+
+/**
+ * Step 0 of verification: find the signature. Header form and presigned form are exclusive;
+ * with neither the caller gets AWS's "Missing Authentication Token".
+ */
+export function readAuthFields(
+	req: WireRequest,
+	pairs: readonly QueryPair[],
+): AuthFields | SignatureFailure {
+	const authorization = headerValues(req.rawHeaders, "authorization");
+	if (authorization.length > 1) return duplicate("Authorization");
+	const query = new Map<string, string>();
+	let signatureLike = 0;
+	for (const pair of pairs) {
+		// Any spelling of X-Amz-Signature counts: an unsigned extra copy must not ride along.
+		if (pair.key.length === 15 && pair.key.toLowerCase() === "x-amz-signature")
+			signatureLike++;
+		if (!QUERY_AUTH_KEYS.includes(pair.key)) continue;
+		if (query.has(pair.key)) return duplicate(pair.key);
+		query.set(pair.key, percentDecode(pair.value));
+	}
+	const presigned =
+		query.has(QUERY_ALGORITHM) ||
+		query.has(QUERY_CREDENTIAL) ||
+		signatureLike > 0;
+	const header = authorization[0];
+	if (header !== undefined && presigned)
+		return sigv4Failure("AMBIGUOUS_AUTHENTICATION");
+	if (header !== undefined) return fromHeader(req, header);
+	if (!presigned) return sigv4Failure("MISSING_AUTHENTICATION");
+	if (signatureLike > 1 || (signatureLike === 1 && !query.has(QUERY_SIGNATURE)))
+		return duplicate(QUERY_SIGNATURE);
+	return fromQuery(query);
+}
+
+function fromQuery(query: Map<string, string>): AuthFields | SignatureFailure {
+	let missing = "";
+	for (const key of [
+		QUERY_ALGORITHM,
+		QUERY_CREDENTIAL,
+		QUERY_SIGNATURE,
+		QUERY_SIGNED_HEADERS,
+		QUERY_DATE,
+		QUERY_EXPIRES,
+	]) {
+		if (!query.has(key))
+			missing += `AWS query-string parameters must include '${key}'. `;
+	}
+	if (missing !== "")
+		return sigv4Failure(
+			"INCOMPLETE_SIGNATURE",
+			`${missing}Re-examine the query-string parameters.`,
+		);
+	const credential = query.get(QUERY_CREDENTIAL) as string;
+	const signedHeaders = query.get(QUERY_SIGNED_HEADERS) as string;
+	if (
+		credential.length > MAX_AUTHORIZATION_LENGTH ||
+		signedHeaders.length > MAX_AUTHORIZATION_LENGTH
+	) {
+		return sigv4Failure("OVERSIZE_AUTHORIZATION");
+	}
+	const token = query.get(QUERY_SECURITY_TOKEN);
+	const sha = query.get(QUERY_CONTENT_SHA256);
+	return {
+		form: "query",
+		algorithm: query.get(QUERY_ALGORITHM) as string,
+		credential,
+		signedHeaders,
+		signature: query.get(QUERY_SIGNATURE) as string,
+		date: query.get(QUERY_DATE) as string,
+		dateSource: "x-amz-date",
+		expires: query.get(QUERY_EXPIRES) as string,
+		...(token === undefined ? {} : { securityToken: token }),
+		...(sha === undefined ? {} : { contentSha256: sha }),
+	};
+}
+
+function isSpace(c: string | undefined): boolean {
+	return c === " " || c === "\t";
+}
+
+function trim(s: string): string {
+	let a = 0;
+	let b = s.length;
+	while (a < b && isSpace(s[a])) a++;
+	while (b > a && isSpace(s[b - 1])) b--;
+	return s.slice(a, b);
+}
+
+/**
+ * `AWS4-HMAC-SHA256 Credential=…, SignedHeaders=…, Signature=…`: algorithm, one space, then
+ * comma-separated `name=value` components (spaces around them tolerated, order free).
+ */
+function fromHeader(
+	req: WireRequest,
+	authorization: string,
+): AuthFields | SignatureFailure {
+	if (authorization.length > MAX_AUTHORIZATION_LENGTH)
+		return sigv4Failure("OVERSIZE_AUTHORIZATION");
+	const value = trim(authorization);
+	let cut = 0;
+	while (cut < value.length && !isSpace(value[cut])) cut++;
+	const algorithm = value.slice(0, cut);
+	const fields = new Map<string, string>();
+	if (algorithm.startsWith("AWS4-")) {
+		for (const piece of value.slice(cut).split(",")) {
+			const component = trim(piece);
+			if (component === "") continue;
+			const eq = component.indexOf("=");
+			if (eq === -1) {
+				return sigv4Failure(
+					"MALFORMED_AUTHORIZATION",
+					`'${component}' not a valid key=value pair (missing equal-sign) in Authorization header: '${authorization}'.`,
+				);
+			}
+			const name = component.slice(0, eq);
+			if (fields.has(name)) return duplicate(name);
+			fields.set(name, component.slice(eq + 1));
+		}
+	}
+	const amzDate = singleHeader(req.rawHeaders, HEADER_AMZ_DATE);
+	const httpDate = singleHeader(req.rawHeaders, HEADER_DATE);
+	if (amzDate === null) return duplicate("X-Amz-Date");
+	if (httpDate === null && amzDate === undefined) return duplicate("Date");
+	// AWS lists everything that is missing in one message, then echoes the header.
+	let missing = "";
+	for (const name of ["Credential", "Signature", "SignedHeaders"]) {
+		if (!fields.has(name))
+			missing += `Authorization header requires '${name}' parameter. `;
+	}
+	if (amzDate === undefined && httpDate === undefined) {
+		missing +=
+			"Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header. ";
+	}
+	if (missing !== "")
+		return sigv4Failure(
+			"INCOMPLETE_SIGNATURE",
+			`${missing}Authorization=${authorization}`,
+		);
+	const token = singleHeader(req.rawHeaders, HEADER_SECURITY_TOKEN);
+	const sha = singleHeader(req.rawHeaders, HEADER_CONTENT_SHA256);
+	if (token === null) return duplicate("X-Amz-Security-Token");
+	if (sha === null) return duplicate("X-Amz-Content-Sha256");
+	return {
+		form: "header",
+		algorithm,
+		credential: fields.get("Credential") as string,
+		signedHeaders: fields.get("SignedHeaders") as string,
+		signature: fields.get("Signature") as string,
+		date: (amzDate ?? httpDate) as string,
+		dateSource: amzDate === undefined ? "date" : "x-amz-date",
+		...(token === undefined ? {} : { securityToken: token }),
+		...(sha === undefined ? {} : { contentSha256: sha }),
+	};
+}

@@ -1,0 +1,78 @@
+/**
+ * Task 1, steps 4–5: canonical headers. For each signed name, every occurrence in the raw header
+ * list (wire order), each value trimmed and its inner runs of whitespace collapsed to one space
+ * (SP, HTAB, and the CR/LF of obsolete line folding), joined with `,`.
+ */
+
+function isWs(c: number): boolean {
+	return c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d;
+}
+
+/** Trim + collapse of one header value. */
+export function canonicalHeaderValue(value: string): string {
+	const n = value.length;
+	let clean =
+		n === 0 || (!isWs(value.charCodeAt(0)) && !isWs(value.charCodeAt(n - 1)));
+	for (let i = 0; clean && i < n; i++) {
+		const c = value.charCodeAt(i);
+		if (
+			c === 0x09 ||
+			c === 0x0a ||
+			c === 0x0d ||
+			(c === 0x20 && value.charCodeAt(i + 1) === 0x20)
+		)
+			clean = false;
+	}
+	if (clean) return value;
+	let out = "";
+	let pendingSpace = false;
+	for (let i = 0; i < n; i++) {
+		const c = value.charCodeAt(i);
+		if (isWs(c)) {
+			pendingSpace = out.length > 0;
+		} else {
+			if (pendingSpace) out += " ";
+			pendingSpace = false;
+			out += value[i];
+		}
+	}
+	return out;
+}
+
+/** The canonical headers block and whether any value holds a non-ASCII character. */
+export interface CanonicalHeaders {
+	/** `name:value\n` for each signed header, in signed (sorted) order. */
+	readonly text: string;
+	/** 0: ASCII only; 1: characters up to U+00FF (raw wire bytes, hashed as latin1); 2: wider. */
+	readonly width: 0 | 1 | 2;
+}
+
+/**
+ * Builds the canonical headers block from a raw header list (`name, value, …` as Node's
+ * `rawHeaders`) for the already sorted, lower-case `signedHeaders`. A signed header that is
+ * absent contributes `name:` (the signature then only matches a client that signed it empty).
+ */
+export function canonicalHeaders(
+	rawHeaders: readonly string[],
+	signedHeaders: readonly string[],
+): CanonicalHeaders {
+	const slots = new Map<string, string | undefined>();
+	for (const name of signedHeaders) slots.set(name, undefined);
+	let width: 0 | 1 | 2 = 0;
+	for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
+		const name = (rawHeaders[i] as string).toLowerCase();
+		if (!slots.has(name)) continue;
+		const value = canonicalHeaderValue(rawHeaders[i + 1] as string);
+		for (let j = 0; j < value.length && width < 2; j++) {
+			const c = value.charCodeAt(j);
+			if (c > 0xff) width = 2;
+			else if (c > 0x7f) width = 1;
+		}
+		const prior = slots.get(name);
+		slots.set(name, prior === undefined ? value : `${prior},${value}`);
+	}
+	let text = "";
+	for (const name of signedHeaders)
+		text += `${name}:${slots.get(name) ?? ""}\n`;
+	return { text, width };
+}

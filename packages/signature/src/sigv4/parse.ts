@@ -1,0 +1,301 @@
+import { createHash } from "node:crypto";
+import { singleHeader, type WireRequest } from "../request.ts";
+import type { Result, SignatureFailure } from "../result.ts";
+import { type AuthFields, readAuthFields } from "./auth-fields.ts";
+import { canonicalHeaders } from "./canonical-headers.ts";
+import { canonicalUri, decodedPath } from "./canonical-path.ts";
+import { canonicalQueryString, parseQuery } from "./canonical-query.ts";
+import {
+	ALGORITHM,
+	DEFAULT_MAX_SKEW_MS,
+	EMPTY_SHA256,
+	HEADER_CONTENT_SHA256,
+	HEADER_HOST,
+	MAX_EXPIRES_SECONDS,
+	MAX_SIGNED_HEADERS,
+	QUERY_SIGNATURE,
+	SCOPE_TERMINATOR,
+	UNSIGNED_PAYLOAD,
+} from "./constants.ts";
+import { formatAmzDate, parseAmzDate, parseHttpDate } from "./date.ts";
+import { type SigV4FailureCode, sigv4Failure } from "./failures.ts";
+import type { ParsedSigV4, SigV4Scope, SigV4VerifyOptions } from "./types.ts";
+
+/**
+ * Everything a SigV4 check can do without the secret, in AWS's order: find the signature
+ * (header xor query), its fields, the algorithm, the credential and its scope, the date and the
+ * clock (or the presigned window), the headers that must be signed, the payload hash; then the
+ * canonical parts that `verifySigV4` hashes. Never throws on any input.
+ *
+ * @example
+ * const parsed = parseSigV4(wire, { region: "us-east-1", services: ["lambda"], now: Date.now() });
+ * if (!parsed.ok) return reply(parsed.status, parsed.wireCode, parsed.message);
+ * const key = await store.accessKey(parsed.request.accessKeyId); // then verifySigV4(parsed.request, key)
+ */
+export function parseSigV4(
+	req: WireRequest,
+	opts: SigV4VerifyOptions,
+): Result<{ request: ParsedSigV4 }> {
+	const q = req.target.indexOf("?");
+	const rawPath = q === -1 ? req.target : req.target.slice(0, q);
+	const pairs = q === -1 ? [] : parseQuery(req.target.slice(q + 1));
+	const fields = readAuthFields(req, pairs);
+	if ("ok" in fields) return fields;
+	// 1. Algorithm: only HMAC-SHA256 (SigV4a is not supported).
+	if (fields.algorithm !== ALGORITHM) {
+		return sigv4Failure(
+			"UNSUPPORTED_ALGORITHM",
+			`Unsupported AWS 'algorithm': '${fields.algorithm}' (only AWS4-HMAC-SHA256 for now). `,
+		);
+	}
+	// 2. Credential: keyid/date/region/service/aws4_request.
+	const parts = fields.credential.split("/");
+	if (parts.length !== 5 || (parts[0] as string).length === 0) {
+		return sigv4Failure(
+			"MALFORMED_CREDENTIAL",
+			`Credential must have exactly 5 slash-delimited elements, e.g. keyid/date/region/service/term, got '${fields.credential}'`,
+		);
+	}
+	const [accessKeyId, scopeDate, scopeRegion, scopeService, terminator] =
+		parts as [string, string, string, string, string];
+	// 3. Request date: X-Amz-Date (ISO 8601 basic) wins over an RFC 1123 Date header.
+	const requestTime =
+		fields.dateSource === "date"
+			? parseHttpDate(fields.date)
+			: parseAmzDate(fields.date);
+	if (requestTime === undefined) {
+		return sigv4Failure(
+			"INVALID_DATE",
+			`Date must be in ISO-8601 'basic format'. Got '${fields.date}'. See http://en.wikipedia.org/wiki/ISO_8601`,
+		);
+	}
+	const amzDate = formatAmzDate(requestTime);
+	// 4. Scope: AWS reports every wrong part at once; the code names the first.
+	const scopeFailure = checkScope(
+		opts,
+		amzDate,
+		scopeDate,
+		scopeRegion,
+		scopeService,
+		terminator,
+	);
+	if (scopeFailure !== undefined) return scopeFailure;
+	// 5. Clock: ±maxSkew for the header form; the presigned window for the query form.
+	const clockFailure = checkClock(fields, requestTime, amzDate, opts);
+	if (clockFailure !== undefined) return clockFailure;
+	// 6. Signed headers: well formed, host and the date signed, every x-amz-* header signed.
+	const signed = parseSignedHeaders(fields.signedHeaders);
+	if (!Array.isArray(signed)) return signed as SignatureFailure;
+	const unsigned = firstUnsignedHeader(req.rawHeaders, signed, fields);
+	if (unsigned !== undefined) {
+		return sigv4Failure(
+			"HEADER_NOT_SIGNED",
+			`'${unsigned}' must be a 'SignedHeader' in the AWS Authorization.`,
+		);
+	}
+	// 7. Payload hash: the claimed x-amz-content-sha256 must be the body's, or absent.
+	const claimed =
+		fields.contentSha256 ??
+		(fields.form === "query"
+			? (singleHeader(req.rawHeaders, HEADER_CONTENT_SHA256) ?? undefined)
+			: undefined);
+	const payloadHash = checkPayload(
+		req,
+		claimed,
+		opts.allowUnsignedPayload === true,
+	);
+	if (typeof payloadHash !== "string") return payloadHash;
+	// 8. Canonical parts (Task 1), computed once here so verify only hashes and compares.
+	const normalize = opts.normalizePath !== false;
+	const headers = canonicalHeaders(req.rawHeaders, signed);
+	const path = decodedPath(rawPath, normalize);
+	const scope: SigV4Scope = {
+		date: scopeDate,
+		region: scopeRegion,
+		service: scopeService,
+	};
+	const request: ParsedSigV4 = {
+		form: fields.form,
+		accessKeyId,
+		...(fields.securityToken === undefined
+			? {}
+			: { securityToken: fields.securityToken }),
+		scope,
+		amzDate,
+		requestTime,
+		clockOffsetMs: requestTime - opts.now,
+		...(fields.form === "query"
+			? { expiresAt: requestTime + Number(fields.expires) * 1000 }
+			: {}),
+		signedHeaders: signed,
+		canonicalPath: path.path,
+		pathSegments: path.segments,
+		payloadHash,
+		canonical: {
+			method: req.method,
+			uri: canonicalUri(rawPath, { normalize }),
+			query: canonicalQueryString(
+				pairs,
+				fields.form === "query" ? QUERY_SIGNATURE : undefined,
+			),
+			headers: headers.text,
+			signedHeaders: fields.signedHeaders,
+			headerWidth: headers.width,
+		},
+		...signatureBytes(fields.signature),
+		wire: req,
+		normalizePath: normalize,
+	};
+	return { ok: true, request };
+}
+
+function checkScope(
+	opts: SigV4VerifyOptions,
+	amzDate: string,
+	date: string,
+	region: string,
+	service: string,
+	terminator: string,
+): SignatureFailure | undefined {
+	let code: SigV4FailureCode | undefined;
+	let message = "";
+	const add = (c: SigV4FailureCode, text: string): void => {
+		code ??= c;
+		message += text;
+	};
+	if (region !== opts.region)
+		add("SCOPE_REGION", "Credential should be scoped to a valid region. ");
+	if (!opts.services.includes(service)) {
+		add(
+			"SCOPE_SERVICE",
+			`Credential should be scoped to correct service: '${opts.services[0] ?? ""}'. `,
+		);
+	}
+	if (terminator !== SCOPE_TERMINATOR) {
+		add(
+			"SCOPE_TERMINATOR",
+			`Credential should be scoped with a valid terminator: 'aws4_request', not '${terminator}'. `,
+		);
+	}
+	if (date !== amzDate.slice(0, 8)) {
+		add(
+			"SCOPE_DATE",
+			`Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '${date}' != '${amzDate.slice(0, 8)}', from '${amzDate}'.`,
+		);
+	}
+	return code === undefined ? undefined : sigv4Failure(code, message);
+}
+
+/** "5 min." as AWS words the tolerance; other tolerances in whole minutes or seconds. */
+function skewText(ms: number): string {
+	return ms % 60000 === 0
+		? `${ms / 60000} min.`
+		: `${Math.round(ms / 1000)} sec.`;
+}
+
+function checkClock(
+	fields: AuthFields,
+	requestTime: number,
+	amzDate: string,
+	opts: SigV4VerifyOptions,
+): SignatureFailure | undefined {
+	const skew = opts.maxSkewMs ?? DEFAULT_MAX_SKEW_MS;
+	const now = formatAmzDate(opts.now);
+	if (requestTime - opts.now > skew) {
+		return sigv4Failure(
+			"SIGNATURE_NOT_YET_CURRENT",
+			`Signature not yet current: ${amzDate} is still later than ${formatAmzDate(opts.now + skew)} (${now} + ${skewText(skew)})`,
+		);
+	}
+	if (fields.form === "header") {
+		if (opts.now - requestTime <= skew) return undefined;
+		return sigv4Failure(
+			"SIGNATURE_EXPIRED",
+			`Signature expired: ${amzDate} is now earlier than ${formatAmzDate(opts.now - skew)} (${now} - ${skewText(skew)})`,
+		);
+	}
+	// Presigned: X-Amz-Expires is 1..604800 seconds (decimal digits only), counted from X-Amz-Date.
+	const expires = fields.expires ?? "";
+	if (!/^[0-9]{1,7}$/.test(expires))
+		return sigv4Failure("INVALID_EXPIRES", "X-Amz-Expires should be a number");
+	const seconds = Number(expires);
+	if (seconds < 1)
+		return sigv4Failure(
+			"INVALID_EXPIRES",
+			"X-Amz-Expires must be at least 1 second",
+		);
+	if (seconds > MAX_EXPIRES_SECONDS) return sigv4Failure("INVALID_EXPIRES");
+	if (opts.now > requestTime + seconds * 1000)
+		return sigv4Failure("PRESIGNED_EXPIRED");
+	return undefined;
+}
+
+/** `a;b;c`: at most 64 names, each non-empty and lower-case, strictly ascending (sorted, no duplicates). */
+function parseSignedHeaders(list: string): string[] | SignatureFailure {
+	let count = 1;
+	for (let i = 0; i < list.length; i++)
+		if (list.charCodeAt(i) === 0x3b) count++;
+	if (count > MAX_SIGNED_HEADERS)
+		return sigv4Failure("TOO_MANY_SIGNED_HEADERS");
+	const names = list.split(";");
+	for (let i = 0; i < names.length; i++) {
+		const name = names[i] as string;
+		const ok =
+			name.length > 0 &&
+			name === name.toLowerCase() &&
+			(i === 0 || (names[i - 1] as string) < name);
+		if (!ok || name.includes(" ")) {
+			return sigv4Failure(
+				"MALFORMED_SIGNED_HEADERS",
+				`SignedHeaders must be lower-case header names, sorted, without duplicates: '${list}'.`,
+			);
+		}
+	}
+	return names;
+}
+
+/** The first header that is present but must be signed and is not, in the name AWS's text uses. */
+function firstUnsignedHeader(
+	rawHeaders: readonly string[],
+	signed: readonly string[],
+	fields: AuthFields,
+): string | undefined {
+	if (!signed.includes(HEADER_HOST)) return "Host' or ':authority";
+	if (fields.form === "header" && !signed.includes(fields.dateSource)) {
+		return fields.dateSource === "date" ? "Date" : "X-Amz-Date";
+	}
+	for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
+		const name = rawHeaders[i] as string;
+		if (name.length < 6 || (name.charCodeAt(0) | 0x20) !== 0x78) continue;
+		const lower = name.toLowerCase();
+		if (lower.startsWith("x-amz-") && !signed.includes(lower)) return lower;
+	}
+	return undefined;
+}
+
+function checkPayload(
+	req: WireRequest,
+	claimed: string | undefined,
+	allowUnsigned: boolean,
+): string | SignatureFailure {
+	if (claimed === UNSIGNED_PAYLOAD)
+		return allowUnsigned ? claimed : sigv4Failure("UNSIGNED_PAYLOAD_REFUSED");
+	const actual =
+		req.bodySha256Hex ??
+		(req.body.length === 0
+			? EMPTY_SHA256
+			: createHash("sha256").update(req.body).digest("hex"));
+	if (claimed !== undefined && claimed !== actual)
+		return sigv4Failure("CONTENT_SHA256_MISMATCH");
+	return actual;
+}
+
+/** 64 lower-case hex digits as 32 bytes; anything else cannot match and yields no bytes. */
+function signatureBytes(hex: string): { signature?: Buffer } {
+	if (hex.length !== 64) return {};
+	for (let i = 0; i < 64; i++) {
+		const c = hex.charCodeAt(i);
+		if (!((c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x66))) return {};
+	}
+	return { signature: Buffer.from(hex, "hex") };
+}

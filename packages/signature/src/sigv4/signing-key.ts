@@ -1,0 +1,78 @@
+import { createHmac } from "node:crypto";
+import { SCOPE_TERMINATOR } from "./constants.ts";
+
+/**
+ * Task 3: kSigning = HMAC(HMAC(HMAC(HMAC("AWS4" + secret, date), region), service), "aws4_request").
+ */
+export function deriveSigningKey(
+	secretAccessKey: string,
+	date: string,
+	region: string,
+	service: string,
+): Buffer {
+	const kDate = createHmac("sha256", `AWS4${secretAccessKey}`)
+		.update(date)
+		.digest();
+	const kRegion = createHmac("sha256", kDate).update(region).digest();
+	const kService = createHmac("sha256", kRegion).update(service).digest();
+	return createHmac("sha256", kService).update(SCOPE_TERMINATOR).digest();
+}
+
+/**
+ * Caller-owned cache of derived signing keys (four HMACs saved per request), bounded: once full,
+ * the oldest entry goes. A key is only valid for one day/region/service, so entries age out
+ * naturally. Keep it in memory only; it holds key material.
+ */
+export class SigningKeyCache {
+	readonly #max: number;
+	readonly #entries = new Map<string, Buffer>();
+
+	/** @param maxEntries upper bound on cached keys (default 1024). */
+	constructor(maxEntries = 1024) {
+		if (!Number.isInteger(maxEntries) || maxEntries < 1)
+			throw new RangeError("maxEntries must be a positive integer");
+		this.#max = maxEntries;
+	}
+
+	/** The signing key for this secret and scope, derived once. */
+	get(
+		secretAccessKey: string,
+		date: string,
+		region: string,
+		service: string,
+	): Buffer {
+		const id = `${date}/${region}/${service}\n${secretAccessKey}`;
+		const hit = this.#entries.get(id);
+		if (hit !== undefined) return hit;
+		const key = deriveSigningKey(secretAccessKey, date, region, service);
+		if (this.#entries.size >= this.#max) {
+			const oldest = this.#entries.keys().next();
+			if (oldest.done !== true) this.#entries.delete(oldest.value);
+		}
+		this.#entries.set(id, key);
+		return key;
+	}
+
+	/** Number of cached keys. */
+	get size(): number {
+		return this.#entries.size;
+	}
+
+	/** Drops every cached key (e.g. after a key rotation). */
+	clear(): void {
+		this.#entries.clear();
+	}
+}
+
+/** The signing key from `cache` when given, derived afresh otherwise. */
+export function signingKeyFor(
+	secretAccessKey: string,
+	date: string,
+	region: string,
+	service: string,
+	cache?: SigningKeyCache,
+): Buffer {
+	return cache === undefined
+		? deriveSigningKey(secretAccessKey, date, region, service)
+		: cache.get(secretAccessKey, date, region, service);
+}
