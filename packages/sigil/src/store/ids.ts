@@ -45,7 +45,10 @@ export function newAccountId(): string {
 }
 
 export const ACCOUNT_ID = /^\d{12}$/;
-export const ACCESS_KEY_ID = /^AKIA[A-Z2-7]{16}$/;
+/** Long-term key ids: generated ones use base32, imported ones may use any upper-case alphanumerics. */
+export const ACCESS_KEY_ID = /^AKIA[A-Z0-9]{16}$/;
+/** Secret access keys: 40 characters when generated; imported ones 16–128 printable ASCII characters. */
+export const SECRET_ACCESS_KEY = /^[\x21-\x7e]{16,128}$/;
 /** IAM user and role names: 1–64 of letters, digits and `+=,.@_-`. */
 export const IAM_NAME = /^[\w+=,.@-]{1,64}$/;
 /** IAM paths: `/` or `/a/b/`, up to 512 characters. */

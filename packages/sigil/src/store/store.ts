@@ -100,10 +100,16 @@ export interface InlinePolicyStore {
 }
 
 export interface AccessKeyStore {
-	/** Creates an active key; the only time the secret leaves the store other than `get`. */
+	/**
+	 * Creates an active key; the only time the secret leaves the store other than `get`. The id and
+	 * secret are generated unless given (importing a known pair, e.g. from the environment);
+	 * a given id that exists rejects with `STORE_CONFLICT`.
+	 */
 	create(input: {
 		accountId: string;
 		userName?: string | null;
+		accessKeyId?: string;
+		secretAccessKey?: string;
 	}): Promise<AccessKeyWithSecret>;
 	/** The verifier's hot path: one primary-key lookup and one decryption. */
 	get(accessKeyId: string): Promise<AccessKeyWithSecret | undefined>;

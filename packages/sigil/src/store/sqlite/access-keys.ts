@@ -5,7 +5,13 @@
  * no longer decrypts.
  */
 import { StoreError } from "../errors.ts";
-import { ACCESS_KEY_ID, newAccessKeyId, newSecretAccessKey } from "../ids.ts";
+import {
+	ACCESS_KEY_ID,
+	check,
+	newAccessKeyId,
+	newSecretAccessKey,
+	SECRET_ACCESS_KEY,
+} from "../ids.ts";
 import type { SecretBox } from "../secret-box.ts";
 import type { AccessKeyStore } from "../store.ts";
 import type {
@@ -78,10 +84,30 @@ export class SqliteAccessKeys implements AccessKeyStore {
 	async create(input: {
 		accountId: string;
 		userName?: string | null;
+		accessKeyId?: string;
+		secretAccessKey?: string;
 	}): Promise<AccessKeyWithSecret> {
-		const accessKeyId = newAccessKeyId();
-		const secretAccessKey = newSecretAccessKey();
+		const accessKeyId = input.accessKeyId ?? newAccessKeyId();
+		const secretAccessKey = input.secretAccessKey ?? newSecretAccessKey();
+		check(accessKeyId, ACCESS_KEY_ID, "access key id");
+		if (!SECRET_ACCESS_KEY.test(secretAccessKey)) {
+			throw new StoreError(
+				"STORE_INVALID",
+				"a secret access key must be 16–128 printable ASCII characters",
+			);
+		}
 		return this.#db.tx(() => {
+			if (
+				this.#db.one(
+					"SELECT 1 FROM access_keys WHERE access_key_id = ?",
+					accessKeyId,
+				)
+			) {
+				throw new StoreError(
+					"STORE_CONFLICT",
+					`access key ${accessKeyId} already exists`,
+				);
+			}
 			if (
 				!this.#db.one(
 					"SELECT 1 FROM accounts WHERE account_id = ?",
