@@ -1,0 +1,211 @@
+/**
+ * `sigil deploy`: from a stack file (`-f sigil.yml`, the default when present) or from flags
+ * that mirror one function's stack-file entry. Validates locally, packs the handler, PUTs each
+ * function and prints where its trigger answers.
+ */
+import { readFile } from "node:fs/promises";
+import { dirname, resolve } from "node:path";
+import { parseStackFile } from "../../config/stack-file.ts";
+import { CliError, usageError } from "../cli-error.ts";
+import { type CommandSpec, list, str } from "../command.ts";
+import {
+	configFromFlags,
+	type DeployItem,
+	itemsFromStack,
+	packHandler,
+} from "../deploy-plan.ts";
+import { authOf, functionUrl } from "./functions.ts";
+
+const FLAG_NAMES = [
+	"name",
+	"runtime",
+	"handler",
+	"entry",
+	"fprocess",
+	"upstream",
+	"auth",
+	"hmac-secret",
+	"hmac-header",
+	"algorithm",
+	"secret",
+	"env",
+	"timeout",
+	"memory",
+];
+
+export const deployCommand: CommandSpec = {
+	name: "deploy",
+	summary: "Deploy functions from a stack file, or one function from flags",
+	usage:
+		"deploy [-f sigil.yml] [--filter NAME] | deploy --name NAME --runtime node --handler FILE_OR_DIR [options]",
+	options: {
+		file: {
+			type: "string",
+			short: "f",
+			value: "FILE",
+			description: "stack file (default ./sigil.yml when no --name is given)",
+		},
+		filter: {
+			type: "string",
+			value: "NAME",
+			description: "deploy only this function of the stack file",
+		},
+		name: {
+			type: "string",
+			value: "NAME",
+			description: "function name (flag mode)",
+		},
+		runtime: {
+			type: "string",
+			value: "RUNTIME",
+			description: "node | process | python3 | http",
+		},
+		handler: {
+			type: "string",
+			value: "PATH",
+			description: "handler file or folder; a file becomes a one-file bundle",
+		},
+		entry: {
+			type: "string",
+			value: "FILE.EXPORT",
+			description:
+				"node entry (default index.handler, or <file>.handler for a file handler)",
+		},
+		fprocess: {
+			type: "string",
+			value: "CMD",
+			description: "runtime process: the command run per request",
+		},
+		upstream: {
+			type: "string",
+			value: "URL",
+			description: "runtime http: the upstream base URL",
+		},
+		auth: {
+			type: "string",
+			value: "TYPE",
+			description:
+				"trigger auth: none | aws_iam | acs3 | hmac | webhook (default none)",
+		},
+		"hmac-secret": {
+			type: "string",
+			multiple: true,
+			value: "SECRET",
+			description: "hmac/webhook: name of a secret holding the shared key",
+		},
+		"hmac-header": {
+			type: "string",
+			value: "HEADER",
+			description: "hmac: header carrying the signature (default Hmac)",
+		},
+		algorithm: {
+			type: "string",
+			multiple: true,
+			value: "ALG",
+			description: "hmac: accepted algorithm sha256 | sha512 | sha1",
+		},
+		secret: {
+			type: "string",
+			multiple: true,
+			value: "NAME",
+			description: "secret made available to the function",
+		},
+		env: {
+			type: "string",
+			multiple: true,
+			value: "K=V",
+			description: "environment variable of the function",
+		},
+		timeout: {
+			type: "string",
+			value: "DURATION",
+			description: "function timeout: seconds, or 500ms / 30s / 2m",
+		},
+		memory: { type: "string", value: "MB", description: "heap limit in MB" },
+	},
+	examples: [
+		"sigil deploy -f sigil.yml",
+		"sigil deploy --name hello --runtime node --handler ./hello.mjs --auth aws_iam",
+		"sigil deploy --name hook --runtime node --handler ./hook --auth hmac --hmac-secret hook-key",
+	],
+	async run(ctx) {
+		const v = ctx.values;
+		const flagMode = v.name !== undefined;
+		const file = str(v, "file");
+		let items: DeployItem[];
+		let stackGateway: string | undefined;
+		if (flagMode) {
+			if (file !== undefined || v.filter !== undefined)
+				throw usageError(
+					"--name (flag mode) and -f/--filter (stack file) exclude each other",
+					ctx.spec.usage,
+				);
+			items = [
+				configFromFlags(
+					{
+						name: str(v, "name"),
+						runtime: str(v, "runtime"),
+						handler: str(v, "handler"),
+						entry: str(v, "entry"),
+						fprocess: str(v, "fprocess"),
+						upstream: str(v, "upstream"),
+						auth: str(v, "auth"),
+						hmacSecrets: list(v, "hmac-secret"),
+						hmacHeader: str(v, "hmac-header"),
+						algorithms: list(v, "algorithm"),
+						secrets: list(v, "secret"),
+						env: list(v, "env"),
+						timeout: str(v, "timeout"),
+						memory: str(v, "memory"),
+					},
+					ctx.io.cwd,
+					ctx.spec.usage,
+				),
+			];
+		} else {
+			const stray = FLAG_NAMES.filter((f) => v[f] !== undefined);
+			if (stray.length)
+				throw usageError(
+					`--${stray[0]} only applies with --name (flag mode); the stack file sets it otherwise`,
+					ctx.spec.usage,
+				);
+			const path = resolve(ctx.io.cwd, file ?? "sigil.yml");
+			let text: string;
+			try {
+				text = await readFile(path, "utf8");
+			} catch {
+				throw new CliError(
+					"STACK_FILE_NOT_FOUND",
+					`cannot read the stack file ${path}`,
+					file
+						? "check the path given to -f"
+						: "create sigil.yml, pass -f FILE, or deploy one function with --name --runtime --handler",
+				);
+			}
+			const stack = parseStackFile(text, path, dirname(path));
+			stackGateway = stack.gateway;
+			items = itemsFromStack(stack.functions, str(v, "filter"));
+		}
+		const client = await ctx.client(stackGateway);
+		const results: Record<string, unknown>[] = [];
+		for (const item of items) {
+			const { config, code } = await packHandler(item);
+			const { function: fn } = await client.putFunction(
+				item.name,
+				config,
+				code,
+			);
+			const url =
+				typeof fn.url === "string"
+					? fn.url
+					: functionUrl(client.gateway, item.name);
+			results.push({ ...fn, name: item.name, url });
+			if (!ctx.json)
+				ctx.print(
+					`deployed ${item.name}${fn.revision !== undefined ? ` (revision ${fn.revision})` : ""}: ${url}  auth ${authOf({ ...fn, config: fn.config ?? config })}`,
+				);
+		}
+		if (ctx.json) ctx.printJson({ functions: results });
+		return 0;
+	},
+};

@@ -1,0 +1,156 @@
+// The command surface: --help for every command, usage errors (exit 2) and the fixed error shape.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { parseCommandArgs } from "../src/cli/command.ts";
+import { COMMANDS, findCommand } from "../src/cli/main.ts";
+import { run } from "./cli-helpers.ts";
+
+const ERROR_SHAPE = /^error: .+\n {2}fix: .+\n$/s;
+
+test("every command answers --help with exit 0 and a usage line naming it", async () => {
+	assert.ok(
+		COMMANDS.length >= 15,
+		`only ${COMMANDS.length} commands registered`,
+	);
+	for (const spec of COMMANDS) {
+		for (const flag of ["--help", "-h"]) {
+			const r = await run([...spec.name.split(" "), flag]);
+			assert.equal(
+				r.code,
+				0,
+				`sigil ${spec.name} ${flag} exited ${r.code}: ${r.stderr}`,
+			);
+			assert.match(
+				r.stdout,
+				new RegExp(`^usage: sigil ${spec.name}\\b`),
+				`sigil ${spec.name} ${flag}`,
+			);
+			assert.match(r.stdout, /--json/, "global options listed");
+			assert.equal(r.stderr, "");
+		}
+	}
+});
+
+test("the command list covers the issue's commands", () => {
+	const names = COMMANDS.map((c) => c.name);
+	for (const n of [
+		"up",
+		"deploy",
+		"list",
+		"describe",
+		"remove",
+		"invoke",
+		"key create",
+		"key list",
+		"key disable",
+		"key enable",
+		"key delete",
+		"secret create",
+		"secret list",
+		"secret remove",
+		"logs",
+	])
+		assert.ok(names.includes(n), `missing ${n}`);
+});
+
+test("sigil --help lists every command; bare sigil prints it to stderr with exit 2", async () => {
+	const help = await run(["--help"]);
+	assert.equal(help.code, 0);
+	for (const spec of COMMANDS)
+		assert.ok(help.stdout.includes(spec.name), spec.name);
+	const bare = await run([]);
+	assert.equal(bare.code, 2);
+	assert.match(bare.stderr, /^usage: sigil <command>/);
+	const helpTopic = await run(["help", "key", "create"]);
+	assert.match(helpTopic.stdout, /^usage: sigil key create/);
+	const group = await run(["key", "--help"]);
+	assert.equal(group.code, 0);
+	assert.match(group.stdout, /key create/);
+});
+
+test("unknown commands, subcommands and flags are usage errors: exit 2 in the fixed shape", async () => {
+	for (const argv of [
+		["frobnicate"],
+		["key"],
+		["key", "rotate"],
+		["list", "--bogus"],
+		["describe"],
+		["remove", "a", "b"],
+		["invoke", "f", "--sign", "Hmac"],
+	]) {
+		const r = await run(argv);
+		assert.equal(r.code, 2, `${argv.join(" ")}: ${r.stderr}`);
+		assert.match(r.stderr, ERROR_SHAPE, argv.join(" "));
+		assert.equal(r.stdout, "");
+	}
+});
+
+test("--json turns errors into {error: {code, message, fix}} on stderr", async () => {
+	const r = await run(["describe", "--json"]);
+	assert.equal(r.code, 2);
+	const body = JSON.parse(r.stderr) as {
+		error: { code: string; message: string; fix: string };
+	};
+	assert.equal(body.error.code, "USAGE");
+	assert.match(body.error.message, /missing NAME/);
+	assert.match(body.error.fix, /usage: sigil describe/);
+});
+
+test("an unreachable gateway is exit 1 with a fix that says how to start one", async () => {
+	const r = await run(["list", "--gateway", "http://127.0.0.1:1"], {
+		env: {
+			SIGIL_ACCESS_KEY_ID: "AKIAEXAMPLE",
+			SIGIL_SECRET_ACCESS_KEY: "x".repeat(40),
+			SIGIL_CONFIG_DIR: "/nonexistent-sigil",
+		},
+	});
+	// Before the signing SDK lands this fails as SDK_MISSING (also exit 1, same shape).
+	assert.equal(r.code, 1);
+	assert.match(r.stderr, ERROR_SHAPE);
+	assert.match(
+		r.stderr,
+		/GATEWAY_UNREACHABLE|cannot reach the gateway|signature/i,
+	);
+	assert.ok(
+		!r.stderr.includes("x".repeat(40)),
+		"the secret never appears in an error",
+	);
+});
+
+test("findCommand prefers two-word commands and leaves the rest as arguments", () => {
+	assert.equal(
+		findCommand(["key", "create", "--json"])?.spec.name,
+		"key create",
+	);
+	assert.deepEqual(findCommand(["key", "create", "--json"])?.rest, ["--json"]);
+	assert.equal(findCommand(["invoke", "key"])?.spec.name, "invoke");
+	assert.equal(findCommand(["nope"]), undefined);
+});
+
+test("repeatable options collect every value; short flags work", () => {
+	const spec = COMMANDS.find((c) => c.name === "invoke");
+	assert.ok(spec);
+	const { values, positionals } = parseCommandArgs(spec, [
+		"fn",
+		"-H",
+		"A: 1",
+		"-H",
+		"B: 2",
+		"--query",
+		"x=1",
+		"-m",
+		"PUT",
+		"-v",
+	]);
+	assert.deepEqual(positionals, ["fn"]);
+	assert.deepEqual(values.header, ["A: 1", "B: 2"]);
+	assert.deepEqual(values.query, ["x=1"]);
+	assert.equal(values.method, "PUT");
+	assert.equal(values.verbose, true);
+});
+
+test("sigil --version prints the version", async () => {
+	const r = await run(["--version"]);
+	assert.equal(r.code, 0);
+	assert.match(r.stdout, /^sigil \d+\.\d+\.\d+\n$/);
+});
