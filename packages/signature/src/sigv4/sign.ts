@@ -66,6 +66,8 @@ export interface SigV4SignOptions {
 	readonly unsignedPayload?: boolean;
 	/** Also send and sign `x-amz-content-sha256` with the body hash (S3 style; @smithy's applyChecksum). */
 	readonly signBodyHash?: boolean;
+	/** Remove dot and empty path segments before signing (default true, every non-S3 client does). */
+	readonly normalizePath?: boolean;
 }
 
 /** What a signer produced: the values to send plus the intermediate stages, for debugging. */
@@ -166,7 +168,7 @@ function compute(
 	const signedHeaders = names.join(";");
 	const canonical = canonicalRequest({
 		method,
-		uri: canonicalUri(p.path),
+		uri: canonicalUri(p.path, { normalize: opts.normalizePath !== false }),
 		query: canonicalQueryString(queryPairs),
 		headers: headerText,
 		signedHeaders,
