@@ -6,6 +6,7 @@
 import { createHash } from "node:crypto";
 import {
 	type Diagnosis,
+	fcFailure,
 	parseAcs3,
 	parseFcSignature,
 	parseSigV4,
@@ -60,9 +61,12 @@ function failed(f: SignatureFailure, extra: { ownerAccountId?: string; accessKey
 
 function unknownKey(accessKeyId: string, disabled: boolean, dialect: "aws" | "fc"): AuthOutcome {
 	const code = disabled ? "ACCESS_KEY_DISABLED" : "ACCESS_KEY_UNKNOWN";
-	// AWS says the same for an unknown and a disabled key, so an outsider learns nothing more.
-	const message = dialect === "aws" ? "The security token included in the request is invalid." : `invalid access key ID '${accessKeyId}'`;
-	return { ok: false, error: fromCode(code, message), accessKeyId };
+	// Both ecosystems say the same for an unknown and a disabled key, so an outsider learns nothing more.
+	if (dialect === "fc") {
+		const f = fcFailure("acs3", "INVALID_ACCESS_KEY_ID", accessKeyId);
+		return { ok: false, error: { code, status: f.status, message: f.message, wireCode: f.wireCode }, accessKeyId };
+	}
+	return { ok: false, error: fromCode(code, "The security token included in the request is invalid."), accessKeyId };
 }
 
 /** SigV4 (header or presigned) for the given services; session tokens come with STS. */
