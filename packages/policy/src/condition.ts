@@ -41,40 +41,48 @@ function policyValues(raw: unknown): string[] | undefined {
 	return out;
 }
 
+/** Whether `value` matches any policy value; undefined when a value's variable is unresolvable. */
 function anyMatch(
 	tests: readonly ValueTest[],
 	value: string,
 	ctx: ResolvedContext,
-): boolean {
-	for (const t of tests) if (t(value, ctx)) return true;
-	return false;
+): boolean | undefined {
+	let found = false;
+	for (const t of tests) {
+		const r = t(value, ctx);
+		if (r === undefined) return undefined;
+		if (r) found = true;
+	}
+	return found;
 }
 
 function checkKey(c: KeyCheck, ctx: ResolvedContext): boolean {
 	const values = ctx.get(c.key);
-	const missing = values === undefined || values.length === 0;
+	// Null asks about presence only: a key sent with an empty set of values is present.
 	if (c.nullValues !== undefined)
-		return c.nullValues.some((wantAbsent) => wantAbsent === missing);
-	if (missing) {
+		return c.nullValues.some(
+			(wantAbsent) => wantAbsent === (values === undefined),
+		);
+	if (values === undefined || values.length === 0) {
 		if (c.qualifier === "all") return true;
 		if (c.ifExists) return true;
 		if (c.qualifier === "any") return false;
 		return c.negated;
 	}
-	if (c.qualifier === "all") {
-		for (const v of values)
-			if (anyMatch(c.tests, v, ctx) === c.negated) return false;
-		return true;
+	// Per context value: does it satisfy the (possibly negated) operator?
+	let some = false;
+	let every = true;
+	for (const v of values) {
+		const m = anyMatch(c.tests, v, ctx);
+		if (m === undefined) return false;
+		if (m !== c.negated) some = true;
+		else every = false;
 	}
-	// Unqualified and ForAnyValue: some context value satisfies the (possibly negated) operator.
-	// For an unqualified negated operator on a multi-valued key, no value may match.
-	if (c.qualifier === "none" && c.negated) {
-		for (const v of values) if (anyMatch(c.tests, v, ctx)) return false;
-		return true;
-	}
-	for (const v of values)
-		if (anyMatch(c.tests, v, ctx) !== c.negated) return true;
-	return false;
+	// ForAllValues: every value; ForAnyValue: some value. Unqualified negated operators on a
+	// multi-valued key require that no value matches; unqualified positive ones that some does.
+	if (c.qualifier === "all") return every;
+	if (c.qualifier === "none" && c.negated) return every;
+	return some;
 }
 
 /** Compiles a Condition element, pushing validation errors under `path`; returns the predicate. */

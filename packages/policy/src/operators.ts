@@ -9,10 +9,16 @@ import { compileArnMatcher, splitArn } from "./arn.ts";
 import { cidrContains, parseCidr, parseIp } from "./ip.ts";
 import { compileStringMatcher } from "./string-matcher.ts";
 import type { ResolvedContext } from "./types.ts";
-import { parseTemplate } from "./variables.ts";
+import { parseTemplate, resolveTemplate, type Template } from "./variables.ts";
 
-/** A positive test of one context value against one policy value. */
-export type ValueTest = (contextValue: string, ctx: ResolvedContext) => boolean;
+/**
+ * A positive test of one context value against one policy value; `undefined` when the policy
+ * value holds a policy variable that the request cannot resolve (the condition then fails).
+ */
+export type ValueTest = (
+	contextValue: string,
+	ctx: ResolvedContext,
+) => boolean | undefined;
 
 export type CompiledValue =
 	| { readonly ok: true; readonly test: ValueTest }
@@ -28,15 +34,27 @@ export interface OperatorSpec {
 
 type Compare = (a: number, b: number) => boolean;
 
+/**
+ * Wraps a test so that a value whose policy variable has no value in the request (and no
+ * default) answers `undefined`: the variable cannot be substituted, so the condition cannot
+ * hold — for negated operators too (IAM User Guide, "Variables and tags": a variable for a key
+ * that is not in the request context makes the element it is in fail to match).
+ */
+function unresolvable(template: Template, test: ValueTest): ValueTest {
+	if (!template.hasVariables) return test;
+	return (v, ctx) =>
+		resolveTemplate(template, ctx) === undefined ? undefined : test(v, ctx);
+}
+
 function stringOp(glob: boolean, ignoreCase: boolean): OperatorSpec["compile"] {
 	return (value, variables) => {
 		const t = parseTemplate(value, variables);
 		if (!t.ok) return t;
 		const m = compileStringMatcher(t.template, { glob, ignoreCase });
-		return {
-			ok: true,
-			test: ignoreCase ? (v, ctx) => m(v.toLowerCase(), ctx) : m,
-		};
+		const test: ValueTest = ignoreCase
+			? (v, ctx) => m(v.toLowerCase(), ctx)
+			: m;
+		return { ok: true, test: unresolvable(t.template, test) };
 	};
 }
 
@@ -129,7 +147,10 @@ const arnOp: OperatorSpec["compile"] = (value, variables) => {
 	const t = parseTemplate(value, variables);
 	if (!t.ok) return t;
 	const m = compileArnMatcher(t.template);
-	return { ok: true, test: (v, ctx) => m(splitArn(v), ctx) };
+	return {
+		ok: true,
+		test: unresolvable(t.template, (v, ctx) => m(splitArn(v), ctx)),
+	};
 };
 
 const nullOp: OperatorSpec["compile"] = (value) => {
