@@ -14,31 +14,156 @@ export interface ErrorSpec {
 }
 
 export const ERRORS = {
-	ROUTE_NOT_FOUND: { status: 404, aws: "ResourceNotFoundException", fc: "PathNotFound", doc: "No route matches the path. Triggers live at /function/NAME, the API at /sigil/v1/…" },
-	FUNCTION_NOT_FOUND: { status: 404, aws: "ResourceNotFoundException", fc: "FunctionNotFound", doc: "No function of that name is deployed. `sigil list` shows what is." },
-	METHOD_NOT_ALLOWED: { status: 405, aws: "MethodNotAllowedException", fc: "MethodNotAllowed", doc: "The route exists but not for this HTTP method." },
-	BAD_REQUEST: { status: 400, aws: "InvalidRequestContentException", fc: "InvalidArgument", doc: "The request is malformed; the message names the part." },
-	INVALID_CONFIG: { status: 400, aws: "InvalidParameterValueException", fc: "InvalidArgument", doc: "A function configuration failed validation; the message lists each key path and what is wrong." },
-	BUNDLE_INVALID: { status: 400, aws: "InvalidParameterValueException", fc: "InvalidArgument", doc: "The deployed code bundle is malformed or too large (50 MB)." },
-	BODY_TOO_LARGE: { status: 413, aws: "RequestEntityTooLargeException", fc: "EntityTooLarge", doc: "The request body is over the trigger's limit (default 6 MB; trigger.maxBodyBytes raises it)." },
-	REQUEST_TIMEOUT: { status: 408, aws: "RequestTimeoutException", fc: "RequestTimeout", doc: "The client took too long to send the request." },
-	ACCESS_KEY_UNKNOWN: { status: 403, aws: "UnrecognizedClientException", fc: "InvalidAccessKeyID", doc: "The access key id in the signature does not exist. Check the profile or SIGIL_ACCESS_KEY_ID." },
-	ACCESS_KEY_DISABLED: { status: 403, aws: "UnrecognizedClientException", fc: "InvalidAccessKeyID", doc: "The access key exists but is disabled (`sigil key enable ID` turns it back on)." },
-	SIGNATURE_REQUIRED: { status: 401, aws: "MissingAuthenticationTokenException", fc: "MissingRequiredHeader", doc: "This trigger requires a signature and the request carries none of the kind it accepts." },
-	ACCESS_DENIED: { status: 403, aws: "AccessDeniedException", fc: "AccessDenied", doc: "The caller is authenticated but not allowed to perform the action on this resource." },
-	REPLAYED_REQUEST: { status: 401, aws: "InvalidSignatureException", fc: "SignatureNotMatch", doc: "A webhook with this id was already accepted inside the tolerance window." },
-	SECRET_NOT_FOUND: { status: 404, aws: "ResourceNotFoundException", fc: "SecretNotFound", doc: "A function or trigger names a secret that does not exist. `sigil secret create NAME` makes it." },
-	KEY_NOT_FOUND: { status: 404, aws: "NoSuchEntityException", fc: "AccessKeyNotFound", doc: "No access key with that id in this account." },
-	KEY_IN_USE_BY_CALLER: { status: 409, aws: "InvalidInputException", fc: "Conflict", doc: "A request may not delete or disable the very key that signed it; use another key." },
-	CONFLICT: { status: 409, aws: "ResourceConflictException", fc: "Conflict", doc: "The resource already exists or changed meanwhile." },
-	FUNCTION_TIMEOUT: { status: 504, aws: "FunctionTimeout", fc: "FunctionTimeout", doc: "The function ran past its timeout and was stopped. Raise `timeout` or make it faster." },
-	FUNCTION_CRASHED: { status: 502, aws: "ServiceException", fc: "FunctionCrashed", doc: "The function's worker or process died (exit, out of memory, signal). A fresh one serves the next request." },
-	FUNCTION_ERROR: { status: 502, aws: "ServiceException", fc: "UnhandledInvocationError", doc: "The handler threw or returned something that cannot be mapped to HTTP. `sigil logs NAME` shows the error." },
-	FUNCTION_QUEUE_FULL: { status: 429, aws: "TooManyRequestsException", fc: "ResourceExhausted", doc: "Every instance is busy and the wait queue is full. Retry later or raise concurrency." },
-	FUNCTION_CLOSED: { status: 503, aws: "ServiceException", fc: "ServiceUnavailable", doc: "The function is being replaced or the gateway is shutting down. Retry." },
-	FUNCTION_START_FAILED: { status: 502, aws: "ServiceException", fc: "FunctionNotStarted", doc: "The handler module or executable could not be loaded or started; the log says why." },
-	SHUTTING_DOWN: { status: 503, aws: "ServiceException", fc: "ServiceUnavailable", doc: "The gateway is stopping and takes no new requests." },
-	INTERNAL: { status: 500, aws: "ServiceException", fc: "InternalServerError", doc: "A bug in Sigil. The request id in the answer finds it in the gateway's log." },
+	ROUTE_NOT_FOUND: {
+		status: 404,
+		aws: "ResourceNotFoundException",
+		fc: "PathNotFound",
+		doc: "No route matches the path. Triggers live at /function/NAME, the API at /sigil/v1/…",
+	},
+	FUNCTION_NOT_FOUND: {
+		status: 404,
+		aws: "ResourceNotFoundException",
+		fc: "FunctionNotFound",
+		doc: "No function of that name is deployed. `sigil list` shows what is.",
+	},
+	METHOD_NOT_ALLOWED: {
+		status: 405,
+		aws: "MethodNotAllowedException",
+		fc: "MethodNotAllowed",
+		doc: "The route exists but not for this HTTP method.",
+	},
+	BAD_REQUEST: {
+		status: 400,
+		aws: "InvalidRequestContentException",
+		fc: "InvalidArgument",
+		doc: "The request is malformed; the message names the part.",
+	},
+	INVALID_CONFIG: {
+		status: 400,
+		aws: "InvalidParameterValueException",
+		fc: "InvalidArgument",
+		doc: "A function configuration failed validation; the message lists each key path and what is wrong.",
+	},
+	BUNDLE_INVALID: {
+		status: 400,
+		aws: "InvalidParameterValueException",
+		fc: "InvalidArgument",
+		doc: "The deployed code bundle is malformed or too large (50 MB).",
+	},
+	BODY_TOO_LARGE: {
+		status: 413,
+		aws: "RequestEntityTooLargeException",
+		fc: "EntityTooLarge",
+		doc: "The request body is over the trigger's limit (default 6 MB; trigger.maxBodyBytes raises it).",
+	},
+	REQUEST_TIMEOUT: {
+		status: 408,
+		aws: "RequestTimeoutException",
+		fc: "RequestTimeout",
+		doc: "The client took too long to send the request.",
+	},
+	ACCESS_KEY_UNKNOWN: {
+		status: 403,
+		aws: "UnrecognizedClientException",
+		fc: "InvalidAccessKeyID",
+		doc: "The access key id in the signature does not exist. Check the profile or SIGIL_ACCESS_KEY_ID.",
+	},
+	ACCESS_KEY_DISABLED: {
+		status: 403,
+		aws: "UnrecognizedClientException",
+		fc: "InvalidAccessKeyID",
+		doc: "The access key exists but is disabled (`sigil key enable ID` turns it back on).",
+	},
+	SIGNATURE_REQUIRED: {
+		status: 401,
+		aws: "MissingAuthenticationTokenException",
+		fc: "MissingRequiredHeader",
+		doc: "This trigger requires a signature and the request carries none of the kind it accepts.",
+	},
+	ACCESS_DENIED: {
+		status: 403,
+		aws: "AccessDeniedException",
+		fc: "AccessDenied",
+		doc: "The caller is authenticated but not allowed to perform the action on this resource.",
+	},
+	REPLAYED_REQUEST: {
+		status: 401,
+		aws: "InvalidSignatureException",
+		fc: "SignatureNotMatch",
+		doc: "A webhook with this id was already accepted inside the tolerance window.",
+	},
+	SECRET_NOT_FOUND: {
+		status: 404,
+		aws: "ResourceNotFoundException",
+		fc: "SecretNotFound",
+		doc: "A function or trigger names a secret that does not exist. `sigil secret create NAME` makes it.",
+	},
+	KEY_NOT_FOUND: {
+		status: 404,
+		aws: "NoSuchEntityException",
+		fc: "AccessKeyNotFound",
+		doc: "No access key with that id in this account.",
+	},
+	KEY_IN_USE_BY_CALLER: {
+		status: 409,
+		aws: "InvalidInputException",
+		fc: "Conflict",
+		doc: "A request may not delete or disable the very key that signed it; use another key.",
+	},
+	CONFLICT: {
+		status: 409,
+		aws: "ResourceConflictException",
+		fc: "Conflict",
+		doc: "The resource already exists or changed meanwhile.",
+	},
+	FUNCTION_TIMEOUT: {
+		status: 504,
+		aws: "FunctionTimeout",
+		fc: "FunctionTimeout",
+		doc: "The function ran past its timeout and was stopped. Raise `timeout` or make it faster.",
+	},
+	FUNCTION_CRASHED: {
+		status: 502,
+		aws: "ServiceException",
+		fc: "FunctionCrashed",
+		doc: "The function's worker or process died (exit, out of memory, signal). A fresh one serves the next request.",
+	},
+	FUNCTION_ERROR: {
+		status: 502,
+		aws: "ServiceException",
+		fc: "UnhandledInvocationError",
+		doc: "The handler threw or returned something that cannot be mapped to HTTP. `sigil logs NAME` shows the error.",
+	},
+	FUNCTION_QUEUE_FULL: {
+		status: 429,
+		aws: "TooManyRequestsException",
+		fc: "ResourceExhausted",
+		doc: "Every instance is busy and the wait queue is full. Retry later or raise concurrency.",
+	},
+	FUNCTION_CLOSED: {
+		status: 503,
+		aws: "ServiceException",
+		fc: "ServiceUnavailable",
+		doc: "The function is being replaced or the gateway is shutting down. Retry.",
+	},
+	FUNCTION_START_FAILED: {
+		status: 502,
+		aws: "ServiceException",
+		fc: "FunctionNotStarted",
+		doc: "The handler module or executable could not be loaded or started; the log says why.",
+	},
+	SHUTTING_DOWN: {
+		status: 503,
+		aws: "ServiceException",
+		fc: "ServiceUnavailable",
+		doc: "The gateway is stopping and takes no new requests.",
+	},
+	INTERNAL: {
+		status: 500,
+		aws: "ServiceException",
+		fc: "InternalServerError",
+		doc: "A bug in Sigil. The request id in the answer finds it in the gateway's log.",
+	},
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERRORS;
@@ -48,7 +173,11 @@ export class SigilError extends Error {
 	readonly code: ErrorCode;
 	/** Facts for the owner's log (never secrets). */
 	readonly detail: Readonly<Record<string, unknown>> | undefined;
-	constructor(code: ErrorCode, message: string, detail?: Record<string, unknown>) {
+	constructor(
+		code: ErrorCode,
+		message: string,
+		detail?: Record<string, unknown>,
+	) {
 		super(message);
 		this.name = "SigilError";
 		this.code = code;

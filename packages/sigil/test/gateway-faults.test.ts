@@ -9,7 +9,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { after, before, describe, test } from "node:test";
-import { signedFetch, startTestGateway, type TestGateway } from "./helpers/gateway.ts";
+import {
+	signedFetch,
+	startTestGateway,
+	type TestGateway,
+} from "./helpers/gateway.ts";
 
 const OK = `export const handler = async () => ({ statusCode: 200, body: "ok" });`;
 const SLOW = `export const handler = async (e) => { await new Promise((r) => setTimeout(r, Number(e.queryStringParameters?.ms ?? 300))); return { statusCode: 200, body: "slow ok" }; };`;
@@ -20,16 +24,50 @@ describe("faulty functions", () => {
 		gw = await startTestGateway();
 		const none = { trigger: { auth: "none" } };
 		await gw.deploy("ok", { runtime: "node", ...none }, { "index.mjs": OK });
-		await gw.deploy("thrower", { runtime: "node", ...none }, { "index.mjs": `export const handler = async () => { throw new Error("boom"); };` });
-		await gw.deploy("hang", { runtime: "node", timeout: "300ms", ...none }, { "index.mjs": `export const handler = () => new Promise(() => { for (;;) {} });` });
-		await gw.deploy("hog", { runtime: "node", memory: 32, ...none }, { "index.mjs": `export const handler = async () => { const a = []; for (;;) a.push(new Array(1e6).fill(Math.random())); };` });
-		await gw.deploy("quitter", { runtime: "node", ...none }, { "index.mjs": `export const handler = async () => { process.exit(3); };` });
-		await gw.deploy("narrow", { runtime: "node", concurrency: { max: 1, perInstance: 1, queue: 2 }, ...none }, { "index.mjs": SLOW });
+		await gw.deploy(
+			"thrower",
+			{ runtime: "node", ...none },
+			{
+				"index.mjs": `export const handler = async () => { throw new Error("boom"); };`,
+			},
+		);
+		await gw.deploy(
+			"hang",
+			{ runtime: "node", timeout: "300ms", ...none },
+			{
+				"index.mjs": `export const handler = () => new Promise(() => { for (;;) {} });`,
+			},
+		);
+		await gw.deploy(
+			"hog",
+			{ runtime: "node", memory: 32, ...none },
+			{
+				"index.mjs": `export const handler = async () => { const a = []; for (;;) a.push(new Array(1e6).fill(Math.random())); };`,
+			},
+		);
+		await gw.deploy(
+			"quitter",
+			{ runtime: "node", ...none },
+			{
+				"index.mjs": `export const handler = async () => { process.exit(3); };`,
+			},
+		);
+		await gw.deploy(
+			"narrow",
+			{
+				runtime: "node",
+				concurrency: { max: 1, perInstance: 1, queue: 2 },
+				...none,
+			},
+			{ "index.mjs": SLOW },
+		);
 	});
 	after(() => gw.stop());
 
-	const call = (name: string, q = "") => fetch(`${gw.url}/function/${name}${q}`);
-	const code = async (res: Response) => ((await res.json()) as { error: { code: string } }).error.code;
+	const call = (name: string, q = "") =>
+		fetch(`${gw.url}/function/${name}${q}`);
+	const code = async (res: Response) =>
+		((await res.json()) as { error: { code: string } }).error.code;
 
 	test("a handler that throws → 502 FUNCTION_ERROR; the gateway keeps serving", async () => {
 		const res = await call("thrower");
@@ -42,7 +80,11 @@ describe("faulty functions", () => {
 		const res = await call("hang");
 		assert.equal(res.status, 504);
 		assert.equal(await code(res), "FUNCTION_TIMEOUT");
-		assert.equal((await call("hang")).status, 504, "a fresh worker ran (and timed out) again");
+		assert.equal(
+			(await call("hang")).status,
+			504,
+			"a fresh worker ran (and timed out) again",
+		);
 		assert.equal((await call("ok")).status, 200);
 	});
 
@@ -61,7 +103,9 @@ describe("faulty functions", () => {
 
 	test("a burst past instances + queue: exactly the overflow gets 429", async () => {
 		// max 1 instance × 1 in flight + 2 queued = 3 admitted; 3 more are refused.
-		const results = await Promise.all(Array.from({ length: 6 }, () => call("narrow", "?ms=400")));
+		const results = await Promise.all(
+			Array.from({ length: 6 }, () => call("narrow", "?ms=400")),
+		);
 		const statuses = results.map((r) => r.status).sort();
 		assert.deepEqual(statuses, [200, 200, 200, 429, 429, 429]);
 		const refused = results.find((r) => r.status === 429) as Response;
@@ -77,8 +121,14 @@ describe("process lifecycle", () => {
 	after(() => rm(dataDir, { recursive: true, force: true }));
 
 	async function spawnGateway(): Promise<{ child: ChildProcess; url: string }> {
-		const child = spawn(process.execPath, [join(import.meta.dirname, "helpers", "gateway-process.ts"), dataDir], { stdio: ["ignore", "pipe", "inherit"] });
-		const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
+		const child = spawn(
+			process.execPath,
+			[join(import.meta.dirname, "helpers", "gateway-process.ts"), dataDir],
+			{ stdio: ["ignore", "pipe", "inherit"] },
+		);
+		const lines = createInterface({
+			input: child.stdout as NodeJS.ReadableStream,
+		});
 		const [line] = (await once(lines, "line")) as [string];
 		return { child, url: (JSON.parse(line) as { url: string }).url };
 	}
@@ -86,14 +136,25 @@ describe("process lifecycle", () => {
 	test("a restart keeps functions, keys and secrets", async () => {
 		const gw = await startTestGateway({ dataDir });
 		await gw.putSecret("kept", "value");
-		await gw.deploy("slow", { runtime: "node", trigger: { auth: "aws_iam" }, secrets: ["kept"] }, { "index.mjs": SLOW });
+		await gw.deploy(
+			"slow",
+			{ runtime: "node", trigger: { auth: "aws_iam" }, secrets: ["kept"] },
+			{ "index.mjs": SLOW },
+		);
 		await gw.stop();
 		const again = await startTestGateway({ dataDir });
 		try {
-			const res = await signedFetch(again.url, "GET", "/function/slow?ms=1", { service: "lambda" });
+			const res = await signedFetch(again.url, "GET", "/function/slow?ms=1", {
+				service: "lambda",
+			});
 			assert.equal(res.status, 200);
-			const secrets = (await (await again.signed("GET", "/sigil/v1/secrets")).json()) as { secrets: { name: string }[] };
-			assert.deepEqual(secrets.secrets.map((s) => s.name), ["kept"]);
+			const secrets = (await (
+				await again.signed("GET", "/sigil/v1/secrets")
+			).json()) as { secrets: { name: string }[] };
+			assert.deepEqual(
+				secrets.secrets.map((s) => s.name),
+				["kept"],
+			);
 		} finally {
 			await again.stop();
 		}
@@ -101,11 +162,16 @@ describe("process lifecycle", () => {
 
 	test("SIGTERM during load: every request already accepted is answered", async () => {
 		const { child, url } = await spawnGateway();
-		const inflight = Array.from({ length: 8 }, () => signedFetch(url, "GET", "/function/slow?ms=700", { service: "lambda" }));
+		const inflight = Array.from({ length: 8 }, () =>
+			signedFetch(url, "GET", "/function/slow?ms=700", { service: "lambda" }),
+		);
 		await new Promise((r) => setTimeout(r, 200));
 		child.kill("SIGTERM");
 		const results = await Promise.all(inflight);
-		assert.deepEqual(results.map((r) => r.status), Array(8).fill(200));
+		assert.deepEqual(
+			results.map((r) => r.status),
+			Array(8).fill(200),
+		);
 		const [exitCode] = (await once(child, "exit")) as [number];
 		assert.equal(exitCode, 0);
 	});

@@ -2,19 +2,47 @@
  * One function's configuration: the entry of a stack file (`sigil.yml`), the body of a deploy,
  * and what the store keeps. Validated strictly here, once, by the gateway and by the CLI.
  */
-import { bool, check, int, list, obj, oneOf, opt, record, req, type Rule, type SchemaIssue, str } from "./schema.ts";
+import {
+	bool,
+	check,
+	int,
+	list,
+	obj,
+	oneOf,
+	opt,
+	type Rule,
+	record,
+	req,
+	type SchemaIssue,
+	str,
+} from "./schema.ts";
 
 export const RUNTIMES = ["node", "process", "python3", "http"] as const;
-export const AUTH_TYPES = ["none", "aws_iam", "acs3", "hmac", "webhook"] as const;
+export const AUTH_TYPES = [
+	"none",
+	"aws_iam",
+	"acs3",
+	"hmac",
+	"webhook",
+] as const;
 export const HMAC_ALGORITHMS = ["sha256", "sha512", "sha1"] as const;
 export type AuthType = (typeof AUTH_TYPES)[number];
 export type RuntimeName = (typeof RUNTIMES)[number];
 
 /** Function and secret names: OpenFaaS-compatible DNS-label style. */
 export const NAME_PATTERN = /^[a-z0-9]([a-z0-9-]{0,62}[a-z0-9])?$/;
-const name = str({ pattern: NAME_PATTERN, hint: "lower-case letters, digits and '-' (1–64, no leading/trailing '-')" });
-const headerName = str({ pattern: /^[A-Za-z0-9-]{1,64}$/, hint: "an HTTP header name" });
-const envName = str({ pattern: /^[A-Za-z_][A-Za-z0-9_]{0,127}$/, hint: "an environment variable name" });
+const name = str({
+	pattern: NAME_PATTERN,
+	hint: "lower-case letters, digits and '-' (1–64, no leading/trailing '-')",
+});
+const headerName = str({
+	pattern: /^[A-Za-z0-9-]{1,64}$/,
+	hint: "an HTTP header name",
+});
+const envName = str({
+	pattern: /^[A-Za-z_][A-Za-z0-9_]{0,127}$/,
+	hint: "an environment variable name",
+});
 
 /** `30`, `"30s"`, `"500ms"`, `"2m"` → milliseconds within [min, max]. */
 function duration(minMs: number, maxMs: number): Rule<number> {
@@ -23,10 +51,14 @@ function duration(minMs: number, maxMs: number): Rule<number> {
 		if (typeof value === "number" && Number.isFinite(value)) ms = value * 1000;
 		else if (typeof value === "string") {
 			const m = /^(\d+(?:\.\d+)?)(ms|s|m)$/.exec(value.trim());
-			if (m) ms = Number(m[1]) * (m[2] === "ms" ? 1 : m[2] === "s" ? 1000 : 60_000);
+			if (m)
+				ms = Number(m[1]) * (m[2] === "ms" ? 1 : m[2] === "s" ? 1000 : 60_000);
 		}
 		if (ms === undefined || ms < minMs || ms > maxMs) {
-			issues.push({ path, message: `must be a duration from ${minMs}ms to ${maxMs / 1000}s (e.g. 30, "30s", "500ms"), got ${JSON.stringify(value)}` });
+			issues.push({
+				path,
+				message: `must be a duration from ${minMs}ms to ${maxMs / 1000}s (e.g. 30, "30s", "500ms"), got ${JSON.stringify(value)}`,
+			});
 			return undefined;
 		}
 		return Math.round(ms);
@@ -35,7 +67,15 @@ function duration(minMs: number, maxMs: number): Rule<number> {
 
 const cors = obj({
 	allowOrigins: opt(list(str({ max: 256 }), { max: 100 })),
-	allowMethods: opt(list(str({ pattern: /^([A-Z]{1,16}|\*)$/, hint: "an upper-case HTTP method or *" }), { max: 16 })),
+	allowMethods: opt(
+		list(
+			str({
+				pattern: /^([A-Z]{1,16}|\*)$/,
+				hint: "an upper-case HTTP method or *",
+			}),
+			{ max: 16 },
+		),
+	),
 	allowHeaders: opt(list(str({ max: 128 }), { max: 100 })),
 	exposeHeaders: opt(list(str({ max: 128 }), { max: 100 })),
 	maxAge: opt(int(0, 86_400)),
@@ -45,7 +85,9 @@ const cors = obj({
 const trigger = obj({
 	auth: req(oneOf(AUTH_TYPES)),
 	/** aws_iam: the SigV4 services accepted in the credential scope. */
-	services: opt(list(oneOf(["lambda", "execute-api"] as const), { min: 1, max: 2 })),
+	services: opt(
+		list(oneOf(["lambda", "execute-api"] as const), { min: 1, max: 2 }),
+	),
 	/** hmac / webhook: the named secrets (several for rotation). */
 	secrets: opt(list(name, { min: 1, max: 4 })),
 	header: opt(headerName),
@@ -68,11 +110,18 @@ export const functionConfigRule = obj({
 	/** node/python3: the handler folder (stack file) — in a deploy body, replaced by the code bundle. */
 	handler: opt(str({ min: 1, max: 4096 })),
 	/** node: `file.export` inside the handler folder (default `index.handler`). */
-	entry: opt(str({ pattern: /^[A-Za-z0-9_./-]+\.[A-Za-z_$][A-Za-z0-9_$]*$/, hint: "file.export, e.g. index.handler" })),
+	entry: opt(
+		str({
+			pattern: /^[A-Za-z0-9_./-]+\.[A-Za-z_$][A-Za-z0-9_$]*$/,
+			hint: "file.export, e.g. index.handler",
+		}),
+	),
 	/** process: the command line run per request (split like a shell would, but no shell). */
 	fprocess: opt(str({ min: 1, max: 4096 })),
 	/** http: the upstream base URL. */
-	upstream: opt(str({ pattern: /^https?:\/\/[^\s]+$/, hint: "an http(s) URL" })),
+	upstream: opt(
+		str({ pattern: /^https?:\/\/[^\s]+$/, hint: "an http(s) URL" }),
+	),
 	environment: opt(record(str({ max: 32_768 }), envName)),
 	secrets: opt(list(name, { max: 64 })),
 	timeout: opt(duration(100, 900_000)),
@@ -81,7 +130,9 @@ export const functionConfigRule = obj({
 	trigger: opt(trigger),
 });
 
-export type FunctionConfigInput = NonNullable<ReturnType<typeof functionConfigRule>>;
+export type FunctionConfigInput = NonNullable<
+	ReturnType<typeof functionConfigRule>
+>;
 
 /** A validated config with every default filled in. */
 export interface FunctionConfig {
@@ -94,7 +145,12 @@ export interface FunctionConfig {
 	readonly secrets: readonly string[];
 	readonly timeoutMs: number;
 	readonly memoryMb: number;
-	readonly concurrency: { readonly min: number; readonly max: number; readonly perInstance: number; readonly queue: number };
+	readonly concurrency: {
+		readonly min: number;
+		readonly max: number;
+		readonly perInstance: number;
+		readonly queue: number;
+	};
 	readonly trigger: TriggerConfig;
 }
 
@@ -112,22 +168,52 @@ export interface TriggerConfig {
 export const DEFAULT_MAX_BODY_BYTES = 6 * 1024 * 1024;
 
 /** Validates a function config and fills defaults; errors carry key paths under `path`. */
-export function parseFunctionConfig(input: unknown, path = ""): { ok: true; config: FunctionConfig } | { ok: false; issues: SchemaIssue[] } {
+export function parseFunctionConfig(
+	input: unknown,
+	path = "",
+): { ok: true; config: FunctionConfig } | { ok: false; issues: SchemaIssue[] } {
 	const checked = check(functionConfigRule, input, path);
 	if (!checked.ok) return checked;
 	const c = checked.value;
 	const issues: SchemaIssue[] = [];
 	const at = (k: string) => (path ? `${path}.${k}` : k);
-	if (c.runtime === "process" && !c.fprocess) issues.push({ path: at("fprocess"), message: "is required for runtime process" });
-	if (c.runtime === "http" && !c.upstream) issues.push({ path: at("upstream"), message: "is required for runtime http" });
-	if (c.runtime !== "process" && c.fprocess) issues.push({ path: at("fprocess"), message: "only applies to runtime process" });
+	if (c.runtime === "process" && !c.fprocess)
+		issues.push({
+			path: at("fprocess"),
+			message: "is required for runtime process",
+		});
+	if (c.runtime === "http" && !c.upstream)
+		issues.push({
+			path: at("upstream"),
+			message: "is required for runtime http",
+		});
+	if (c.runtime !== "process" && c.fprocess)
+		issues.push({
+			path: at("fprocess"),
+			message: "only applies to runtime process",
+		});
 	const t = c.trigger ?? { auth: "none" as const };
 	if ((t.auth === "hmac" || t.auth === "webhook") && !t.secrets?.length)
-		issues.push({ path: at("trigger.secrets"), message: `is required for auth ${t.auth} (the named secret(s) holding the shared key)` });
-	if (t.auth !== "aws_iam" && t.services) issues.push({ path: at("trigger.services"), message: "only applies to auth aws_iam" });
-	if (t.auth !== "hmac" && (t.header || t.algorithms)) issues.push({ path: at("trigger.header"), message: "header and algorithms only apply to auth hmac" });
+		issues.push({
+			path: at("trigger.secrets"),
+			message: `is required for auth ${t.auth} (the named secret(s) holding the shared key)`,
+		});
+	if (t.auth !== "aws_iam" && t.services)
+		issues.push({
+			path: at("trigger.services"),
+			message: "only applies to auth aws_iam",
+		});
+	if (t.auth !== "hmac" && (t.header || t.algorithms))
+		issues.push({
+			path: at("trigger.header"),
+			message: "header and algorithms only apply to auth hmac",
+		});
 	const conc = c.concurrency ?? {};
-	if ((conc.min ?? 0) > (conc.max ?? 4)) issues.push({ path: at("concurrency.min"), message: "must not exceed concurrency.max" });
+	if ((conc.min ?? 0) > (conc.max ?? 4))
+		issues.push({
+			path: at("concurrency.min"),
+			message: "must not exceed concurrency.max",
+		});
 	if (issues.length) return { ok: false, issues };
 	const config: FunctionConfig = {
 		runtime: c.runtime,
@@ -139,7 +225,12 @@ export function parseFunctionConfig(input: unknown, path = ""): { ok: true; conf
 		secrets: c.secrets ?? [],
 		timeoutMs: c.timeout ?? 30_000,
 		memoryMb: c.memory ?? 256,
-		concurrency: { min: conc.min ?? 0, max: conc.max ?? 4, perInstance: conc.perInstance ?? 1, queue: conc.queue ?? 100 },
+		concurrency: {
+			min: conc.min ?? 0,
+			max: conc.max ?? 4,
+			perInstance: conc.perInstance ?? 1,
+			queue: conc.queue ?? 100,
+		},
 		trigger: {
 			auth: t.auth,
 			services: t.services ?? ["lambda"],

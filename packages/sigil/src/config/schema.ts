@@ -9,49 +9,111 @@ export interface SchemaIssue {
 	readonly message: string;
 }
 
-export type Rule<T> = (value: unknown, path: string, issues: SchemaIssue[]) => T | undefined;
+export type Rule<T> = (
+	value: unknown,
+	path: string,
+	issues: SchemaIssue[],
+) => T | undefined;
 
 const describe = (value: unknown): string =>
-	value === null ? "null" : Array.isArray(value) ? "a list" : typeof value === "object" ? "a mapping" : JSON.stringify(value);
+	value === null
+		? "null"
+		: Array.isArray(value)
+			? "a list"
+			: typeof value === "object"
+				? "a mapping"
+				: JSON.stringify(value);
 
-export function str(opts: { pattern?: RegExp; hint?: string; min?: number; max?: number } = {}): Rule<string> {
+export function str(
+	opts: { pattern?: RegExp; hint?: string; min?: number; max?: number } = {},
+): Rule<string> {
 	return (value, path, issues) => {
-		if (typeof value !== "string") return void issues.push({ path, message: `must be a string, got ${describe(value)}` });
-		if (opts.min !== undefined && value.length < opts.min) return void issues.push({ path, message: `must be at least ${opts.min} characters` });
-		if (opts.max !== undefined && value.length > opts.max) return void issues.push({ path, message: `must be at most ${opts.max} characters` });
-		if (opts.pattern && !opts.pattern.test(value)) return void issues.push({ path, message: `must be ${opts.hint ?? `like ${opts.pattern}`}, got ${JSON.stringify(value)}` });
+		if (typeof value !== "string")
+			return void issues.push({
+				path,
+				message: `must be a string, got ${describe(value)}`,
+			});
+		if (opts.min !== undefined && value.length < opts.min)
+			return void issues.push({
+				path,
+				message: `must be at least ${opts.min} characters`,
+			});
+		if (opts.max !== undefined && value.length > opts.max)
+			return void issues.push({
+				path,
+				message: `must be at most ${opts.max} characters`,
+			});
+		if (opts.pattern && !opts.pattern.test(value))
+			return void issues.push({
+				path,
+				message: `must be ${opts.hint ?? `like ${opts.pattern}`}, got ${JSON.stringify(value)}`,
+			});
 		return value;
 	};
 }
 
 export function oneOf<const T extends string>(choices: readonly T[]): Rule<T> {
 	return (value, path, issues) => {
-		if (typeof value === "string" && (choices as readonly string[]).includes(value)) return value as T;
-		issues.push({ path, message: `must be one of ${choices.join(", ")}, got ${describe(value)}` });
+		if (
+			typeof value === "string" &&
+			(choices as readonly string[]).includes(value)
+		)
+			return value as T;
+		issues.push({
+			path,
+			message: `must be one of ${choices.join(", ")}, got ${describe(value)}`,
+		});
 		return undefined;
 	};
 }
 
 export function int(min: number, max: number): Rule<number> {
 	return (value, path, issues) => {
-		if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max)
-			return void issues.push({ path, message: `must be a whole number from ${min} to ${max}, got ${describe(value)}` });
+		if (
+			typeof value !== "number" ||
+			!Number.isInteger(value) ||
+			value < min ||
+			value > max
+		)
+			return void issues.push({
+				path,
+				message: `must be a whole number from ${min} to ${max}, got ${describe(value)}`,
+			});
 		return value;
 	};
 }
 
 export function bool(): Rule<boolean> {
 	return (value, path, issues) => {
-		if (typeof value !== "boolean") return void issues.push({ path, message: `must be true or false, got ${describe(value)}` });
+		if (typeof value !== "boolean")
+			return void issues.push({
+				path,
+				message: `must be true or false, got ${describe(value)}`,
+			});
 		return value;
 	};
 }
 
-export function list<T>(item: Rule<T>, opts: { max?: number; min?: number } = {}): Rule<T[]> {
+export function list<T>(
+	item: Rule<T>,
+	opts: { max?: number; min?: number } = {},
+): Rule<T[]> {
 	return (value, path, issues) => {
-		if (!Array.isArray(value)) return void issues.push({ path, message: `must be a list, got ${describe(value)}` });
-		if (opts.max !== undefined && value.length > opts.max) return void issues.push({ path, message: `must have at most ${opts.max} entries` });
-		if (opts.min !== undefined && value.length < opts.min) return void issues.push({ path, message: `must have at least ${opts.min} entries` });
+		if (!Array.isArray(value))
+			return void issues.push({
+				path,
+				message: `must be a list, got ${describe(value)}`,
+			});
+		if (opts.max !== undefined && value.length > opts.max)
+			return void issues.push({
+				path,
+				message: `must have at most ${opts.max} entries`,
+			});
+		if (opts.min !== undefined && value.length < opts.min)
+			return void issues.push({
+				path,
+				message: `must have at least ${opts.min} entries`,
+			});
 		const out: T[] = [];
 		value.forEach((v, i) => {
 			const r = item(v, `${path}[${i}]`, issues);
@@ -61,10 +123,16 @@ export function list<T>(item: Rule<T>, opts: { max?: number; min?: number } = {}
 	};
 }
 
-export function record<T>(item: Rule<T>, key: Rule<string> = str()): Rule<Record<string, T>> {
+export function record<T>(
+	item: Rule<T>,
+	key: Rule<string> = str(),
+): Rule<Record<string, T>> {
 	return (value, path, issues) => {
 		if (value === null || typeof value !== "object" || Array.isArray(value))
-			return void issues.push({ path, message: `must be a mapping, got ${describe(value)}` });
+			return void issues.push({
+				path,
+				message: `must be a mapping, got ${describe(value)}`,
+			});
 		const out: Record<string, T> = {};
 		for (const [k, v] of Object.entries(value)) {
 			if (key(k, `${path}.${k}`, issues) === undefined) continue;
@@ -76,23 +144,39 @@ export function record<T>(item: Rule<T>, key: Rule<string> = str()): Rule<Record
 }
 
 type Shape = Record<string, { rule: Rule<unknown>; required?: boolean }>;
-type FromShape<S extends Shape> = { [K in keyof S as S[K]["required"] extends true ? K : never]: Exclude<ReturnType<S[K]["rule"]>, undefined> } & {
-	[K in keyof S as S[K]["required"] extends true ? never : K]?: Exclude<ReturnType<S[K]["rule"]>, undefined>;
+type FromShape<S extends Shape> = {
+	[K in keyof S as S[K]["required"] extends true ? K : never]: Exclude<
+		ReturnType<S[K]["rule"]>,
+		undefined
+	>;
+} & {
+	[K in keyof S as S[K]["required"] extends true ? never : K]?: Exclude<
+		ReturnType<S[K]["rule"]>,
+		undefined
+	>;
 };
 
 /** A mapping with exactly these keys; unknown keys are errors. */
 export function obj<S extends Shape>(shape: S): Rule<FromShape<S>> {
 	return (value, path, issues) => {
 		if (value === null || typeof value !== "object" || Array.isArray(value))
-			return void issues.push({ path: path || "(top)", message: `must be a mapping, got ${describe(value)}` });
+			return void issues.push({
+				path: path || "(top)",
+				message: `must be a mapping, got ${describe(value)}`,
+			});
 		const out: Record<string, unknown> = {};
 		const input = value as Record<string, unknown>;
 		for (const k of Object.keys(input)) {
-			if (!Object.hasOwn(shape, k)) issues.push({ path: join(path, k), message: `is not a known key (known: ${Object.keys(shape).join(", ")})` });
+			if (!Object.hasOwn(shape, k))
+				issues.push({
+					path: join(path, k),
+					message: `is not a known key (known: ${Object.keys(shape).join(", ")})`,
+				});
 		}
 		for (const [k, spec] of Object.entries(shape)) {
 			if (input[k] === undefined) {
-				if (spec.required) issues.push({ path: join(path, k), message: "is required" });
+				if (spec.required)
+					issues.push({ path: join(path, k), message: "is required" });
 				continue;
 			}
 			const r = spec.rule(input[k], join(path, k), issues);
@@ -110,7 +194,11 @@ function join(path: string, key: string): string {
 }
 
 /** Runs a rule; returns the value or every issue found. */
-export function check<T>(rule: Rule<T>, value: unknown, path = ""): { ok: true; value: T } | { ok: false; issues: SchemaIssue[] } {
+export function check<T>(
+	rule: Rule<T>,
+	value: unknown,
+	path = "",
+): { ok: true; value: T } | { ok: false; issues: SchemaIssue[] } {
 	const issues: SchemaIssue[] = [];
 	const result = rule(value, path, issues);
 	if (issues.length > 0 || result === undefined) return { ok: false, issues };

@@ -4,7 +4,14 @@
  * readable and dependency-free; the 50 MB bound keeps it honest.
  */
 import { createHash } from "node:crypto";
-import { chmod, lstat, mkdir, readdir, readFile, writeFile } from "node:fs/promises";
+import {
+	chmod,
+	lstat,
+	mkdir,
+	readdir,
+	readFile,
+	writeFile,
+} from "node:fs/promises";
 import { dirname, join, relative, sep } from "node:path";
 
 export interface BundleFile {
@@ -37,11 +44,24 @@ export async function packDirectory(dir: string): Promise<Bundle> {
 			else if (entry.isFile()) {
 				const data = await readFile(full);
 				total += data.length;
-				if (total > MAX_BUNDLE_BYTES) throw new BundleError(`${dir} holds more than ${MAX_BUNDLE_BYTES / 1024 / 1024} MB: a function's code must be smaller`);
-				if (files.length >= MAX_BUNDLE_FILES) throw new BundleError(`${dir} holds more than ${MAX_BUNDLE_FILES} files`);
+				if (total > MAX_BUNDLE_BYTES)
+					throw new BundleError(
+						`${dir} holds more than ${MAX_BUNDLE_BYTES / 1024 / 1024} MB: a function's code must be smaller`,
+					);
+				if (files.length >= MAX_BUNDLE_FILES)
+					throw new BundleError(
+						`${dir} holds more than ${MAX_BUNDLE_FILES} files`,
+					);
 				const { mode } = await lstat(full);
-				files.push({ path: rel, mode: mode & 0o777, data: data.toString("base64") });
-			} else if (entry.isSymbolicLink()) throw new BundleError(`${full} is a symbolic link: copy the file into the handler folder instead`);
+				files.push({
+					path: rel,
+					mode: mode & 0o777,
+					data: data.toString("base64"),
+				});
+			} else if (entry.isSymbolicLink())
+				throw new BundleError(
+					`${full} is a symbolic link: copy the file into the handler folder instead`,
+				);
 		}
 	}
 	await walk(dir);
@@ -50,34 +70,76 @@ export async function packDirectory(dir: string): Promise<Bundle> {
 }
 
 /** Checks a bundle from the wire: shape, relative paths only, size bound. Returns its decoded files. */
-export function decodeBundle(input: unknown): { path: string; mode: number; data: Buffer }[] {
-	if (!input || typeof input !== "object" || !Array.isArray((input as Bundle).files)) throw new BundleError("code must be {\"files\": [{\"path\", \"mode\", \"data\"}]}");
+export function decodeBundle(
+	input: unknown,
+): { path: string; mode: number; data: Buffer }[] {
+	if (
+		!input ||
+		typeof input !== "object" ||
+		!Array.isArray((input as Bundle).files)
+	)
+		throw new BundleError('code must be {"files": [{"path", "mode", "data"}]}');
 	const files = (input as Bundle).files;
-	if (files.length > MAX_BUNDLE_FILES) throw new BundleError(`code holds more than ${MAX_BUNDLE_FILES} files`);
+	if (files.length > MAX_BUNDLE_FILES)
+		throw new BundleError(`code holds more than ${MAX_BUNDLE_FILES} files`);
 	let total = 0;
 	const seen = new Set<string>();
 	return files.map((f, i) => {
-		if (!f || typeof f.path !== "string" || typeof f.data !== "string" || typeof f.mode !== "number") throw new BundleError(`code.files[${i}] must have path, mode and data`);
+		if (
+			!f ||
+			typeof f.path !== "string" ||
+			typeof f.data !== "string" ||
+			typeof f.mode !== "number"
+		)
+			throw new BundleError(`code.files[${i}] must have path, mode and data`);
 		const parts = f.path.split("/");
-		if (f.path.length === 0 || f.path.length > 1024 || f.path.startsWith("/") || f.path.includes("\\") || f.path.includes("\0") || parts.some((p) => p === "" || p === "." || p === ".."))
-			throw new BundleError(`code.files[${i}].path ${JSON.stringify(f.path)} must be a plain relative path`);
-		if (seen.has(f.path)) throw new BundleError(`code.files[${i}].path ${JSON.stringify(f.path)} appears twice`);
+		if (
+			f.path.length === 0 ||
+			f.path.length > 1024 ||
+			f.path.startsWith("/") ||
+			f.path.includes("\\") ||
+			f.path.includes("\0") ||
+			parts.some((p) => p === "" || p === "." || p === "..")
+		)
+			throw new BundleError(
+				`code.files[${i}].path ${JSON.stringify(f.path)} must be a plain relative path`,
+			);
+		if (seen.has(f.path))
+			throw new BundleError(
+				`code.files[${i}].path ${JSON.stringify(f.path)} appears twice`,
+			);
 		seen.add(f.path);
 		const data = Buffer.from(f.data, "base64");
 		total += data.length;
-		if (total > MAX_BUNDLE_BYTES) throw new BundleError(`code is larger than ${MAX_BUNDLE_BYTES / 1024 / 1024} MB`);
+		if (total > MAX_BUNDLE_BYTES)
+			throw new BundleError(
+				`code is larger than ${MAX_BUNDLE_BYTES / 1024 / 1024} MB`,
+			);
 		return { path: f.path, mode: f.mode & 0o755, data };
 	});
 }
 
 /** Serialises a checked bundle for the store, with its SHA-256 (the cache key of unpacked code). */
-export function bundleBytes(files: readonly { path: string; mode: number; data: Buffer }[]): { bytes: Buffer; sha256: string } {
-	const bytes = Buffer.from(JSON.stringify({ files: files.map((f) => ({ path: f.path, mode: f.mode, data: f.data.toString("base64") })) }));
+export function bundleBytes(
+	files: readonly { path: string; mode: number; data: Buffer }[],
+): { bytes: Buffer; sha256: string } {
+	const bytes = Buffer.from(
+		JSON.stringify({
+			files: files.map((f) => ({
+				path: f.path,
+				mode: f.mode,
+				data: f.data.toString("base64"),
+			})),
+		}),
+	);
 	return { bytes, sha256: createHash("sha256").update(bytes).digest("hex") };
 }
 
 /** Writes a checked bundle into `dir` (which must be new or empty). */
-export async function unpackBundle(files: readonly { path: string; mode: number; data: Buffer }[], dir: string): Promise<void> {
+export async function unpackBundle(
+	files: readonly { path: string; mode: number; data: Buffer }[],
+	dir: string,
+): Promise<void> {
 	await mkdir(dir, { recursive: true, mode: 0o700 });
 	for (const f of files) {
 		const target = join(dir, ...f.path.split("/"));

@@ -16,9 +16,14 @@ export interface RuntimeInput {
 	readonly secretsDir: string | undefined;
 }
 
-export async function createRuntime(input: RuntimeInput): Promise<FunctionRuntime> {
+export async function createRuntime(
+	input: RuntimeInput,
+): Promise<FunctionRuntime> {
 	const { config } = input;
-	const env = { ...config.environment, ...(input.secretsDir && { SIGIL_SECRETS_DIR: input.secretsDir }) };
+	const env = {
+		...config.environment,
+		...(input.secretsDir && { SIGIL_SECRETS_DIR: input.secretsDir }),
+	};
 	switch (config.runtime) {
 		case "node":
 			return createNodeRuntime({
@@ -47,6 +52,9 @@ export async function createRuntime(input: RuntimeInput): Promise<FunctionRuntim
 				maxQueue: config.concurrency.queue,
 			});
 		default:
-			throw new SigilError("INVALID_CONFIG", `runtime '${config.runtime}' is not available in this version of Sigil (available: node, process)`);
+			throw new SigilError(
+				"INVALID_CONFIG",
+				`runtime '${config.runtime}' is not available in this version of Sigil (available: node, process)`,
+			);
 	}
 }

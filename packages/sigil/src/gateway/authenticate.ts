@@ -11,7 +11,7 @@ import {
 	parseFcSignature,
 	parseSigV4,
 	type SignatureFailure,
-	SigningKeyCache,
+	type SigningKeyCache,
 	verifyAcs3,
 	verifyFcSignature,
 	verifyPayloadHmac,
@@ -23,8 +23,8 @@ import type { TriggerConfig } from "../config/function-config.ts";
 import type { Store } from "../store/store.ts";
 import type { CredentialCache } from "./credentials.ts";
 import type { Exchange, Principal } from "./exchange.ts";
-import { fromCode, type WireError } from "./respond.ts";
 import type { ReplayGuard } from "./replay-guard.ts";
+import { fromCode, type WireError } from "./respond.ts";
 
 export type AuthOutcome =
 	| { readonly ok: true; readonly principal: Principal }
@@ -48,66 +48,168 @@ export interface AuthContext {
 	readonly now: () => number;
 }
 
-const EMPTY_SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+const EMPTY_SHA256 =
+	"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 
 export function wireRequestOf(ex: Exchange): WireRequest {
-	const bodySha256Hex = ex.body.length === 0 ? EMPTY_SHA256 : createHash("sha256").update(ex.body).digest("hex");
-	return { method: ex.method, target: ex.target, rawHeaders: ex.req.rawHeaders, body: ex.body, bodySha256Hex };
+	const bodySha256Hex =
+		ex.body.length === 0
+			? EMPTY_SHA256
+			: createHash("sha256").update(ex.body).digest("hex");
+	return {
+		method: ex.method,
+		target: ex.target,
+		rawHeaders: ex.req.rawHeaders,
+		body: ex.body,
+		bodySha256Hex,
+	};
 }
 
-function failed(f: SignatureFailure, extra: { ownerAccountId?: string; accessKeyId?: string } = {}): AuthOutcome {
-	return { ok: false, error: { code: f.code, status: f.status, message: f.message, wireCode: f.wireCode }, ...(f.diagnosis && { diagnosis: f.diagnosis }), ...extra };
+function failed(
+	f: SignatureFailure,
+	extra: { ownerAccountId?: string; accessKeyId?: string } = {},
+): AuthOutcome {
+	return {
+		ok: false,
+		error: {
+			code: f.code,
+			status: f.status,
+			message: f.message,
+			wireCode: f.wireCode,
+		},
+		...(f.diagnosis && { diagnosis: f.diagnosis }),
+		...extra,
+	};
 }
 
-function unknownKey(accessKeyId: string, disabled: boolean, dialect: "aws" | "fc"): AuthOutcome {
+function unknownKey(
+	accessKeyId: string,
+	disabled: boolean,
+	dialect: "aws" | "fc",
+): AuthOutcome {
 	const code = disabled ? "ACCESS_KEY_DISABLED" : "ACCESS_KEY_UNKNOWN";
 	// Both ecosystems say the same for an unknown and a disabled key, so an outsider learns nothing more.
 	if (dialect === "fc") {
 		const f = fcFailure("acs3", "INVALID_ACCESS_KEY_ID", accessKeyId);
-		return { ok: false, error: { code, status: f.status, message: f.message, wireCode: f.wireCode }, accessKeyId };
+		return {
+			ok: false,
+			error: {
+				code,
+				status: f.status,
+				message: f.message,
+				wireCode: f.wireCode,
+			},
+			accessKeyId,
+		};
 	}
-	return { ok: false, error: fromCode(code, "The security token included in the request is invalid."), accessKeyId };
+	return {
+		ok: false,
+		error: fromCode(
+			code,
+			"The security token included in the request is invalid.",
+		),
+		accessKeyId,
+	};
 }
 
 /** SigV4 (header or presigned) for the given services; session tokens come with STS. */
-export async function authenticateSigV4(ctx: AuthContext, wire: WireRequest, services: readonly string[]): Promise<AuthOutcome> {
-	const parsed = parseSigV4(wire, { region: ctx.region, services, now: ctx.now(), maxSkewMs: ctx.maxSkewMs });
+export async function authenticateSigV4(
+	ctx: AuthContext,
+	wire: WireRequest,
+	services: readonly string[],
+): Promise<AuthOutcome> {
+	const parsed = parseSigV4(wire, {
+		region: ctx.region,
+		services,
+		now: ctx.now(),
+		maxSkewMs: ctx.maxSkewMs,
+	});
 	if (!parsed.ok) return failed(parsed);
 	const { accessKeyId } = parsed.request;
 	if (parsed.request.securityToken !== undefined) {
 		// Temporary credentials are not issued by this version, so no token can be valid.
-		return { ok: false, error: fromCode("ACCESS_KEY_UNKNOWN", "The security token included in the request is invalid."), accessKeyId };
+		return {
+			ok: false,
+			error: fromCode(
+				"ACCESS_KEY_UNKNOWN",
+				"The security token included in the request is invalid.",
+			),
+			accessKeyId,
+		};
 	}
 	const resolved = await ctx.credentials.get(accessKeyId);
-	if (!resolved || resolved.key.status !== "Active") return unknownKey(accessKeyId, !!resolved, "aws");
-	const verified = verifySigV4(parsed.request, { secretAccessKey: resolved.key.secretAccessKey }, { keyCache: ctx.keyCache });
-	if (!verified.ok) return failed(verified, { ownerAccountId: resolved.key.accountId, accessKeyId });
-	void ctx.store.accessKeys.recordUse(accessKeyId, { at: ctx.now(), scheme: "sigv4", service: parsed.request.scope.service });
+	if (!resolved || resolved.key.status !== "Active")
+		return unknownKey(accessKeyId, !!resolved, "aws");
+	const verified = verifySigV4(
+		parsed.request,
+		{ secretAccessKey: resolved.key.secretAccessKey },
+		{ keyCache: ctx.keyCache },
+	);
+	if (!verified.ok)
+		return failed(verified, {
+			ownerAccountId: resolved.key.accountId,
+			accessKeyId,
+		});
+	void ctx.store.accessKeys.recordUse(accessKeyId, {
+		at: ctx.now(),
+		scheme: "sigv4",
+		service: parsed.request.scope.service,
+	});
 	return { ok: true, principal: { ...resolved.identity, scheme: "sigv4" } };
 }
 
 /** ACS3-HMAC-SHA256, or FC's older `FC id:signature` scheme, chosen by the Authorization prefix. */
-export async function authenticateAcs3(ctx: AuthContext, wire: WireRequest): Promise<AuthOutcome> {
-	const auth = wire.rawHeaders.findIndex((h, i) => i % 2 === 0 && h.toLowerCase() === "authorization");
-	const legacy = auth !== -1 && (wire.rawHeaders[auth + 1] ?? "").startsWith("FC ");
+export async function authenticateAcs3(
+	ctx: AuthContext,
+	wire: WireRequest,
+): Promise<AuthOutcome> {
+	const auth = wire.rawHeaders.findIndex(
+		(h, i) => i % 2 === 0 && h.toLowerCase() === "authorization",
+	);
+	const legacy =
+		auth !== -1 && (wire.rawHeaders[auth + 1] ?? "").startsWith("FC ");
 	const now = ctx.now();
-	const parsed = legacy ? parseFcSignature(wire, { now }) : parseAcs3(wire, { now });
+	const parsed = legacy
+		? parseFcSignature(wire, { now })
+		: parseAcs3(wire, { now });
 	if (!parsed.ok) return failed(parsed);
 	const { accessKeyId } = parsed.request;
 	if (parsed.request.securityToken) {
-		return { ok: false, error: fromCode("ACCESS_KEY_UNKNOWN", "the security token you provided is invalid"), accessKeyId };
+		return {
+			ok: false,
+			error: fromCode(
+				"ACCESS_KEY_UNKNOWN",
+				"the security token you provided is invalid",
+			),
+			accessKeyId,
+		};
 	}
 	const resolved = await ctx.credentials.get(accessKeyId);
-	if (!resolved || resolved.key.status !== "Active") return unknownKey(accessKeyId, !!resolved, "fc");
+	if (!resolved || resolved.key.status !== "Active")
+		return unknownKey(accessKeyId, !!resolved, "fc");
 	const secret = { accessKeySecret: resolved.key.secretAccessKey };
-	const verified = legacy ? verifyFcSignature(parsed.request as never, secret) : verifyAcs3(parsed.request as never, secret);
-	if (!verified.ok) return failed(verified, { ownerAccountId: resolved.key.accountId, accessKeyId });
+	const verified = legacy
+		? verifyFcSignature(parsed.request as never, secret)
+		: verifyAcs3(parsed.request as never, secret);
+	if (!verified.ok)
+		return failed(verified, {
+			ownerAccountId: resolved.key.accountId,
+			accessKeyId,
+		});
 	const scheme = legacy ? "fc" : "acs3";
-	void ctx.store.accessKeys.recordUse(accessKeyId, { at: now, scheme, service: "fc" });
+	void ctx.store.accessKeys.recordUse(accessKeyId, {
+		at: now,
+		scheme,
+		service: "fc",
+	});
 	return { ok: true, principal: { ...resolved.identity, scheme } };
 }
 
-async function triggerSecrets(ctx: AuthContext, accountId: string, trigger: TriggerConfig): Promise<Buffer[]> {
+async function triggerSecrets(
+	ctx: AuthContext,
+	accountId: string,
+	trigger: TriggerConfig,
+): Promise<Buffer[]> {
 	const values: Buffer[] = [];
 	for (const name of trigger.secrets) {
 		const value = await ctx.store.secrets.get(accountId, name);
@@ -116,27 +218,75 @@ async function triggerSecrets(ctx: AuthContext, accountId: string, trigger: Trig
 	return values;
 }
 
-function sharedSecretPrincipal(accountId: string, functionName: string, scheme: "hmac" | "webhook"): Principal {
+function sharedSecretPrincipal(
+	accountId: string,
+	functionName: string,
+	scheme: "hmac" | "webhook",
+): Principal {
 	// A shared-secret caller has no IAM identity: it acts as the function's own trigger.
-	return { accountId, arn: `arn:aws:lambda:::function:${functionName}/trigger`, userId: `${scheme}:${functionName}`, accessKeyId: "", scheme };
+	return {
+		accountId,
+		arn: `arn:aws:lambda:::function:${functionName}/trigger`,
+		userId: `${scheme}:${functionName}`,
+		accessKeyId: "",
+		scheme,
+	};
 }
 
 /** Payload HMAC (faas-cli `--sign`, GitHub X-Hub-Signature-256) with the trigger's named secrets. */
-export async function authenticateHmac(ctx: AuthContext, wire: WireRequest, accountId: string, functionName: string, trigger: TriggerConfig): Promise<AuthOutcome> {
+export async function authenticateHmac(
+	ctx: AuthContext,
+	wire: WireRequest,
+	accountId: string,
+	functionName: string,
+	trigger: TriggerConfig,
+): Promise<AuthOutcome> {
 	const secrets = await triggerSecrets(ctx, accountId, trigger);
-	const result = verifyPayloadHmac(wire, { header: trigger.header, secrets, algorithms: trigger.algorithms });
+	const result = verifyPayloadHmac(wire, {
+		header: trigger.header,
+		secrets,
+		algorithms: trigger.algorithms,
+	});
 	if (!result.ok) return failed(result, { ownerAccountId: accountId });
-	return { ok: true, principal: sharedSecretPrincipal(accountId, functionName, "hmac") };
+	return {
+		ok: true,
+		principal: sharedSecretPrincipal(accountId, functionName, "hmac"),
+	};
 }
 
 /** Standard Webhooks, with the timestamp tolerance and a memory of accepted ids against replay. */
-export async function authenticateWebhook(ctx: AuthContext, wire: WireRequest, accountId: string, functionName: string, trigger: TriggerConfig): Promise<AuthOutcome> {
+export async function authenticateWebhook(
+	ctx: AuthContext,
+	wire: WireRequest,
+	accountId: string,
+	functionName: string,
+	trigger: TriggerConfig,
+): Promise<AuthOutcome> {
 	const secrets = await triggerSecrets(ctx, accountId, trigger);
 	const now = ctx.now();
-	const result = verifyStandardWebhook(wire, { secrets, now, toleranceSeconds: Math.round(trigger.toleranceMs / 1000) });
+	const result = verifyStandardWebhook(wire, {
+		secrets,
+		now,
+		toleranceSeconds: Math.round(trigger.toleranceMs / 1000),
+	});
 	if (!result.ok) return failed(result, { ownerAccountId: accountId });
-	if (!ctx.replay.firstSighting(`${functionName}:${result.webhookId}`, now + trigger.toleranceMs * 2)) {
-		return { ok: false, error: fromCode("REPLAYED_REQUEST", `webhook ${result.webhookId} was already delivered; a replay is refused`), ownerAccountId: accountId };
+	if (
+		!ctx.replay.firstSighting(
+			`${functionName}:${result.webhookId}`,
+			now + trigger.toleranceMs * 2,
+		)
+	) {
+		return {
+			ok: false,
+			error: fromCode(
+				"REPLAYED_REQUEST",
+				`webhook ${result.webhookId} was already delivered; a replay is refused`,
+			),
+			ownerAccountId: accountId,
+		};
 	}
-	return { ok: true, principal: sharedSecretPrincipal(accountId, functionName, "webhook") };
+	return {
+		ok: true,
+		principal: sharedSecretPrincipal(accountId, functionName, "webhook"),
+	};
 }

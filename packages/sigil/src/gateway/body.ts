@@ -23,9 +23,14 @@ export async function readBody(ex: Exchange, limit: number): Promise<Buffer> {
 		}
 		chunks.push(chunk);
 	}
-	return chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size);
+	return chunks.length === 1
+		? (chunks[0] as Buffer)
+		: Buffer.concat(chunks, size);
 }
 
 function tooLarge(limit: number): SigilError {
-	return new SigilError("BODY_TOO_LARGE", `the request body is larger than this endpoint accepts (${limit} bytes)`);
+	return new SigilError(
+		"BODY_TOO_LARGE",
+		`the request body is larger than this endpoint accepts (${limit} bytes)`,
+	);
 }

@@ -27,14 +27,20 @@ export class CredentialCache {
 	readonly #max: number;
 	readonly #entries = new Map<string, Entry>();
 
-	constructor(store: Store, opts: { ttlMs?: number; negativeTtlMs?: number; max?: number } = {}) {
+	constructor(
+		store: Store,
+		opts: { ttlMs?: number; negativeTtlMs?: number; max?: number } = {},
+	) {
 		this.#store = store;
 		this.#ttlMs = opts.ttlMs ?? 5_000;
 		this.#negativeTtlMs = opts.negativeTtlMs ?? 1_000;
 		this.#max = opts.max ?? 10_000;
 	}
 
-	async get(accessKeyId: string, now = Date.now()): Promise<ResolvedKey | undefined> {
+	async get(
+		accessKeyId: string,
+		now = Date.now(),
+	): Promise<ResolvedKey | undefined> {
 		const hit = this.#entries.get(accessKeyId);
 		if (hit && hit.until > now) return hit.value;
 		const key = await this.#store.accessKeys.get(accessKeyId);
@@ -45,7 +51,10 @@ export class CredentialCache {
 			if (oldest !== undefined) this.#entries.delete(oldest);
 		}
 		this.#entries.delete(accessKeyId);
-		this.#entries.set(accessKeyId, { value, until: now + (value ? this.#ttlMs : this.#negativeTtlMs) });
+		this.#entries.set(accessKeyId, {
+			value,
+			until: now + (value ? this.#ttlMs : this.#negativeTtlMs),
+		});
 		return value;
 	}
 
@@ -54,12 +63,31 @@ export class CredentialCache {
 		else this.#entries.delete(accessKeyId);
 	}
 
-	async #identityOf(key: AccessKeyWithSecret): Promise<ResolvedKey | undefined> {
+	async #identityOf(
+		key: AccessKeyWithSecret,
+	): Promise<ResolvedKey | undefined> {
 		if (key.userName === null) {
-			return { key, identity: { accountId: key.accountId, arn: `arn:aws:iam::${key.accountId}:root`, userId: key.accountId, accessKeyId: key.accessKeyId } };
+			return {
+				key,
+				identity: {
+					accountId: key.accountId,
+					arn: `arn:aws:iam::${key.accountId}:root`,
+					userId: key.accountId,
+					accessKeyId: key.accessKeyId,
+				},
+			};
 		}
 		const user = await this.#store.users.get(key.accountId, key.userName);
 		if (!user) return undefined;
-		return { key, identity: { accountId: key.accountId, arn: user.arn, userId: user.userId, accessKeyId: key.accessKeyId, userName: user.userName } };
+		return {
+			key,
+			identity: {
+				accountId: key.accountId,
+				arn: user.arn,
+				userId: user.userId,
+				accessKeyId: key.accessKeyId,
+				userName: user.userName,
+			},
+		};
 	}
 }

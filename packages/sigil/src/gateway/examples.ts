@@ -20,20 +20,29 @@ export interface ExampleInfo {
 	readonly triggerSecrets?: readonly string[];
 }
 
-export async function deployExamples(dir: string, accountId: string, ctx: GatewayContext): Promise<ExampleInfo[]> {
+export async function deployExamples(
+	dir: string,
+	accountId: string,
+	ctx: GatewayContext,
+): Promise<ExampleInfo[]> {
 	const file = join(dir, "sigil.yml");
 	const stack = parseStackFile(await readFile(file, "utf8"), file, dir);
 	const out: ExampleInfo[] = [];
 	for (const fn of stack.functions) {
 		const created: Record<string, string> = {};
 		const trigger = fn.config.trigger;
-		for (const name of [...(fn.config.secrets ?? []), ...(trigger?.secrets ?? [])]) {
+		for (const name of [
+			...(fn.config.secrets ?? []),
+			...(trigger?.secrets ?? []),
+		]) {
 			if (await ctx.store.secrets.get(accountId, name)) continue;
 			const value = randomBytes(24).toString("base64url");
 			await ctx.store.secrets.put(accountId, name, Buffer.from(value));
 			created[name] = value;
 		}
-		const code = fn.handlerDir ? await packDirectory(fn.handlerDir) : { files: [] };
+		const code = fn.handlerDir
+			? await packDirectory(fn.handlerDir)
+			: { files: [] };
 		await ctx.functions.deploy(accountId, fn.name, fn.config, code);
 		out.push({
 			name: fn.name,

@@ -11,54 +11,95 @@
  *   authorize      403 ACCESS_DENIED
  *   handle         the handler's answer, or 5xx from the runtime
  */
-import { ERRORS } from "../errors.ts";
-import { SigilError } from "../errors.ts";
+import { ERRORS, SigilError } from "../errors.ts";
 import type { DeployedFunction } from "../functions/registry.ts";
 import { RuntimeError } from "../runtime/types.ts";
 import { StoreError } from "../store/errors.ts";
-import { type AuthOutcome, authenticateAcs3, authenticateHmac, authenticateSigV4, authenticateWebhook, wireRequestOf } from "./authenticate.ts";
+import {
+	type AuthOutcome,
+	authenticateAcs3,
+	authenticateHmac,
+	authenticateSigV4,
+	authenticateWebhook,
+	wireRequestOf,
+} from "./authenticate.ts";
 import { readBody } from "./body.ts";
 import type { GatewayContext } from "./context.ts";
 import { isPreflight, preflightHeaders } from "./cors.ts";
 import type { Dialect, Exchange } from "./exchange.ts";
 import { fromCode, send, sendError } from "./respond.ts";
-import type { Router } from "./router.ts";
+import { routePath } from "./route-path.ts";
+import type { Route, Router } from "./router.ts";
 
-const TRIGGER_DIALECT: Record<string, Dialect> = { aws_iam: "aws", acs3: "fc", hmac: "sigil", webhook: "sigil", none: "sigil" };
+const TRIGGER_DIALECT: Record<string, Dialect> = {
+	aws_iam: "aws",
+	acs3: "fc",
+	hmac: "sigil",
+	webhook: "sigil",
+	none: "sigil",
+};
 
 /** faas-cli addresses functions as NAME.NAMESPACE; Sigil has one namespace, openfaas-fn's. */
 function functionName(param: string): string {
-	return param.endsWith(".openfaas-fn") ? param.slice(0, -".openfaas-fn".length) : param;
+	return param.endsWith(".openfaas-fn")
+		? param.slice(0, -".openfaas-fn".length)
+		: param;
 }
 
-export async function handleRequest(ex: Exchange, router: Router<GatewayContext, DeployedFunction>, ctx: GatewayContext): Promise<void> {
+export async function handleRequest(
+	ex: Exchange,
+	router: Router<GatewayContext, DeployedFunction>,
+	ctx: GatewayContext,
+): Promise<void> {
 	const started = performance.now();
 	let outcome = "OK";
 	let fn: DeployedFunction | undefined;
 	try {
-		if (!ex.target.startsWith("/")) throw new SigilError("BAD_REQUEST", "the request-target must be an absolute path");
-		const match = router.match(ex.method, ex.rawPath);
-		if (!match) throw new SigilError("ROUTE_NOT_FOUND", `no route for ${ex.rawPath}`);
-		if ("methodNotAllowed" in match) throw new SigilError("METHOD_NOT_ALLOWED", `${ex.method} is not allowed on ${ex.rawPath}`);
+		if (!ex.target.startsWith("/"))
+			throw new SigilError(
+				"BAD_REQUEST",
+				"the request-target must be an absolute path",
+			);
+		const match = router.match(ex.method, routePath(ex.rawPath));
+		if (!match)
+			throw new SigilError("ROUTE_NOT_FOUND", `no route for ${ex.rawPath}`);
+		if ("methodNotAllowed" in match)
+			throw new SigilError(
+				"METHOD_NOT_ALLOWED",
+				`${ex.method} is not allowed on ${ex.rawPath}`,
+			);
 		const { route, params } = match;
 
 		if (route.auth === "trigger") {
 			const name = functionName(params.name ?? "");
 			fn = await ctx.functions.lookup(name);
-			if (!fn) throw new SigilError("FUNCTION_NOT_FOUND", `function '${name}' does not exist`);
-			ex.dialect = route.name === "lambda-invoke" ? "aws-lambda" : (TRIGGER_DIALECT[fn.config.trigger.auth] ?? "sigil");
+			if (!fn)
+				throw new SigilError(
+					"FUNCTION_NOT_FOUND",
+					`function '${name}' does not exist`,
+				);
+			ex.dialect =
+				route.dialect ?? TRIGGER_DIALECT[fn.config.trigger.auth] ?? "sigil";
 			const cors = fn.config.trigger.cors;
 			if (cors && isPreflight(ex.method, ex.req.headers)) {
-				const h = preflightHeaders(cors, ex.header("origin") ?? "", ex.header("access-control-request-method") ?? "", ex.header("access-control-request-headers"));
+				const h = preflightHeaders(
+					cors,
+					ex.header("origin") ?? "",
+					ex.header("access-control-request-method") ?? "",
+					ex.header("access-control-request-headers"),
+				);
 				send(ex, 204, Buffer.alloc(0), h);
 				outcome = "PREFLIGHT";
 				return;
 			}
-		} else if (route.auth === "sigv4" && route.name.startsWith("lambda")) ex.dialect = "aws-lambda";
+		} else if (route.dialect) ex.dialect = route.dialect;
 
-		ex.body = await readBody(ex, fn?.config.trigger.maxBodyBytes ?? route.maxBodyBytes ?? ctx.maxBodyBytes);
+		ex.body = await readBody(
+			ex,
+			fn?.config.trigger.maxBodyBytes ?? route.maxBodyBytes ?? ctx.maxBodyBytes,
+		);
 
-		const auth = await authenticate(ex, route.auth, ctx, fn, route.name);
+		const auth = await authenticate(ex, route, ctx, fn);
 		if (!auth.ok) {
 			outcome = auth.error.code;
 			audit(ctx, ex, fn, outcome, auth.error.status, started, auth);
@@ -68,8 +109,16 @@ export async function handleRequest(ex: Exchange, router: Router<GatewayContext,
 		ex.principal = auth.principal;
 
 		// Authorization: until IAM policies arrive, a key may act only within its own account.
-		if (fn && ex.principal && ex.principal.scheme !== "none" && ex.principal.accountId !== fn.accountId) {
-			throw new SigilError("ACCESS_DENIED", `User: ${ex.principal.arn} is not authorized to perform: ${route.action} on resource: ${fn.arn}`);
+		if (
+			fn &&
+			ex.principal &&
+			ex.principal.scheme !== "none" &&
+			ex.principal.accountId !== fn.accountId
+		) {
+			throw new SigilError(
+				"ACCESS_DENIED",
+				`User: ${ex.principal.arn} is not authorized to perform: ${route.action} on resource: ${fn.arn}`,
+			);
 		}
 
 		await route.handle(ex, params, ctx, fn);
@@ -80,17 +129,31 @@ export async function handleRequest(ex: Exchange, router: Router<GatewayContext,
 		if (fn) audit(ctx, ex, fn, outcome, wire.status, started);
 		sendError(ex, wire);
 	} finally {
-		ctx.log({ at: "request", id: ex.id, method: ex.method, path: ex.rawPath, status: ex.res.statusCode, outcome, principal: ex.principal?.arn, ms: Math.round((performance.now() - started) * 10) / 10 });
+		ctx.log({
+			at: "request",
+			id: ex.id,
+			method: ex.method,
+			path: ex.rawPath,
+			status: ex.res.statusCode,
+			outcome,
+			principal: ex.principal?.arn,
+			ms: Math.round((performance.now() - started) * 10) / 10,
+		});
 	}
 }
 
-async function authenticate(ex: Exchange, auth: string, ctx: GatewayContext, fn: DeployedFunction | undefined, routeName: string): Promise<AuthOutcome> {
-	if (auth === "none") return { ok: true, principal: anonymous(ex) };
+async function authenticate(
+	ex: Exchange,
+	route: Route<GatewayContext, DeployedFunction>,
+	ctx: GatewayContext,
+	fn: DeployedFunction | undefined,
+): Promise<AuthOutcome> {
+	if (route.auth === "none") return { ok: true, principal: anonymous(ex) };
 	const wire = wireRequestOf(ex);
-	if (auth === "sigv4") return authenticateSigV4(ctx, wire, routeName.startsWith("lambda") ? ["lambda"] : ["sigil"]);
+	if (route.auth === "sigv4")
+		return authenticateSigV4(ctx, wire, route.services ?? ["sigil"]);
 	if (!fn) throw new SigilError("INTERNAL", "trigger route without a function");
 	const trigger = fn.config.trigger;
-	if (routeName === "lambda-invoke") return authenticateSigV4(ctx, wire, ["lambda"]);
 	switch (trigger.auth) {
 		case "none":
 			return { ok: true, principal: anonymous(ex) };
@@ -106,18 +169,33 @@ async function authenticate(ex: Exchange, auth: string, ctx: GatewayContext, fn:
 }
 
 function anonymous(_ex: Exchange) {
-	return { accountId: "", arn: "anonymous", userId: "anonymous", accessKeyId: "", scheme: "none" as const };
+	return {
+		accountId: "",
+		arn: "anonymous",
+		userId: "anonymous",
+		accessKeyId: "",
+		scheme: "none" as const,
+	};
 }
 
 function toWireError(err: unknown, ex: Exchange, ctx: GatewayContext) {
 	if (err instanceof SigilError) return fromCode(err.code, err.message);
-	if (err instanceof RuntimeError) return fromCode(err.code, runtimeMessage(err));
+	if (err instanceof RuntimeError)
+		return fromCode(err.code, runtimeMessage(err));
 	if (err instanceof StoreError) {
-		if (err.code === "STORE_NOT_FOUND") return fromCode("FUNCTION_NOT_FOUND", err.message);
+		if (err.code === "STORE_NOT_FOUND")
+			return fromCode("FUNCTION_NOT_FOUND", err.message);
 		if (err.code === "STORE_CONFLICT") return fromCode("CONFLICT", err.message);
 	}
-	ctx.log({ at: "error", id: ex.id, error: err instanceof Error ? (err.stack ?? err.message) : String(err) });
-	return fromCode("INTERNAL", `internal error; quote request id ${ex.id} when reporting it`);
+	ctx.log({
+		at: "error",
+		id: ex.id,
+		error: err instanceof Error ? (err.stack ?? err.message) : String(err),
+	});
+	return fromCode(
+		"INTERNAL",
+		`internal error; quote request id ${ex.id} when reporting it`,
+	);
 }
 
 function runtimeMessage(err: RuntimeError): string {
@@ -126,13 +204,27 @@ function runtimeMessage(err: RuntimeError): string {
 	return spec ? err.message : "the function failed";
 }
 
-function audit(ctx: GatewayContext, ex: Exchange, fn: DeployedFunction | undefined, outcome: string, status: number, started: number, auth?: AuthOutcome): void {
+function audit(
+	ctx: GatewayContext,
+	ex: Exchange,
+	fn: DeployedFunction | undefined,
+	outcome: string,
+	status: number,
+	started: number,
+	auth?: AuthOutcome,
+): void {
 	const failure = auth && !auth.ok ? auth : undefined;
-	const accountId = failure?.ownerAccountId ?? fn?.accountId ?? ex.principal?.accountId;
+	const accountId =
+		failure?.ownerAccountId ?? fn?.accountId ?? ex.principal?.accountId;
 	if (!accountId) return;
 	// The diagnosis (canonical request, likely cause) is for the key's owner: record it only in
 	// the account that owns the key that signed.
-	const detail = failure?.diagnosis && failure.ownerAccountId ? { diagnosis: failure.diagnosis, message: failure.error.message } : failure ? { message: failure.error.message } : null;
+	const detail =
+		failure?.diagnosis && failure.ownerAccountId
+			? { diagnosis: failure.diagnosis, message: failure.error.message }
+			: failure
+				? { message: failure.error.message }
+				: null;
 	void ctx.store.audit.append({
 		requestId: ex.id,
 		time: ex.receivedAt,

@@ -25,7 +25,8 @@ export class MemoryReplayGuard implements ReplayGuard {
 	}
 
 	#evict(now: number): void {
-		for (const [id, until] of this.#seen) if (until <= now) this.#seen.delete(id);
+		for (const [id, until] of this.#seen)
+			if (until <= now) this.#seen.delete(id);
 		// Still full of live ids: drop the oldest insertions (Map order) to stay bounded.
 		const excess = this.#seen.size - Math.floor(this.#max * 0.9);
 		if (excess <= 0) return;

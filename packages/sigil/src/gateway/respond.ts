@@ -22,40 +22,82 @@ export function fromCode(code: ErrorCode, message: string): WireError {
 
 function idHeaders(ex: Exchange): Record<string, string> {
 	const h: Record<string, string> = { "x-sigil-request-id": ex.id };
-	if (ex.dialect === "aws" || ex.dialect === "aws-lambda") h["x-amzn-RequestId"] = ex.id;
+	if (ex.dialect === "aws" || ex.dialect === "aws-lambda")
+		h["x-amzn-RequestId"] = ex.id;
 	if (ex.dialect === "fc") h["x-fc-request-id"] = ex.id;
 	return h;
 }
 
-export function sendJson(ex: Exchange, status: number, value: unknown, extra: Record<string, string> = {}): void {
-	send(ex, status, Buffer.from(JSON.stringify(value)), { "content-type": "application/json", ...extra });
+export function sendJson(
+	ex: Exchange,
+	status: number,
+	value: unknown,
+	extra: Record<string, string> = {},
+): void {
+	send(ex, status, Buffer.from(JSON.stringify(value)), {
+		"content-type": "application/json",
+		...extra,
+	});
 }
 
-export function send(ex: Exchange, status: number, body: Buffer, headers: Record<string, string | string[]> = {}): void {
+export function send(
+	ex: Exchange,
+	status: number,
+	body: Buffer,
+	headers: Record<string, string | string[]> = {},
+): void {
 	const { res } = ex;
 	if (res.headersSent || res.destroyed) return;
 	res.statusCode = status;
-	for (const [k, v] of Object.entries({ ...idHeaders(ex), ...headers })) res.setHeader(k, v);
+	for (const [k, v] of Object.entries({ ...idHeaders(ex), ...headers }))
+		res.setHeader(k, v);
 	res.setHeader("content-length", body.length);
 	res.end(ex.method === "HEAD" ? undefined : body);
 }
 
-export function sendError(ex: Exchange, error: WireError, extraHeaders: Record<string, string> = {}): void {
-	const spec = (ERRORS as Record<string, (typeof ERRORS)[ErrorCode] | undefined>)[error.code];
+export function sendError(
+	ex: Exchange,
+	error: WireError,
+	extraHeaders: Record<string, string> = {},
+): void {
+	const spec = (
+		ERRORS as Record<string, (typeof ERRORS)[ErrorCode] | undefined>
+	)[error.code];
 	switch (ex.dialect) {
 		case "aws":
 		case "aws-lambda": {
 			const type = error.wireCode ?? spec?.aws ?? "ServiceException";
 			// API Gateway and Lambda's front door answer authentication failures as {"message"};
 			// the Lambda service itself answers {"Type", "message"}.
-			const body = ex.dialect === "aws-lambda" && error.status < 500 && !error.wireCode ? { Type: "User", message: error.message } : { message: error.message };
-			sendJson(ex, error.status, body, { "x-amzn-ErrorType": type, ...extraHeaders });
+			const body =
+				ex.dialect === "aws-lambda" && error.status < 500 && !error.wireCode
+					? { Type: "User", message: error.message }
+					: { message: error.message };
+			sendJson(ex, error.status, body, {
+				"x-amzn-ErrorType": type,
+				...extraHeaders,
+			});
 			return;
 		}
 		case "fc":
-			sendJson(ex, error.status, { ErrorCode: error.wireCode ?? spec?.fc ?? "InternalServerError", ErrorMessage: error.message }, extraHeaders);
+			sendJson(
+				ex,
+				error.status,
+				{
+					ErrorCode: error.wireCode ?? spec?.fc ?? "InternalServerError",
+					ErrorMessage: error.message,
+				},
+				extraHeaders,
+			);
 			return;
 		default:
-			sendJson(ex, error.status, { error: { code: error.code, message: error.message, requestId: ex.id } }, extraHeaders);
+			sendJson(
+				ex,
+				error.status,
+				{
+					error: { code: error.code, message: error.message, requestId: ex.id },
+				},
+				extraHeaders,
+			);
 	}
 }

@@ -4,7 +4,7 @@
  * it was sent). Authentication is a property of the route itself, so a route cannot exist
  * without saying how its callers prove who they are.
  */
-import type { Exchange } from "./exchange.ts";
+import type { Dialect, Exchange } from "./exchange.ts";
 
 export type RouteAuth =
 	/** No authentication: public, read-only facts. */
@@ -22,10 +22,19 @@ export interface Route<C, F = unknown> {
 	readonly auth: RouteAuth;
 	/** The IAM action this route performs (authorization, audit). */
 	readonly action: string;
+	/** `sigv4` routes: the services accepted in the credential scope (default `["sigil"]`). */
+	readonly services?: readonly string[];
+	/** How errors are worded on this route (default: Sigil's own; triggers follow their auth type). */
+	readonly dialect?: Dialect;
 	/** Largest body the route accepts before authentication (triggers use their own limit). */
 	readonly maxBodyBytes?: number;
 	/** `fn` is the addressed function on `trigger` routes. */
-	readonly handle: (ex: Exchange, params: RouteParams, ctx: C, fn: F | undefined) => Promise<void>;
+	readonly handle: (
+		ex: Exchange,
+		params: RouteParams,
+		ctx: C,
+		fn: F | undefined,
+	) => Promise<void>;
 }
 
 export interface RouteParams {
@@ -38,7 +47,10 @@ interface Compiled<C, F> {
 	readonly rest: boolean;
 }
 
-export type RouteMatch<C, F> = { route: Route<C, F>; params: RouteParams } | { methodNotAllowed: true } | undefined;
+export type RouteMatch<C, F> =
+	| { route: Route<C, F>; params: RouteParams }
+	| { methodNotAllowed: true }
+	| undefined;
 
 export class Router<C, F = unknown> {
 	readonly #routes: Compiled<C, F>[];
@@ -57,7 +69,11 @@ export class Router<C, F = unknown> {
 		for (const c of this.#routes) {
 			const params = matchSegments(c, parts);
 			if (!params) continue;
-			if (c.route.method !== "*" && c.route.method !== method && !(method === "HEAD" && c.route.method === "GET")) {
+			if (
+				c.route.method !== "*" &&
+				c.route.method !== method &&
+				!(method === "HEAD" && c.route.method === "GET")
+			) {
 				pathMatched = true;
 				continue;
 			}
@@ -67,8 +83,16 @@ export class Router<C, F = unknown> {
 	}
 }
 
-function matchSegments<C, F>(c: Compiled<C, F>, parts: readonly string[]): Record<string, string> | undefined {
-	if (c.rest ? parts.length < c.segments.length : parts.length !== c.segments.length) return undefined;
+function matchSegments<C, F>(
+	c: Compiled<C, F>,
+	parts: readonly string[],
+): Record<string, string> | undefined {
+	if (
+		c.rest
+			? parts.length < c.segments.length
+			: parts.length !== c.segments.length
+	)
+		return undefined;
 	const params: Record<string, string> = {};
 	for (let i = 0; i < c.segments.length; i++) {
 		const seg = c.segments[i] as string;

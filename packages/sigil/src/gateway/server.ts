@@ -44,7 +44,10 @@ export interface Gateway {
 	readonly region: string;
 	readonly rootAccountId: string;
 	/** Set only when this start created the root key and generated its secret. */
-	readonly createdRootKey?: { readonly accessKeyId: string; readonly secretAccessKey: string };
+	readonly createdRootKey?: {
+		readonly accessKeyId: string;
+		readonly secretAccessKey: string;
+	};
 	readonly examples: readonly ExampleInfo[];
 	readonly store: Store;
 	close(): Promise<void>;
@@ -52,14 +55,24 @@ export interface Gateway {
 
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
 	const env = options.env ?? process.env;
-	const write = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
-	const log = (entry: LogEntry) => write(JSON.stringify({ t: new Date().toISOString(), ...entry }));
+	const write =
+		options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+	const log = (entry: LogEntry) =>
+		write(JSON.stringify({ t: new Date().toISOString(), ...entry }));
 	await mkdir(options.dataDir, { recursive: true, mode: 0o700 });
 	const masterKey = await loadOrCreateMasterKey(options.dataDir, env);
-	const store = await openSqliteStore({ dataDir: options.dataDir, masterKey: masterKey.key });
+	const store = await openSqliteStore({
+		dataDir: options.dataDir,
+		masterKey: masterKey.key,
+	});
 	try {
 		const root = await ensureRoot(store, env);
-		const functions = new FunctionRegistry({ store, dataDir: options.dataDir, region: options.region, drainMs: options.drainMs ?? 30_000 });
+		const functions = new FunctionRegistry({
+			store,
+			dataDir: options.dataDir,
+			region: options.region,
+			drainMs: options.drainMs ?? 30_000,
+		});
 		const ctx: GatewayContext = {
 			store,
 			functions,
@@ -73,31 +86,54 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
 			log,
 			maxBodyBytes: 1024 * 1024,
 		};
-		const examples = options.examplesDir ? await deployExamples(options.examplesDir, root.accountId, ctx) : [];
+		const examples = options.examplesDir
+			? await deployExamples(options.examplesDir, root.accountId, ctx)
+			: [];
 		const router = new Router(ROUTES);
 		let inFlight = 0;
 		let idle: (() => void) | undefined;
-		const server: Server = createServer({ maxHeaderSize: 16 * 1024, requestTimeout: 120_000, headersTimeout: 15_000, keepAliveTimeout: 5_000 }, (req, res) => {
-			inFlight++;
-			res.once("close", () => {
-				if (--inFlight === 0) idle?.();
-			});
-			void handleRequest(new Exchange(req, res), router, ctx);
-		});
+		const server: Server = createServer(
+			{
+				maxHeaderSize: 16 * 1024,
+				requestTimeout: 120_000,
+				headersTimeout: 15_000,
+				keepAliveTimeout: 5_000,
+			},
+			(req, res) => {
+				inFlight++;
+				res.once("close", () => {
+					if (--inFlight === 0) idle?.();
+				});
+				void handleRequest(new Exchange(req, res), router, ctx);
+			},
+		);
 		server.on("clientError", (err: NodeJS.ErrnoException, socket) => {
 			// Oversized headers and malformed requests: answer plainly, never crash.
 			if (!socket.writable) return socket.destroy();
-			const status = err.code === "HPE_HEADER_OVERFLOW" ? "431 Request Header Fields Too Large" : err.code === "ERR_HTTP_REQUEST_TIMEOUT" ? "408 Request Timeout" : "400 Bad Request";
-			socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
+			const status =
+				err.code === "HPE_HEADER_OVERFLOW"
+					? "431 Request Header Fields Too Large"
+					: err.code === "ERR_HTTP_REQUEST_TIMEOUT"
+						? "408 Request Timeout"
+						: "400 Bad Request";
+			socket.end(
+				`HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`,
+			);
 		});
 		await new Promise<void>((resolve, reject) => {
 			server.once("error", reject);
 			server.listen(options.port, options.host, () => resolve());
 		});
 		const address = server.address() as AddressInfo;
-		const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
+		const host =
+			address.family === "IPv6" ? `[${address.address}]` : address.address;
 		const url = `http://${host}:${address.port}`;
-		log({ at: "listening", url, region: options.region, dataDir: options.dataDir });
+		log({
+			at: "listening",
+			url,
+			region: options.region,
+			dataDir: options.dataDir,
+		});
 
 		let closing: Promise<void> | undefined;
 		const close = () => {
@@ -108,7 +144,12 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
 					const drained = new Promise<void>((resolve) => {
 						idle = resolve;
 					});
-					await Promise.race([drained, new Promise((r) => setTimeout(r, options.drainMs ?? 30_000).unref())]);
+					await Promise.race([
+						drained,
+						new Promise((r) =>
+							setTimeout(r, options.drainMs ?? 30_000).unref(),
+						),
+					]);
 				}
 				server.closeAllConnections();
 				await functions.close(1_000);
@@ -117,7 +158,15 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
 			})();
 			return closing;
 		};
-		return { url, region: options.region, rootAccountId: root.accountId, ...(root.createdKey && { createdRootKey: root.createdKey }), examples, store, close };
+		return {
+			url,
+			region: options.region,
+			rootAccountId: root.accountId,
+			...(root.createdKey && { createdRootKey: root.createdKey }),
+			examples,
+			store,
+			close,
+		};
 	} catch (err) {
 		await store.close().catch(() => {});
 		throw err;

@@ -11,11 +11,27 @@ import type { Exchange, Principal } from "./exchange.ts";
 import { send } from "./respond.ts";
 import type { RouteParams } from "./router.ts";
 
-const HOP_BY_HOP = new Set(["connection", "keep-alive", "transfer-encoding", "content-length", "upgrade", "proxy-connection", "te", "trailer"]);
+const HOP_BY_HOP = new Set([
+	"connection",
+	"keep-alive",
+	"transfer-encoding",
+	"content-length",
+	"upgrade",
+	"proxy-connection",
+	"te",
+	"trailer",
+]);
 
 export function callerOf(p: Principal | undefined): CallerIdentity | undefined {
 	if (!p || p.scheme === "none") return undefined;
-	return { accessKey: p.accessKeyId, accountId: p.accountId, callerId: p.userId, userArn: p.arn, userId: p.userId, scheme: p.scheme };
+	return {
+		accessKey: p.accessKeyId,
+		accountId: p.accountId,
+		callerId: p.userId,
+		userArn: p.arn,
+		userId: p.userId,
+		scheme: p.scheme,
+	};
 }
 
 /** Aborts when the client goes away before the answer is written. */
@@ -27,7 +43,12 @@ export function clientGone(ex: Exchange): AbortSignal {
 	return controller.signal;
 }
 
-export async function invokeTrigger(ex: Exchange, params: RouteParams, _ctx: GatewayContext, fn: DeployedFunction | undefined): Promise<void> {
+export async function invokeTrigger(
+	ex: Exchange,
+	params: RouteParams,
+	_ctx: GatewayContext,
+	fn: DeployedFunction | undefined,
+): Promise<void> {
 	if (!fn) return;
 	const caller = callerOf(ex.principal);
 	const result = await fn.runtime.invokeHttp({
@@ -50,8 +71,16 @@ export async function invokeTrigger(ex: Exchange, params: RouteParams, _ctx: Gat
 		if (HOP_BY_HOP.has(name) || name.startsWith("x-sigil-")) continue;
 		const value = result.headers[i + 1] as string;
 		const prior = headers[name];
-		headers[name] = prior === undefined ? value : Array.isArray(prior) ? [...prior, value] : [prior, value];
+		headers[name] =
+			prior === undefined
+				? value
+				: Array.isArray(prior)
+					? [...prior, value]
+					: [prior, value];
 	}
-	Object.assign(headers, responseHeaders(fn.config.trigger.cors, ex.header("origin")));
+	Object.assign(
+		headers,
+		responseHeaders(fn.config.trigger.cors, ex.header("origin")),
+	);
 	send(ex, result.status, result.body, headers);
 }

@@ -39,7 +39,7 @@ export interface ProcessTracker {
 function killGroup(pid: number | undefined): void {
 	if (pid === undefined) return;
 	try {
-		process.kill(-pid, "SIGKILL");
+		process.kill(pid, "SIGKILL");
 	} catch {
 		// ESRCH: the whole group is already gone.
 	}

@@ -10,7 +10,10 @@ const gateway = await startGateway({
 	port: Number(process.argv[3] ?? 0),
 	dataDir,
 	region: REGION,
-	env: { SIGIL_ROOT_ACCESS_KEY_ID: ROOT_KEY.accessKeyId, SIGIL_ROOT_SECRET_ACCESS_KEY: ROOT_KEY.secretAccessKey },
+	env: {
+		SIGIL_ROOT_ACCESS_KEY_ID: ROOT_KEY.accessKeyId,
+		SIGIL_ROOT_SECRET_ACCESS_KEY: ROOT_KEY.secretAccessKey,
+	},
 	log: () => {},
 	drainMs: 10_000,
 });

@@ -11,7 +11,10 @@ import { HttpRequest } from "@smithy/protocol-http";
 import { SignatureV4 } from "@smithy/signature-v4";
 import { type Gateway, startGateway } from "../../src/gateway/server.ts";
 
-export const ROOT_KEY = { accessKeyId: "AKIAIOSFODNN7EXAMPLE", secretAccessKey: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY" };
+export const ROOT_KEY = {
+	accessKeyId: "AKIAIOSFODNN7EXAMPLE",
+	secretAccessKey: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+};
 export const REGION = "us-east-1";
 
 export interface TestGateway {
@@ -22,7 +25,11 @@ export interface TestGateway {
 	/** A SigV4-signed request (service `sigil` unless told otherwise). */
 	signed(method: string, path: string, opts?: SignedOpts): Promise<Response>;
 	/** Deploys a function through the control-plane API; throws with the answer on failure. */
-	deploy(name: string, config: Record<string, unknown>, files?: Record<string, string>): Promise<void>;
+	deploy(
+		name: string,
+		config: Record<string, unknown>,
+		files?: Record<string, string>,
+	): Promise<void>;
 	putSecret(name: string, value: string | Buffer): Promise<void>;
 	stop(): Promise<void>;
 }
@@ -31,26 +38,42 @@ export interface SignedOpts {
 	readonly body?: string | Buffer;
 	readonly headers?: Record<string, string>;
 	readonly service?: string;
-	readonly credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
+	readonly credentials?: {
+		accessKeyId: string;
+		secretAccessKey: string;
+		sessionToken?: string;
+	};
 	readonly region?: string;
 	readonly signingDate?: Date;
 }
 
-export async function startTestGateway(opts: { dataDir?: string; env?: Record<string, string>; examplesDir?: string } = {}): Promise<TestGateway> {
-	const dataDir = opts.dataDir ?? (await mkdtemp(join(tmpdir(), "sigil-test-")));
+export async function startTestGateway(
+	opts: {
+		dataDir?: string;
+		env?: Record<string, string>;
+		examplesDir?: string;
+	} = {},
+): Promise<TestGateway> {
+	const dataDir =
+		opts.dataDir ?? (await mkdtemp(join(tmpdir(), "sigil-test-")));
 	const logs: string[] = [];
 	const gateway = await startGateway({
 		host: "127.0.0.1",
 		port: 0,
 		dataDir,
 		region: REGION,
-		env: { SIGIL_ROOT_ACCESS_KEY_ID: ROOT_KEY.accessKeyId, SIGIL_ROOT_SECRET_ACCESS_KEY: ROOT_KEY.secretAccessKey, ...opts.env },
+		env: {
+			SIGIL_ROOT_ACCESS_KEY_ID: ROOT_KEY.accessKeyId,
+			SIGIL_ROOT_SECRET_ACCESS_KEY: ROOT_KEY.secretAccessKey,
+			...opts.env,
+		},
 		...(opts.examplesDir && { examplesDir: opts.examplesDir }),
 		log: (line) => logs.push(line),
 		drainMs: 5_000,
 	});
 	const url = gateway.url;
-	const signed = (method: string, path: string, o: SignedOpts = {}) => signedFetch(url, method, path, o);
+	const signed = (method: string, path: string, o: SignedOpts = {}) =>
+		signedFetch(url, method, path, o);
 	return {
 		gateway,
 		url,
@@ -58,13 +81,27 @@ export async function startTestGateway(opts: { dataDir?: string; env?: Record<st
 		logs,
 		signed,
 		async deploy(name, config, files = {}) {
-			const code = { files: Object.entries(files).map(([path, text]) => ({ path, mode: 0o644, data: Buffer.from(text).toString("base64") })) };
-			const res = await signed("PUT", `/sigil/v1/functions/${name}`, { body: JSON.stringify({ config, code }), headers: { "content-type": "application/json" } });
-			if (res.status !== 200 && res.status !== 201) throw new Error(`deploy ${name} → ${res.status} ${await res.text()}`);
+			const code = {
+				files: Object.entries(files).map(([path, text]) => ({
+					path,
+					mode: 0o644,
+					data: Buffer.from(text).toString("base64"),
+				})),
+			};
+			const res = await signed("PUT", `/sigil/v1/functions/${name}`, {
+				body: JSON.stringify({ config, code }),
+				headers: { "content-type": "application/json" },
+			});
+			if (res.status !== 200 && res.status !== 201)
+				throw new Error(`deploy ${name} → ${res.status} ${await res.text()}`);
 		},
 		async putSecret(name, value) {
-			const res = await signed("PUT", `/sigil/v1/secrets/${name}`, { body: JSON.stringify({ value: Buffer.from(value).toString("base64") }), headers: { "content-type": "application/json" } });
-			if (res.status !== 200) throw new Error(`secret ${name} → ${res.status} ${await res.text()}`);
+			const res = await signed("PUT", `/sigil/v1/secrets/${name}`, {
+				body: JSON.stringify({ value: Buffer.from(value).toString("base64") }),
+				headers: { "content-type": "application/json" },
+			});
+			if (res.status !== 200)
+				throw new Error(`secret ${name} → ${res.status} ${await res.text()}`);
 		},
 		async stop() {
 			await gateway.close();
@@ -74,12 +111,22 @@ export async function startTestGateway(opts: { dataDir?: string; env?: Record<st
 }
 
 /** Signs with @smithy/signature-v4 exactly as the AWS SDK for JavaScript v3 would, then sends. */
-export async function signedFetch(base: string, method: string, path: string, o: SignedOpts = {}): Promise<Response> {
+export async function signedFetch(
+	base: string,
+	method: string,
+	path: string,
+	o: SignedOpts = {},
+): Promise<Response> {
 	const u = new URL(path, base);
 	const query: Record<string, string | string[]> = {};
 	for (const [k, v] of u.searchParams) {
 		const prior = query[k];
-		query[k] = prior === undefined ? v : Array.isArray(prior) ? [...prior, v] : [prior, v];
+		query[k] =
+			prior === undefined
+				? v
+				: Array.isArray(prior)
+					? [...prior, v]
+					: [prior, v];
 	}
 	const body = o.body === undefined ? undefined : Buffer.from(o.body);
 	const request = new HttpRequest({
@@ -92,9 +139,18 @@ export async function signedFetch(base: string, method: string, path: string, o:
 		headers: { host: u.host, ...o.headers },
 		...(body && { body }),
 	});
-	const signer = new SignatureV4({ credentials: o.credentials ?? ROOT_KEY, region: o.region ?? REGION, service: o.service ?? "sigil", sha256: Sha256 });
-	const s = await signer.sign(request, o.signingDate ? { signingDate: o.signingDate } : {});
+	const signer = new SignatureV4({
+		credentials: o.credentials ?? ROOT_KEY,
+		region: o.region ?? REGION,
+		service: o.service ?? "sigil",
+		sha256: Sha256,
+	});
+	const s = await signer.sign(
+		request,
+		o.signingDate ? { signingDate: o.signingDate } : {},
+	);
 	const headers = new Headers();
-	for (const [k, v] of Object.entries(s.headers)) if (k !== "host") headers.set(k, v);
+	for (const [k, v] of Object.entries(s.headers))
+		if (k !== "host") headers.set(k, v);
 	return fetch(u, { method, headers, ...(body && { body }) });
 }

@@ -15,12 +15,12 @@ export function formatRecord(record: Record<string, unknown>): string {
 	const head = [
 		isoTime(record.time),
 		`#${cell(record.id)}`,
-		cell(record.functionName),
+		cell(record.function ?? record.functionName),
 		cell(record.scheme),
 		cell(record.outcome),
-		cell(record.httpStatus),
+		cell(record.status ?? record.httpStatus),
 		duration,
-		cell(record.principalArn ?? record.accessKeyId),
+		cell(record.accessKeyId ?? record.principal ?? record.principalArn),
 		`request ${cell(record.requestId)}`,
 	].join("  ");
 	const lines = [head];

@@ -29,7 +29,13 @@ export const BUNDLED_EXAMPLES = fileURLToPath(
 
 /** How to call one example: a `sigil invoke` line, and a curl line for aws_iam and none. */
 export function howToCall(
-	example: { name: string; auth: string; path: string },
+	example: {
+		name: string;
+		auth: string;
+		path: string;
+		createdSecrets?: Readonly<Record<string, string>>;
+		triggerSecrets?: readonly string[];
+	},
 	url: string,
 	region: string,
 	profileFlag: string,
@@ -51,9 +57,17 @@ export function howToCall(
 			);
 			break;
 		case "hmac":
-			lines.push(
-				`sigil invoke ${example.name} --sign Hmac --key "$SHARED_KEY" --data 'ping'    # the key is the value of the trigger's secret`,
-			);
+			{
+				// On the first start the gateway made the trigger's secret and reports it once: then
+				// the line is ready to paste; afterwards the value is the user's to keep.
+				const secret = example.triggerSecrets?.[0];
+				const value = secret ? example.createdSecrets?.[secret] : undefined;
+				lines.push(
+					value
+						? `sigil invoke ${example.name} --sign Hmac --key '${value}' --data 'ping'`
+						: `sigil invoke ${example.name} --sign Hmac --key "$SHARED_KEY" --data 'ping'    # the value of secret ${secret ?? "(the trigger's)"}`,
+				);
+			}
 			break;
 		default:
 			lines.push(
@@ -166,10 +180,20 @@ export const upCommand: CommandSpec = {
 		}
 		const profileFlag =
 			profile && profile !== "default" ? ` --profile ${profile}` : "";
+		// Secrets the gateway made for the examples on this start (shown once, like the root key).
+		const createdSecrets: Record<string, string> = Object.assign(
+			{},
+			...gateway.examples.map((e) => e.createdSecrets ?? {}),
+		);
 		const examples = gateway.examples.map((e) => ({
 			...e,
 			url: `${gateway.url.replace(/\/+$/, "")}${e.path}`,
-			howToCall: howToCall(e, gateway.url, gateway.region, profileFlag),
+			howToCall: howToCall(
+				{ ...e, createdSecrets },
+				gateway.url,
+				gateway.region,
+				profileFlag,
+			),
 		}));
 		if (ctx.json) {
 			io.stdout.write(
@@ -203,6 +227,14 @@ export const upCommand: CommandSpec = {
 						? `Saved as profile default in ${credentialsFile}.`
 						: `Saved as profile ${profile} in ${credentialsFile} (profile default already exists and was left alone): use --profile ${profile} or export SIGIL_PROFILE=${profile}.`,
 				);
+			}
+			if (Object.keys(createdSecrets).length) {
+				out.push(
+					"",
+					"Secrets created for the examples — shown only this once:",
+				);
+				for (const [name, value] of Object.entries(createdSecrets))
+					out.push(`  ${name} = ${value}`);
 			}
 			if (examples.length) {
 				out.push("", "Example functions:");
