@@ -1,0 +1,38 @@
+// docs/errors.md lists every code the registries hold; regenerate it when adding one.
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { test } from "node:test";
+import { renderErrorsDoc, storeCodes } from "../../../scripts/errors-doc.ts";
+
+test("docs/errors.md is generated from the registries and up to date", () => {
+	const onDisk = readFileSync(
+		join(import.meta.dirname, "..", "..", "..", "docs", "errors.md"),
+		"utf8",
+	);
+	assert.equal(
+		onDisk,
+		renderErrorsDoc(),
+		"run: node scripts/errors-doc.ts > docs/errors.md",
+	);
+});
+
+test("the store's code list is read from its source (none silently dropped)", () => {
+	const codes = storeCodes().map((c) => c.code);
+	assert.ok(
+		codes.includes("STORE_NOT_FOUND") &&
+			codes.includes("STORE_MASTER_KEY_MISMATCH"),
+		codes.join(","),
+	);
+	const source = readFileSync(
+		join(import.meta.dirname, "..", "src", "store", "errors.ts"),
+		"utf8",
+	);
+	const declared = [
+		...source
+			.slice(source.indexOf("export type StoreErrorCode"))
+			.split(";")[0]!
+			.matchAll(/"([A-Z_]+)"/g),
+	].map((m) => m[1]);
+	assert.deepEqual(codes, declared);
+});
