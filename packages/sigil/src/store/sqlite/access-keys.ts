@@ -4,6 +4,8 @@
  * account and user, so a ciphertext moved to another row (or a row re-pointed at another owner)
  * no longer decrypts.
  */
+
+import { DecryptCache } from "../decrypt-cache.ts";
 import { StoreError } from "../errors.ts";
 import {
 	ACCESS_KEY_ID,
@@ -54,6 +56,7 @@ export function accessKeyAad(
 export class SqliteAccessKeys implements AccessKeyStore {
 	readonly #db: Db;
 	readonly #box: SecretBox;
+	readonly #opened: DecryptCache;
 	readonly #pending = new Map<string, Use>();
 	readonly #poke: () => void;
 
@@ -61,6 +64,7 @@ export class SqliteAccessKeys implements AccessKeyStore {
 	constructor(db: Db, box: SecretBox, poke: () => void) {
 		this.#db = db;
 		this.#box = box;
+		this.#opened = new DecryptCache(box);
 		this.#poke = poke;
 	}
 
@@ -171,7 +175,7 @@ export class SqliteAccessKeys implements AccessKeyStore {
 			),
 		);
 		if (row === undefined) return undefined;
-		const secret = this.#box.open(
+		const secret = this.#opened.open(
 			row.secret,
 			accessKeyAad(row.access_key_id, row.account_id, row.user_name),
 		);

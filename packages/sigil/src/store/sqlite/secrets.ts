@@ -1,4 +1,6 @@
 /** Named secrets in SQLite, values sealed with associated data `secret:ACCOUNT:NAME`. */
+
+import { DecryptCache } from "../decrypt-cache.ts";
 import { StoreError } from "../errors.ts";
 import { check, SECRET_NAME } from "../ids.ts";
 import type { SecretBox } from "../secret-box.ts";
@@ -33,9 +35,11 @@ function toInfo(row: SecretRow): SecretInfo {
 export class SqliteSecrets implements SecretStore {
 	readonly #db: Db;
 	readonly #box: SecretBox;
+	readonly #opened: DecryptCache;
 	constructor(db: Db, box: SecretBox) {
 		this.#db = db;
 		this.#box = box;
+		this.#opened = new DecryptCache(box);
 	}
 
 	async put(
@@ -87,7 +91,11 @@ export class SqliteSecrets implements SecretStore {
 				name,
 			),
 		);
-		return row && this.#box.open(row.value, secretAad(accountId, name));
+		// A copy: the cached plaintext must not be mutable by a caller.
+		return (
+			row &&
+			Buffer.from(this.#opened.open(row.value, secretAad(accountId, name)))
+		);
 	}
 
 	async list(accountId: string): Promise<SecretInfo[]> {
