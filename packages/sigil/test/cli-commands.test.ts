@@ -154,3 +154,16 @@ test("sigil --version prints the version", async () => {
 	assert.equal(r.code, 0);
 	assert.match(r.stdout, /^sigil \d+\.\d+\.\d+\n$/);
 });
+
+test("docs/cli.md documents every command", async () => {
+	const { readFile } = await import("node:fs/promises");
+	const docs = await readFile(
+		new URL("../../../docs/cli.md", import.meta.url),
+		"utf8",
+	);
+	for (const spec of COMMANDS)
+		assert.ok(
+			docs.includes(`\`${spec.name}`),
+			`docs/cli.md does not mention \`${spec.name}\``,
+		);
+});
