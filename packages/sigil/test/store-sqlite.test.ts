@@ -139,6 +139,57 @@ describe("SQLite store on disk", () => {
 		}
 	});
 
+	test("the decrypt cache never hides a change made by another connection", async () => {
+		const dataDir = await tempDir();
+		const store = await openSqliteStore({
+			dataDir,
+			masterKey: randomBytes(32),
+		});
+		try {
+			const { accountId } = await store.accounts.create({ name: "root" });
+			const k1 = await store.accessKeys.create({ accountId });
+			const k2 = await store.accessKeys.create({ accountId });
+			await store.secrets.put(accountId, "a", Buffer.from("value-a"));
+			await store.secrets.put(accountId, "b", Buffer.from("value-b"));
+			assert.equal(
+				(await store.accessKeys.get(k1.accessKeyId))?.secretAccessKey,
+				k1.secretAccessKey,
+			);
+			const warm = await store.secrets.get(accountId, "a");
+			warm?.fill(0); // a caller scribbling on its copy does not reach the cache
+			assert.equal(
+				(await store.secrets.get(accountId, "a"))?.toString(),
+				"value-a",
+			);
+			const db = new DatabaseSync(join(dataDir, "sigil.db"));
+			db.exec(
+				`UPDATE access_keys SET secret = (SELECT secret FROM access_keys WHERE access_key_id = '${k2.accessKeyId}') WHERE access_key_id = '${k1.accessKeyId}'`,
+			);
+			db.exec(
+				"UPDATE secrets SET value = (SELECT value FROM secrets WHERE name = 'b') WHERE name = 'a'",
+			);
+			db.exec(
+				`UPDATE access_keys SET status = 'Inactive' WHERE access_key_id = '${k2.accessKeyId}'`,
+			);
+			db.close();
+			await rejectsWith(
+				store.accessKeys.get(k1.accessKeyId),
+				"STORE_DECRYPT_FAILED",
+			);
+			await rejectsWith(
+				store.secrets.get(accountId, "a"),
+				"STORE_DECRYPT_FAILED",
+			);
+			assert.equal(
+				(await store.accessKeys.get(k2.accessKeyId))?.status,
+				"Inactive",
+				"status is read from the row every time",
+			);
+		} finally {
+			await store.close();
+		}
+	});
+
 	test("re-pointing a key at another owner breaks its ciphertext", async () => {
 		const dataDir = await tempDir();
 		const masterKey = randomBytes(32);

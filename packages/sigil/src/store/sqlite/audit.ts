@@ -3,17 +3,13 @@
  * the buffer in one transaction every ~50 ms (or at once when 200 records wait), then prunes each
  * account that has grown by a tenth of its retention since its last prune.
  */
+
 import { StoreError } from "../errors.ts";
+import { MAX_DETAIL_BYTES, MAX_LOG_BYTES } from "../limits.ts";
 import type { AuditLog, AuditQuery } from "../store.ts";
 import type { AuditInput, AuditRecord } from "../types.ts";
 import type { Db } from "./db.ts";
 
-/** The function's log output kept per record: the last 16 KB (the end is where the error is). */
-export const MAX_LOG_BYTES = 16 * 1024;
-/** A diagnosis larger than this is replaced by a note saying so. */
-export const MAX_DETAIL_BYTES = 64 * 1024;
-/** Records kept per account by default. */
-export const DEFAULT_AUDIT_RETENTION = 10_000;
 const FLUSH_AT = 200;
 const TRUNCATED = "[…earlier output truncated]\n";
 

@@ -4,9 +4,11 @@
  * database share the code). The last `KEPT_REVISIONS` revisions keep their code; blobs no kept
  * revision references are deleted in the same transaction.
  */
+
 import { createHash } from "node:crypto";
 import { StoreError } from "../errors.ts";
 import { check, checkJsonObject, FUNCTION_NAME } from "../ids.ts";
+import { KEPT_REVISIONS, MAX_CODE_BYTES } from "../limits.ts";
 import type { FunctionStore } from "../store.ts";
 import type {
 	FunctionCode,
@@ -15,11 +17,6 @@ import type {
 	FunctionRecord,
 } from "../types.ts";
 import { buf, type Db } from "./db.ts";
-
-/** A function's code bundle may not exceed 50 MB (the bundle format's own bound). */
-export const MAX_CODE_BYTES = 50 * 1024 * 1024;
-/** How many revisions keep their code for `getCode(…, revision)` and rollbacks. */
-export const KEPT_REVISIONS = 5;
 
 interface FunctionRow {
 	id: number;

@@ -6,14 +6,14 @@
  * attempts are spent). Durability: the database runs with `synchronous = FULL`, so `enqueue` has
  * reached the disk when it resolves.
  */
+
 import { randomUUID } from "node:crypto";
 import { StoreError } from "../errors.ts";
+import { MAX_JOB_PAYLOAD_BYTES } from "../limits.ts";
 import type { JobQueue } from "../store.ts";
 import type { Job, JobInput, JobStatus } from "../types.ts";
 import { buf, type Db } from "./db.ts";
 
-/** The largest payload an async job may carry (Lambda's synchronous bound, 6 MB). */
-export const MAX_JOB_PAYLOAD_BYTES = 6 * 1024 * 1024;
 const MAX_ERROR_CHARS = 4096;
 const LEASE_EXPIRED =
 	"the lease expired before the worker reported back (it stopped or ran too long)";

@@ -3,13 +3,11 @@
 import { DecryptCache } from "../decrypt-cache.ts";
 import { StoreError } from "../errors.ts";
 import { check, SECRET_NAME } from "../ids.ts";
+import { MAX_SECRET_BYTES } from "../limits.ts";
 import type { SecretBox } from "../secret-box.ts";
 import type { SecretStore } from "../store.ts";
 import type { SecretInfo } from "../types.ts";
 import type { Db } from "./db.ts";
-
-/** Secrets are small (keys, passwords, certificates): 64 KB is plenty, and bounds memory. */
-export const MAX_SECRET_BYTES = 64 * 1024;
 
 interface SecretRow {
 	account_id: string;

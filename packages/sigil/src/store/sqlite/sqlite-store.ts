@@ -1,9 +1,10 @@
 /** The SQLite adapter's composition: one connection, one write-behind writer, the groups of the `Store`. */
+import { DEFAULT_AUDIT_RETENTION } from "../limits.ts";
 import type { SecretBox } from "../secret-box.ts";
 import type { Store, StoreMeta } from "../store.ts";
 import { SqliteAccessKeys } from "./access-keys.ts";
 import { SqliteAccounts } from "./accounts.ts";
-import { DEFAULT_AUDIT_RETENTION, SqliteAudit } from "./audit.ts";
+import { SqliteAudit } from "./audit.ts";
 import type { Db } from "./db.ts";
 import { SqliteFunctions } from "./functions.ts";
 import { SqliteInlinePolicies } from "./inline-policies.ts";

@@ -1,0 +1,24 @@
+/**
+ * The bounds every adapter enforces alike (the contract suite checks them), in one place.
+ */
+
+/** The function's log output kept per record: the last 16 KB (the end is where the error is). */
+export const MAX_LOG_BYTES = 16 * 1024;
+
+/** A diagnosis larger than this is replaced by a note saying so. */
+export const MAX_DETAIL_BYTES = 64 * 1024;
+
+/** Records kept per account by default. */
+export const DEFAULT_AUDIT_RETENTION = 10_000;
+
+/** A function's code bundle may not exceed 50 MB (the bundle format's own bound). */
+export const MAX_CODE_BYTES = 50 * 1024 * 1024;
+
+/** How many revisions keep their code for `getCode(…, revision)` and rollbacks. */
+export const KEPT_REVISIONS = 5;
+
+/** The largest payload an async job may carry (Lambda's synchronous bound, 6 MB). */
+export const MAX_JOB_PAYLOAD_BYTES = 6 * 1024 * 1024;
+
+/** Secrets are small (keys, passwords, certificates): 64 KB is plenty, and bounds memory. */
+export const MAX_SECRET_BYTES = 64 * 1024;
