@@ -41,19 +41,22 @@ function policyValues(raw: unknown): string[] | undefined {
 	return out;
 }
 
-/** Whether `value` matches any policy value; undefined when a value's variable is unresolvable. */
+/**
+ * Whether `value` matches any policy value. A value whose policy variable cannot be resolved
+ * never satisfies the operator: it does not match for a positive operator, and for a negated
+ * one it counts as matched, so "matches none of the values" fails.
+ */
 function anyMatch(
 	tests: readonly ValueTest[],
 	value: string,
 	ctx: ResolvedContext,
-): boolean | undefined {
-	let found = false;
+	negated: boolean,
+): boolean {
 	for (const t of tests) {
 		const r = t(value, ctx);
-		if (r === undefined) return undefined;
-		if (r) found = true;
+		if (r === undefined ? negated : r) return true;
 	}
-	return found;
+	return false;
 }
 
 function checkKey(c: KeyCheck, ctx: ResolvedContext): boolean {
@@ -73,9 +76,7 @@ function checkKey(c: KeyCheck, ctx: ResolvedContext): boolean {
 	let some = false;
 	let every = true;
 	for (const v of values) {
-		const m = anyMatch(c.tests, v, ctx);
-		if (m === undefined) return false;
-		if (m !== c.negated) some = true;
+		if (anyMatch(c.tests, v, ctx, c.negated) !== c.negated) some = true;
 		else every = false;
 	}
 	// ForAllValues: every value; ForAnyValue: some value. Unqualified negated operators on a

@@ -147,20 +147,24 @@ export function evaluate(request: AuthorizationRequest): Decision {
 			: "NO_SESSION_ALLOW";
 
 	if (!crossAccount) {
-		// Step 4: a resource Allow naming the caller (not just its account) suffices on its own.
+		// Step 4: a resource Allow naming the session (or the root user) suffices on its own.
 		const direct = resourceAllows.find(
-			(m) => m.principalMatch === "session" || m.principalMatch === "any",
+			(m) =>
+				m.principalMatch === "session" ||
+				(isRoot && m.principalMatch === "principal"),
 		);
 		if (direct !== undefined) return done(true, "ALLOW_RESOURCE", direct);
-		const byArn = resourceAllows.find((m) => m.principalMatch === "principal");
-		if (byArn !== undefined) {
-			// A user ARN is not limited by the user's boundary; a role ARN is limited by the role's
-			// boundary; both are limited by session policies (IAM User Guide, "Session policies").
-			const limitedByBoundary =
+		// Naming the user ARN or everyone (`*`): not limited by a permissions boundary; naming a
+		// role ARN: limited by the role's boundary; all of them are limited by session policies
+		// (IAM User Guide, "Policy evaluation logic" → "Session policies", "Permissions boundaries").
+		const byArn = resourceAllows.find((m) => {
+			if (m.principalMatch === "any") return sessionOk;
+			if (m.principalMatch !== "principal") return false;
+			const isRoleArn =
 				principal.type === "AssumedRole" || principal.type === "FederatedUser";
-			if (sessionOk && (boundaryOk || !limitedByBoundary))
-				return done(true, "ALLOW_RESOURCE", byArn);
-		}
+			return sessionOk && (boundaryOk || !isRoleArn);
+		});
+		if (byArn !== undefined) return done(true, "ALLOW_RESOURCE", byArn);
 		if (identityOk)
 			return done(
 				true,

@@ -36,9 +36,9 @@ type Compare = (a: number, b: number) => boolean;
 
 /**
  * Wraps a test so that a value whose policy variable has no value in the request (and no
- * default) answers `undefined`: the variable cannot be substituted, so the condition cannot
- * hold — for negated operators too (IAM User Guide, "Variables and tags": a variable for a key
- * that is not in the request context makes the element it is in fail to match).
+ * default) answers `undefined`: the variable cannot be substituted, so the comparison with that
+ * value fails whatever the operator (IAM User Guide, "Variables and tags": a variable for a key
+ * that is not in the request context cannot match).
  */
 function unresolvable(template: Template, test: ValueTest): ValueTest {
 	if (!template.hasVariables) return test;

@@ -150,9 +150,29 @@ function matchSet(
 }
 
 /**
+ * The identities a NotPrincipal list must all name to exclude the caller. IAM User Guide,
+ * "NotPrincipal": with Deny, a principal is excluded only when its account is listed too, and an
+ * assumed-role session only when both the role ARN and the session ARN (and the account) are.
+ */
+function identitiesOf(p: RequestPrincipal): string[] | undefined {
+	const root = `arn:aws:iam::${p.accountId}:root`;
+	switch (p.type) {
+		case "Anonymous":
+		case "Service":
+			return undefined;
+		case "Account":
+			return [root];
+		case "AssumedRole":
+		case "FederatedUser":
+			return p.roleArn !== undefined ? [p.arn, p.roleArn, root] : [p.arn, root];
+		default:
+			return [p.arn, root];
+	}
+}
+
+/**
  * Compiles Principal (`negate` false) or NotPrincipal (`negate` true). NotPrincipal applies to
- * every caller the list does not name; the caller's own identity (user, session, role or service)
- * or its account must be listed to be excluded.
+ * every caller it does not fully name (see {@link identitiesOf}); it then matches as `any`.
  */
 export function compilePrincipal(
 	raw: unknown,
@@ -162,5 +182,12 @@ export function compilePrincipal(
 ): (p: RequestPrincipal) => PrincipalMatch | undefined {
 	const set = compileSet(raw, path, errors);
 	if (!negate) return (p) => matchSet(set, p);
-	return (p) => (matchSet(set, p) === undefined ? "any" : undefined);
+	return (p) => {
+		if (set.any) return undefined;
+		if (p.type === "Service")
+			return set.services.has(p.arn) ? undefined : "any";
+		const ids = identitiesOf(p);
+		const excluded = ids !== undefined && ids.every((id) => set.aws.has(id));
+		return excluded ? undefined : "any";
+	};
 }
