@@ -158,6 +158,24 @@ export const ERRORS = {
 		fc: "ServiceUnavailable",
 		doc: "The gateway is stopping and takes no new requests.",
 	},
+	INVALID_PARAMETER: {
+		status: 400,
+		aws: "InvalidParameterValueException",
+		fc: "InvalidArgument",
+		doc: "A request parameter has a value the API does not accept (e.g. an unknown X-Amz-Invocation-Type); the message names it.",
+	},
+	INVALID_CALLBACK_URL: {
+		status: 400,
+		aws: "InvalidParameterValueException",
+		fc: "InvalidArgument",
+		doc: "X-Callback-Url is not an absolute http(s) URL without user information (at most 2048 characters).",
+	},
+	JOB_NOT_FOUND: {
+		status: 404,
+		aws: "ResourceNotFoundException",
+		fc: "JobNotFound",
+		doc: "No asynchronous job with that id in this account. `GET /sigil/v1/jobs` lists them.",
+	},
 	INTERNAL: {
 		status: 500,
 		aws: "ServiceException",

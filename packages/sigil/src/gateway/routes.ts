@@ -5,8 +5,10 @@
  * auth was added by hand per handler).
  */
 import type { DeployedFunction } from "../functions/registry.ts";
+import { getJob, invokeAsyncFunction, listJobs } from "./async-api.ts";
 import type { GatewayContext } from "./context.ts";
 import * as cp from "./control-plane.ts";
+import { invoke, invokeAsyncLegacy, SYNC_PAYLOAD_BYTES } from "./lambda-api.ts";
 import type { Route } from "./router.ts";
 import { invokeTrigger } from "./trigger.ts";
 
@@ -143,5 +145,53 @@ export const ROUTES: readonly Route<GatewayContext, DeployedFunction>[] = [
 		auth: "trigger",
 		action: "lambda:InvokeFunctionUrl",
 		handle: invokeTrigger,
+	},
+	// Lambda Invoke API (AWS CLI/SDKs, service `lambda`); errors as the Lambda service words them.
+	{
+		name: "lambda-invoke",
+		method: "POST",
+		pattern: "/2015-03-31/functions/:name/invocations",
+		auth: "sigv4",
+		services: ["lambda"],
+		dialect: "aws-lambda",
+		action: "lambda:InvokeFunction",
+		maxBodyBytes: SYNC_PAYLOAD_BYTES,
+		handle: invoke,
+	},
+	{
+		name: "lambda-invoke-async",
+		method: "POST",
+		pattern: "/2014-11-13/functions/:name/invoke-async/*",
+		auth: "sigv4",
+		services: ["lambda"],
+		dialect: "aws-lambda",
+		action: "lambda:InvokeFunction",
+		maxBodyBytes: SYNC_PAYLOAD_BYTES,
+		handle: invokeAsyncLegacy,
+	},
+	// OpenFaaS async: the function's own trigger auth, as on /function/NAME.
+	{
+		name: "async-function",
+		method: "POST",
+		pattern: "/async-function/:name/*",
+		auth: "trigger",
+		action: "lambda:InvokeFunction",
+		handle: invokeAsyncFunction,
+	},
+	{
+		name: "jobs-list",
+		method: "GET",
+		pattern: "/sigil/v1/jobs",
+		auth: "sigv4",
+		action: "sigil:ListJobs",
+		handle: listJobs,
+	},
+	{
+		name: "job-get",
+		method: "GET",
+		pattern: "/sigil/v1/jobs/:id",
+		auth: "sigv4",
+		action: "sigil:GetJob",
+		handle: getJob,
 	},
 ];

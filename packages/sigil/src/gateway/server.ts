@@ -7,6 +7,11 @@ import { mkdir } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { SigningKeyCache } from "@sigil/signature";
+import {
+	type AsyncOptions,
+	type AsyncService,
+	startAsync,
+} from "../async/index.ts";
 import { FunctionRegistry } from "../functions/registry.ts";
 import { loadOrCreateMasterKey } from "../store/master-key.ts";
 import { openSqliteStore } from "../store/sqlite/open.ts";
@@ -37,6 +42,8 @@ export interface GatewayOptions {
 	readonly maxSkewMs?: number;
 	/** How long shutdown waits for in-flight requests. */
 	readonly drainMs?: number;
+	/** The asynchronous-invocation worker: concurrency, lease, retries, queue bounds. */
+	readonly async?: AsyncOptions;
 }
 
 export interface Gateway {
@@ -65,6 +72,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
 		dataDir: options.dataDir,
 		masterKey: masterKey.key,
 	});
+	let asyncService: AsyncService | undefined;
 	try {
 		const root = await ensureRoot(store, env);
 		const functions = new FunctionRegistry({
@@ -89,6 +97,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
 		const examples = options.examplesDir
 			? await deployExamples(options.examplesDir, root.accountId, ctx)
 			: [];
+		asyncService = await startAsync(ctx, options.async);
 		const router = new Router(ROUTES);
 		let inFlight = 0;
 		let idle: (() => void) | undefined;
@@ -138,6 +147,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
 		let closing: Promise<void> | undefined;
 		const close = () => {
 			closing ??= (async () => {
+				// The worker first: no new claims; running jobs get the drain time, then keep their lease.
+				await asyncService?.stop(options.drainMs ?? 30_000);
 				server.close();
 				server.closeIdleConnections();
 				if (inFlight > 0) {
@@ -168,6 +179,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
 			close,
 		};
 	} catch (err) {
+		await asyncService?.stop(0);
 		await store.close().catch(() => {});
 		throw err;
 	}

@@ -1,0 +1,162 @@
+/**
+ * OpenFaaS asynchronous invocation (`POST /async-function/NAME[/path]`) and the control-plane
+ * view of the job queue (`GET /sigil/v1/jobs`, `GET /sigil/v1/jobs/{id}`). The async route
+ * authenticates with the function's own trigger, exactly as `/function/NAME` does; the request is
+ * then stored whole (less credential headers) and answered 202 with `X-Call-Id`, as OpenFaaS's
+ * gateway does. `X-Callback-Url` later receives the function's answer, signed (docs/async.md).
+ */
+import { asyncOf, checkCallbackUrl } from "../async/index.ts";
+import { decodeJobSpec, storableHeaders } from "../async/job-spec.ts";
+import { SigilError } from "../errors.ts";
+import type { DeployedFunction } from "../functions/registry.ts";
+import type { Job, JobStatus } from "../store/types.ts";
+import type { GatewayContext } from "./context.ts";
+import type { Exchange, Principal } from "./exchange.ts";
+import { send, sendJson } from "./respond.ts";
+import type { RouteParams } from "./router.ts";
+import { callerOf } from "./trigger.ts";
+
+const STATUSES = new Set<JobStatus>([
+	"queued",
+	"running",
+	"succeeded",
+	"failed",
+	"dead",
+]);
+
+/** `POST /async-function/{name}/*`: enqueue durably, answer 202 with `X-Call-Id`. */
+export async function invokeAsyncFunction(
+	ex: Exchange,
+	params: RouteParams,
+	ctx: GatewayContext,
+	fn: DeployedFunction | undefined,
+): Promise<void> {
+	if (!fn) throw new SigilError("INTERNAL", "async route without a function");
+	const rawCallback = ex.header("x-callback-url");
+	let callbackUrl: string | undefined;
+	if (rawCallback !== undefined && rawCallback !== "") {
+		const checked = checkCallbackUrl(rawCallback);
+		if (!checked.ok)
+			throw new SigilError(
+				"INVALID_CALLBACK_URL",
+				`X-Callback-Url is refused: ${checked.reason}`,
+			);
+		callbackUrl = checked.url;
+	}
+	const caller = callerOf(ex.principal);
+	const job = await asyncOf(ctx).enqueue({
+		id: ex.id,
+		accountId: fn.accountId,
+		functionName: fn.name,
+		payload: ex.body,
+		spec: {
+			kind: "http",
+			method: ex.method,
+			path: params.rest || "/",
+			rawQuery: ex.rawQuery,
+			rawHeaders: storableHeaders(ex.req.rawHeaders),
+			host: ex.header("host") ?? "",
+			sourceIp: ex.sourceIp,
+			receivedAt: ex.receivedAt,
+			...(caller && { caller }),
+		},
+		...(callbackUrl !== undefined && { callbackUrl }),
+	});
+	send(ex, 202, Buffer.alloc(0), {
+		"x-call-id": job.id,
+		"x-start-time": String(ex.receivedAt * 1_000_000),
+	});
+}
+
+function principalOf(ex: Exchange): Principal {
+	if (!ex.principal || ex.principal.scheme === "none")
+		throw new SigilError(
+			"INTERNAL",
+			"jobs handler reached without a verified principal",
+		);
+	return ex.principal;
+}
+
+function iso(ms: number | null): string | null {
+	return ms === null ? null : new Date(ms).toISOString();
+}
+
+/** A job as the API shows it: never the stored request headers, the payload only on `get`. */
+export function jobView(job: Job, withData: boolean) {
+	const spec = decodeJobSpec(job.headers);
+	return {
+		id: job.id,
+		function: job.functionName,
+		kind: spec?.kind ?? "unknown",
+		...(spec?.kind === "http" && {
+			method: spec.method,
+			path: spec.path,
+		}),
+		status: job.status,
+		attempts: job.attempts,
+		maxAttempts: job.maxAttempts,
+		nextAttemptAt: job.status === "queued" ? iso(job.nextAttemptAt) : null,
+		lastError: job.lastError,
+		callbackUrl: job.callbackUrl,
+		createdAt: iso(job.createdAt),
+		updatedAt: iso(job.updatedAt),
+		...(withData && {
+			payload: job.payload.toString("base64"),
+			result: job.result === null ? null : job.result.toString("base64"),
+		}),
+	};
+}
+
+/** `GET /sigil/v1/jobs?function=&status=&after=&limit=`: the caller's account's jobs, oldest first. */
+export async function listJobs(
+	ex: Exchange,
+	_p: RouteParams,
+	ctx: GatewayContext,
+): Promise<void> {
+	const p = principalOf(ex);
+	const q = new URLSearchParams(ex.rawQuery);
+	const status = q.get("status") ?? undefined;
+	if (status !== undefined && !STATUSES.has(status as JobStatus))
+		throw new SigilError(
+			"BAD_REQUEST",
+			`status must be one of ${[...STATUSES].join(", ")}`,
+		);
+	const limitText = q.get("limit");
+	const limit = limitText === null ? 100 : Number(limitText);
+	if (!Number.isInteger(limit) || limit < 1 || limit > 1000)
+		throw new SigilError(
+			"BAD_REQUEST",
+			"limit must be a whole number from 1 to 1000",
+		);
+	const fn = q.get("function") ?? undefined;
+	const after = q.get("after") ?? undefined;
+	const jobs = await ctx.store.jobs.list({
+		accountId: p.accountId,
+		...(fn !== undefined && { functionName: fn }),
+		...(status !== undefined && { status: status as JobStatus }),
+		...(after !== undefined && { after }),
+		limit,
+	});
+	sendJson(ex, 200, {
+		jobs: jobs.map((j) => jobView(j, false)),
+		next: jobs.length === limit ? (jobs.at(-1)?.id ?? null) : null,
+	});
+}
+
+/** `GET /sigil/v1/jobs/{id}`: one job of the caller's account, with payload and result. */
+export async function getJob(
+	ex: Exchange,
+	params: RouteParams,
+	ctx: GatewayContext,
+): Promise<void> {
+	const p = principalOf(ex);
+	const id = decodeURIComponent(params.id ?? "");
+	const job = await ctx.store.jobs.get(id);
+	// Another account's job is "not found": ids must not reveal what other accounts run.
+	if (!job || job.accountId !== p.accountId)
+		throw new SigilError(
+			"JOB_NOT_FOUND",
+			`job '${id}' does not exist in account ${p.accountId}`,
+		);
+	sendJson(ex, 200, { job: jobView(job, true) });
+}
