@@ -187,7 +187,7 @@ export function compilePrincipal(
 		if (p.type === "Service")
 			return set.services.has(p.arn) ? undefined : "any";
 		const ids = identitiesOf(p);
-		const excluded = ids !== undefined && ids.every((id) => set.aws.has(id));
+		const excluded = ids?.every((id) => set.aws.has(id)) === true;
 		return excluded ? undefined : "any";
 	};
 }

@@ -1,0 +1,434 @@
+// The documented decision rules as named scenarios (IAM User Guide, "Policy evaluation logic";
+// Lambda Developer Guide, "Control access to function URLs").
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import {
+	type AuthorizationRequest,
+	accessDeniedMessage,
+	evaluate,
+	explain,
+} from "../src/index.ts";
+import {
+	A,
+	alice,
+	allowUrl,
+	anonymous,
+	B,
+	bob,
+	compile,
+	denyUrl,
+	FN,
+	session,
+	URL_ACTION,
+} from "./helpers.ts";
+
+const req = (over: Partial<AuthorizationRequest>): AuthorizationRequest => ({
+	principal: alice,
+	action: URL_ACTION,
+	resource: FN,
+	resourceAccountId: A,
+	...over,
+});
+
+const cases: {
+	name: string;
+	request: AuthorizationRequest;
+	decision: string;
+	reason: string;
+}[] = [
+	{
+		name: "same account, identity allow only",
+		request: req({ identityPolicies: [compile("identity", [allowUrl()])] }),
+		decision: "Allow",
+		reason: "ALLOW_IDENTITY",
+	},
+	{
+		name: "same account, nothing allows",
+		request: req({}),
+		decision: "ImplicitDeny",
+		reason: "NO_IDENTITY_ALLOW",
+	},
+	{
+		name: "same account, resource policy naming the user allows alone",
+		request: req({
+			resourcePolicy: compile("resource", [
+				allowUrl({ Principal: { AWS: alice.arn } }),
+			]),
+		}),
+		decision: "Allow",
+		reason: "ALLOW_RESOURCE",
+	},
+	{
+		name: "same account, resource policy naming only the account delegates: no identity allow → deny",
+		request: req({
+			resourcePolicy: compile("resource", [
+				allowUrl({ Principal: { AWS: A } }),
+			]),
+		}),
+		decision: "ImplicitDeny",
+		reason: "NO_IDENTITY_ALLOW",
+	},
+	{
+		name: "same account, account delegation plus identity allow",
+		request: req({
+			identityPolicies: [compile("identity", [allowUrl()])],
+			resourcePolicy: compile("resource", [
+				allowUrl({ Principal: { AWS: `arn:aws:iam::${A}:root` } }),
+			]),
+		}),
+		decision: "Allow",
+		reason: "ALLOW_IDENTITY",
+	},
+	{
+		name: "cross account, identity allow only",
+		request: req({
+			principal: bob,
+			identityPolicies: [compile("identity", [allowUrl()])],
+		}),
+		decision: "ImplicitDeny",
+		reason: "NO_RESOURCE_ALLOW_CROSS_ACCOUNT",
+	},
+	{
+		name: "cross account, resource allow only",
+		request: req({
+			principal: bob,
+			resourcePolicy: compile("resource", [
+				allowUrl({ Principal: { AWS: bob.arn } }),
+			]),
+		}),
+		decision: "ImplicitDeny",
+		reason: "NO_IDENTITY_ALLOW",
+	},
+	{
+		name: "cross account, both allow (resource names the account)",
+		request: req({
+			principal: bob,
+			identityPolicies: [compile("identity", [allowUrl()])],
+			resourcePolicy: compile("resource", [
+				allowUrl({ Principal: { AWS: B } }),
+			]),
+		}),
+		decision: "Allow",
+		reason: "ALLOW_IDENTITY_AND_RESOURCE",
+	},
+	{
+		name: "explicit deny in identity policy beats resource allow",
+		request: req({
+			identityPolicies: [compile("identity", [denyUrl()])],
+			resourcePolicy: compile("resource", [allowUrl({ Principal: "*" })]),
+		}),
+		decision: "ExplicitDeny",
+		reason: "EXPLICIT_DENY_IDENTITY",
+	},
+	{
+		name: "explicit deny in resource policy beats identity allow",
+		request: req({
+			identityPolicies: [compile("identity", [allowUrl()])],
+			resourcePolicy: compile("resource", [
+				denyUrl({ Principal: { AWS: alice.arn } }),
+			]),
+		}),
+		decision: "ExplicitDeny",
+		reason: "EXPLICIT_DENY_RESOURCE",
+	},
+	{
+		name: "explicit deny in session policy",
+		request: req({
+			principal: session,
+			identityPolicies: [compile("identity", [allowUrl()])],
+			sessionPolicies: [compile("identity", [denyUrl()])],
+		}),
+		decision: "ExplicitDeny",
+		reason: "EXPLICIT_DENY_SESSION",
+	},
+	{
+		name: "session policy intersects: identity allows, session policy does not",
+		request: req({
+			principal: session,
+			identityPolicies: [compile("identity", [allowUrl()])],
+			sessionPolicies: [
+				compile("identity", [
+					{ Effect: "Allow", Action: "s3:*", Resource: "*" },
+				]),
+			],
+		}),
+		decision: "ImplicitDeny",
+		reason: "NO_SESSION_ALLOW",
+	},
+	{
+		name: "resource policy naming the session ARN is not limited by the session policy",
+		request: req({
+			principal: session,
+			sessionPolicies: [
+				compile("identity", [
+					{ Effect: "Allow", Action: "s3:*", Resource: "*" },
+				]),
+			],
+			resourcePolicy: compile("resource", [
+				allowUrl({ Principal: { AWS: session.arn } }),
+			]),
+		}),
+		decision: "Allow",
+		reason: "ALLOW_RESOURCE",
+	},
+	{
+		name: "resource policy naming the role ARN is limited by the session policy",
+		request: req({
+			principal: session,
+			sessionPolicies: [
+				compile("identity", [
+					{ Effect: "Allow", Action: "s3:*", Resource: "*" },
+				]),
+			],
+			resourcePolicy: compile("resource", [
+				allowUrl({ Principal: { AWS: session.roleArn } }),
+			]),
+		}),
+		decision: "ImplicitDeny",
+		reason: "NO_IDENTITY_ALLOW",
+	},
+	{
+		name: "permissions boundary does not limit a resource grant to the user ARN",
+		request: req({
+			permissionsBoundary: compile("identity", [
+				{ Effect: "Allow", Action: "s3:*", Resource: "*" },
+			]),
+			resourcePolicy: compile("resource", [
+				allowUrl({ Principal: { AWS: alice.arn } }),
+			]),
+		}),
+		decision: "Allow",
+		reason: "ALLOW_RESOURCE",
+	},
+	{
+		name: "condition on source IP: inside the block",
+		request: req({
+			identityPolicies: [
+				compile("identity", [
+					allowUrl({
+						Condition: {
+							IpAddress: {
+								"aws:SourceIp": ["203.0.113.0/24", "2001:db8::/32"],
+							},
+						},
+					}),
+				]),
+			],
+			context: { "aws:SourceIp": "2001:db8::7" },
+		}),
+		decision: "Allow",
+		reason: "ALLOW_IDENTITY",
+	},
+	{
+		name: "condition on source IP: outside the block",
+		request: req({
+			identityPolicies: [
+				compile("identity", [
+					allowUrl({
+						Condition: { IpAddress: { "aws:SourceIp": "203.0.113.0/24" } },
+					}),
+				]),
+			],
+			context: { "aws:SourceIp": "198.51.100.1" },
+		}),
+		decision: "ImplicitDeny",
+		reason: "NO_IDENTITY_ALLOW",
+	},
+	{
+		name: "public function URL statement (FunctionUrlAuthType NONE) admits anonymous callers",
+		request: req({
+			principal: anonymous,
+			resourcePolicy: compile("resource", [
+				allowUrl({
+					Principal: "*",
+					Condition: { StringEquals: { "lambda:FunctionUrlAuthType": "NONE" } },
+				}),
+			]),
+			context: { "lambda:FunctionUrlAuthType": "NONE" },
+		}),
+		decision: "Allow",
+		reason: "ALLOW_RESOURCE",
+	},
+	{
+		name: "auth-type condition mismatch denies the anonymous caller",
+		request: req({
+			principal: anonymous,
+			resourcePolicy: compile("resource", [
+				allowUrl({
+					Principal: "*",
+					Condition: { StringEquals: { "lambda:FunctionUrlAuthType": "NONE" } },
+				}),
+			]),
+			context: { "lambda:FunctionUrlAuthType": "AWS_IAM" },
+		}),
+		decision: "ImplicitDeny",
+		reason: "NO_RESOURCE_ALLOW",
+	},
+	{
+		name: "anonymous caller is not admitted by an account principal",
+		request: req({
+			principal: anonymous,
+			resourcePolicy: compile("resource", [
+				allowUrl({ Principal: { AWS: A } }),
+			]),
+			identityPolicies: [compile("identity", [allowUrl()])],
+		}),
+		decision: "ImplicitDeny",
+		reason: "NO_RESOURCE_ALLOW",
+	},
+	{
+		name: "anonymous caller admitted by {AWS: *}",
+		request: req({
+			principal: anonymous,
+			resourcePolicy: compile("resource", [
+				allowUrl({ Principal: { AWS: "*" } }),
+			]),
+		}),
+		decision: "Allow",
+		reason: "ALLOW_RESOURCE",
+	},
+	{
+		name: "NotPrincipal with Deny denies everyone not fully listed",
+		request: req({
+			identityPolicies: [compile("identity", [allowUrl()])],
+			resourcePolicy: compile("resource", [
+				denyUrl({ NotPrincipal: { AWS: alice.arn } }),
+			]),
+		}),
+		decision: "ExplicitDeny",
+		reason: "EXPLICIT_DENY_RESOURCE",
+	},
+	{
+		name: "NotPrincipal with Deny excludes a caller listed with its account",
+		request: req({
+			identityPolicies: [compile("identity", [allowUrl()])],
+			resourcePolicy: compile("resource", [
+				denyUrl({ NotPrincipal: { AWS: [alice.arn, A] } }),
+			]),
+		}),
+		decision: "Allow",
+		reason: "ALLOW_IDENTITY",
+	},
+	{
+		name: "NotPrincipal excludes a session only with session, role and account listed",
+		request: req({
+			principal: session,
+			identityPolicies: [compile("identity", [allowUrl()])],
+			resourcePolicy: compile("resource", [
+				denyUrl({ NotPrincipal: { AWS: [session.arn, session.roleArn, A] } }),
+			]),
+		}),
+		decision: "Allow",
+		reason: "ALLOW_IDENTITY",
+	},
+	{
+		name: "NotPrincipal Deny applies to anonymous callers",
+		request: req({
+			principal: anonymous,
+			resourcePolicy: compile("resource", [
+				allowUrl({ Principal: "*" }),
+				denyUrl({ NotPrincipal: { AWS: A } }),
+			]),
+		}),
+		decision: "ExplicitDeny",
+		reason: "EXPLICIT_DENY_RESOURCE",
+	},
+	{
+		name: "root user of the account needs no identity policy",
+		request: req({
+			principal: {
+				type: "Account",
+				arn: `arn:aws:iam::${A}:root`,
+				accountId: A,
+			},
+		}),
+		decision: "Allow",
+		reason: "ALLOW_ROOT",
+	},
+	{
+		name: "a context value cannot impersonate: aws:PrincipalArn comes from the principal",
+		request: req({
+			identityPolicies: [
+				compile("identity", [
+					allowUrl({
+						Condition: { StringEquals: { "aws:PrincipalArn": bob.arn } },
+					}),
+				]),
+			],
+			context: { "aws:PrincipalArn": bob.arn },
+		}),
+		decision: "ImplicitDeny",
+		reason: "NO_IDENTITY_ALLOW",
+	},
+];
+
+for (const c of cases) {
+	test(c.name, () => {
+		const d = evaluate(c.request);
+		assert.equal(d.decision, c.decision, explain(d, c.request));
+		assert.equal(d.reason, c.reason, explain(d, c.request));
+		assert.equal(d.allowed, c.decision === "Allow");
+		if (c.decision === "ExplicitDeny")
+			assert.equal(d.decidedBy?.effect, "Deny");
+	});
+}
+
+test("AWS's access-denied texts", () => {
+	const implicit = req({});
+	assert.equal(
+		accessDeniedMessage(evaluate(implicit), implicit),
+		`User: ${alice.arn} is not authorized to perform: ${URL_ACTION} on resource: ${FN} because no identity-based policy allows the ${URL_ACTION} action`,
+	);
+	const denied = req({
+		resourcePolicy: compile("resource", [denyUrl({ Principal: "*" })]),
+	});
+	assert.equal(
+		accessDeniedMessage(evaluate(denied), denied),
+		`User: ${alice.arn} is not authorized to perform: ${URL_ACTION} on resource: ${FN} with an explicit deny in a resource-based policy`,
+	);
+	const idDeny = req({ identityPolicies: [compile("identity", [denyUrl()])] });
+	assert.match(
+		accessDeniedMessage(evaluate(idDeny), idDeny),
+		/with an explicit deny in an identity-based policy$/,
+	);
+	const cross = req({
+		principal: bob,
+		identityPolicies: [compile("identity", [allowUrl()])],
+	});
+	assert.match(
+		accessDeniedMessage(evaluate(cross), cross),
+		/because no resource-based policy allows the lambda:InvokeFunctionUrl action$/,
+	);
+});
+
+test("explain names every applied statement and the deciding one", () => {
+	const r = req({
+		identityPolicies: [
+			compile("identity", [{ Sid: "Invoke", ...allowUrl() }], "invoke"),
+		],
+		resourcePolicy: compile(
+			"resource",
+			[
+				{
+					Sid: "NoHttp",
+					...denyUrl({
+						Principal: "*",
+						Condition: { Bool: { "aws:SecureTransport": "false" } },
+					}),
+				},
+			],
+			"function-policy",
+		),
+		context: { "aws:SecureTransport": false },
+	});
+	const d = evaluate(r);
+	assert.equal(d.matched.length, 2);
+	assert.equal(d.decidedBy?.sid, "NoHttp");
+	const text = explain(d, r);
+	assert.match(text, /ExplicitDeny \(EXPLICIT_DENY_RESOURCE\)/);
+	assert.match(
+		text,
+		/Decided by: Deny — resource policy "function-policy", Statement\[0\] Sid "NoHttp"/,
+	);
+	assert.match(text, /identity policy "invoke", Statement\[0\] Sid "Invoke"/);
+});
