@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: ${…} here is IAM policy-variable syntax, not a JS template
 // Validation when a policy is written: each error with its code and its place in the document.
 import assert from "node:assert/strict";
 import { test } from "node:test";
