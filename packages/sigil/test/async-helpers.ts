@@ -135,9 +135,7 @@ export async function startAsyncGateway(
 }
 
 /** A second account with its own active key, made directly in the store. */
-export async function otherAccount(
-	gateway: Gateway,
-): Promise<{
+export async function otherAccount(gateway: Gateway): Promise<{
 	accountId: string;
 	credentials: { accessKeyId: string; secretAccessKey: string };
 }> {
