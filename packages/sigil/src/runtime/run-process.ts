@@ -36,10 +36,13 @@ export interface ProcessTracker {
 	readonly groups: Set<number>;
 }
 
+/** How long output may still drain after the function's process exited. */
+const PIPE_GRACE_MS = 1000;
+
 function killGroup(pid: number | undefined): void {
 	if (pid === undefined) return;
 	try {
-		process.kill(pid, "SIGKILL");
+		process.kill(-pid, "SIGKILL");
 	} catch {
 		// ESRCH: the whole group is already gone.
 	}
@@ -111,7 +114,15 @@ export function runProcess(
 		// When the function's process exits, its answer is complete: kill what it left behind, so
 		// a background grandchild holding stdout open cannot hold the response (bytes already in
 		// the pipe are still read). "close" then fires once stdout/stderr have ended.
-		child.on("exit", () => killGroup(pid));
+		child.on("exit", () => {
+			killGroup(pid);
+			// Should something escape the group (setsid), stop reading after a short grace
+			// rather than hold the request until that process closes its copy of the pipes.
+			setTimeout(() => {
+				child.stdout.destroy();
+				child.stderr.destroy();
+			}, PIPE_GRACE_MS).unref();
+		});
 		child.on("close", (code, signal) => {
 			const err = stderr.toString("utf8");
 			if (ending === "timeout" || ending === "output-limit")
