@@ -261,6 +261,11 @@ describe("node runtime", () => {
 				/must be a relative path inside/,
 			],
 			[basic, "index", /must look like FILE\.EXPORT/],
+			[
+				`${fixtures}node-broken`,
+				"exits.handler",
+				/exited with code 7 while loading/,
+			],
 		];
 		for (const [codeDir, handler, detail] of cases) {
 			const rt = runtime(handler, { codeDir, minInstances: 1 });

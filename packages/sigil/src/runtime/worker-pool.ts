@@ -198,13 +198,38 @@ export class WorkerPool {
 					: err !== undefined
 						? `crashed: ${err.message}`
 						: `exited with code ${code} (process.exit in the handler?)`;
-			void this.#kill(
-				slot,
-				"FUNCTION_CRASHED",
-				`function ${o.name} ${why}`,
-				err?.stack,
-			);
+			// Dying before "ready" (process.exit or OOM while the module loads) is a load failure.
+			if (slot.state === "starting")
+				this.#startFailed(
+					slot,
+					`the worker ${why.replace(" (process.exit in the handler?)", "")} while loading the handler\n${err?.stack ?? ""}`,
+				);
+			else
+				void this.#kill(
+					slot,
+					"FUNCTION_CRASHED",
+					`function ${o.name} ${why}`,
+					err?.stack,
+				);
 		});
+	}
+
+	/** A worker could not load the handler. No automatic restart for minInstances after this: broken code would loop. */
+	#startFailed(slot: Slot, detail: string): void {
+		this.#startBroken = true;
+		const error = () =>
+			new RuntimeError(
+				"FUNCTION_START_FAILED",
+				`function ${this.#o.name} could not load its handler`,
+				detail,
+			);
+		// With no healthy worker left, waiting requests would only wait for the same failure.
+		if (![...this.#slots].some((s) => s.state === "ready")) {
+			for (const p of this.#queue.splice(0))
+				this.#settle(p, undefined, error());
+		}
+		const e = error();
+		void this.#kill(slot, e.code, e.message, detail);
 	}
 
 	#onMessage(slot: Slot, msg: WorkerMessage): void {
@@ -215,28 +240,7 @@ export class WorkerPool {
 				this.#pump();
 				return;
 			case "startFailed":
-				// No automatic restart to keep minInstances after this: broken code would loop.
-				this.#startBroken = true;
-				// With no healthy worker left, waiting requests would only wait for the same failure.
-				if (![...this.#slots].some((s) => s.state === "ready")) {
-					for (const p of this.#queue.splice(0)) {
-						this.#settle(
-							p,
-							undefined,
-							new RuntimeError(
-								"FUNCTION_START_FAILED",
-								`function ${this.#o.name} could not load its handler`,
-								msg.detail,
-							),
-						);
-					}
-				}
-				void this.#kill(
-					slot,
-					"FUNCTION_START_FAILED",
-					`function ${this.#o.name} could not load its handler`,
-					msg.detail,
-				);
+				this.#startFailed(slot, msg.detail);
 				return;
 			case "log":
 				this.#o.onBackgroundLog?.(msg.text);
