@@ -238,6 +238,8 @@ export class WorkerPool {
 				slot.state = "ready";
 				this.#startBroken = false;
 				this.#pump();
+				// Started for a job another worker took: it may retire like any idle one.
+				this.#armIdle(slot);
 				return;
 			case "startFailed":
 				this.#startFailed(slot, msg.detail);
