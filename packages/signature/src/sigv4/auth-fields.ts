@@ -155,22 +155,33 @@ function fromHeader(
 	let cut = 0;
 	while (cut < value.length && !isSpace(value[cut])) cut++;
 	const algorithm = value.slice(0, cut);
-	const fields = new Map<string, string>();
-	if (algorithm.startsWith("AWS4-")) {
-		for (const piece of value.slice(cut).split(",")) {
-			const component = trim(piece);
-			if (component === "") continue;
-			const eq = component.indexOf("=");
-			if (eq === -1) {
-				return sigv4Failure(
-					"MALFORMED_AUTHORIZATION",
-					`'${component}' not a valid key=value pair (missing equal-sign) in Authorization header: '${authorization}'.`,
-				);
-			}
-			const name = component.slice(0, eq);
-			if (fields.has(name)) return duplicate(name);
-			fields.set(name, component.slice(eq + 1));
+	const fields: Record<string, string | undefined> = {
+		Credential: undefined,
+		SignedHeaders: undefined,
+		Signature: undefined,
+	};
+	// Components by index scanning, no split/trim copies: this runs on every request.
+	let pos = cut;
+	while (algorithm.startsWith("AWS4-") && pos < value.length) {
+		let end = value.indexOf(",", pos);
+		if (end === -1) end = value.length;
+		let a = pos;
+		let b = end;
+		while (a < b && isSpace(value[a])) a++;
+		while (b > a && isSpace(value[b - 1])) b--;
+		pos = end + 1;
+		if (a === b) continue;
+		const eq = value.indexOf("=", a);
+		if (eq === -1 || eq >= b) {
+			return sigv4Failure(
+				"MALFORMED_AUTHORIZATION",
+				`'${value.slice(a, b)}' not a valid key=value pair (missing equal-sign) in Authorization header: '${authorization}'.`,
+			);
 		}
+		const name = value.slice(a, eq);
+		if (!Object.hasOwn(fields, name)) continue;
+		if (fields[name] !== undefined) return duplicate(name);
+		fields[name] = value.slice(eq + 1, b);
 	}
 	const amzDate = singleHeader(req.rawHeaders, HEADER_AMZ_DATE);
 	const httpDate = singleHeader(req.rawHeaders, HEADER_DATE);
@@ -179,7 +190,7 @@ function fromHeader(
 	// AWS lists everything that is missing in one message, then echoes the header.
 	let missing = "";
 	for (const name of ["Credential", "Signature", "SignedHeaders"]) {
-		if (!fields.has(name))
+		if (fields[name] === undefined)
 			missing += `Authorization header requires '${name}' parameter. `;
 	}
 	if (amzDate === undefined && httpDate === undefined) {
@@ -198,9 +209,9 @@ function fromHeader(
 	return {
 		form: "header",
 		algorithm,
-		credential: fields.get("Credential") as string,
-		signedHeaders: fields.get("SignedHeaders") as string,
-		signature: fields.get("Signature") as string,
+		credential: fields.Credential as string,
+		signedHeaders: fields.SignedHeaders as string,
+		signature: fields.Signature as string,
 		date: (amzDate ?? httpDate) as string,
 		dateSource: amzDate === undefined ? "date" : "x-amz-date",
 		...(token === undefined ? {} : { securityToken: token }),

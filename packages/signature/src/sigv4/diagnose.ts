@@ -1,4 +1,9 @@
-import { createHash, createHmac, timingSafeEqual } from "node:crypto";
+import {
+	createHash,
+	createHmac,
+	type KeyObject,
+	timingSafeEqual,
+} from "node:crypto";
 import type { Diagnosis } from "../result.ts";
 import { canonicalHeaders } from "./canonical-headers.ts";
 import { canonicalUri } from "./canonical-path.ts";
@@ -36,7 +41,7 @@ const NO_CAUSE =
  */
 export function diagnoseMismatch(
 	parsed: ParsedSigV4,
-	key: Buffer,
+	key: KeyObject,
 	canonical: string,
 	toSign: string,
 ): Diagnosis {

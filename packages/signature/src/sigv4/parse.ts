@@ -69,7 +69,9 @@ export function parseSigV4(
 			`Date must be in ISO-8601 'basic format'. Got '${fields.date}'. See http://en.wikipedia.org/wiki/ISO_8601`,
 		);
 	}
-	const amzDate = formatAmzDate(requestTime);
+	// The string to sign carries the date in ISO 8601 basic format; a validated X-Amz-Date already is.
+	const amzDate =
+		fields.dateSource === "date" ? formatAmzDate(requestTime) : fields.date;
 	// 4. Scope: AWS reports every wrong part at once; the code names the first.
 	const scopeFailure = checkScope(
 		opts,
@@ -117,16 +119,15 @@ export function parseSigV4(
 	const request: ParsedSigV4 = {
 		form: fields.form,
 		accessKeyId,
-		...(fields.securityToken === undefined
-			? {}
-			: { securityToken: fields.securityToken }),
+		securityToken: fields.securityToken,
 		scope,
 		amzDate,
 		requestTime,
 		clockOffsetMs: requestTime - opts.now,
-		...(fields.form === "query"
-			? { expiresAt: requestTime + Number(fields.expires) * 1000 }
-			: {}),
+		expiresAt:
+			fields.form === "query"
+				? requestTime + Number(fields.expires) * 1000
+				: undefined,
 		signedHeaders: signed,
 		canonicalPath: path.path,
 		pathSegments: path.segments,
@@ -142,7 +143,7 @@ export function parseSigV4(
 			signedHeaders: fields.signedHeaders,
 			headerWidth: headers.width,
 		},
-		...signatureBytes(fields.signature),
+		signature: signatureBytes(fields.signature),
 		wire: req,
 		normalizePath: normalize,
 	};
@@ -200,18 +201,17 @@ function checkClock(
 	opts: SigV4VerifyOptions,
 ): SignatureFailure | undefined {
 	const skew = opts.maxSkewMs ?? DEFAULT_MAX_SKEW_MS;
-	const now = formatAmzDate(opts.now);
 	if (requestTime - opts.now > skew) {
 		return sigv4Failure(
 			"SIGNATURE_NOT_YET_CURRENT",
-			`Signature not yet current: ${amzDate} is still later than ${formatAmzDate(opts.now + skew)} (${now} + ${skewText(skew)})`,
+			`Signature not yet current: ${amzDate} is still later than ${formatAmzDate(opts.now + skew)} (${formatAmzDate(opts.now)} + ${skewText(skew)})`,
 		);
 	}
 	if (fields.form === "header") {
 		if (opts.now - requestTime <= skew) return undefined;
 		return sigv4Failure(
 			"SIGNATURE_EXPIRED",
-			`Signature expired: ${amzDate} is now earlier than ${formatAmzDate(opts.now - skew)} (${now} - ${skewText(skew)})`,
+			`Signature expired: ${amzDate} is now earlier than ${formatAmzDate(opts.now - skew)} (${formatAmzDate(opts.now)} - ${skewText(skew)})`,
 		);
 	}
 	// Presigned: X-Amz-Expires is 1..604800 seconds (decimal digits only), counted from X-Amz-Date.
@@ -238,20 +238,21 @@ function parseSignedHeaders(list: string): string[] | SignatureFailure {
 	if (count > MAX_SIGNED_HEADERS)
 		return sigv4Failure("TOO_MANY_SIGNED_HEADERS");
 	const names = list.split(";");
-	for (let i = 0; i < names.length; i++) {
+	let ok = true;
+	for (let i = 0; ok && i < names.length; i++) {
 		const name = names[i] as string;
-		const ok =
-			name.length > 0 &&
-			name === name.toLowerCase() &&
-			(i === 0 || (names[i - 1] as string) < name);
-		if (!ok || name.includes(" ")) {
-			return sigv4Failure(
-				"MALFORMED_SIGNED_HEADERS",
-				`SignedHeaders must be lower-case header names, sorted, without duplicates: '${list}'.`,
-			);
+		ok = name.length > 0 && (i === 0 || (names[i - 1] as string) < name);
+		// Lower-case token characters only: no A–Z, no space or control characters.
+		for (let j = 0; ok && j < name.length; j++) {
+			const c = name.charCodeAt(j);
+			ok = c > 0x20 && c !== 0x7f && (c < 0x41 || c > 0x5a);
 		}
 	}
-	return names;
+	if (ok) return names;
+	return sigv4Failure(
+		"MALFORMED_SIGNED_HEADERS",
+		`SignedHeaders must be lower-case header names, sorted, without duplicates: '${list}'.`,
+	);
 }
 
 /** The first header that is present but must be signed and is not, in the name AWS's text uses. */
@@ -291,11 +292,12 @@ function checkPayload(
 }
 
 /** 64 lower-case hex digits as 32 bytes; anything else cannot match and yields no bytes. */
-function signatureBytes(hex: string): { signature?: Buffer } {
-	if (hex.length !== 64) return {};
+function signatureBytes(hex: string): Buffer | undefined {
+	if (hex.length !== 64) return undefined;
 	for (let i = 0; i < 64; i++) {
 		const c = hex.charCodeAt(i);
-		if (!((c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x66))) return {};
+		if (!((c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x66)))
+			return undefined;
 	}
-	return { signature: Buffer.from(hex, "hex") };
+	return Buffer.from(hex, "hex");
 }
