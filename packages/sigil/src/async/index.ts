@@ -5,7 +5,7 @@
  */
 import type { GatewayContext } from "../gateway/context.ts";
 import type { Job } from "../store/types.ts";
-import { type EnqueueRequest, enqueueBounded } from "./enqueue.ts";
+import { type EnqueueRequest, enqueueBounded, QueueCounts } from "./enqueue.ts";
 import { type AsyncOptions, AsyncWorker } from "./worker.ts";
 
 export { CALLBACK_KEY_SECRET, checkCallbackUrl } from "./callback.ts";
@@ -41,10 +41,11 @@ export async function startAsync(
 		},
 		options,
 	);
+	const counts = new QueueCounts(ctx.store);
 	const service: AsyncService = {
 		worker,
 		async enqueue(req) {
-			const job = await enqueueBounded(ctx.store, worker.options, req);
+			const job = await enqueueBounded(ctx.store, worker.options, req, counts);
 			worker.nudge();
 			return job;
 		},
