@@ -101,6 +101,7 @@ describe("node runtime", () => {
 		assert.equal(out.env.GREETING, "hi");
 		assert.equal(out.env.SIGIL_SECRETS_DIR, "/run/secrets/fn");
 		assert.equal(out.env.AWS_LAMBDA_FUNCTION_NAME, "fn");
+		assert.equal(out.env.LAMBDA_TASK_ROOT, basic);
 		assert.equal(out.env.SIGIL_GATEWAY_ONLY_SECRET, undefined);
 		assert.ok(
 			logs.some(

@@ -58,7 +58,8 @@ describe("worker pool", () => {
 		const results = await Promise.all(
 			Array.from({ length: 9 }, () => rt.invokeEvent(event({ ms: 50 }))),
 		);
-		assert.equal(new Set(results.map(threadOf)).size, 3);
+		// The third worker is started for the backlog; no fourth ever is.
+		assert.ok(new Set(results.map(threadOf)).size <= 3);
 		assert.equal(rt.stats().started, 3);
 	});
 
@@ -149,8 +150,8 @@ describe("worker pool", () => {
 			idleTimeoutMs: 100,
 		});
 		await Promise.all([1, 2, 3].map(() => rt.invokeEvent(event({ ms: 50 }))));
-		assert.equal(rt.stats().instances, 3);
-		await new Promise((r) => setTimeout(r, 400));
+		assert.equal(rt.stats().started, 3);
+		await new Promise((r) => setTimeout(r, 500));
 		assert.equal(rt.stats().instances, 1);
 	});
 

@@ -4,6 +4,7 @@
  * (payload format 2.0); Lambda-API invocations pass their JSON payload straight through.
  */
 
+import { resolve } from "node:path";
 import { baseEnvironment } from "./base-env.ts";
 import { buildFunctionUrlEvent } from "./function-url-event.ts";
 import { mapFunctionUrlResponse } from "./function-url-response.ts";
@@ -83,6 +84,8 @@ export function createNodeRuntime(spec: NodeRuntimeSpec): NodeRuntime {
 		AWS_LAMBDA_FUNCTION_NAME: spec.name,
 		AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(spec.memoryMb),
 		AWS_LAMBDA_FUNCTION_VERSION: "$LATEST",
+		// Workers cannot chdir; code that reads its own files finds them through this, as on Lambda.
+		LAMBDA_TASK_ROOT: resolve(spec.codeDir),
 	};
 	if (spec.secretsDir !== undefined) env.SIGIL_SECRETS_DIR = spec.secretsDir;
 	const onLog = spec.onLog;
