@@ -3,6 +3,7 @@
  * SIGIL_ROOT_ACCESS_KEY_ID / SIGIL_ROOT_SECRET_ACCESS_KEY; otherwise one is generated and
  * handed back once, for the CLI to print and store in the credentials file.
  */
+import { createHash, timingSafeEqual } from "node:crypto";
 import { SigilError } from "../errors.ts";
 import type { Store } from "../store/store.ts";
 
@@ -36,7 +37,7 @@ export async function ensureRoot(
 				"CONFLICT",
 				`SIGIL_ROOT_ACCESS_KEY_ID ${givenId} belongs to another account`,
 			);
-		if (existing && existing.secretAccessKey !== givenSecret) {
+		if (existing && !sameSecret(existing.secretAccessKey, givenSecret)) {
 			throw new SigilError(
 				"CONFLICT",
 				`root key ${givenId} already exists with a different secret; delete it (sigil key delete) or use the stored secret`,
@@ -64,4 +65,9 @@ export async function ensureRoot(
 			secretAccessKey: key.secretAccessKey,
 		},
 	};
+}
+
+/** Constant-time equality of two secrets of any length (compares their SHA-256 digests). */
+function sameSecret(a: string, b: string): boolean {
+	return timingSafeEqual(createHash("sha256").update(a).digest(), createHash("sha256").update(b).digest());
 }

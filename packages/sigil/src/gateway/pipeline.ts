@@ -182,6 +182,8 @@ function toWireError(err: unknown, ex: Exchange, ctx: GatewayContext) {
 	if (err instanceof SigilError) return fromCode(err.code, err.message);
 	if (err instanceof RuntimeError)
 		return fromCode(err.code, runtimeMessage(err));
+	// The client went away mid-invocation: nothing to answer, nothing broken.
+	if (err instanceof Error && err.name === "AbortError") return fromCode("REQUEST_TIMEOUT", "the client closed the connection before the answer");
 	if (err instanceof StoreError) {
 		if (err.code === "STORE_NOT_FOUND")
 			return fromCode("FUNCTION_NOT_FOUND", err.message);
