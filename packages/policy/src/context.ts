@@ -43,27 +43,30 @@ export function principalContext(p: RequestPrincipal): Record<string, string> {
 	return out;
 }
 
+const PRINCIPAL_KEYS = new Set([
+	"aws:principaltype",
+	"aws:principalarn",
+	"aws:principalaccount",
+	"aws:username",
+	"aws:userid",
+	"aws:principalservicename",
+]);
+
 /** Lower-cased key → string values; principal keys win over the caller's context. */
 export function resolveContext(
 	p: RequestPrincipal,
 	context: RequestContext | undefined,
 ): ResolvedContext {
-	const map = new Map<string, string[]>();
+	const map = new Map<string, readonly string[]>();
 	if (context !== undefined) {
 		for (const key in context) {
 			const value = context[key];
-			if (value !== undefined) map.set(key.toLowerCase(), asStrings(value));
+			if (value === undefined) continue;
+			const lower = key.toLowerCase();
+			if (PRINCIPAL_KEYS.has(lower)) continue;
+			map.set(lower, typeof value === "string" ? [value] : asStrings(value));
 		}
 	}
-	for (const key of [
-		"aws:principaltype",
-		"aws:principalarn",
-		"aws:principalaccount",
-		"aws:username",
-		"aws:userid",
-		"aws:principalservicename",
-	])
-		map.delete(key);
 	const derived = principalContext(p);
 	for (const key in derived)
 		map.set(key.toLowerCase(), [derived[key] as string]);

@@ -50,14 +50,12 @@ function collect(scan: Scan, source: PolicySource, named: NamedPolicy): void {
 			if (principalMatch === undefined) continue;
 		}
 		if (!s.matchCondition(scan.ctx)) continue;
-		scan.matched.push({
-			policy: source,
-			index: s.index,
-			effect: s.effect,
-			...(named.name !== undefined ? { policyName: named.name } : {}),
-			...(s.sid !== undefined ? { sid: s.sid } : {}),
-			...(principalMatch !== undefined ? { principalMatch } : {}),
-		});
+		const m: { -readonly [K in keyof MatchedStatement]: MatchedStatement[K] } =
+			{ policy: source, index: s.index, effect: s.effect };
+		if (named.name !== undefined) m.policyName = named.name;
+		if (s.sid !== undefined) m.sid = s.sid;
+		if (principalMatch !== undefined) m.principalMatch = principalMatch;
+		scan.matched.push(m);
 	}
 }
 

@@ -12,7 +12,12 @@
 export { principalContext } from "./context.ts";
 export { evaluate } from "./evaluate.ts";
 export { accessDeniedMessage, explain } from "./explain.ts";
-export { type ParseOptions, parsePolicy } from "./parse.ts";
+export {
+	type CompileCache,
+	createCompileCache,
+	type ParseOptions,
+	parsePolicy,
+} from "./parse.ts";
 export type {
 	AuthorizationRequest,
 	CompiledPolicy,

@@ -149,7 +149,9 @@ const arnOp: OperatorSpec["compile"] = (value, variables) => {
 	const m = compileArnMatcher(t.template);
 	return {
 		ok: true,
-		test: unresolvable(t.template, (v, ctx) => m(splitArn(v), ctx)),
+		test: unresolvable(t.template, (v, ctx) =>
+			m({ text: v, parts: splitArn(v) }, ctx),
+		),
 	};
 };
 

@@ -19,7 +19,39 @@ import type {
 } from "./types.ts";
 import { literalText, parseTemplate } from "./variables.ts";
 
+/**
+ * A compile cache the caller owns (one per process or per store): identical Action, Resource,
+ * Principal and Condition elements across policies share one compiled matcher, so 100,000
+ * users with similar policies cost little memory. Entries are immutable; only valid elements
+ * are cached, so validation errors are always reported with their path.
+ */
+export interface CompileCache {
+	readonly entries: Map<string, unknown>;
+}
+
+/** Creates an empty {@link CompileCache}. */
+export function createCompileCache(): CompileCache {
+	return { entries: new Map() };
+}
+
+function memo<T>(
+	cache: CompileCache | undefined,
+	key: string,
+	errors: PolicyError[],
+	build: () => T,
+): T {
+	if (cache === undefined) return build();
+	const hit = cache.entries.get(key);
+	if (hit !== undefined) return hit as T;
+	const before = errors.length;
+	const value = build();
+	if (errors.length === before) cache.entries.set(key, value);
+	return value;
+}
+
 export interface ParseOptions {
+	/** Share compiled matchers across policies (see {@link CompileCache}). */
+	readonly cache?: CompileCache;
 	/**
 	 * Maximum size in non-whitespace characters. Defaults follow AWS quotas: managed identity
 	 * policy 6,144; Lambda function (resource) policy 20 KB; role trust policy 2,048.
@@ -133,7 +165,7 @@ function compileResources(
 			continue;
 		}
 		const m = compileArnMatcher(t.template);
-		tests.push((r, ctx) => m(r.parts, ctx));
+		tests.push(m);
 	}
 	return (r, ctx) => {
 		for (const t of tests) if (t(r, ctx)) return true;
@@ -144,7 +176,12 @@ function compileResources(
 function documentSize(input: unknown): number {
 	const text =
 		typeof input === "string" ? input : (JSON.stringify(input) ?? "");
-	return text.replace(/\s+/g, "").length;
+	let size = 0;
+	for (let i = 0; i < text.length; i++) {
+		const c = text.charCodeAt(i);
+		if (c !== 32 && c !== 9 && c !== 10 && c !== 13) size++;
+	}
+	return size;
 }
 
 /**
@@ -260,6 +297,7 @@ export function parsePolicy(
 			variables,
 			sids,
 			errors,
+			options.cache,
 		);
 		if (compiled !== undefined) statements.push(compiled);
 	}
@@ -268,7 +306,7 @@ export function parsePolicy(
 		kind,
 		version,
 		statements,
-		document: doc,
+
 		...(typeof doc.Id === "string" ? { id: doc.Id } : {}),
 	};
 	return { ok: true, policy: Object.freeze(policy) };
@@ -282,6 +320,7 @@ function compileStatement(
 	variables: boolean,
 	sids: Set<string>,
 	errors: PolicyError[],
+	cache: CompileCache | undefined,
 ): CompiledStatement | undefined {
 	const before = errors.length;
 	for (const field of Object.keys(s)) {
@@ -333,10 +372,19 @@ function compileStatement(
 			message: "a statement has Action or NotAction, not both",
 		});
 	else if (s.Action !== undefined)
-		matchAction = compileActions(s.Action, `${path}.Action`, errors);
+		matchAction = memo(cache, `A:${JSON.stringify(s.Action)}`, errors, () =>
+			compileActions(s.Action, `${path}.Action`, errors),
+		);
 	else if (s.NotAction !== undefined) {
-		const inner = compileActions(s.NotAction, `${path}.NotAction`, errors);
-		matchAction = (a) => !inner(a);
+		matchAction = memo(
+			cache,
+			`NA:${JSON.stringify(s.NotAction)}`,
+			errors,
+			() => {
+				const inner = compileActions(s.NotAction, `${path}.NotAction`, errors);
+				return (a: string) => !inner(a);
+			},
+		);
 	} else
 		errors.push({
 			path: `${path}.Action`,
@@ -362,20 +410,27 @@ function compileStatement(
 			message: "a statement has Resource or NotResource, not both",
 		});
 	else if (s.Resource !== undefined)
-		matchResource = compileResources(
-			s.Resource,
-			`${path}.Resource`,
-			variables,
+		matchResource = memo(
+			cache,
+			`R:${variables}:${JSON.stringify(s.Resource)}`,
 			errors,
+			() => compileResources(s.Resource, `${path}.Resource`, variables, errors),
 		);
 	else if (s.NotResource !== undefined) {
-		const inner = compileResources(
-			s.NotResource,
-			`${path}.NotResource`,
-			variables,
+		matchResource = memo(
+			cache,
+			`NR:${variables}:${JSON.stringify(s.NotResource)}`,
 			errors,
+			() => {
+				const inner = compileResources(
+					s.NotResource,
+					`${path}.NotResource`,
+					variables,
+					errors,
+				);
+				return (r: ResourceTarget, ctx: ResolvedContext) => !inner(r, ctx);
+			},
 		);
-		matchResource = (r, ctx) => !inner(r, ctx);
 	} else
 		errors.push({
 			path: `${path}.Resource`,
@@ -401,18 +456,19 @@ function compileStatement(
 			message: "a statement has Principal or NotPrincipal, not both",
 		});
 	else if (s.Principal !== undefined)
-		matchPrincipal = compilePrincipal(
-			s.Principal,
-			false,
-			`${path}.Principal`,
+		matchPrincipal = memo(
+			cache,
+			`P:${JSON.stringify(s.Principal)}`,
 			errors,
+			() => compilePrincipal(s.Principal, false, `${path}.Principal`, errors),
 		);
 	else if (s.NotPrincipal !== undefined)
-		matchPrincipal = compilePrincipal(
-			s.NotPrincipal,
-			true,
-			`${path}.NotPrincipal`,
+		matchPrincipal = memo(
+			cache,
+			`NP:${JSON.stringify(s.NotPrincipal)}`,
 			errors,
+			() =>
+				compilePrincipal(s.NotPrincipal, true, `${path}.NotPrincipal`, errors),
 		);
 	else
 		errors.push({
@@ -424,7 +480,18 @@ function compileStatement(
 	const matchCondition =
 		s.Condition === undefined
 			? () => true
-			: compileCondition(s.Condition, `${path}.Condition`, variables, errors);
+			: memo(
+					cache,
+					`C:${variables}:${JSON.stringify(s.Condition)}`,
+					errors,
+					() =>
+						compileCondition(
+							s.Condition,
+							`${path}.Condition`,
+							variables,
+							errors,
+						),
+				);
 	if (errors.length > before) return undefined;
 	return {
 		index,

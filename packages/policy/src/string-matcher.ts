@@ -32,24 +32,15 @@ function lower(p: GlobPattern): GlobPattern {
 	return { text: p.text.toLowerCase(), wild: p.wild };
 }
 
-/** Compiles `template` for matching; the returned matcher expects an already lower-cased value when `ignoreCase`. */
-export function compileStringMatcher(
+function literalMatcher(text: string): StringMatcher {
+	return (value) => value === text;
+}
+
+// Built apart from the static matchers so their closures do not retain the template.
+function templatedMatcher(
 	template: Template,
 	options: StringMatchOptions,
 ): StringMatcher {
-	if (!template.hasVariables) {
-		if (!options.glob) {
-			const text = options.ignoreCase
-				? literalText(template).toLowerCase()
-				: literalText(template);
-			return (value) => value === text;
-		}
-		const pattern = options.ignoreCase
-			? lower(staticPattern(template))
-			: staticPattern(template);
-		const test = compileGlob(pattern);
-		return (value) => test(value);
-	}
 	return (value: string, ctx: ResolvedContext) => {
 		const pieces = resolveTemplate(template, ctx);
 		if (pieces === undefined) return false;
@@ -61,4 +52,18 @@ export function compileStringMatcher(
 		const pattern = globFromPieces(pieces);
 		return globMatch(options.ignoreCase ? lower(pattern) : pattern, value);
 	};
+}
+
+/** Compiles `template` for matching; the returned matcher expects an already lower-cased value when `ignoreCase`. */
+export function compileStringMatcher(
+	template: Template,
+	options: StringMatchOptions,
+): StringMatcher {
+	if (template.hasVariables) return templatedMatcher(template, options);
+	if (!options.glob) {
+		const text = literalText(template);
+		return literalMatcher(options.ignoreCase ? text.toLowerCase() : text);
+	}
+	const pattern = staticPattern(template);
+	return compileGlob(options.ignoreCase ? lower(pattern) : pattern);
 }

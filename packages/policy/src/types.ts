@@ -181,6 +181,4 @@ export interface CompiledPolicy {
 	readonly version: "2012-10-17" | "2008-10-17";
 	readonly id?: string;
 	readonly statements: readonly CompiledStatement[];
-	/** The document as given (parsed JSON), for `get-policy` and the console. */
-	readonly document: unknown;
 }
