@@ -1,4 +1,4 @@
-import { headerValues, singleHeader, type WireRequest } from "../request.ts";
+import type { WireRequest } from "../request.ts";
 import type { SignatureFailure } from "../result.ts";
 import type { QueryPair } from "./canonical-query.ts";
 import {
@@ -61,8 +61,14 @@ export function readAuthFields(
 	req: WireRequest,
 	pairs: readonly QueryPair[],
 ): AuthFields | SignatureFailure {
-	const authorization = headerValues(req.rawHeaders, "authorization");
-	if (authorization.length > 1) return duplicate("Authorization");
+	let header: string | undefined;
+	const raw = req.rawHeaders;
+	for (let i = 0; i + 1 < raw.length; i += 2) {
+		const name = raw[i] as string;
+		if (name.length !== 13 || name.toLowerCase() !== "authorization") continue;
+		if (header !== undefined) return duplicate("Authorization");
+		header = raw[i + 1] as string;
+	}
 	const query = new Map<string, string>();
 	let signatureLike = 0;
 	for (const pair of pairs) {
@@ -77,7 +83,6 @@ export function readAuthFields(
 		query.has(QUERY_ALGORITHM) ||
 		query.has(QUERY_CREDENTIAL) ||
 		signatureLike > 0;
-	const header = authorization[0];
 	if (header !== undefined && presigned)
 		return sigv4Failure("AMBIGUOUS_AUTHENTICATION");
 	if (header !== undefined) return fromHeader(req, header);
@@ -124,8 +129,8 @@ function fromQuery(query: Map<string, string>): AuthFields | SignatureFailure {
 		date: query.get(QUERY_DATE) as string,
 		dateSource: "x-amz-date",
 		expires: query.get(QUERY_EXPIRES) as string,
-		...(token === undefined ? {} : { securityToken: token }),
-		...(sha === undefined ? {} : { contentSha256: sha }),
+		securityToken: token,
+		contentSha256: sha,
 	};
 }
 
@@ -139,6 +144,38 @@ function trim(s: string): string {
 	while (a < b && isSpace(s[a])) a++;
 	while (b > a && isSpace(s[b - 1])) b--;
 	return s.slice(a, b);
+}
+
+const SCANNED = [
+	HEADER_AMZ_DATE,
+	HEADER_DATE,
+	HEADER_SECURITY_TOKEN,
+	HEADER_CONTENT_SHA256,
+] as const;
+
+/**
+ * One pass over the raw headers for x-amz-date, date, x-amz-security-token and
+ * x-amz-content-sha256: each value, `undefined` when absent, `null` when repeated.
+ */
+function scanHeaders(raw: readonly string[]): Array<string | null | undefined> {
+	const out: Array<string | null | undefined> = [
+		undefined,
+		undefined,
+		undefined,
+		undefined,
+	];
+	for (let i = 0; i + 1 < raw.length; i += 2) {
+		const name = raw[i] as string;
+		const n = name.length;
+		// Only names of the four lengths (4, 10, 20) are lower-cased and compared.
+		if (n !== 4 && n !== 10 && n !== 20) continue;
+		const slot = SCANNED.indexOf(
+			name.toLowerCase() as (typeof SCANNED)[number],
+		);
+		if (slot === -1) continue;
+		out[slot] = out[slot] === undefined ? (raw[i + 1] as string) : null;
+	}
+	return out;
 }
 
 /**
@@ -183,8 +220,9 @@ function fromHeader(
 		if (fields[name] !== undefined) return duplicate(name);
 		fields[name] = value.slice(eq + 1, b);
 	}
-	const amzDate = singleHeader(req.rawHeaders, HEADER_AMZ_DATE);
-	const httpDate = singleHeader(req.rawHeaders, HEADER_DATE);
+	const found = scanHeaders(req.rawHeaders);
+	const amzDate = found[0];
+	const httpDate = found[1];
 	if (amzDate === null) return duplicate("X-Amz-Date");
 	if (httpDate === null && amzDate === undefined) return duplicate("Date");
 	// AWS lists everything that is missing in one message, then echoes the header.
@@ -202,8 +240,8 @@ function fromHeader(
 			"INCOMPLETE_SIGNATURE",
 			`${missing}Authorization=${authorization}`,
 		);
-	const token = singleHeader(req.rawHeaders, HEADER_SECURITY_TOKEN);
-	const sha = singleHeader(req.rawHeaders, HEADER_CONTENT_SHA256);
+	const token = found[2];
+	const sha = found[3];
 	if (token === null) return duplicate("X-Amz-Security-Token");
 	if (sha === null) return duplicate("X-Amz-Content-Sha256");
 	return {
@@ -214,7 +252,7 @@ function fromHeader(
 		signature: fields.Signature as string,
 		date: (amzDate ?? httpDate) as string,
 		dateSource: amzDate === undefined ? "date" : "x-amz-date",
-		...(token === undefined ? {} : { securityToken: token }),
-		...(sha === undefined ? {} : { contentSha256: sha }),
+		securityToken: token,
+		contentSha256: sha,
 	};
 }

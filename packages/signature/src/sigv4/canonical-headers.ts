@@ -56,23 +56,24 @@ export function canonicalHeaders(
 	rawHeaders: readonly string[],
 	signedHeaders: readonly string[],
 ): CanonicalHeaders {
-	const slots = new Map<string, string | undefined>();
-	for (const name of signedHeaders) slots.set(name, undefined);
+	// One slot per signed name (a short sorted list: indexOf beats a Map here).
+	const slots: Array<string | undefined> = new Array(signedHeaders.length);
 	let width: 0 | 1 | 2 = 0;
 	for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
-		const name = (rawHeaders[i] as string).toLowerCase();
-		if (!slots.has(name)) continue;
+		const slot = signedHeaders.indexOf((rawHeaders[i] as string).toLowerCase());
+		if (slot === -1) continue;
 		const value = canonicalHeaderValue(rawHeaders[i + 1] as string);
 		for (let j = 0; j < value.length && width < 2; j++) {
 			const c = value.charCodeAt(j);
 			if (c > 0xff) width = 2;
 			else if (c > 0x7f) width = 1;
 		}
-		const prior = slots.get(name);
-		slots.set(name, prior === undefined ? value : `${prior},${value}`);
+		const prior = slots[slot];
+		slots[slot] = prior === undefined ? value : `${prior},${value}`;
 	}
 	let text = "";
-	for (const name of signedHeaders)
-		text += `${name}:${slots.get(name) ?? ""}\n`;
+	for (let i = 0; i < signedHeaders.length; i++) {
+		text += `${signedHeaders[i]}:${slots[i] ?? ""}\n`;
+	}
 	return { text, width };
 }

@@ -65,11 +65,16 @@ export function decodedPath(
 	normalize = true,
 ): { path: string; segments: string[] } {
 	const normalized = normalize ? normalizePath(rawPath) : rawPath;
-	const parts = normalized.split("/");
-	if (parts[0] === "") parts.shift();
-	if (parts.length > 0 && parts[parts.length - 1] === "") parts.pop();
+	const segments: string[] = [];
+	let start = normalized.charCodeAt(0) === 0x2f ? 1 : 0;
+	while (start < normalized.length) {
+		let end = normalized.indexOf("/", start);
+		if (end === -1) end = normalized.length;
+		segments.push(percentDecode(normalized.slice(start, end)));
+		start = end + 1;
+	}
 	return {
-		path: percentDecode(normalized.length === 0 ? "/" : normalized),
-		segments: parts.map(percentDecode),
+		path: normalized.length === 0 ? "/" : percentDecode(normalized),
+		segments,
 	};
 }

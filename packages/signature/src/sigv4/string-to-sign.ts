@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 import { ALGORITHM } from "./constants.ts";
 
 /**
@@ -10,9 +10,10 @@ export function hashCanonicalRequest(
 	canonical: string,
 	width: 0 | 1 | 2 = 2,
 ): string {
-	return createHash("sha256")
-		.update(canonical, width === 1 ? "latin1" : "utf8")
-		.digest("hex");
+	// One-shot crypto.hash: about half the cost of createHash for inputs this small.
+	return width === 1
+		? hash("sha256", Buffer.from(canonical, "latin1"), "hex")
+		: hash("sha256", canonical, "hex");
 }
 
 /** `date/region/service/aws4_request`. */

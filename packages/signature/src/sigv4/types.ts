@@ -35,6 +35,8 @@ export interface ParsedSigV4 {
 	/** `X-Amz-Security-Token` (header or query) when the caller uses temporary credentials. */
 	readonly securityToken?: string;
 	readonly scope: SigV4Scope;
+	/** `date/region/service/aws4_request`, as it enters the string to sign. */
+	readonly credentialScope: string;
 	/** The request time in ISO 8601 basic format, as it enters the string to sign. */
 	readonly amzDate: string;
 	/** The request time, milliseconds since the epoch. */

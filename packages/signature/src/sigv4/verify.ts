@@ -4,11 +4,7 @@ import { canonicalRequest } from "./canonical-request.ts";
 import { diagnoseMismatch } from "./diagnose.ts";
 import { sigv4Failure } from "./failures.ts";
 import { type SigningKeyCache, signingKeyFor } from "./signing-key.ts";
-import {
-	credentialScope,
-	hashCanonicalRequest,
-	stringToSign,
-} from "./string-to-sign.ts";
+import { hashCanonicalRequest, stringToSign } from "./string-to-sign.ts";
 import type { ParsedSigV4 } from "./types.ts";
 
 /**
@@ -39,7 +35,7 @@ export function verifySigV4(
 	const { date, region, service } = parsed.scope;
 	const toSign = stringToSign(
 		parsed.amzDate,
-		credentialScope(date, region, service),
+		parsed.credentialScope,
 		hashCanonicalRequest(canonical, c.headerWidth),
 	);
 	const key = signingKeyFor(
