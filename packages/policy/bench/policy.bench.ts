@@ -184,11 +184,12 @@ function report(
 	name: string,
 	opsPerSec: number,
 	extra: Record<string, unknown> = {},
+	unit = "decisions/s",
 ) {
 	if (json) console.log(JSON.stringify({ name, opsPerSec, ...extra }));
 	else
 		console.log(
-			`${name.padEnd(58)} ${opsPerSec.toLocaleString("en-US").padStart(12)} decisions/s`,
+			`${name.padEnd(58)} ${opsPerSec.toLocaleString("en-US").padStart(12)} ${unit}`,
 		);
 }
 
@@ -261,6 +262,7 @@ report(
 	"store build (policies compiled per second)",
 	Math.round(((PRINCIPALS + FUNCTIONS) * 1000) / buildMs),
 	{ heapMb },
+	"policies/s",
 );
 if (!json)
 	console.log(

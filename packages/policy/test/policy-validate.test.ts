@@ -2,7 +2,11 @@
 // Validation when a policy is written: each error with its code and its place in the document.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { type PolicyKind, parsePolicy } from "../src/index.ts";
+import {
+	createCompileCache,
+	type PolicyKind,
+	parsePolicy,
+} from "../src/index.ts";
 
 const ok = {
 	Effect: "Allow",
@@ -358,4 +362,74 @@ test("a document without Version is 2008-10-17: variables stay literal", () => {
 	);
 	assert.ok(r.ok);
 	assert.equal(r.policy.version, "2008-10-17");
+});
+
+test("a compile cache shares matchers across policies and never hides an error", () => {
+	const cache = createCompileCache();
+	const doc = (user: string) => ({
+		Version: "2012-10-17",
+		Statement: [
+			{
+				...ok,
+				Resource: `arn:aws:lambda:us-east-1:111111111111:function:${user}-*`,
+			},
+		],
+	});
+	const a = parsePolicy(doc("a"), "identity", { cache });
+	const b = parsePolicy(doc("b"), "identity", { cache });
+	assert.ok(a.ok && b.ok);
+	assert.equal(
+		a.policy.statements[0]?.matchAction,
+		b.policy.statements[0]?.matchAction,
+		"same Action element → one matcher",
+	);
+	assert.notEqual(
+		a.policy.statements[0]?.matchResource,
+		b.policy.statements[0]?.matchResource,
+	);
+	const bad = {
+		Version: "2012-10-17",
+		Statement: [
+			{ ...ok, Condition: { IpAddress: { "aws:SourceIp": "300.0.0.1" } } },
+		],
+	};
+	for (let i = 0; i < 2; i++) {
+		const r = parsePolicy(bad, "identity", { cache });
+		assert.equal(r.ok, false);
+		assert.deepEqual(r.ok ? [] : r.errors.map((e) => e.path), [
+			"Statement[0].Condition.IpAddress.aws:SourceIp",
+		]);
+	}
+});
+
+test("2008-10-17 keeps ${…} literal in Resource", () => {
+	const r = parsePolicy(
+		{
+			Version: "2008-10-17",
+			Statement: [{ ...ok, Resource: "arn:aws:s3:::b/${aws:username}" }],
+		},
+		"identity",
+	);
+	assert.ok(r.ok);
+	const target = (text: string) => ({
+		text,
+		parts: text
+			.split(":")
+			.slice(0, 5)
+			.concat(text.split(":").slice(5).join(":")),
+	});
+	assert.equal(
+		r.policy.statements[0]?.matchResource(
+			target("arn:aws:s3:::b/${aws:username}"),
+			new Map(),
+		),
+		true,
+	);
+	assert.equal(
+		r.policy.statements[0]?.matchResource(
+			target("arn:aws:s3:::b/alice"),
+			new Map([["aws:username", ["alice"]]]),
+		),
+		false,
+	);
 });
