@@ -13,6 +13,7 @@ import { after, before, test } from "node:test";
 import { promisify } from "node:util";
 import { type AsyncTestGateway, startAsyncGateway } from "./async-helpers.ts";
 import { ROOT_KEY } from "./helpers/gateway.ts";
+import { pythonWithRequests } from "./helpers/system-tools.ts";
 
 const run = promisify(execFile);
 
@@ -112,7 +113,7 @@ async function runSeed(
 	secret: string,
 ): Promise<{ status: number; body: string; stdout: string }> {
 	const u = new URL(gw.url);
-	const { stdout } = await run("python3", [script, u.host, gw.url], {
+	const { stdout } = await run(pythonWithRequests(), [script, u.host, gw.url], {
 		env: {
 			...process.env,
 			AWS_ACCESS_KEY: ROOT_KEY.accessKeyId,

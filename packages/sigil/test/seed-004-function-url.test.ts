@@ -12,6 +12,7 @@ import { after, before, test } from "node:test";
 import { promisify } from "node:util";
 import { type AsyncTestGateway, startAsyncGateway } from "./async-helpers.ts";
 import { ROOT_KEY } from "./helpers/gateway.ts";
+import { pythonWithRequests } from "./helpers/system-tools.ts";
 
 const run = promisify(execFile);
 
@@ -98,7 +99,7 @@ async function runSeed(
 ): Promise<{ status: number; body: string }> {
 	const u = new URL(gw.url);
 	const { stdout } = await run(
-		"python3",
+		pythonWithRequests(),
 		[script, u.host, `${gw.url}/function/iam-url/`, "/function/iam-url/"],
 		{
 			env: {

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Installs everything the test suite needs on a fresh machine: npm packages (npm ci) and the
+# system tools the wire-compatibility tests drive (the AWS CLI, python3 with requests, curl).
+# The machine images of this project ship the AWS CLI and requests in their python3; Debian's
+# packages are the fallback when they are missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+need=()
+command -v curl >/dev/null 2>&1 || need+=(curl)
+command -v aws >/dev/null 2>&1 || need+=(awscli)
+if ! python3 -c 'import requests' >/dev/null 2>&1 && ! /usr/bin/python3 -c 'import requests' >/dev/null 2>&1; then
+  need+=(python3-requests)
+fi
+if ((${#need[@]})); then
+  if [ "$(id -u)" = 0 ]; then
+    echo "setup: installing ${need[*]} from Debian's packages" >&2
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+  else
+    echo "setup: please install ${need[*]} (sudo apt-get install ${need[*]})" >&2
+    exit 1
+  fi
+fi
+npm ci --no-audit --no-fund
