@@ -163,6 +163,14 @@ export function evaluate(request: AuthorizationRequest): Decision {
 			return sessionOk && (boundaryOk || !isRoleArn);
 		});
 		if (byArn !== undefined) return done(true, "ALLOW_RESOURCE", byArn);
+		// A role's trust policy must allow sts:AssumeRole* even within the account (IAM User Guide,
+		// "Cross-account resource access": roles are the exception where an identity allow alone
+		// is not enough); naming only the account still needs the identity allow as well.
+		if (
+			request.resourcePolicy?.policy.kind === "trust" &&
+			resourceAllows.length === 0
+		)
+			return done(false, "NO_RESOURCE_ALLOW");
 		if (identityOk)
 			return done(
 				true,

@@ -516,7 +516,7 @@ async function theirs(s: Scenario): Promise<string> {
 	return result.overallResult;
 }
 
-test("our decisions agree with @cloud-copilot/iam-simulate on random policies and requests", async () => {
+test("our decisions agree with @cloud-copilot/iam-simulate on random policies and requests", async (t) => {
 	const seen: Record<string, number> = {};
 	const explained: Record<string, number> = {};
 	await fc.assert(
@@ -556,6 +556,9 @@ test("our decisions agree with @cloud-copilot/iam-simulate on random policies an
 			numRuns: Number(process.env.ORACLE_RUNS ?? 600),
 			seed: Number(process.env.ORACLE_SEED ?? 20261123),
 		},
+	);
+	t.diagnostic(
+		`outcomes ${JSON.stringify(seen)}; explained by KNOWN_DIFFERENCES ${JSON.stringify(explained)}`,
 	);
 	// The generator must reach every outcome, or the agreement proves little.
 	for (const feature of [

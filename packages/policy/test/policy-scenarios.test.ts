@@ -334,6 +334,44 @@ const cases: {
 		reason: "EXPLICIT_DENY_RESOURCE",
 	},
 	{
+		name: "trust policy: an identity allow alone cannot assume a role",
+		request: req({
+			action: "sts:AssumeRole",
+			resource: session.roleArn as string,
+			identityPolicies: [
+				compile("identity", [
+					{ Effect: "Allow", Action: "sts:AssumeRole", Resource: "*" },
+				]),
+			],
+			resourcePolicy: compile("trust", [
+				{
+					Effect: "Allow",
+					Principal: { AWS: bob.arn },
+					Action: "sts:AssumeRole",
+				},
+			]),
+		}),
+		decision: "ImplicitDeny",
+		reason: "NO_RESOURCE_ALLOW",
+	},
+	{
+		name: "trust policy naming the account plus an identity allow assumes the role",
+		request: req({
+			action: "sts:AssumeRole",
+			resource: session.roleArn as string,
+			identityPolicies: [
+				compile("identity", [
+					{ Effect: "Allow", Action: "sts:AssumeRole", Resource: "*" },
+				]),
+			],
+			resourcePolicy: compile("trust", [
+				{ Effect: "Allow", Principal: { AWS: A }, Action: "sts:AssumeRole" },
+			]),
+		}),
+		decision: "Allow",
+		reason: "ALLOW_IDENTITY",
+	},
+	{
 		name: "root user of the account needs no identity policy",
 		request: req({
 			principal: {
