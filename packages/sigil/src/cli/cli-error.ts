@@ -77,6 +77,21 @@ export function toCliError(error: unknown): CliError {
 			String(e.message),
 			"check the path and its permissions",
 		);
+	if (e && (e.code === "EADDRINUSE" || e.code === "EADDRNOTAVAIL"))
+		return new CliError(
+			"PORT_UNAVAILABLE",
+			String(e.message),
+			"pick another --port (0 takes any free one) or --host, or stop what holds it",
+		);
+	// The gateway's own errors (a corrupt or foreign data directory, a bad master key, …) carry
+	// an upper-case code and a message that already says what to do.
+	if (
+		e &&
+		typeof e.code === "string" &&
+		/^[A-Z][A-Z0-9_]+$/.test(e.code) &&
+		typeof e.message === "string"
+	)
+		return new CliError(e.code, e.message, `see docs/errors.md for ${e.code}`);
 	return new CliError(
 		"INTERNAL",
 		`unexpected failure: ${e && typeof e.message === "string" ? e.message : String(error)}`,
