@@ -167,3 +167,64 @@ test("docs/cli.md documents every command", async () => {
 			`docs/cli.md does not mention \`${spec.name}\``,
 		);
 });
+
+test("thrown errors become CliErrors: gateway codes kept, port problems explained, the rest INTERNAL", async () => {
+	const { toCliError, formatError } = await import("../src/cli/cli-error.ts");
+	const store = Object.assign(new Error("x.db is not an SQLite database"), {
+		code: "STORE_FOREIGN",
+	});
+	assert.deepEqual(
+		[toCliError(store).code, toCliError(store).exitCode],
+		["STORE_FOREIGN", 1],
+	);
+	assert.equal(
+		toCliError(
+			Object.assign(new Error("listen EADDRINUSE"), { code: "EADDRINUSE" }),
+		).code,
+		"PORT_UNAVAILABLE",
+	);
+	const bug = toCliError(new TypeError("x is undefined"));
+	assert.equal(bug.code, "INTERNAL");
+	assert.match(formatError(bug, false), ERROR_SHAPE);
+});
+
+test("up prints ready-to-paste calls: sigil invoke for each, curl --aws-sigv4 for aws_iam", async () => {
+	const { howToCall } = await import("../src/cli/commands/up.ts");
+	const iam = howToCall(
+		{ name: "whoami", auth: "aws_iam", path: "/function/whoami" },
+		"http://127.0.0.1:8080",
+		"eu-west-1",
+		" --profile sigil-8080",
+	);
+	assert.match(
+		iam[0] ?? "",
+		/^sigil invoke whoami --auth aws_iam --profile sigil-8080 /,
+	);
+	assert.match(
+		iam[1] ?? "",
+		/^curl --aws-sigv4 "aws:amz:eu-west-1:lambda" --user .* http:\/\/127\.0\.0\.1:8080\/function\/whoami$/,
+	);
+	const hmac = howToCall(
+		{
+			name: "h",
+			auth: "hmac",
+			path: "/function/h",
+			triggerSecrets: ["k"],
+			createdSecrets: { k: "v4lue" },
+		},
+		"http://x",
+		"us-east-1",
+		"",
+	);
+	assert.equal(
+		hmac[0],
+		"sigil invoke h --sign Hmac --key 'v4lue' --data 'ping'",
+	);
+	const later = howToCall(
+		{ name: "h", auth: "hmac", path: "/function/h", triggerSecrets: ["k"] },
+		"http://x",
+		"us-east-1",
+		"",
+	);
+	assert.ok(!later[0]?.includes("v4lue") && later[0]?.includes("$SHARED_KEY"));
+});
