@@ -7,7 +7,11 @@ import { randomBytes } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { parseStackFile } from "../config/stack-file.ts";
-import { packDirectory } from "../functions/bundle.ts";
+import {
+	bundleBytes,
+	decodeBundle,
+	packDirectory,
+} from "../functions/bundle.ts";
 import type { GatewayContext } from "./context.ts";
 
 export interface ExampleInfo {
@@ -43,7 +47,13 @@ export async function deployExamples(
 		const code = fn.handlerDir
 			? await packDirectory(fn.handlerDir)
 			: { files: [] };
-		await ctx.functions.deploy(accountId, fn.name, fn.config, code);
+		// A restart with unchanged examples keeps their revision instead of redeploying them.
+		const existing = await ctx.store.functions.get(accountId, fn.name);
+		const unchanged =
+			existing?.codeSha256 === bundleBytes(decodeBundle(code)).sha256 &&
+			JSON.stringify(existing.config) === JSON.stringify(fn.config);
+		if (!unchanged)
+			await ctx.functions.deploy(accountId, fn.name, fn.config, code);
 		out.push({
 			name: fn.name,
 			auth: trigger?.auth ?? "none",
