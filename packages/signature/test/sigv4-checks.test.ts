@@ -9,6 +9,7 @@ import {
 	credentialScope,
 	deriveSigningKey,
 	type ParsedSigV4,
+	parseAmzDate,
 	parseHttpDate,
 	parseSigV4,
 	presignSigV4,
@@ -824,6 +825,58 @@ test("signing key: AWS's documented example, and a bounded caller-owned cache", 
 			),
 		),
 		"SIGNATURE_MISMATCH",
+	);
+});
+
+test("dates: leap days, and a second Host header is refused", () => {
+	assert.equal(parseAmzDate("20240229T000000Z"), Date.UTC(2024, 1, 29));
+	assert.equal(parseAmzDate("20230229T000000Z"), undefined);
+	assert.equal(parseAmzDate("21000229T000000Z"), undefined);
+	assert.equal(
+		parseAmzDate("20000229T235959Z"),
+		Date.UTC(2000, 1, 29, 23, 59, 59),
+	);
+	assert.equal(parseAmzDate("20150830T123660Z"), undefined);
+	const w = signed();
+	const twice = fail(
+		parseSigV4(
+			{ ...w, rawHeaders: [...w.rawHeaders, "Host", "evil.example"] },
+			OPTS,
+		),
+	);
+	assert.deepEqual(
+		[twice.code, twice.message],
+		[
+			"DUPLICATE_AUTH_PARAMETER",
+			"'Host' appears more than once in the request.",
+		],
+	);
+});
+
+test("presignSigV4 with a url hands back the full URL, which verifies", () => {
+	const p = presignSigV4(
+		{ method: "GET", url: "https://fn.example.com:8443/f/x?b=2&a=1" },
+		{ ...CREDS, sessionToken: "tok/en+" },
+		{ ...SIGN, expiresIn: 30 },
+	);
+	assert.ok(p.url.startsWith("https://fn.example.com:8443/f/x?b=2&a=1&"));
+	const u = new URL(p.url);
+	const parsed = parsedOf({
+		method: "GET",
+		target: u.pathname + u.search,
+		rawHeaders: ["Host", u.host],
+		body: EMPTY,
+	});
+	assert.equal(parsed.securityToken, "tok/en+");
+	assert.ok(verifySigV4(parsed, CREDS).ok);
+	const s = signSigV4(
+		{ method: "GET", url: new URL("https://fn.example.com/p?q=1") },
+		CREDS,
+		SIGN,
+	);
+	assert.match(
+		s.headers.authorization ?? "",
+		/SignedHeaders=host;x-amz-date, Signature=[0-9a-f]{64}$/,
 	);
 });
 

@@ -5,6 +5,7 @@ import {
 	HEADER_AMZ_DATE,
 	HEADER_CONTENT_SHA256,
 	HEADER_DATE,
+	HEADER_HOST,
 	HEADER_SECURITY_TOKEN,
 	MAX_AUTHORIZATION_LENGTH,
 	QUERY_ALGORITHM,
@@ -85,14 +86,21 @@ export function readAuthFields(
 		signatureLike > 0;
 	if (header !== undefined && presigned)
 		return sigv4Failure("AMBIGUOUS_AUTHENTICATION");
-	if (header !== undefined) return fromHeader(req, header);
-	if (!presigned) return sigv4Failure("MISSING_AUTHENTICATION");
+	if (header === undefined && !presigned)
+		return sigv4Failure("MISSING_AUTHENTICATION");
+	const found = scanHeaders(req.rawHeaders);
+	// Two Host headers: which one did the client sign, which one routes? Neither.
+	if (found[4] === null) return duplicate("Host");
+	if (header !== undefined) return fromHeader(header, found);
 	if (signatureLike > 1 || (signatureLike === 1 && !query.has(QUERY_SIGNATURE)))
 		return duplicate(QUERY_SIGNATURE);
-	return fromQuery(query);
+	return fromQuery(query, found);
 }
 
-function fromQuery(query: Map<string, string>): AuthFields | SignatureFailure {
+function fromQuery(
+	query: Map<string, string>,
+	found: ScannedHeaders,
+): AuthFields | SignatureFailure {
 	let missing = "";
 	for (const key of [
 		QUERY_ALGORITHM,
@@ -119,7 +127,9 @@ function fromQuery(query: Map<string, string>): AuthFields | SignatureFailure {
 		return sigv4Failure("OVERSIZE_AUTHORIZATION");
 	}
 	const token = query.get(QUERY_SECURITY_TOKEN);
-	const sha = query.get(QUERY_CONTENT_SHA256);
+	// The payload hash may come as a hoisted query parameter or as a header.
+	const sha = query.get(QUERY_CONTENT_SHA256) ?? found[3];
+	if (sha === null) return duplicate("X-Amz-Content-Sha256");
 	return {
 		form: "query",
 		algorithm: query.get(QUERY_ALGORITHM) as string,
@@ -151,14 +161,19 @@ const SCANNED = [
 	HEADER_DATE,
 	HEADER_SECURITY_TOKEN,
 	HEADER_CONTENT_SHA256,
+	HEADER_HOST,
 ] as const;
 
+/** Values of the SCANNED headers, in that order: `undefined` when absent, `null` when repeated. */
+type ScannedHeaders = Array<string | null | undefined>;
+
 /**
- * One pass over the raw headers for x-amz-date, date, x-amz-security-token and
- * x-amz-content-sha256: each value, `undefined` when absent, `null` when repeated.
+ * One pass over the raw headers for x-amz-date, date, x-amz-security-token,
+ * x-amz-content-sha256 and host: each value, `undefined` when absent, `null` when repeated.
  */
-function scanHeaders(raw: readonly string[]): Array<string | null | undefined> {
-	const out: Array<string | null | undefined> = [
+function scanHeaders(raw: readonly string[]): ScannedHeaders {
+	const out: ScannedHeaders = [
+		undefined,
 		undefined,
 		undefined,
 		undefined,
@@ -183,8 +198,8 @@ function scanHeaders(raw: readonly string[]): Array<string | null | undefined> {
  * comma-separated `name=value` components (spaces around them tolerated, order free).
  */
 function fromHeader(
-	req: WireRequest,
 	authorization: string,
+	found: ScannedHeaders,
 ): AuthFields | SignatureFailure {
 	if (authorization.length > MAX_AUTHORIZATION_LENGTH)
 		return sigv4Failure("OVERSIZE_AUTHORIZATION");
@@ -192,7 +207,7 @@ function fromHeader(
 	let cut = 0;
 	while (cut < value.length && !isSpace(value[cut])) cut++;
 	const algorithm = value.slice(0, cut);
-	const fields: Record<string, string | undefined> = {
+	const fields: { [name: string]: string | undefined } = {
 		Credential: undefined,
 		SignedHeaders: undefined,
 		Signature: undefined,
@@ -215,12 +230,14 @@ function fromHeader(
 				`'${value.slice(a, b)}' not a valid key=value pair (missing equal-sign) in Authorization header: '${authorization}'.`,
 			);
 		}
+		// Only the three known names matter; others are skipped without a copy.
+		const n = eq - a;
+		if (n !== 10 && n !== 13 && n !== 9) continue;
 		const name = value.slice(a, eq);
 		if (!Object.hasOwn(fields, name)) continue;
 		if (fields[name] !== undefined) return duplicate(name);
 		fields[name] = value.slice(eq + 1, b);
 	}
-	const found = scanHeaders(req.rawHeaders);
 	const amzDate = found[0];
 	const httpDate = found[1];
 	if (amzDate === null) return duplicate("X-Amz-Date");

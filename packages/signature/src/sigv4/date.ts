@@ -14,6 +14,13 @@ function digits(s: string, from: number, count: number): number {
 	return n;
 }
 
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+function daysInMonth(year: number, month: number): number {
+	const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
+	return month === 2 && leap ? 29 : (DAYS_IN_MONTH[month - 1] as number);
+}
+
 function utc(
 	year: number,
 	month: number,
@@ -34,9 +41,9 @@ function utc(
 	)
 		return undefined;
 	if (second < 0 || second > 59) return undefined;
+	// Rejects 31 April and 29 February of common years: Date.UTC would roll them over.
+	if (day > daysInMonth(year, month)) return undefined;
 	const ms = Date.UTC(year, month - 1, day, hour, minute, second);
-	// Rejects 31 April and friends: Date.UTC would roll them over.
-	if (new Date(ms).getUTCDate() !== day) return undefined;
 	return ms;
 }
 

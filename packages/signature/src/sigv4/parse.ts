@@ -1,5 +1,5 @@
 import { hash } from "node:crypto";
-import { singleHeader, type WireRequest } from "../request.ts";
+import type { WireRequest } from "../request.ts";
 import type { Result, SignatureFailure } from "../result.ts";
 import { type AuthFields, readAuthFields } from "./auth-fields.ts";
 import { canonicalHeaders } from "./canonical-headers.ts";
@@ -9,7 +9,6 @@ import {
 	ALGORITHM,
 	DEFAULT_MAX_SKEW_MS,
 	EMPTY_SHA256,
-	HEADER_CONTENT_SHA256,
 	HEADER_HOST,
 	MAX_EXPIRES_SECONDS,
 	MAX_SIGNED_HEADERS,
@@ -96,14 +95,9 @@ export function parseSigV4(
 		);
 	}
 	// 7. Payload hash: the claimed x-amz-content-sha256 must be the body's, or absent.
-	const claimed =
-		fields.contentSha256 ??
-		(fields.form === "query"
-			? (singleHeader(req.rawHeaders, HEADER_CONTENT_SHA256) ?? undefined)
-			: undefined);
 	const payloadHash = checkPayload(
 		req,
-		claimed,
+		fields.contentSha256,
 		opts.allowUnsignedPayload === true,
 	);
 	if (typeof payloadHash !== "string") return payloadHash;
