@@ -880,6 +880,36 @@ test("presignSigV4 with a url hands back the full URL, which verifies", () => {
 	);
 });
 
+test("non-ASCII header values: the UTF-8 bytes a client signed arrive as latin1 characters and still verify", () => {
+	const s = signSigV4(
+		{
+			method: "GET",
+			host: "fn.example.com",
+			path: "/",
+			headers: { "x-name": "José ✓" },
+		},
+		CREDS,
+		SIGN,
+	);
+	// Node decodes header bytes as latin1: each UTF-8 byte becomes one character.
+	const asReceived = Buffer.from("José ✓", "utf8").toString("latin1");
+	const w: WireRequest = {
+		method: "GET",
+		target: "/",
+		rawHeaders: [
+			"Host",
+			"fn.example.com",
+			"X-Name",
+			asReceived,
+			...Object.entries(s.headers).flat(),
+		],
+		body: EMPTY,
+	};
+	const p = parsedOf(w);
+	assert.equal(p.canonical.headerWidth, 1);
+	assert.ok(verifySigV4(p, CREDS).ok);
+});
+
 test("gateway-side codes are in the table with AWS's wire names", () => {
 	const unknown = sigv4Failure("UNKNOWN_ACCESS_KEY");
 	assert.deepEqual(
