@@ -67,8 +67,23 @@ export function resolveContext(
 			map.set(lower, typeof value === "string" ? [value] : asStrings(value));
 		}
 	}
-	const derived = principalContext(p);
-	for (const key in derived)
-		map.set(key.toLowerCase(), [derived[key] as string]);
+	// The same keys as principalContext, written directly in lower case (decision hot path).
+	map.set("aws:principaltype", [p.type]);
+	if (p.type === "Anonymous") {
+		map.set("aws:userid", ["anonymous"]);
+		return map;
+	}
+	if (p.type === "Service") {
+		map.set("aws:principalservicename", [p.arn]);
+		return map;
+	}
+	map.set("aws:principalarn", [
+		p.type === "AssumedRole" ? (p.roleArn ?? p.arn) : p.arn,
+	]);
+	if (p.type === "User" && p.username !== undefined)
+		map.set("aws:username", [p.username]);
+	map.set("aws:principalaccount", [p.accountId]);
+	const userId = p.userId ?? (p.type === "Account" ? p.accountId : undefined);
+	if (userId !== undefined) map.set("aws:userid", [userId]);
 	return map;
 }

@@ -9,17 +9,30 @@ export interface Cidr {
 	readonly prefix: number;
 }
 
+// Dotted quad: exactly four decimal parts of 1–3 digits, each ≤ 255 (hand-parsed: this runs
+// once per IP condition value on the decision path).
 function parseIpv4(text: string): Uint8Array | undefined {
-	const parts = text.split(".");
-	if (parts.length !== 4) return undefined;
 	const out = new Uint8Array(4);
-	for (let i = 0; i < 4; i++) {
-		const p = parts[i] as string;
-		if (!/^\d{1,3}$/.test(p)) return undefined;
-		const n = Number(p);
-		if (n > 255) return undefined;
-		out[i] = n;
+	let part = 0;
+	let digits = 0;
+	let n = 0;
+	for (let i = 0; i < text.length; i++) {
+		const c = text.charCodeAt(i);
+		if (c === 46) {
+			if (digits === 0 || part === 3) return undefined;
+			out[part++] = n;
+			digits = 0;
+			n = 0;
+		} else if (c >= 48 && c <= 57 && digits < 3) {
+			n = n * 10 + (c - 48);
+			if (n > 255) return undefined;
+			digits++;
+		} else {
+			return undefined;
+		}
 	}
+	if (digits === 0 || part !== 3) return undefined;
+	out[3] = n;
 	return out;
 }
 

@@ -10,6 +10,7 @@ import type { PolicyError, PrincipalMatch, RequestPrincipal } from "./types.ts";
 const ACCOUNT_ID = /^\d{12}$/;
 const PRINCIPAL_ARN =
 	/^arn:aws[a-z-]*:(iam::\d{12}:(root|user\/[\w+=,.@/-]+|role\/[\w+=,.@/-]+)|sts::\d{12}:(assumed-role\/[\w+=,.@-]+\/[\w+=,.@-]+|federated-user\/[\w+=,.@-]+))$/;
+const ROOT_ARN = /^arn:aws[a-z-]*:iam::\d{12}:root$/;
 const SERVICE = /^[a-z0-9][a-z0-9.-]*\.[a-z0-9.-]+$/;
 const PRINCIPAL_TYPES = new Set([
 	"AWS",
@@ -23,6 +24,8 @@ interface PrincipalSet {
 	readonly any: boolean;
 	readonly aws: ReadonlySet<string>;
 	readonly services: ReadonlySet<string>;
+	/** Account ids named by a 12-digit id or an `arn:aws:iam::ID:root` entry. */
+	readonly accounts: ReadonlySet<string>;
 }
 
 function toList(raw: unknown): unknown[] {
@@ -37,7 +40,8 @@ function compileSet(
 ): PrincipalSet {
 	const aws = new Set<string>();
 	const services = new Set<string>();
-	if (raw === "*") return { any: true, aws, services };
+	const accounts = new Set<string>();
+	if (raw === "*") return { any: true, aws, services, accounts };
 	if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
 		errors.push({
 			path,
@@ -45,7 +49,7 @@ function compileSet(
 			message:
 				'Principal must be "*" or an object such as {"AWS": "arn:aws:iam::123456789012:root"}',
 		});
-		return { any: false, aws, services };
+		return { any: false, aws, services, accounts };
 	}
 	let any = false;
 	for (const [type, value] of Object.entries(raw)) {
@@ -75,7 +79,9 @@ function compileSet(
 				});
 			} else if (type === "AWS") {
 				if (entry === "*") any = true;
-				else if (ACCOUNT_ID.test(entry)) aws.add(`arn:aws:iam::${entry}:root`);
+				else if (ACCOUNT_ID.test(entry)) accounts.add(entry);
+				else if (ROOT_ARN.test(entry))
+					accounts.add(entry.split(":")[4] as string);
 				else if (PRINCIPAL_ARN.test(entry)) aws.add(entry);
 				else if (entry.includes("*") || entry.includes("?"))
 					errors.push({
@@ -107,72 +113,66 @@ function compileSet(
 			// Federated and CanonicalUser principals are accepted but never match a Sigil caller.
 		}
 	}
-	return { any, aws, services };
+	return { any, aws, services, accounts };
 }
-
-const RANK: Record<PrincipalMatch, number> = {
-	session: 5,
-	any: 4,
-	principal: 3,
-	service: 2,
-	account: 1,
-};
 
 /** How `p` matches the set: the strongest way any entry names it, or undefined. */
 function matchSet(
 	set: PrincipalSet,
 	p: RequestPrincipal,
 ): PrincipalMatch | undefined {
-	if (set.any) return "any";
-	let best: PrincipalMatch | undefined;
-	const consider = (m: PrincipalMatch) => {
-		if (best === undefined || RANK[m] > RANK[best]) best = m;
-	};
+	// Naming the session outranks "*": it is not limited by session policies.
+	if (set.any)
+		return (p.type === "AssumedRole" || p.type === "FederatedUser") &&
+			set.aws.has(p.arn)
+			? "session"
+			: "any";
 	switch (p.type) {
 		case "Service":
-			if (set.services.has(p.arn)) consider("service");
-			break;
+			return set.services.has(p.arn) ? "service" : undefined;
 		case "Anonymous":
-			break;
+			return undefined;
+		case "Account":
+			return set.accounts.has(p.accountId) ? "principal" : undefined;
 		case "AssumedRole":
 		case "FederatedUser":
-			if (set.aws.has(p.arn)) consider("session");
-			if (p.roleArn !== undefined && set.aws.has(p.roleArn))
-				consider("principal");
-			if (set.aws.has(`arn:aws:iam::${p.accountId}:root`)) consider("account");
-			break;
+			if (set.aws.has(p.arn)) return "session";
+			if (p.roleArn !== undefined && set.aws.has(p.roleArn)) return "principal";
+			return set.accounts.has(p.accountId) ? "account" : undefined;
 		default:
-			if (set.aws.has(p.arn)) consider("principal");
-			else if (set.aws.has(`arn:aws:iam::${p.accountId}:root`))
-				consider("account");
+			if (set.aws.has(p.arn)) return "principal";
+			return set.accounts.has(p.accountId) ? "account" : undefined;
 	}
-	return best;
 }
 
 /**
- * The identities a NotPrincipal list must all name to exclude the caller. IAM User Guide,
+ * Whether a NotPrincipal list names every identity of the caller. IAM User Guide,
  * "NotPrincipal": with Deny, a principal is excluded only when its account is listed too, and an
  * assumed-role session only when both the role ARN and the session ARN (and the account) are.
  */
-function identitiesOf(p: RequestPrincipal): string[] | undefined {
-	const root = `arn:aws:iam::${p.accountId}:root`;
+function namesEveryIdentity(set: PrincipalSet, p: RequestPrincipal): boolean {
 	switch (p.type) {
 		case "Anonymous":
+			return false;
 		case "Service":
-			return undefined;
+			return set.services.has(p.arn);
 		case "Account":
-			return [root];
+			return set.accounts.has(p.accountId);
 		case "AssumedRole":
 		case "FederatedUser":
-			return p.roleArn !== undefined ? [p.arn, p.roleArn, root] : [p.arn, root];
+			return (
+				set.aws.has(p.arn) &&
+				(p.roleArn === undefined || set.aws.has(p.roleArn)) &&
+				set.accounts.has(p.accountId)
+			);
 		default:
-			return [p.arn, root];
+			return set.aws.has(p.arn) && set.accounts.has(p.accountId);
 	}
 }
 
 /**
  * Compiles Principal (`negate` false) or NotPrincipal (`negate` true). NotPrincipal applies to
- * every caller it does not fully name (see {@link identitiesOf}); it then matches as `any`.
+ * every caller it does not fully name (see {@link namesEveryIdentity}); it then matches as `any`.
  */
 export function compilePrincipal(
 	raw: unknown,
@@ -182,12 +182,5 @@ export function compilePrincipal(
 ): (p: RequestPrincipal) => PrincipalMatch | undefined {
 	const set = compileSet(raw, path, errors);
 	if (!negate) return (p) => matchSet(set, p);
-	return (p) => {
-		if (set.any) return undefined;
-		if (p.type === "Service")
-			return set.services.has(p.arn) ? undefined : "any";
-		const ids = identitiesOf(p);
-		const excluded = ids?.every((id) => set.aws.has(id)) === true;
-		return excluded ? undefined : "any";
-	};
+	return (p) => (set.any || namesEveryIdentity(set, p) ? undefined : "any");
 }
