@@ -203,7 +203,7 @@ test("INCOMPLETE_SIGNATURE: AWS lists every missing part and echoes the header",
 	);
 	assert.equal(
 		q.message,
-		"AWS query-string parameters must include 'X-Amz-Signature'. AWS query-string parameters must include 'X-Amz-SignedHeaders'. AWS query-string parameters must include 'X-Amz-Date'. AWS query-string parameters must include 'X-Amz-Expires'. Re-examine the query-string parameters.",
+		"AWS query-string parameters must include 'X-Amz-Signature'. AWS query-string parameters must include 'X-Amz-SignedHeaders'. AWS query-string parameters must include 'X-Amz-Date'. Re-examine the query-string parameters.",
 	);
 });
 
@@ -588,6 +588,19 @@ test("presigned window: X-Amz-Expires bounds, Request has expired, not yet curre
 			),
 		).message,
 		"X-Amz-Expires must be at least 1 second",
+	);
+	// Without X-Amz-Expires (aws4 and aws4fetch send none outside S3) the date must be within the skew.
+	const noExpires = wire(p.query.replace("&X-Amz-Expires=60", ""));
+	const fresh = parsedOf(noExpires, { ...OPTS, now: NOW + 60_000 });
+	assert.equal(fresh.expiresAt, NOW + 5 * 60_000);
+	assert.equal(
+		code(verifySigV4(fresh, CREDS)),
+		"SIGNATURE_MISMATCH",
+		"X-Amz-Expires was signed",
+	);
+	assert.equal(
+		fail(parseSigV4(noExpires, { ...OPTS, now: NOW + 6 * 60_000 })).code,
+		"SIGNATURE_EXPIRED",
 	);
 	assert.throws(
 		() =>

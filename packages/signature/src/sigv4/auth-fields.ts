@@ -108,7 +108,6 @@ function fromQuery(
 		QUERY_SIGNATURE,
 		QUERY_SIGNED_HEADERS,
 		QUERY_DATE,
-		QUERY_EXPIRES,
 	]) {
 		if (!query.has(key))
 			missing += `AWS query-string parameters must include '${key}'. `;
@@ -138,7 +137,7 @@ function fromQuery(
 		signature: query.get(QUERY_SIGNATURE) as string,
 		date: query.get(QUERY_DATE) as string,
 		dateSource: "x-amz-date",
-		expires: query.get(QUERY_EXPIRES) as string,
+		expires: query.get(QUERY_EXPIRES),
 		securityToken: token,
 		contentSha256: sha,
 	};

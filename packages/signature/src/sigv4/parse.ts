@@ -120,9 +120,12 @@ export function parseSigV4(
 		requestTime,
 		clockOffsetMs: requestTime - opts.now,
 		expiresAt:
-			fields.form === "query"
-				? requestTime + Number(fields.expires) * 1000
-				: undefined,
+			fields.form === "header"
+				? undefined
+				: requestTime +
+					(fields.expires === undefined
+						? (opts.maxSkewMs ?? DEFAULT_MAX_SKEW_MS)
+						: Number(fields.expires) * 1000),
 		signedHeaders: signed,
 		canonicalPath: path.path,
 		pathSegments: path.segments,
@@ -209,7 +212,9 @@ function checkClock(
 			`Signature not yet current: ${amzDate} is still later than ${formatAmzDate(opts.now + skew)} (${formatAmzDate(opts.now)} + ${skewText(skew)})`,
 		);
 	}
-	if (fields.form === "header") {
+	// Header form, and presigned URLs without X-Amz-Expires (aws4, aws4fetch for non-S3
+	// services send none): the request date must be within the skew.
+	if (fields.expires === undefined) {
 		if (opts.now - requestTime <= skew) return undefined;
 		return sigv4Failure(
 			"SIGNATURE_EXPIRED",
@@ -217,7 +222,7 @@ function checkClock(
 		);
 	}
 	// Presigned: X-Amz-Expires is 1..604800 seconds (decimal digits only), counted from X-Amz-Date.
-	const expires = fields.expires ?? "";
+	const expires = fields.expires;
 	if (!/^[0-9]{1,7}$/.test(expires))
 		return sigv4Failure("INVALID_EXPIRES", "X-Amz-Expires should be a number");
 	const seconds = Number(expires);

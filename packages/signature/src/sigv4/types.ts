@@ -43,7 +43,10 @@ export interface ParsedSigV4 {
 	readonly requestTime: number;
 	/** Request time minus the server clock at parse time, in milliseconds. */
 	readonly clockOffsetMs: number;
-	/** End of a presigned URL's validity (ms since the epoch); absent for the header form. */
+	/**
+	 * End of a presigned URL's validity (ms since the epoch): X-Amz-Date + X-Amz-Expires, or
+	 * + the allowed skew when the URL has no X-Amz-Expires. Absent for the header form.
+	 */
 	readonly expiresAt?: number;
 	/** Signed header names, lower-case and sorted. */
 	readonly signedHeaders: readonly string[];
