@@ -176,6 +176,48 @@ export const ERRORS = {
 		fc: "JobNotFound",
 		doc: "No asynchronous job with that id in this account. `GET /sigil/v1/jobs` lists them.",
 	},
+	SESSION_TOKEN_INVALID: {
+		status: 403,
+		aws: "UnrecognizedClientException",
+		fc: "InvalidSecurityToken",
+		doc: "The session token was not issued by this gateway's STS, was altered, or belongs to another access key id. Get new credentials (aws sts assume-role / get-session-token).",
+	},
+	SESSION_TOKEN_EXPIRED: {
+		status: 403,
+		aws: "ExpiredTokenException",
+		fc: "InvalidSecurityToken.Expired",
+		doc: "The temporary credentials have expired. Ask STS for new ones.",
+	},
+	ENTITY_ALREADY_EXISTS: {
+		status: 409,
+		aws: "EntityAlreadyExists",
+		fc: "EntityAlreadyExists",
+		doc: "An IAM user, role, access key or policy of that name already exists in the account.",
+	},
+	NO_SUCH_ENTITY: {
+		status: 404,
+		aws: "NoSuchEntity",
+		fc: "EntityNotExist",
+		doc: "The IAM user, role or policy named does not exist in the account.",
+	},
+	MALFORMED_POLICY: {
+		status: 400,
+		aws: "MalformedPolicyDocument",
+		fc: "InvalidArgument",
+		doc: "A policy document failed validation when written; the message names each place (`Statement[0].Action`) and what is wrong.",
+	},
+	LIMIT_EXCEEDED: {
+		status: 409,
+		aws: "LimitExceeded",
+		fc: "ResourceExhausted",
+		doc: "An IAM quota was reached (e.g. two access keys per user).",
+	},
+	PERMISSION_NOT_FOUND: {
+		status: 404,
+		aws: "ResourceNotFoundException",
+		fc: "PolicyNotFound",
+		doc: "The function has no policy, or no statement with that StatementId.",
+	},
 	INTERNAL: {
 		status: 500,
 		aws: "ServiceException",

@@ -20,6 +20,8 @@ import {
 	type WireRequest,
 } from "@sigil/signature";
 import type { TriggerConfig } from "../config/function-config.ts";
+import type { IamPrincipal } from "../iam/principal.ts";
+import type { SessionTokenCodec } from "../iam/session-token.ts";
 import type { Store } from "../store/store.ts";
 import type { CredentialCache } from "./credentials.ts";
 import type { Exchange, Principal } from "./exchange.ts";
@@ -43,6 +45,8 @@ export interface AuthContext {
 	readonly credentials: CredentialCache;
 	readonly keyCache: SigningKeyCache;
 	readonly replay: ReplayGuard;
+	/** Opens STS session tokens (`x-amz-security-token`, `x-acs-security-token`). */
+	readonly sessions: SessionTokenCodec;
 	readonly region: string;
 	readonly maxSkewMs: number;
 	readonly now: () => number;
@@ -112,7 +116,64 @@ function unknownKey(
 	};
 }
 
-/** SigV4 (header or presigned) for the given services; session tokens come with STS. */
+type OpenedForRequest =
+	| {
+			readonly ok: true;
+			readonly secret: string;
+			readonly principal: Omit<IamPrincipal, "scheme">;
+	  }
+	| { readonly ok: false; readonly outcome: AuthOutcome };
+
+/**
+ * Opens an STS session token for a request signed with `accessKeyId`. Expired and invalid tokens
+ * are worded as AWS words them ("The security token included in the request is expired" /
+ * "… is invalid."); nothing about why a token is invalid is revealed.
+ */
+function openSession(
+	ctx: AuthContext,
+	token: string,
+	accessKeyId: string,
+	dialect: "aws" | "fc",
+): OpenedForRequest {
+	const opened = ctx.sessions.open(token, accessKeyId, ctx.now());
+	if (!opened.ok) {
+		const expired = opened.code === "SESSION_TOKEN_EXPIRED";
+		const message =
+			dialect === "fc"
+				? expired
+					? "the security token you provided has expired"
+					: "the security token you provided is invalid"
+				: expired
+					? "The security token included in the request is expired"
+					: "The security token included in the request is invalid.";
+		return {
+			ok: false,
+			outcome: {
+				ok: false,
+				error: fromCode(opened.code, message),
+				accessKeyId,
+			},
+		};
+	}
+	const c = opened.claims;
+	return {
+		ok: true,
+		secret: opened.secretAccessKey,
+		principal: {
+			accountId: c.accountId,
+			arn: c.arn,
+			userId: c.userId,
+			accessKeyId: c.accessKeyId,
+			expiresAt: c.expiresAt,
+			...(c.userName !== undefined && { userName: c.userName }),
+			...(c.roleName !== undefined && { roleName: c.roleName }),
+			...(c.roleArn !== undefined && { roleArn: c.roleArn }),
+			...(c.sessionPolicy !== undefined && { sessionPolicy: c.sessionPolicy }),
+		},
+	};
+}
+
+/** SigV4 (header or presigned) for the given services, with long-term or STS credentials. */
 export async function authenticateSigV4(
 	ctx: AuthContext,
 	wire: WireRequest,
@@ -125,17 +186,27 @@ export async function authenticateSigV4(
 		maxSkewMs: ctx.maxSkewMs,
 	});
 	if (!parsed.ok) return failed(parsed);
-	const { accessKeyId } = parsed.request;
-	if (parsed.request.securityToken !== undefined) {
-		// Temporary credentials are not issued by this version, so no token can be valid.
-		return {
-			ok: false,
-			error: fromCode(
-				"ACCESS_KEY_UNKNOWN",
-				"The security token included in the request is invalid.",
-			),
-			accessKeyId,
+	const { accessKeyId, securityToken } = parsed.request;
+	const service = parsed.request.scope.service;
+	if (securityToken !== undefined) {
+		const session = openSession(ctx, securityToken, accessKeyId, "aws");
+		if (!session.ok) return session.outcome;
+		const verified = verifySigV4(
+			parsed.request,
+			{ secretAccessKey: session.secret },
+			{ keyCache: ctx.keyCache },
+		);
+		if (!verified.ok)
+			return failed(verified, {
+				ownerAccountId: session.principal.accountId,
+				accessKeyId,
+			});
+		const principal: IamPrincipal = {
+			...session.principal,
+			scheme: "sigv4",
+			signedService: service,
 		};
+		return { ok: true, principal };
 	}
 	const resolved = await ctx.credentials.get(accessKeyId);
 	if (!resolved || resolved.key.status !== "Active")
@@ -155,7 +226,12 @@ export async function authenticateSigV4(
 		scheme: "sigv4",
 		service: parsed.request.scope.service,
 	});
-	return { ok: true, principal: { ...resolved.identity, scheme: "sigv4" } };
+	const principal: IamPrincipal = {
+		...resolved.identity,
+		scheme: "sigv4",
+		signedService: service,
+	};
+	return { ok: true, principal };
 }
 
 /** ACS3-HMAC-SHA256, or FC's older `FC id:signature` scheme, chosen by the Authorization prefix. */
@@ -174,14 +250,22 @@ export async function authenticateAcs3(
 		: parseAcs3(wire, { now });
 	if (!parsed.ok) return failed(parsed);
 	const { accessKeyId } = parsed.request;
-	if (parsed.request.securityToken) {
+	const token = parsed.request.securityToken;
+	if (token) {
+		const session = openSession(ctx, token, accessKeyId, "fc");
+		if (!session.ok) return session.outcome;
+		const secret = { accessKeySecret: session.secret };
+		const verified = legacy
+			? verifyFcSignature(parsed.request as never, secret)
+			: verifyAcs3(parsed.request as never, secret);
+		if (!verified.ok)
+			return failed(verified, {
+				ownerAccountId: session.principal.accountId,
+				accessKeyId,
+			});
 		return {
-			ok: false,
-			error: fromCode(
-				"ACCESS_KEY_UNKNOWN",
-				"the security token you provided is invalid",
-			),
-			accessKeyId,
+			ok: true,
+			principal: { ...session.principal, scheme: legacy ? "fc" : "acs3" },
 		};
 	}
 	const resolved = await ctx.credentials.get(accessKeyId);

@@ -1,5 +1,6 @@
 /** What every route handler can reach: the composed parts of one running gateway. */
 import type { FunctionRegistry } from "../functions/registry.ts";
+import type { Authorizer } from "../iam/authorizer.ts";
 import type { AuthContext } from "./authenticate.ts";
 
 export interface LogEntry {
@@ -8,6 +9,8 @@ export interface LogEntry {
 
 export interface GatewayContext extends AuthContext {
 	readonly functions: FunctionRegistry;
+	/** Phase 3: identity and resource policies, cached, decided by @sigil/policy. */
+	readonly authorizer: Authorizer;
 	readonly version: string;
 	/** One structured line per event; never given a secret. */
 	readonly log: (entry: LogEntry) => void;

@@ -8,9 +8,12 @@
  *   CORS preflight 204 from the trigger's config (before authentication: browsers never sign it)
  *   body           413 BODY_TOO_LARGE (Content-Length checked before reading)
  *   authenticate   401/403 in the caller's dialect (SigV4 → AWS JSON, ACS3 → FC JSON, …)
- *   authorize      403 ACCESS_DENIED
+ *   authorize      403 in the caller's dialect: function URLs `{"Message":"Forbidden"}`, ACS3 FC's
+ *                  AccessDenied, the Lambda API AccessDeniedException with AWS's text, the control
+ *                  plane Sigil's JSON (gateway/authorize.ts says which action on which resource)
  *   handle         the handler's answer, or 5xx from the runtime
  */
+import { accessDeniedMessage, explain } from "@sigil/policy";
 import { ERRORS, SigilError } from "../errors.ts";
 import type { DeployedFunction } from "../functions/registry.ts";
 import { RuntimeError } from "../runtime/types.ts";
@@ -23,11 +26,12 @@ import {
 	authenticateWebhook,
 	wireRequestOf,
 } from "./authenticate.ts";
+import { authorizeRoute, type RouteAuthorization } from "./authorize.ts";
 import { readBody } from "./body.ts";
 import type { GatewayContext } from "./context.ts";
 import { isPreflight, preflightHeaders } from "./cors.ts";
 import type { Dialect, Exchange } from "./exchange.ts";
-import { fromCode, send, sendError } from "./respond.ts";
+import { fromCode, send, sendError, sendJson } from "./respond.ts";
 import { routePath } from "./route-path.ts";
 import type { Route, Router } from "./router.ts";
 
@@ -54,6 +58,7 @@ export async function handleRequest(
 	const started = performance.now();
 	let outcome = "OK";
 	let fn: DeployedFunction | undefined;
+	let authz: RouteAuthorization | undefined;
 	try {
 		if (!ex.target.startsWith("/"))
 			throw new SigilError(
@@ -108,25 +113,22 @@ export async function handleRequest(
 		}
 		ex.principal = auth.principal;
 
-		// Authorization: until IAM policies arrive, a key may act only within its own account.
-		if (
-			fn &&
-			ex.principal &&
-			ex.principal.scheme !== "none" &&
-			ex.principal.accountId !== fn.accountId
-		) {
-			throw new SigilError(
-				"ACCESS_DENIED",
-				`User: ${ex.principal.arn} is not authorized to perform: ${route.action} on resource: ${fn.arn}`,
-			);
+		authz = await authorizeRoute(ex, route, params, ctx, fn);
+		if (authz && !authz.decision.allowed) {
+			outcome = "ACCESS_DENIED";
+			deny(ex, route, authz);
+			audit(ctx, ex, fn, outcome, ex.res.statusCode, started, undefined, authz);
+			return;
 		}
 
 		await route.handle(ex, params, ctx, fn);
-		if (fn) audit(ctx, ex, fn, outcome, ex.res.statusCode, started);
+		if (fn || (authz && route.name !== "logs"))
+			audit(ctx, ex, fn, outcome, ex.res.statusCode, started, undefined, authz);
 	} catch (err) {
 		const wire = toWireError(err, ex, ctx);
 		outcome = wire.code;
-		if (fn) audit(ctx, ex, fn, outcome, wire.status, started);
+		if (fn || authz)
+			audit(ctx, ex, fn, outcome, wire.status, started, undefined, authz);
 		sendError(ex, wire);
 	} finally {
 		ctx.log({
@@ -183,7 +185,11 @@ function toWireError(err: unknown, ex: Exchange, ctx: GatewayContext) {
 	if (err instanceof RuntimeError)
 		return fromCode(err.code, runtimeMessage(err));
 	// The client went away mid-invocation: nothing to answer, nothing broken.
-	if (err instanceof Error && err.name === "AbortError") return fromCode("REQUEST_TIMEOUT", "the client closed the connection before the answer");
+	if (err instanceof Error && err.name === "AbortError")
+		return fromCode(
+			"REQUEST_TIMEOUT",
+			"the client closed the connection before the answer",
+		);
 	if (err instanceof StoreError) {
 		if (err.code === "STORE_NOT_FOUND")
 			return fromCode("FUNCTION_NOT_FOUND", err.message);
@@ -206,6 +212,47 @@ function runtimeMessage(err: RuntimeError): string {
 	return spec ? err.message : "the function failed";
 }
 
+/**
+ * Answers a denied request in the caller's dialect. Function-URL callers get AWS's bare
+ * `{"Message":"Forbidden"}` (Lambda function URLs say no more); every API caller gets AWS's
+ * access-denied text, which names the principal, action, resource and the kind of policy missing.
+ */
+function deny(
+	ex: Exchange,
+	route: Route<GatewayContext, DeployedFunction>,
+	authz: RouteAuthorization,
+): void {
+	if (route.auth === "trigger" && ex.dialect !== "fc") {
+		sendJson(
+			ex,
+			403,
+			{ Message: "Forbidden" },
+			{ "x-amzn-ErrorType": "AccessDeniedException" },
+		);
+		return;
+	}
+	sendError(
+		ex,
+		fromCode(
+			"ACCESS_DENIED",
+			accessDeniedMessage(authz.decision, authz.request),
+		),
+	);
+}
+
+/** The decision as the audit log keeps it; the full explanation only for denials. */
+function decisionDetail(authz: RouteAuthorization) {
+	const { decision, request } = authz;
+	return {
+		action: request.action,
+		resource: request.resource,
+		decision: decision.decision,
+		reason: decision.reason,
+		...(decision.decidedBy && { decidedBy: decision.decidedBy }),
+		...(!decision.allowed && { explanation: explain(decision, request) }),
+	};
+}
+
 function audit(
 	ctx: GatewayContext,
 	ex: Exchange,
@@ -214,10 +261,14 @@ function audit(
 	status: number,
 	started: number,
 	auth?: AuthOutcome,
+	authz?: RouteAuthorization,
 ): void {
 	const failure = auth && !auth.ok ? auth : undefined;
 	const accountId =
-		failure?.ownerAccountId ?? fn?.accountId ?? ex.principal?.accountId;
+		failure?.ownerAccountId ??
+		fn?.accountId ??
+		authz?.accountId ??
+		ex.principal?.accountId;
 	if (!accountId) return;
 	// The diagnosis (canonical request, likely cause) is for the key's owner: record it only in
 	// the account that owns the key that signed.
@@ -226,12 +277,14 @@ function audit(
 			? { diagnosis: failure.diagnosis, message: failure.error.message }
 			: failure
 				? { message: failure.error.message }
-				: null;
+				: authz
+					? { authorization: decisionDetail(authz) }
+					: null;
 	void ctx.store.audit.append({
 		requestId: ex.id,
 		time: ex.receivedAt,
 		accountId,
-		functionName: fn?.name ?? null,
+		functionName: fn?.name ?? authz?.functionName ?? null,
 		principalArn: ex.principal?.arn ?? null,
 		accessKeyId: failure?.accessKeyId ?? (ex.principal?.accessKeyId || null),
 		scheme: ex.principal?.scheme ?? (fn ? fn.config.trigger.auth : "sigv4"),

@@ -13,6 +13,8 @@ import {
 	startAsync,
 } from "../async/index.ts";
 import { FunctionRegistry } from "../functions/registry.ts";
+import { Authorizer } from "../iam/authorizer.ts";
+import { SessionTokenCodec } from "../iam/session-token.ts";
 import { loadOrCreateMasterKey } from "../store/master-key.ts";
 import { openSqliteStore } from "../store/sqlite/open.ts";
 import type { Store } from "../store/store.ts";
@@ -85,6 +87,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
 			store,
 			functions,
 			credentials: new CredentialCache(store),
+			sessions: new SessionTokenCodec(masterKey.key),
+			authorizer: new Authorizer(store, { log }),
 			keyCache: new SigningKeyCache(),
 			replay: new MemoryReplayGuard(),
 			region: options.region,

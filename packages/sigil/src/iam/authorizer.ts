@@ -1,0 +1,212 @@
+/**
+ * Phase 3 of the pipeline: may this principal perform this action on this resource? Loads the
+ * principal's identity policies (a user's or a role's inline policies), the session policy of
+ * STS credentials and the function's resource policy, each compiled once and cached, then asks
+ * the pure engine (@sigil/policy) for the decision.
+ *
+ * Caches: compiled identity policies per principal and the compiled resource policy per
+ * function, for `ttlMs` (bounding how long another gateway's write takes to bite here); this
+ * gateway's own writes invalidate at once (`invalidatePrincipal`, `invalidateFunction`). A
+ * decision reads two map entries, so its cost does not grow with the number of principals or
+ * functions in the store.
+ */
+import {
+	type AuthorizationRequest,
+	type CompileCache,
+	createCompileCache,
+	type Decision,
+	evaluate,
+	type NamedPolicy,
+	type PolicyKind,
+	parsePolicy,
+	type RequestContext,
+} from "@sigil/policy";
+import { isStoreError } from "../store/errors.ts";
+import type { Store } from "../store/store.ts";
+import type { PrincipalKind } from "../store/types.ts";
+import { type IamPrincipal, requestPrincipalOf } from "./principal.ts";
+import { policyDocument, publicInvokeStatement } from "./public-invoke.ts";
+
+/** The function whose resource policy applies, as far as authorization needs it. */
+export interface PolicyTarget {
+	readonly accountId: string;
+	readonly name: string;
+	readonly arn: string;
+	/** The trigger's auth type: `none` adds the public-invoke statement to a never-written policy. */
+	readonly triggerAuth?: string;
+}
+
+export interface AuthorizeInput {
+	readonly principal: IamPrincipal;
+	readonly action: string;
+	readonly resource: string;
+	readonly resourceAccountId: string;
+	/** The addressed function, when its resource policy takes part. */
+	readonly fn?: PolicyTarget;
+	readonly context: RequestContext;
+}
+
+export interface Authorization {
+	readonly decision: Decision;
+	/** The request as the engine saw it (for `accessDeniedMessage` / `explain`). */
+	readonly request: AuthorizationRequest;
+}
+
+interface Entry<T> {
+	readonly value: T;
+	readonly until: number;
+}
+
+const DENY_ALL =
+	'{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"*","Resource":"*"}]}';
+const NO_POLICIES: readonly NamedPolicy[] = [];
+
+/** Loads, compiles and caches policies; decides with the engine. */
+export class Authorizer {
+	readonly #store: Store;
+	readonly #ttlMs: number;
+	readonly #now: () => number;
+	readonly #log: (entry: Record<string, unknown>) => void;
+	readonly #compileCache: CompileCache = createCompileCache();
+	readonly #identity = new Map<string, Entry<readonly NamedPolicy[]>>();
+	readonly #resource = new Map<string, Entry<NamedPolicy | undefined>>();
+	readonly #session = new Map<string, NamedPolicy | undefined>();
+
+	constructor(
+		store: Store,
+		opts: {
+			ttlMs?: number;
+			now?: () => number;
+			log?: (entry: Record<string, unknown>) => void;
+		} = {},
+	) {
+		this.#store = store;
+		this.#ttlMs = opts.ttlMs ?? 5_000;
+		this.#now = opts.now ?? Date.now;
+		this.#log = opts.log ?? (() => {});
+	}
+
+	/** Decides one request. Never throws for a denial: the decision says so. */
+	async authorize(input: AuthorizeInput): Promise<Authorization> {
+		const p = input.principal;
+		const principal = requestPrincipalOf(p);
+		const identityPolicies =
+			principal.type === "User" && p.userName !== undefined
+				? await this.identityPolicies(p.accountId, "user", p.userName)
+				: principal.type === "AssumedRole" && p.roleName !== undefined
+					? await this.identityPolicies(p.accountId, "role", p.roleName)
+					: NO_POLICIES;
+		const resourcePolicy = input.fn
+			? await this.resourcePolicy(input.fn)
+			: undefined;
+		const sessionPolicy =
+			p.sessionPolicy !== undefined
+				? this.#sessionPolicy(p.sessionPolicy)
+				: undefined;
+		const request: AuthorizationRequest = {
+			principal,
+			action: input.action,
+			resource: input.resource,
+			resourceAccountId: input.resourceAccountId,
+			identityPolicies,
+			...(sessionPolicy && { sessionPolicies: [sessionPolicy] }),
+			...(resourcePolicy && { resourcePolicy }),
+			context: input.context,
+		};
+		return { decision: evaluate(request), request };
+	}
+
+	/** The compiled inline policies of a user or role (cached). */
+	async identityPolicies(
+		accountId: string,
+		kind: PrincipalKind,
+		name: string,
+	): Promise<readonly NamedPolicy[]> {
+		const key = `${accountId}\0${kind}\0${name.toLowerCase()}`;
+		const now = this.#now();
+		const hit = this.#identity.get(key);
+		if (hit && hit.until > now) return hit.value;
+		const stored = await this.#store.policies.list(accountId, kind, name);
+		const value: NamedPolicy[] = [];
+		for (const p of stored) {
+			const compiled = this.#compile(p.document, "identity", p.policyName);
+			if (compiled) value.push(compiled);
+		}
+		this.#identity.set(key, { value, until: now + this.#ttlMs });
+		return value;
+	}
+
+	/** The compiled resource policy of a function (cached), adding the public statement if due. */
+	async resourcePolicy(fn: PolicyTarget): Promise<NamedPolicy | undefined> {
+		const key = `${fn.accountId}\0${fn.name}`;
+		const now = this.#now();
+		const hit = this.#resource.get(key);
+		if (hit && hit.until > now) return hit.value;
+		const document = await this.functionPolicyDocument(fn);
+		const value = document
+			? this.#compile(document, "resource", "function-policy")
+			: undefined;
+		this.#resource.set(key, { value, until: now + this.#ttlMs });
+		return value;
+	}
+
+	/**
+	 * The stored policy text of a function; for an `auth: none` function whose policy was never
+	 * written, first writes the public-invoke statement (as AWS's console does).
+	 */
+	async functionPolicyDocument(fn: PolicyTarget): Promise<string | null> {
+		const stored = await this.#store.functions.getPolicy(fn.accountId, fn.name);
+		if (!stored) return null;
+		if (fn.triggerAuth !== "none" || stored.policyRevision !== 0)
+			return stored.document;
+		const document = policyDocument([publicInvokeStatement(fn.arn)]);
+		try {
+			await this.#store.functions.putPolicy(fn.accountId, fn.name, document, 0);
+			return document;
+		} catch (err) {
+			// Another writer got there first: theirs stands.
+			if (!isStoreError(err, "STORE_CONFLICT")) throw err;
+			return (
+				(await this.#store.functions.getPolicy(fn.accountId, fn.name))
+					?.document ?? null
+			);
+		}
+	}
+
+	/** Forgets a user's or role's cached policies (after this gateway wrote them). */
+	invalidatePrincipal(accountId: string, kind: PrincipalKind, name: string) {
+		this.#identity.delete(`${accountId}\0${kind}\0${name.toLowerCase()}`);
+	}
+
+	/** Forgets a function's cached resource policy. */
+	invalidateFunction(accountId: string, name: string): void {
+		this.#resource.delete(`${accountId}\0${name}`);
+	}
+
+	#sessionPolicy(text: string): NamedPolicy | undefined {
+		if (this.#session.has(text)) return this.#session.get(text);
+		// Validated when the session was issued; should that ever fail, the session may do nothing.
+		const compiled =
+			this.#compile(text, "identity", "session-policy") ??
+			this.#compile(DENY_ALL, "identity", "session-policy");
+		if (this.#session.size >= 1000) this.#session.clear();
+		this.#session.set(text, compiled);
+		return compiled;
+	}
+
+	#compile(
+		text: string,
+		kind: PolicyKind,
+		name: string,
+	): NamedPolicy | undefined {
+		const parsed = parsePolicy(text, kind, { cache: this.#compileCache });
+		if (parsed.ok) return { name, policy: parsed.policy };
+		// Written before validation existed, or by hand: it grants nothing, and the log says why.
+		this.#log({
+			at: "policy-invalid",
+			name,
+			errors: parsed.errors.map((e) => `${e.path}: ${e.message}`),
+		});
+		return undefined;
+	}
+}
