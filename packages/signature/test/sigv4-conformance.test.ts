@@ -21,7 +21,7 @@ import {
 	signSigV4,
 	verifySigV4,
 } from "../src/sigv4/index.ts";
-import { headerRecord, parseHttpText, toWire } from "./sigv4-wire.ts";
+import { headerRecord, parseHttpText, toWire } from "./fixtures/sigv4-wire.ts";
 
 const SUITE = "/work/shared/conformance/sigv4/v4";
 const cases = readdirSync(SUITE, { withFileTypes: true })

@@ -1,183 +1,34 @@
-// Differential properties: real SigV4 clients sign random requests, our verifier checks them as
-// they would arrive over the wire; one changed byte in a signed part must fail; and where our
-// signer gets the same input as @smithy/signature-v4, the signatures are identical.
+// Differential properties against @smithy/signature-v4 (the AWS SDK v3 signer): it signs and
+// presigns random requests, our verifier checks them as they would arrive over the wire; one
+// changed byte in a signed part must fail; our signer gives identical signatures. aws4 and
+// aws4fetch: sigv4-peers-aws4.test.ts.
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { Sha256 } from "@aws-crypto/sha256-js";
 import { HttpRequest } from "@smithy/protocol-http";
 import { SignatureV4 } from "@smithy/signature-v4";
-import aws4 from "aws4";
-import { AwsV4Signer } from "aws4fetch";
 import fc from "fast-check";
 import type { WireRequest } from "../src/request.ts";
+import { normalizePath, presignSigV4, signSigV4 } from "../src/sigv4/index.ts";
 import {
-	formatAmzDate,
-	normalizePath,
-	parseSigV4,
-	presignSigV4,
-	signSigV4,
-	verifySigV4,
-} from "../src/sigv4/index.ts";
-
-const RUNS = { numRuns: 200 };
-const CREDS = {
-	accessKeyId: "AKIAIOSFODNN7EXAMPLE",
-	secretAccessKey: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
-};
-const SESSION = "FwoGZXIvYXdzEBYaDH+session/token==";
-
-// Characters that stress encoding: unreserved, sub-delims, '%', space, '/', '?', '#', UTF-8 of 2, 3, 4 bytes.
-const UNITS = [
-	"a",
-	"Z",
-	"0",
-	"-",
-	"_",
-	".",
-	"~",
-	"!",
-	"$",
-	"&",
-	"'",
-	"(",
-	")",
-	"*",
-	"+",
-	",",
-	";",
-	"=",
-	":",
-	"@",
-	" ",
-	"%",
-	"/",
-	"?",
-	"#",
-	"é",
-	"ሴ",
-	"😀",
-];
-const text = (units: string[], min: number, max: number) =>
-	fc
-		.array(fc.constantFrom(...units), { minLength: min, maxLength: max })
-		.map((a) => a.join(""));
-
-/** Wire path: encodeURIComponent'd segments (which leaves !'()* raw) mixed with dot and empty segments. */
-const pathArb = fc
-	.tuple(
-		fc.array(
-			fc.oneof(
-				text(UNITS, 1, 5).map(encodeURIComponent),
-				fc.constantFrom(".", "..", ""),
-			),
-			{ maxLength: 5 },
-		),
-		fc.boolean(),
-	)
-	.map(
-		([segs, trailing]) =>
-			`/${segs.join("/")}${trailing && segs.length > 0 ? "/" : ""}`,
-	);
-
-const QUERY_UNITS = UNITS.filter((u) => u !== " " && u !== "+");
-interface QueryEntry {
-	readonly key: string;
-	readonly values: string[];
-	readonly bare: boolean;
-}
-const queryArb = (units: string[]) =>
-	fc.uniqueArray(
-		fc.record({
-			key: text(units, 1, 4),
-			values: fc.array(text(units, 0, 4), { minLength: 1, maxLength: 3 }),
-			bare: fc.boolean(),
-		}),
-		{ maxLength: 4, selector: (e) => e.key },
-	);
-
-/** The query as a client library would put it on the wire; an empty single value may travel as a bare key. */
-function wireQuery(entries: readonly QueryEntry[]): string {
-	const parts: string[] = [];
-	for (const e of entries) {
-		for (const v of e.values)
-			parts.push(
-				v === "" && e.bare
-					? encodeURIComponent(e.key)
-					: `${encodeURIComponent(e.key)}=${encodeURIComponent(v)}`,
-			);
-	}
-	return parts.join("&");
-}
-function smithyQuery(
-	entries: readonly QueryEntry[],
-): Record<string, string | string[]> {
-	const out: Record<string, string | string[]> = {};
-	for (const e of entries)
-		out[e.key] = e.values.length === 1 ? (e.values[0] as string) : e.values;
-	return out;
-}
-
-const VALUE_UNITS = [..."aZ09 !\"#$%&'()*+-./:;<=>?@[\\]^_`{|}~"];
-const tokenArb = text(VALUE_UNITS, 1, 8)
-	.map((s) => s.trim())
-	.filter((s) => s.length > 0);
-const headersArb = (multi: boolean) =>
-	fc.uniqueArray(
-		fc.record({
-			name: fc
-				.tuple(
-					fc.constantFrom("x-h-", "x-amz-meta-", "content-"),
-					text([..."abc019"], 1, 5),
-				)
-				.map(([p, s]) => `${p}${s}`),
-			values: fc.array(tokenArb, { minLength: 1, maxLength: multi ? 3 : 1 }),
-			upper: fc.boolean(),
-		}),
-		{ maxLength: 4, selector: (h) => h.name },
-	);
-
-const bodyArb = fc.oneof(
-	fc.constant(""),
-	fc.string({ maxLength: 40 }),
-	fc.uint8Array({ maxLength: 40 }),
-);
-const timeArb = fc
-	.integer({ min: 1_600_000_000, max: 1_900_000_000 })
-	.map((s) => s * 1000);
-const scopeArb = fc.record({
-	region: fc.constantFrom("us-east-1", "eu-west-3"),
-	service: fc.constantFrom("lambda", "execute-api"),
-});
-const methodArb = fc.constantFrom("GET", "POST", "PUT", "DELETE", "PATCH");
-const hostArb = fc.constantFrom(
-	"fn.example.com",
-	"127.0.0.1:8443",
-	"sigil.local:3000",
-);
-
-const bytes = (body: string | Uint8Array): Uint8Array =>
-	typeof body === "string" ? new TextEncoder().encode(body) : body;
-
-function verify(
-	wire: WireRequest,
-	scope: { region: string; service: string },
-	now: number,
-) {
-	const parsed = parseSigV4(wire, {
-		region: scope.region,
-		services: [scope.service],
-		now,
-	});
-	if (!parsed.ok) return parsed;
-	return verifySigV4(parsed.request, CREDS);
-}
-const describe = (r: {
-	ok: boolean;
-	code?: string;
-	message?: string;
-	diagnosis?: { likelyCause?: string };
-}) =>
-	r.ok ? "ok" : `${r.code}: ${r.message} / ${r.diagnosis?.likelyCause ?? ""}`;
+	bodyArb,
+	bytes,
+	CREDS,
+	describe,
+	headersArb,
+	hostArb,
+	methodArb,
+	pathArb,
+	queryArb,
+	RUNS,
+	SESSION,
+	scopeArb,
+	smithyQuery,
+	timeArb,
+	UNITS,
+	verify,
+	wireQuery,
+} from "./fixtures/sigv4-arbitraries.ts";
 
 const smithyArb = fc.record({
 	method: methodArb,
@@ -402,182 +253,5 @@ test("any single-byte change to a signed part (method, path, query, signed heade
 			assert.equal(result.ok, false, `${which} change accepted`);
 		}),
 		RUNS,
-	);
-});
-
-const aws4Arb = fc.record({
-	method: methodArb,
-	host: hostArb,
-	path: pathArb,
-	query: queryArb(UNITS),
-	headers: headersArb(false),
-	body: fc.oneof(fc.constant(""), fc.string({ maxLength: 40 })),
-	now: timeArb,
-	scope: scopeArb,
-	token: fc.boolean(),
-	presign: fc.boolean(),
-});
-
-test("aws4 signs (header and query form), we verify; our signer gives the same Authorization", () => {
-	fc.assert(
-		fc.property(aws4Arb, (c) => {
-			const creds = c.token ? { ...CREDS, sessionToken: SESSION } : CREDS;
-			const amzDate = formatAmzDate(c.now);
-			const headers: Record<string, string> = {};
-			for (const h of c.headers) headers[h.name] = h.values[0] as string;
-			let path = c.path;
-			const q = wireQuery(c.query);
-			if (c.presign)
-				path += `?${q}${q === "" ? "" : "&"}X-Amz-Date=${amzDate}&X-Amz-Expires=300`;
-			else {
-				headers["X-Amz-Date"] = amzDate;
-				if (q !== "") path += `?${q}`;
-			}
-			const signed = aws4.sign(
-				{
-					...c.scope,
-					host: c.host,
-					method: c.method,
-					path,
-					headers,
-					body: c.body,
-					signQuery: c.presign,
-				},
-				creds,
-			);
-			const rawHeaders = Object.entries(signed.headers ?? {}).flatMap(
-				([k, v]) => [k, String(v)],
-			);
-			if (!rawHeaders.some((h) => h.toLowerCase() === "host"))
-				rawHeaders.push("Host", c.host);
-			const wire: WireRequest = {
-				method: c.method,
-				target: signed.path as string,
-				rawHeaders,
-				body: bytes(c.body),
-			};
-			const result = verify(wire, c.scope, c.now);
-			assert.ok(result.ok, describe(result));
-			if (!c.presign) {
-				const sent = Object.fromEntries(
-					Object.entries(signed.headers ?? {})
-						.filter(([k]) => k !== "Authorization")
-						.map(([k, v]) => [k, String(v)]),
-				);
-				const qi = (signed.path as string).indexOf("?");
-				const ours = signSigV4(
-					{
-						method: c.method,
-						host: c.host,
-						path:
-							qi === -1
-								? (signed.path as string)
-								: (signed.path as string).slice(0, qi),
-						query: qi === -1 ? "" : (signed.path as string).slice(qi + 1),
-						headers: sent,
-						body: c.body,
-					},
-					creds,
-					{ ...c.scope, now: c.now },
-				);
-				assert.equal(ours.headers.authorization, signed.headers?.Authorization);
-			}
-		}),
-		RUNS,
-	);
-});
-
-const aws4fetchArb = fc.record({
-	method: methodArb,
-	host: hostArb,
-	path: pathArb,
-	// URLSearchParams reads '+' as a space and writes a space as '+': kept out (see the diagnosis test).
-	query: queryArb(QUERY_UNITS),
-	headers: headersArb(false).map((hs) =>
-		hs.filter((h) => !h.name.startsWith("content-")),
-	),
-	body: fc.oneof(fc.constant(""), fc.string({ maxLength: 40 })),
-	now: timeArb,
-	scope: scopeArb,
-	token: fc.boolean(),
-	presign: fc.boolean(),
-});
-
-test("aws4fetch signs (header and query form), we verify; our signer gives the same Authorization", async () => {
-	await fc.assert(
-		fc.asyncProperty(aws4fetchArb, async (c) => {
-			const q = wireQuery(c.query);
-			const headers: Record<string, string> = {};
-			for (const h of c.headers) headers[h.name] = h.values[0] as string;
-			const signer = new AwsV4Signer({
-				method: c.method,
-				url: `https://${c.host}${c.path}${q === "" ? "" : `?${q}`}${c.presign ? `${q === "" ? "?" : "&"}X-Amz-Expires=300` : ""}`,
-				headers,
-				body: c.body,
-				...CREDS,
-				...(c.token ? { sessionToken: SESSION } : {}),
-				...c.scope,
-				datetime: formatAmzDate(c.now),
-				signQuery: c.presign,
-			});
-			const signed = await signer.sign();
-			const rawHeaders = [
-				"Host",
-				signed.url.host,
-				...[...signed.headers.entries()].flat(),
-			];
-			const wire: WireRequest = {
-				method: c.method,
-				target: signed.url.pathname + signed.url.search,
-				rawHeaders,
-				body: bytes(c.body),
-			};
-			const result = verify(wire, c.scope, c.now);
-			assert.ok(result.ok, describe(result));
-			if (!c.presign) {
-				const sent = Object.fromEntries(
-					[...signed.headers.entries()].filter(([k]) => k !== "authorization"),
-				);
-				const ours = signSigV4(
-					{ method: c.method, url: signed.url, headers: sent, body: c.body },
-					c.token ? { ...CREDS, sessionToken: SESSION } : CREDS,
-					{ ...c.scope, now: c.now },
-				);
-				assert.equal(
-					ours.headers.authorization,
-					signed.headers.get("authorization"),
-				);
-			}
-		}),
-		RUNS,
-	);
-});
-
-test("aws4fetch presigning a query with a space sends '+': refused, and the diagnosis names it", async () => {
-	const now = Date.parse("2026-11-23T10:00:00Z");
-	const signer = new AwsV4Signer({
-		url: "https://fn.example.com/f?q=a%20b&X-Amz-Expires=60",
-		...CREDS,
-		service: "lambda",
-		region: "us-east-1",
-		datetime: formatAmzDate(now),
-		signQuery: true,
-	});
-	const signed = await signer.sign();
-	assert.match(signed.url.search, /q=a\+b/);
-	const result = verify(
-		{
-			method: "GET",
-			target: signed.url.pathname + signed.url.search,
-			rawHeaders: ["Host", "fn.example.com"],
-			body: new Uint8Array(),
-		},
-		{ region: "us-east-1", service: "lambda" },
-		now,
-	);
-	assert.equal(result.ok ? "ok" : result.code, "SIGNATURE_MISMATCH");
-	assert.match(
-		result.ok ? "" : (result.diagnosis?.likelyCause ?? ""),
-		/read '\+' in the query as a space/,
 	);
 });
