@@ -26,6 +26,7 @@ import {
 	removeCommand,
 } from "./commands/functions.ts";
 import { invokeCommand } from "./commands/invoke.ts";
+import { jobCommand, jobsCommand } from "./commands/jobs.ts";
 import { keyCommands } from "./commands/keys.ts";
 import { logsCommand } from "./commands/logs.ts";
 import { secretCommands } from "./commands/secrets.ts";
@@ -45,6 +46,8 @@ export const COMMANDS: readonly CommandSpec[] = [
 	...keyCommands,
 	...secretCommands,
 	logsCommand,
+	jobsCommand,
+	jobCommand,
 ];
 
 /** The top-level help: every command with its one-line summary. */

@@ -1,0 +1,115 @@
+/**
+ * `sigil jobs [NAME]` and `sigil job ID`: the durable asynchronous invocations of the account
+ * (OpenFaaS `/async-function`, Lambda `Event`, InvokeAsync) — queued, running, succeeded, failed
+ * or dead with their last error.
+ */
+import { usageError } from "../cli-error.ts";
+import type { CommandSpec } from "../command.ts";
+import { cell, isoTime, table } from "../output.ts";
+
+const STATUSES = ["queued", "running", "succeeded", "failed", "dead"];
+
+export const jobsCommand: CommandSpec = {
+	name: "jobs",
+	summary:
+		"List asynchronous invocations (queued, running, succeeded, failed, dead)",
+	usage: "jobs [NAME] [--status STATUS] [--limit N] [--json]",
+	args: ["NAME?"],
+	options: {
+		status: {
+			type: "string",
+			value: "STATUS",
+			description: `only jobs in this state (${STATUSES.join(", ")})`,
+		},
+		limit: {
+			type: "string",
+			value: "N",
+			description: "at most N jobs (default 100, at most 1000)",
+		},
+	},
+	examples: ["sigil jobs", "sigil jobs resize --status dead"],
+	async run(ctx) {
+		const status = ctx.values.status;
+		if (typeof status === "string" && !STATUSES.includes(status))
+			throw usageError(
+				`--status must be one of ${STATUSES.join(", ")}`,
+				ctx.spec.usage,
+			);
+		const limit = ctx.values.limit;
+		if (
+			limit !== undefined &&
+			(typeof limit !== "string" || !/^\d+$/.test(limit))
+		)
+			throw usageError("--limit must be a whole number", ctx.spec.usage);
+		const q = new URLSearchParams();
+		if (ctx.positionals[0]) q.set("function", ctx.positionals[0]);
+		if (typeof status === "string") q.set("status", status);
+		if (typeof limit === "string") q.set("limit", limit);
+		const client = await ctx.client();
+		const answer = await client.request<{ jobs: Record<string, unknown>[] }>(
+			"GET",
+			`/jobs${q.size ? `?${q}` : ""}`,
+		);
+		if (ctx.json) {
+			ctx.printJson(answer);
+			return 0;
+		}
+		ctx.print(
+			table(
+				["ID", "FUNCTION", "STATUS", "ATTEMPTS", "CREATED", "LAST ERROR"],
+				answer.jobs.map((j) => [
+					cell(j.id),
+					cell(j.function),
+					cell(j.status),
+					`${cell(j.attempts)}/${cell(j.maxAttempts)}`,
+					isoTime(j.createdAt),
+					cell(j.lastError),
+				]),
+			),
+		);
+		return 0;
+	},
+};
+
+export const jobCommand: CommandSpec = {
+	name: "job",
+	summary: "Show one asynchronous invocation with its payload and result",
+	usage: "job ID [--json]",
+	args: ["ID"],
+	options: {},
+	async run(ctx) {
+		const id = ctx.positionals[0] as string;
+		const client = await ctx.client();
+		const answer = await client.request<{ job: Record<string, unknown> }>(
+			"GET",
+			`/jobs/${encodeURIComponent(id)}`,
+		);
+		if (ctx.json) {
+			ctx.printJson(answer);
+			return 0;
+		}
+		const { job } = answer;
+		const text = (b64: unknown) =>
+			typeof b64 === "string"
+				? Buffer.from(b64, "base64").toString("utf8")
+				: "";
+		ctx.print(
+			[
+				`ID:        ${cell(job.id)}`,
+				`Function:  ${cell(job.function)} (${cell(job.kind)})`,
+				`Status:    ${cell(job.status)} after ${cell(job.attempts)} of ${cell(job.maxAttempts)} attempts`,
+				`Created:   ${isoTime(job.createdAt)}`,
+				`Updated:   ${isoTime(job.updatedAt)}`,
+				...(job.lastError ? [`Error:     ${cell(job.lastError)}`] : []),
+				...(job.callbackUrl ? [`Callback:  ${cell(job.callbackUrl)}`] : []),
+				"",
+				"Payload:",
+				text(job.payload),
+				...(job.result !== null && job.result !== undefined
+					? ["", "Result:", text(job.result)]
+					: []),
+			].join("\n"),
+		);
+		return 0;
+	},
+};
