@@ -82,6 +82,18 @@ test("SIGNATURE_MISMATCH with a wrong secret: AWS's text, the server's canonical
 	assert.equal(badHex.code, "SIGNATURE_MISMATCH");
 });
 
+test("diagnose: false skips the re-signing but keeps the server's stages", () => {
+	const result = verifySigV4(
+		parsedOf(signed()),
+		{ secretAccessKey: "wrong" },
+		{ diagnose: false },
+	);
+	assert.equal(code(result), "SIGNATURE_MISMATCH");
+	assert.ok(!result.ok);
+	assert.equal(result.diagnosis?.likelyCause, undefined);
+	assert.match(result.diagnosis?.canonicalRequest ?? "", /^POST\n\/f\n/);
+});
+
 /** Re-signs `w` after rewriting canonical-request line `line` — a client that made that mistake. */
 function mistaken(
 	w: WireRequest,

@@ -21,7 +21,14 @@ import type { ParsedSigV4 } from "./types.ts";
 export function verifySigV4(
 	parsed: ParsedSigV4,
 	secret: { readonly secretAccessKey: string },
-	opts?: { readonly keyCache?: SigningKeyCache },
+	opts?: {
+		readonly keyCache?: SigningKeyCache;
+		/**
+		 * Re-sign under the common client mistakes after a mismatch (default true). About ten
+		 * extra hashes per bad signature: a gateway under a flood of bad signatures can turn it off.
+		 */
+		readonly diagnose?: boolean;
+	},
 ): Result<{ accessKeyId: string }> {
 	const c = parsed.canonical;
 	const canonical = canonicalRequest({
@@ -55,6 +62,8 @@ export function verifySigV4(
 	return sigv4Failure(
 		"SIGNATURE_MISMATCH",
 		undefined,
-		diagnoseMismatch(parsed, key, canonical, toSign),
+		opts?.diagnose === false
+			? { canonicalRequest: canonical, stringToSign: toSign }
+			: diagnoseMismatch(parsed, key, canonical, toSign),
 	);
 }
