@@ -116,9 +116,12 @@ export const functionConfigRule = obj({
 			hint: "file.export, e.g. index.handler",
 		}),
 	),
-	/** process: the command line run per request (split like a shell would, but no shell). */
+	/**
+	 * process: the command line run per request (split like a shell would, but no shell).
+	 * http: a server Sigil starts with `PORT` set and keeps running (of-watchdog's http mode).
+	 */
 	fprocess: opt(str({ min: 1, max: 4096 })),
-	/** http: the upstream base URL. */
+	/** http: the upstream base URL (with fprocess: optional, default a free port on 127.0.0.1). */
 	upstream: opt(
 		str({ pattern: /^https?:\/\/[^\s]+$/, hint: "an http(s) URL" }),
 	),
@@ -182,16 +185,28 @@ export function parseFunctionConfig(
 			path: at("fprocess"),
 			message: "is required for runtime process",
 		});
-	if (c.runtime === "http" && !c.upstream)
+	if (c.runtime === "http" && !c.upstream && !c.fprocess)
 		issues.push({
 			path: at("upstream"),
-			message: "is required for runtime http",
+			message:
+				"is required for runtime http (or fprocess: a server Sigil starts on $PORT)",
 		});
-	if (c.runtime !== "process" && c.fprocess)
+	if (c.runtime !== "process" && c.runtime !== "http" && c.fprocess)
 		issues.push({
 			path: at("fprocess"),
-			message: "only applies to runtime process",
+			message: "only applies to runtimes process and http",
 		});
+	if (c.runtime === "http" && c.fprocess && c.upstream) {
+		const host = /^http:\/\/(127\.0\.0\.1|localhost)(:\d+)?(\/|$)/.exec(
+			c.upstream,
+		);
+		if (!host)
+			issues.push({
+				path: at("upstream"),
+				message:
+					"with fprocess must be http://127.0.0.1:PORT/… (the server Sigil starts listens there)",
+			});
+	}
 	const t = c.trigger ?? { auth: "none" as const };
 	if ((t.auth === "hmac" || t.auth === "webhook") && !t.secrets?.length)
 		issues.push({

@@ -2,11 +2,14 @@
  * Turns a validated function config into a running runtime of the right kind. The runtime
  * package knows nothing of configs or stores; this is the one place that translates.
  */
+import { createServer } from "node:net";
 import type { FunctionConfig } from "../config/function-config.ts";
 import { SigilError } from "../errors.ts";
+import { createHttpRuntime } from "../runtime/http-runtime.ts";
 import { createNodeRuntime } from "../runtime/node-runtime.ts";
 import { createProcessRuntime } from "../runtime/process-runtime.ts";
-import type { FunctionRuntime } from "../runtime/types.ts";
+import { createPython3Runtime } from "../runtime/python3-runtime.ts";
+import { type FunctionRuntime, RuntimeError } from "../runtime/types.ts";
 
 export interface RuntimeInput {
 	readonly name: string;
@@ -51,10 +54,50 @@ export async function createRuntime(
 				maxConcurrency: config.concurrency.max * config.concurrency.perInstance,
 				maxQueue: config.concurrency.queue,
 			});
-		default:
-			throw new SigilError(
-				"INVALID_CONFIG",
-				`runtime '${config.runtime}' is not available in this version of Sigil (available: node, process)`,
-			);
+		case "python3":
+			try {
+				return await createPython3Runtime({
+					name: input.name,
+					cwd: input.codeDir,
+					env,
+					...(input.secretsDir && { secretsDir: input.secretsDir }),
+					timeoutMs: config.timeoutMs,
+					maxConcurrency:
+						config.concurrency.max * config.concurrency.perInstance,
+					maxQueue: config.concurrency.queue,
+				});
+			} catch (err) {
+				// A requirements.txt Sigil cannot satisfy is a fault of the bundle, said at deploy.
+				if (err instanceof RuntimeError)
+					throw new SigilError("BUNDLE_INVALID", err.message);
+				throw err;
+			}
+		case "http": {
+			const upstream =
+				config.upstream ?? `http://127.0.0.1:${await freePort()}`;
+			return createHttpRuntime({
+				name: input.name,
+				upstream,
+				timeoutMs: config.timeoutMs,
+				maxConcurrency: config.concurrency.max * config.concurrency.perInstance,
+				maxQueue: config.concurrency.queue,
+				...(config.fprocess !== undefined && {
+					server: { fprocess: config.fprocess, cwd: input.codeDir, env },
+				}),
+			});
+		}
 	}
+}
+
+/** A port nothing listens on right now, for a server Sigil starts (of-watchdog's upstream). */
+function freePort(): Promise<number> {
+	return new Promise((resolve, reject) => {
+		const probe = createServer();
+		probe.once("error", reject);
+		probe.listen(0, "127.0.0.1", () => {
+			const address = probe.address();
+			const port = typeof address === "object" && address ? address.port : 0;
+			probe.close(() => resolve(port));
+		});
+	});
 }

@@ -1,0 +1,308 @@
+/**
+ * The `http` runtime: every request proxied to an upstream HTTP service, like of-watchdog's
+ * http mode. Headers travel as real headers (minus hop-by-hop), the path below the trigger is
+ * appended to the upstream's base path, the query passes verbatim. The upstream is an existing
+ * service, or a server process Sigil starts, health-checks and restarts (`server`).
+ *
+ * Bodies are buffered, both ways: the runtime contract (`HttpInvocation.body`, `HttpResult.body`)
+ * is buffered, the gateway has already read the request under the trigger's `maxBodyBytes`
+ * (it must, to verify a payload signature), and the answer is bounded by `maxResponseBytes`.
+ */
+import { Agent as HttpAgent, type IncomingMessage, request } from "node:http";
+import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
+import { setTimeout as sleep } from "node:timers/promises";
+import { AdmissionGate } from "./admission-gate.ts";
+import { utf8Tail } from "./log-tail.ts";
+import { endToEndHeaders, firstHeader, upstreamPath } from "./proxy-headers.ts";
+import type {
+	EventInvocation,
+	EventResult,
+	FunctionRuntime,
+	HttpInvocation,
+	HttpResult,
+} from "./types.ts";
+import { RuntimeError } from "./types.ts";
+import {
+	startUpstreamServer,
+	type UpstreamServer,
+	type UpstreamServerSpec,
+} from "./upstream-server.ts";
+
+export interface HttpRuntimeSpec {
+	readonly name: string;
+	/** Base URL of the upstream (`http://127.0.0.1:5000/base`); with `server`, its port is the server's. */
+	readonly upstream: string;
+	readonly timeoutMs: number;
+	/** Requests in flight to the upstream at once (default 64). */
+	readonly maxConcurrency?: number;
+	/** Requests that may wait for a free place before FUNCTION_QUEUE_FULL (default 100). */
+	readonly maxQueue?: number;
+	/** Answers larger than this are FUNCTION_ERROR (default 32 MiB). */
+	readonly maxResponseBytes?: number;
+	/** A server process to start with the runtime and keep running (of-watchdog's `fprocess`). */
+	readonly server?: Omit<UpstreamServerSpec, "name" | "port">;
+}
+
+export const DEFAULT_MAX_RESPONSE_BYTES = 32 * 1024 * 1024;
+const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
+/** Pause before retrying a refused connection to a server Sigil runs (it is restarting). */
+const RETRY_MS = 25;
+
+/** Names the gateway sets itself: a client cannot forge them, the upstream can trust them. */
+const OWN = new Set([
+	"host",
+	"content-length",
+	"x-forwarded-for",
+	"x-forwarded-host",
+	"x-call-id",
+]);
+
+interface Answer {
+	status: number;
+	headers: string[];
+	body: Buffer;
+}
+
+export async function createHttpRuntime(
+	spec: HttpRuntimeSpec,
+): Promise<FunctionRuntime> {
+	const base = new URL(spec.upstream);
+	const secure = base.protocol === "https:";
+	const maxConcurrency = spec.maxConcurrency ?? 64;
+	const agent = new (secure ? HttpsAgent : HttpAgent)({
+		keepAlive: true,
+		maxSockets: maxConcurrency,
+	});
+	const gate = new AdmissionGate(
+		spec.name,
+		maxConcurrency,
+		spec.maxQueue ?? 100,
+	);
+	const maxResponseBytes = spec.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
+	let server: UpstreamServer | undefined;
+	if (spec.server) {
+		server = await startUpstreamServer({
+			...spec.server,
+			name: spec.name,
+			port: Number(base.port || 80),
+		});
+	}
+
+	/** One exchange with the upstream; a failure is a RuntimeError with the cause in `detail`. */
+	function exchange(
+		method: string,
+		path: string,
+		headers: string[],
+		body: Buffer,
+		signal: AbortSignal,
+		retried = false,
+	): Promise<Answer> {
+		return new Promise((resolve, reject) => {
+			const send = secure ? httpsRequest : request;
+			const req = send({
+				protocol: base.protocol,
+				hostname: base.hostname,
+				port: base.port,
+				method,
+				path,
+				headers,
+				agent,
+				signal,
+			});
+			let settled = false;
+			const fail = (err: Error) => {
+				if (settled) return;
+				settled = true;
+				reject(err);
+			};
+			req.on("error", (err: NodeJS.ErrnoException) => {
+				if (signal.aborted) return fail(signal.reason as Error);
+				// A kept-alive socket the upstream closed meanwhile: Node's documented retry case,
+				// taken only for safe methods (a POST may have run before the reset).
+				if (
+					!retried &&
+					req.reusedSocket &&
+					err.code === "ECONNRESET" &&
+					SAFE_METHODS.has(method)
+				) {
+					settled = true;
+					exchange(method, path, headers, body, signal, true).then(
+						resolve,
+						reject,
+					);
+					return;
+				}
+				fail(connectionError(spec.name, base, err));
+			});
+			req.on("response", (res: IncomingMessage) => {
+				const chunks: Buffer[] = [];
+				let size = 0;
+				res.on("data", (chunk: Buffer) => {
+					size += chunk.length;
+					if (size > maxResponseBytes) {
+						res.destroy();
+						fail(
+							new RuntimeError(
+								"FUNCTION_ERROR",
+								`function ${spec.name}: its upstream answered more than ${maxResponseBytes} bytes (maxResponseBytes)`,
+							),
+						);
+						return;
+					}
+					chunks.push(chunk);
+				});
+				res.on("error", (err) => fail(connectionError(spec.name, base, err)));
+				res.on("close", () => {
+					if (!res.complete)
+						fail(
+							connectionError(
+								spec.name,
+								base,
+								Object.assign(new Error("the answer was cut short"), {
+									code: "ECONNRESET",
+								}),
+							),
+						);
+				});
+				res.on("end", () => {
+					if (settled) return;
+					settled = true;
+					resolve({
+						status: res.statusCode ?? 502,
+						headers: endToEndHeaders(res.rawHeaders),
+						body: Buffer.concat(chunks),
+					});
+				});
+			});
+			req.end(body);
+		});
+	}
+
+	/** Gate, server readiness, deadline and abort around one exchange. */
+	async function call(
+		method: string,
+		path: string,
+		headers: string[],
+		body: Buffer,
+		outer: AbortSignal | undefined,
+	): Promise<Answer> {
+		const release = await gate.acquire(outer);
+		const timeout = AbortSignal.timeout(spec.timeoutMs);
+		const signal = outer ? AbortSignal.any([outer, timeout]) : timeout;
+		try {
+			for (;;) {
+				if (server) await server.ready(signal);
+				try {
+					return await exchange(method, path, headers, body, signal);
+				} catch (err) {
+					// A refused connection delivered nothing, so it is safe to try again: a server
+					// of ours that just died is being restarted (its exit may not be seen yet).
+					if (!server || signal.aborted || !refused(err)) throw err;
+					await sleep(RETRY_MS, undefined, { signal }).catch(() => {});
+				}
+			}
+		} catch (err) {
+			if (outer?.aborted) throw outer.reason;
+			if (timeout.aborted)
+				throw new RuntimeError(
+					"FUNCTION_TIMEOUT",
+					`function ${spec.name}: its upstream did not answer within ${spec.timeoutMs} ms`,
+				);
+			throw err;
+		} finally {
+			release();
+		}
+	}
+
+	return {
+		async invokeHttp(inv: HttpInvocation): Promise<HttpResult> {
+			const headers = endToEndHeaders(inv.rawHeaders, OWN);
+			const forwardedFor = firstHeader(inv.rawHeaders, "x-forwarded-for");
+			headers.push(
+				"Host",
+				base.host,
+				"Content-Length",
+				String(inv.body.length),
+				"X-Forwarded-For",
+				forwardedFor ? `${forwardedFor}, ${inv.sourceIp}` : inv.sourceIp,
+				"X-Forwarded-Host",
+				inv.host,
+				// OpenFaaS's gateway names each call the same way.
+				"X-Call-Id",
+				inv.requestId,
+			);
+			const path = upstreamPath(base.pathname, inv.path, inv.rawQuery);
+			return call(inv.method, path, headers, inv.body, inv.signal);
+		},
+
+		async invokeEvent(inv: EventInvocation): Promise<EventResult> {
+			const headers = [
+				"Host",
+				base.host,
+				"Content-Type",
+				"application/json",
+				"Content-Length",
+				String(inv.payload.length),
+				"X-Call-Id",
+				inv.requestId,
+			];
+			const path = upstreamPath(base.pathname, "/", "");
+			const answer = await call("POST", path, headers, inv.payload, inv.signal);
+			if (answer.status >= 200 && answer.status < 300)
+				return { payload: answer.body };
+			const error = {
+				errorType: "UpstreamHttpError",
+				errorMessage: `upstream answered ${answer.status}: ${utf8Tail(answer.body.toString("utf8"), 512)}`,
+				trace: [],
+			};
+			return {
+				payload: Buffer.from(JSON.stringify(error)),
+				functionError: "Unhandled",
+			};
+		},
+
+		async close(graceMs?: number): Promise<void> {
+			await gate.close(graceMs ?? spec.timeoutMs);
+			agent.destroy();
+			await server?.close();
+		},
+	};
+}
+
+function refused(err: unknown): boolean {
+	return (
+		err instanceof RuntimeError &&
+		err.code === "FUNCTION_CRASHED" &&
+		(err.detail?.startsWith("ECONNREFUSED") ?? false)
+	);
+}
+
+/** Maps a socket-level failure to a code and a message that says what to check. */
+function connectionError(
+	name: string,
+	base: URL,
+	err: NodeJS.ErrnoException,
+): RuntimeError {
+	const detail = `${err.code ?? err.name}: ${err.message} (upstream ${base.origin})`;
+	switch (err.code) {
+		case "ECONNREFUSED":
+			return new RuntimeError(
+				"FUNCTION_CRASHED",
+				`function ${name}: its upstream refused the connection (is the service running and listening?)`,
+				detail,
+			);
+		case "ENOTFOUND":
+		case "EAI_AGAIN":
+			return new RuntimeError(
+				"FUNCTION_CRASHED",
+				`function ${name}: its upstream's host name does not resolve`,
+				detail,
+			);
+		default:
+			return new RuntimeError(
+				"FUNCTION_CRASHED",
+				`function ${name}: the connection to its upstream failed before a complete answer (${err.code ?? err.name})`,
+				detail,
+			);
+	}
+}
