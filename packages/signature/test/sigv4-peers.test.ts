@@ -255,3 +255,38 @@ test("any single-byte change to a signed part (method, path, query, signed heade
 		RUNS,
 	);
 });
+
+test("presign hoists a mixed-case x-amz-* header under its given name, as @smithy does", async () => {
+	const now = Date.parse("2026-11-23T10:00:00Z");
+	const headers = { host: "fn.example.com", "X-Amz-Meta-Tag": "v 1" };
+	const smithy = new SignatureV4({
+		credentials: CREDS,
+		region: "us-east-1",
+		service: "lambda",
+		sha256: Sha256,
+	});
+	const theirs = await smithy.presign(
+		new HttpRequest({
+			method: "GET",
+			protocol: "https:",
+			hostname: "fn.example.com",
+			path: "/f",
+			headers,
+		}),
+		{ signingDate: new Date(now), expiresIn: 60 },
+	);
+	const ours = presignSigV4(
+		{ method: "GET", host: "fn.example.com", path: "/f", headers },
+		CREDS,
+		{ region: "us-east-1", service: "lambda", now, expiresIn: 60 },
+	);
+	assert.equal(ours.signature, theirs.query?.["X-Amz-Signature"]);
+	assert.match(ours.query, /X-Amz-Meta-Tag=v%201/);
+	const wire: WireRequest = {
+		method: "GET",
+		target: `/f?${ours.query}`,
+		rawHeaders: ["Host", "fn.example.com"],
+		body: new Uint8Array(),
+	};
+	assert.ok(verify(wire, { region: "us-east-1", service: "lambda" }, now).ok);
+});

@@ -87,6 +87,8 @@ interface Prepared {
 	readonly origin: string;
 	/** Lower-case name → values, generated headers removed. */
 	readonly headers: Map<string, string[]>;
+	/** Lower-case name → the name as given (presign hoists x-amz-* headers under it, as @smithy does). */
+	readonly names: Map<string, string>;
 	readonly bodyHash: string;
 }
 
@@ -112,6 +114,7 @@ function prepare(req: SigV4SignRequest): Prepared {
 		wireQuery = formatQuery(pairs);
 	}
 	const headers = new Map<string, string[]>();
+	const names = new Map<string, string>();
 	for (const [name, value] of Object.entries(req.headers ?? {})) {
 		const lower = name.toLowerCase();
 		// @smithy drops these and generates its own (authorization, x-amz-date, date).
@@ -121,6 +124,7 @@ function prepare(req: SigV4SignRequest): Prepared {
 		if (typeof value === "string") list.push(value);
 		else list.push(...value);
 		headers.set(lower, list);
+		if (!names.has(lower)) names.set(lower, name);
 	}
 	if (!headers.has("host")) {
 		if (host === undefined)
@@ -138,6 +142,7 @@ function prepare(req: SigV4SignRequest): Prepared {
 		pairs,
 		wireQuery,
 		origin,
+		names,
 		headers,
 		bodyHash,
 	};
@@ -284,7 +289,10 @@ export function presignSigV4(
 	for (const [name, values] of p.headers) {
 		if (name.startsWith("x-amz-"))
 			for (const v of values)
-				added.push({ key: uriEncode(name), value: uriEncode(v) });
+				added.push({
+					key: uriEncode(p.names.get(name) ?? name),
+					value: uriEncode(v),
+				});
 		else headers.set(name, values);
 	}
 	if (creds.sessionToken !== undefined)
