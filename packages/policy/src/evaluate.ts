@@ -41,7 +41,8 @@ interface Scan {
 
 /** Appends every applicable statement of `named` to `scan.matched`; returns whether any applied. */
 function collect(scan: Scan, source: PolicySource, named: NamedPolicy): void {
-	for (const s of named.policy.statements) {
+	const { policy } = named;
+	for (const s of policy.byAction.get(scan.action) ?? policy.otherStatements) {
 		if (!s.matchAction(scan.action)) continue;
 		if (!s.matchResource(scan.target, scan.ctx)) continue;
 		let principalMatch: MatchedStatement["principalMatch"];
@@ -50,12 +51,15 @@ function collect(scan: Scan, source: PolicySource, named: NamedPolicy): void {
 			if (principalMatch === undefined) continue;
 		}
 		if (!s.matchCondition(scan.ctx)) continue;
-		const m: { -readonly [K in keyof MatchedStatement]: MatchedStatement[K] } =
-			{ policy: source, index: s.index, effect: s.effect };
-		if (named.name !== undefined) m.policyName = named.name;
-		if (s.sid !== undefined) m.sid = s.sid;
-		if (principalMatch !== undefined) m.principalMatch = principalMatch;
-		scan.matched.push(m);
+		// Constant shape (absent fields undefined) keeps consumers' property reads monomorphic.
+		scan.matched.push({
+			policy: source,
+			policyName: named.name,
+			sid: s.sid,
+			index: s.index,
+			effect: s.effect,
+			principalMatch,
+		});
 	}
 }
 

@@ -4,6 +4,8 @@
  * language". Every problem is reported with its place in the document
  * (`Statement[2].Condition.StringEquals`), all at once rather than first-only.
  */
+
+import { indexByAction } from "./action-index.ts";
 import { checkArnPattern, compileArnMatcher } from "./arn.ts";
 import { compileCondition } from "./condition.ts";
 import { compileGlob, globFromText } from "./glob.ts";
@@ -130,6 +132,19 @@ function compileActions(
 		for (const t of tests) if (t(a)) return true;
 		return false;
 	};
+}
+
+/** The lower-cased actions of an Action element without wildcards; undefined otherwise. */
+function literalActions(raw: unknown): string[] | undefined {
+	if (raw === undefined) return undefined;
+	const list = Array.isArray(raw) ? raw : [raw];
+	const out: string[] = [];
+	for (const a of list) {
+		if (typeof a !== "string" || a.includes("*") || a.includes("?"))
+			return undefined;
+		out.push(a.toLowerCase());
+	}
+	return out;
 }
 
 function compileResources(
@@ -289,16 +304,30 @@ export function parsePolicy(
 			});
 			continue;
 		}
-		const compiled = compileStatement(
-			raw,
-			index,
-			path,
-			kind,
-			variables,
-			sids,
-			errors,
-			options.cache,
-		);
+		const beforeSid = errors.length;
+		const sid = checkSid(raw, path, sids, errors);
+		const build = () =>
+			compileStatement(
+				raw,
+				index,
+				path,
+				kind,
+				variables,
+				sid,
+				errors,
+				options.cache,
+			);
+		// Identical statements at the same position share one compiled statement (templates);
+		// only when the Sid was valid here, since the compiled statement carries it.
+		const compiled =
+			errors.length === beforeSid
+				? memo(
+						options.cache,
+						`S:${kind}:${variables}:${index}:${JSON.stringify(raw)}`,
+						errors,
+						build,
+					)
+				: build();
 		if (compiled !== undefined) statements.push(compiled);
 	}
 	if (errors.length > 0) return { ok: false, errors };
@@ -306,31 +335,20 @@ export function parsePolicy(
 		kind,
 		version,
 		statements,
+		...indexByAction(statements),
 
 		...(typeof doc.Id === "string" ? { id: doc.Id } : {}),
 	};
 	return { ok: true, policy: Object.freeze(policy) };
 }
 
-function compileStatement(
+/** Validates the Sid (letters, digits, `_-.`; unique within the document) and returns it. */
+function checkSid(
 	s: Record<string, unknown>,
-	index: number,
 	path: string,
-	kind: PolicyKind,
-	variables: boolean,
 	sids: Set<string>,
 	errors: PolicyError[],
-	cache: CompileCache | undefined,
-): CompiledStatement | undefined {
-	const before = errors.length;
-	for (const field of Object.keys(s)) {
-		if (!STATEMENT_FIELDS.has(field))
-			errors.push({
-				path: `${path}.${field}`,
-				code: "UNKNOWN_FIELD",
-				message: `unknown statement field "${field}"`,
-			});
-	}
+): string | undefined {
 	let sid: string | undefined;
 	if (s.Sid !== undefined) {
 		if (typeof s.Sid !== "string" || !SID.test(s.Sid))
@@ -349,6 +367,28 @@ function compileStatement(
 			sid = s.Sid;
 			sids.add(s.Sid);
 		}
+	}
+	return sid;
+}
+
+function compileStatement(
+	s: Record<string, unknown>,
+	index: number,
+	path: string,
+	kind: PolicyKind,
+	variables: boolean,
+	sid: string | undefined,
+	errors: PolicyError[],
+	cache: CompileCache | undefined,
+): CompiledStatement | undefined {
+	const before = errors.length;
+	for (const field of Object.keys(s)) {
+		if (!STATEMENT_FIELDS.has(field))
+			errors.push({
+				path: `${path}.${field}`,
+				code: "UNKNOWN_FIELD",
+				message: `unknown statement field "${field}"`,
+			});
 	}
 	if (s.Effect === undefined)
 		errors.push({
@@ -493,13 +533,16 @@ function compileStatement(
 						),
 				);
 	if (errors.length > before) return undefined;
+	// Every statement has the same fields in the same order (absent ones undefined), so the
+	// evaluator's property reads stay monomorphic.
 	return {
 		index,
+		sid: sid === "" ? undefined : sid,
 		effect: s.Effect as "Allow" | "Deny",
+		actions: literalActions(s.Action),
 		matchAction,
 		matchResource,
+		matchPrincipal,
 		matchCondition,
-		...(sid !== undefined && sid !== "" ? { sid } : {}),
-		...(matchPrincipal !== undefined ? { matchPrincipal } : {}),
 	};
 }

@@ -160,6 +160,8 @@ export interface CompiledStatement {
 	readonly index: number;
 	readonly sid?: string;
 	readonly effect: "Allow" | "Deny";
+	/** Lower-cased actions when Action lists only literal actions (no wildcard, not NotAction). */
+	readonly actions?: readonly string[];
 	/** Returns true when the statement's Action/NotAction covers the (lower-cased) action. */
 	readonly matchAction: (lowerAction: string) => boolean;
 	/** Returns true when Resource/NotResource covers the resource (always true in trust policies). */
@@ -181,4 +183,8 @@ export interface CompiledPolicy {
 	readonly version: "2012-10-17" | "2008-10-17";
 	readonly id?: string;
 	readonly statements: readonly CompiledStatement[];
+	/** Lower-cased action → the statements that can apply to it, in document order. */
+	readonly byAction: ReadonlyMap<string, readonly CompiledStatement[]>;
+	/** The statements for any action not in `byAction` (wildcards, NotAction). */
+	readonly otherStatements: readonly CompiledStatement[];
 }

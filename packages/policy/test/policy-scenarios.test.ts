@@ -470,3 +470,56 @@ test("explain names every applied statement and the deciding one", () => {
 	);
 	assert.match(text, /identity policy "invoke", Statement\[0\] Sid "Invoke"/);
 });
+
+test("the per-action index keeps document order and skips statements for other actions", () => {
+	const resourcePolicy = compile(
+		"resource",
+		[
+			{
+				Sid: "s0",
+				Effect: "Allow",
+				Principal: "*",
+				Action: "lambda:InvokeFunction",
+				Resource: FN,
+			},
+			{
+				Sid: "s1",
+				Effect: "Allow",
+				Principal: "*",
+				Action: "lambda:Invoke*",
+				Resource: FN,
+			},
+			{
+				Sid: "s2",
+				Effect: "Allow",
+				Principal: "*",
+				Action: ["lambda:InvokeFunctionUrl", "lambda:GetFunction"],
+				Resource: FN,
+			},
+			{
+				Sid: "s3",
+				Effect: "Allow",
+				Principal: "*",
+				NotAction: "s3:*",
+				Resource: FN,
+			},
+		],
+		"function-policy",
+	);
+	assert.deepEqual(
+		evaluate(req({ resourcePolicy })).matched.map((m) => m.sid),
+		["s1", "s2", "s3"],
+	);
+	assert.deepEqual(
+		evaluate(
+			req({ action: "LAMBDA:invokefunction", resourcePolicy }),
+		).matched.map((m) => m.sid),
+		["s0", "s1", "s3"],
+	);
+	assert.deepEqual(
+		evaluate(req({ action: "lambda:ListTags", resourcePolicy })).matched.map(
+			(m) => m.sid,
+		),
+		["s3"],
+	);
+});

@@ -433,3 +433,32 @@ test("2008-10-17 keeps ${…} literal in Resource", () => {
 		false,
 	);
 });
+
+test("the compile cache shares identical statements but never a rejected Sid", () => {
+	const cache = createCompileCache();
+	const st = { ...ok, Sid: "A" };
+	const dup = parsePolicy(
+		{ Version: "2012-10-17", Statement: [st, st] },
+		"identity",
+		{ cache },
+	);
+	assert.equal(dup.ok, false);
+	const fine = parsePolicy(
+		{ Version: "2012-10-17", Statement: [{ ...ok, Sid: "B" }, st] },
+		"identity",
+		{ cache },
+	);
+	assert.ok(fine.ok);
+	assert.equal(fine.policy.statements[1]?.sid, "A");
+	const again = parsePolicy(
+		{ Version: "2012-10-17", Statement: [{ ...ok, Sid: "C" }, st] },
+		"identity",
+		{ cache },
+	);
+	assert.ok(again.ok);
+	assert.equal(
+		again.policy.statements[1],
+		fine.policy.statements[1],
+		"same statement at the same index → shared",
+	);
+});
