@@ -29,6 +29,7 @@ import { invokeCommand } from "./commands/invoke.ts";
 import { jobCommand, jobsCommand } from "./commands/jobs.ts";
 import { keyCommands } from "./commands/keys.ts";
 import { logsCommand } from "./commands/logs.ts";
+import { newCommand } from "./commands/new.ts";
 import { secretCommands } from "./commands/secrets.ts";
 import { upCommand } from "./commands/up.ts";
 import type { CliIo } from "./io.ts";
@@ -38,6 +39,7 @@ export const VERSION = "0.1.0";
 /** Every command, in the order `sigil --help` lists them. */
 export const COMMANDS: readonly CommandSpec[] = [
 	upCommand,
+	newCommand,
 	deployCommand,
 	listCommand,
 	describeCommand,

@@ -6,21 +6,15 @@
  */
 import { execFile } from "node:child_process";
 import { readdir, readFile } from "node:fs/promises";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { baseEnvironment } from "./base-env.ts";
 import {
 	createProcessRuntime,
 	type ProcessRuntimeSpec,
 } from "./process-runtime.ts";
+import { PYTHON3_WATCHDOG } from "./templates-dir.ts";
 import type { FunctionRuntime } from "./types.ts";
 import { RuntimeError } from "./types.ts";
-
-/** The repository's `templates/` folder (the watchdog scripts and the `sigil new` skeletons). */
-export const TEMPLATES_DIR = resolve(
-	import.meta.dirname,
-	"../../../../templates",
-);
-export const PYTHON3_WATCHDOG = join(TEMPLATES_DIR, "python3", "index.py");
 
 export type Python3RuntimeSpec = Omit<ProcessRuntimeSpec, "fprocess"> & {
 	/** Interpreter to run (default: `python3` on PATH, resolved once to its real executable). */
