@@ -31,7 +31,18 @@ import { readBody } from "./body.ts";
 import type { GatewayContext } from "./context.ts";
 import { isPreflight, preflightHeaders } from "./cors.ts";
 import type { Dialect, Exchange } from "./exchange.ts";
-import { fromCode, send, sendError, sendJson } from "./respond.ts";
+import {
+	namespaceOf,
+	sendQueryError,
+	signedServiceOf,
+} from "./query-protocol.ts";
+import {
+	fromCode,
+	send,
+	sendError,
+	sendJson,
+	type WireError,
+} from "./respond.ts";
 import { routePath } from "./route-path.ts";
 import type { Route, Router } from "./router.ts";
 
@@ -59,6 +70,7 @@ export async function handleRequest(
 	let outcome = "OK";
 	let fn: DeployedFunction | undefined;
 	let authz: RouteAuthorization | undefined;
+	let matched: Route<GatewayContext, DeployedFunction> | undefined;
 	try {
 		if (!ex.target.startsWith("/"))
 			throw new SigilError(
@@ -74,6 +86,7 @@ export async function handleRequest(
 				`${ex.method} is not allowed on ${ex.rawPath}`,
 			);
 		const { route, params } = match;
+		matched = route;
 
 		if (route.auth === "trigger") {
 			const name = functionName(params.name ?? "");
@@ -108,7 +121,7 @@ export async function handleRequest(
 		if (!auth.ok) {
 			outcome = auth.error.code;
 			audit(ctx, ex, fn, outcome, auth.error.status, started, auth);
-			sendError(ex, auth.error);
+			sendFailure(ex, route, auth.error);
 			return;
 		}
 		ex.principal = auth.principal;
@@ -129,7 +142,7 @@ export async function handleRequest(
 		outcome = wire.code;
 		if (fn || authz)
 			audit(ctx, ex, fn, outcome, wire.status, started, undefined, authz);
-		sendError(ex, wire);
+		sendFailure(ex, matched, wire);
 	} finally {
 		ctx.log({
 			at: "request",
@@ -152,8 +165,20 @@ async function authenticate(
 ): Promise<AuthOutcome> {
 	if (route.auth === "none") return { ok: true, principal: anonymous(ex) };
 	const wire = wireRequestOf(ex);
-	if (route.auth === "sigv4")
-		return authenticateSigV4(ctx, wire, route.services ?? ["sigil"]);
+	if (route.auth === "sigv4") {
+		// IAM is a global service the CLI signs for us-east-1 whatever the gateway's region.
+		const global =
+			route.name === "aws-query" &&
+			ctx.region !== "us-east-1" &&
+			/\/us-east-1\/(iam|sts)\//.test(
+				ex.header("authorization") ?? ex.rawQuery.replace(/%2F/gi, "/"),
+			);
+		return authenticateSigV4(
+			global ? { ...ctx, region: "us-east-1" } : ctx,
+			wire,
+			route.services ?? ["sigil"],
+		);
+	}
 	if (!fn) throw new SigilError("INTERNAL", "trigger route without a function");
 	const trigger = fn.config.trigger;
 	switch (trigger.auth) {
@@ -210,6 +235,27 @@ function runtimeMessage(err: RuntimeError): string {
 	// The function's own error text may hold anything; callers get the kind, owners get the detail in logs.
 	const spec = ERRORS[err.code];
 	return spec ? err.message : "the function failed";
+}
+
+/** Errors in the route's protocol: XML for the IAM/STS query endpoint, else the dialect's. */
+function sendFailure(
+	ex: Exchange,
+	route: Route<GatewayContext, DeployedFunction> | undefined,
+	error: WireError,
+): void {
+	if (route?.name !== "aws-query") {
+		sendError(ex, error);
+		return;
+	}
+	const spec = (ERRORS as Record<string, { aws: string } | undefined>)[
+		error.code
+	];
+	sendQueryError(
+		ex,
+		namespaceOf(signedServiceOf(ex)),
+		error,
+		error.wireCode ?? spec?.aws ?? "ServiceException",
+	);
 }
 
 /**

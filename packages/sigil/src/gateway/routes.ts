@@ -8,11 +8,49 @@ import type { DeployedFunction } from "../functions/registry.ts";
 import { getJob, invokeAsyncFunction, listJobs } from "./async-api.ts";
 import type { GatewayContext } from "./context.ts";
 import * as cp from "./control-plane.ts";
+import * as url from "./function-url-config.ts";
+import * as iamCp from "./iam-control-plane.ts";
 import { invoke, invokeAsyncLegacy, SYNC_PAYLOAD_BYTES } from "./lambda-api.ts";
+import * as perm from "./lambda-permissions.ts";
+import { queryApi } from "./query-api.ts";
 import type { Route } from "./router.ts";
 import { invokeTrigger } from "./trigger.ts";
 
 const MB = 1024 * 1024;
+
+const userPolicies = iamCp.policyRoutes("user");
+const rolePolicies = iamCp.policyRoutes("role");
+
+/** A Lambda REST API route (service `lambda`, errors as Lambda words them). */
+function lambda(
+	name: string,
+	method: string,
+	pattern: string,
+	action: string,
+	handle: Route<GatewayContext, DeployedFunction>["handle"],
+): Route<GatewayContext, DeployedFunction> {
+	return {
+		name,
+		method,
+		pattern,
+		auth: "sigv4",
+		services: ["lambda"],
+		dialect: "aws-lambda",
+		action,
+		handle,
+	};
+}
+
+/** A control-plane route (SigV4, service `sigil`). */
+function sigil(
+	name: string,
+	method: string,
+	pattern: string,
+	action: string,
+	handle: Route<GatewayContext, DeployedFunction>["handle"],
+): Route<GatewayContext, DeployedFunction> {
+	return { name, method, pattern, auth: "sigv4", action, handle };
+}
 
 export const ROUTES: readonly Route<GatewayContext, DeployedFunction>[] = [
 	{
@@ -194,4 +232,207 @@ export const ROUTES: readonly Route<GatewayContext, DeployedFunction>[] = [
 		action: "sigil:GetJob",
 		handle: getJob,
 	},
+	// IAM and STS over the query protocol: the AWS CLI POSTs forms to `/`; the signed service
+	// (iam or sts) says which API, and the handler authorizes each Action itself.
+	{
+		name: "aws-query",
+		method: "POST",
+		pattern: "/",
+		auth: "sigv4",
+		services: ["iam", "sts"],
+		dialect: "aws",
+		action: "iam:* | sts:*",
+		handle: queryApi,
+	},
+	// Lambda function policies and URL configs, as `aws lambda …` calls them.
+	lambda(
+		"lambda-add-permission",
+		"POST",
+		"/2015-03-31/functions/:name/policy",
+		"lambda:AddPermission",
+		perm.addPermission,
+	),
+	lambda(
+		"lambda-get-policy",
+		"GET",
+		"/2015-03-31/functions/:name/policy",
+		"lambda:GetPolicy",
+		perm.getPolicy,
+	),
+	lambda(
+		"lambda-remove-permission",
+		"DELETE",
+		"/2015-03-31/functions/:name/policy/:sid",
+		"lambda:RemovePermission",
+		perm.removePermission,
+	),
+	lambda(
+		"lambda-create-url",
+		"POST",
+		"/2021-10-31/functions/:name/url",
+		"lambda:CreateFunctionUrlConfig",
+		url.createUrlConfig,
+	),
+	lambda(
+		"lambda-get-url",
+		"GET",
+		"/2021-10-31/functions/:name/url",
+		"lambda:GetFunctionUrlConfig",
+		url.getUrlConfig,
+	),
+	lambda(
+		"lambda-update-url",
+		"PUT",
+		"/2021-10-31/functions/:name/url",
+		"lambda:UpdateFunctionUrlConfig",
+		url.updateUrlConfig,
+	),
+	lambda(
+		"lambda-delete-url",
+		"DELETE",
+		"/2021-10-31/functions/:name/url",
+		"lambda:DeleteFunctionUrlConfig",
+		url.deleteUrlConfig,
+	),
+	// Sigil's own identity-and-access API (sigil account|user|role|policy|permission …).
+	sigil(
+		"accounts-list",
+		"GET",
+		"/sigil/v1/accounts",
+		"sigil:ListAccounts",
+		iamCp.listAccounts,
+	),
+	sigil(
+		"account-create",
+		"POST",
+		"/sigil/v1/accounts",
+		"sigil:CreateAccount",
+		iamCp.createAccount,
+	),
+	sigil(
+		"users-list",
+		"GET",
+		"/sigil/v1/users",
+		"iam:ListUsers",
+		iamCp.listUsers,
+	),
+	sigil(
+		"user-create",
+		"POST",
+		"/sigil/v1/users",
+		"iam:CreateUser",
+		iamCp.createUser,
+	),
+	sigil(
+		"user-delete",
+		"DELETE",
+		"/sigil/v1/users/:name",
+		"iam:DeleteUser",
+		iamCp.deleteUser,
+	),
+	sigil(
+		"user-key-create",
+		"POST",
+		"/sigil/v1/users/:name/keys",
+		"iam:CreateAccessKey",
+		iamCp.createUserKey,
+	),
+	sigil(
+		"user-policies-list",
+		"GET",
+		"/sigil/v1/users/:name/policies",
+		"iam:ListUserPolicies",
+		userPolicies.list,
+	),
+	sigil(
+		"user-policy-get",
+		"GET",
+		"/sigil/v1/users/:name/policies/:policy",
+		"iam:GetUserPolicy",
+		userPolicies.get,
+	),
+	sigil(
+		"user-policy-put",
+		"PUT",
+		"/sigil/v1/users/:name/policies/:policy",
+		"iam:PutUserPolicy",
+		userPolicies.put,
+	),
+	sigil(
+		"user-policy-delete",
+		"DELETE",
+		"/sigil/v1/users/:name/policies/:policy",
+		"iam:DeleteUserPolicy",
+		userPolicies.remove,
+	),
+	sigil(
+		"roles-list",
+		"GET",
+		"/sigil/v1/roles",
+		"iam:ListRoles",
+		iamCp.listRoles,
+	),
+	sigil(
+		"role-create",
+		"POST",
+		"/sigil/v1/roles",
+		"iam:CreateRole",
+		iamCp.createRole,
+	),
+	sigil(
+		"role-policies-list",
+		"GET",
+		"/sigil/v1/roles/:name/policies",
+		"iam:ListRolePolicies",
+		rolePolicies.list,
+	),
+	sigil(
+		"role-policy-get",
+		"GET",
+		"/sigil/v1/roles/:name/policies/:policy",
+		"iam:GetRolePolicy",
+		rolePolicies.get,
+	),
+	sigil(
+		"role-policy-put",
+		"PUT",
+		"/sigil/v1/roles/:name/policies/:policy",
+		"iam:PutRolePolicy",
+		rolePolicies.put,
+	),
+	sigil(
+		"role-policy-delete",
+		"DELETE",
+		"/sigil/v1/roles/:name/policies/:policy",
+		"iam:DeleteRolePolicy",
+		rolePolicies.remove,
+	),
+	sigil(
+		"function-policy-get",
+		"GET",
+		"/sigil/v1/functions/:name/policy",
+		"lambda:GetPolicy",
+		perm.getPolicy,
+	),
+	sigil(
+		"function-permission-add",
+		"POST",
+		"/sigil/v1/functions/:name/policy",
+		"lambda:AddPermission",
+		perm.addPermission,
+	),
+	sigil(
+		"function-permission-remove",
+		"DELETE",
+		"/sigil/v1/functions/:name/policy/:sid",
+		"lambda:RemovePermission",
+		perm.removePermission,
+	),
+	sigil(
+		"simulate",
+		"POST",
+		"/sigil/v1/simulate",
+		"iam:SimulatePrincipalPolicy",
+		iamCp.simulate,
+	),
 ];

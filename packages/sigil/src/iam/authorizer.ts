@@ -43,6 +43,8 @@ export interface AuthorizeInput {
 	readonly resourceAccountId: string;
 	/** The addressed function, when its resource policy takes part. */
 	readonly fn?: PolicyTarget;
+	/** A resource policy given directly (a role's trust policy for sts:AssumeRole). */
+	readonly resourcePolicy?: NamedPolicy;
 	readonly context: RequestContext;
 }
 
@@ -96,9 +98,9 @@ export class Authorizer {
 				: principal.type === "AssumedRole" && p.roleName !== undefined
 					? await this.identityPolicies(p.accountId, "role", p.roleName)
 					: NO_POLICIES;
-		const resourcePolicy = input.fn
-			? await this.resourcePolicy(input.fn)
-			: undefined;
+		const resourcePolicy =
+			input.resourcePolicy ??
+			(input.fn ? await this.resourcePolicy(input.fn) : undefined);
 		const sessionPolicy =
 			p.sessionPolicy !== undefined
 				? this.#sessionPolicy(p.sessionPolicy)
@@ -192,6 +194,15 @@ export class Authorizer {
 		if (this.#session.size >= 1000) this.#session.clear();
 		this.#session.set(text, compiled);
 		return compiled;
+	}
+
+	/** Compiles a stored policy; `undefined` (and a log line) when it does not validate. */
+	compile(
+		text: string,
+		kind: PolicyKind,
+		name: string,
+	): NamedPolicy | undefined {
+		return this.#compile(text, kind, name);
 	}
 
 	#compile(

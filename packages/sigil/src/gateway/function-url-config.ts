@@ -1,0 +1,188 @@
+/**
+ * Lambda's function-URL config API (Lambda API Reference, CreateFunctionUrlConfig,
+ * GetFunctionUrlConfig, UpdateFunctionUrlConfig, DeleteFunctionUrlConfig; path
+ * `/2021-10-31/functions/{name}/url`) mapped onto Sigil's trigger: `AuthType` AWS_IAM | NONE is
+ * `trigger.auth` aws_iam | none, `Cors` is `trigger.cors`, and the URL is Sigil's
+ * `http://HOST/function/NAME/`.
+ *
+ * Departure, on purpose: a Sigil function always has its URL (the trigger cannot be removed), so
+ * Create answers 201 whatever was there, and Delete closes the URL to `AWS_IAM` with no CORS —
+ * the most closed state a trigger has. Setting `NONE` adds the public-invoke statement when the
+ * policy lacks it, as AWS's console does.
+ */
+import type { FunctionConfigInput } from "../config/function-config.ts";
+import { SigilError } from "../errors.ts";
+import type { DeployedFunction } from "../functions/registry.ts";
+import {
+	PUBLIC_SID,
+	policyDocument,
+	publicInvokeStatement,
+	statementsOf,
+} from "../iam/public-invoke.ts";
+import { policyTarget } from "./authorize.ts";
+import type { GatewayContext } from "./context.ts";
+import type { Exchange } from "./exchange.ts";
+import { functionOf } from "./lambda-permissions.ts";
+import { send, sendJson } from "./respond.ts";
+import type { RouteParams } from "./router.ts";
+
+type Cors = NonNullable<NonNullable<FunctionConfigInput["trigger"]>["cors"]>;
+
+const CORS_FIELDS: readonly [string, keyof Cors][] = [
+	["AllowOrigins", "allowOrigins"],
+	["AllowMethods", "allowMethods"],
+	["AllowHeaders", "allowHeaders"],
+	["ExposeHeaders", "exposeHeaders"],
+	["MaxAge", "maxAge"],
+	["AllowCredentials", "allowCredentials"],
+];
+
+function toCors(raw: unknown): Cors | undefined {
+	if (raw === undefined || raw === null) return undefined;
+	if (typeof raw !== "object" || Array.isArray(raw))
+		throw new SigilError("INVALID_PARAMETER", "Cors must be an object");
+	const out: Record<string, unknown> = {};
+	for (const [aws, ours] of CORS_FIELDS) {
+		const v = (raw as Record<string, unknown>)[aws];
+		if (v !== undefined) out[ours] = v;
+	}
+	return out as Cors;
+}
+
+function fromCors(cors: Cors | undefined): Record<string, unknown> | undefined {
+	if (!cors) return undefined;
+	const out: Record<string, unknown> = {};
+	for (const [aws, ours] of CORS_FIELDS)
+		if (cors[ours] !== undefined) out[aws] = cors[ours];
+	return out;
+}
+
+function view(ex: Exchange, fn: DeployedFunction) {
+	const host = ex.header("host") ?? "127.0.0.1";
+	const iso = (ms: number) => new Date(ms).toISOString();
+	const cors = fromCors(fn.config.trigger.cors);
+	return {
+		FunctionUrl: `http://${host}/function/${fn.name}/`,
+		FunctionArn: fn.arn,
+		AuthType: fn.config.trigger.auth === "none" ? "NONE" : "AWS_IAM",
+		...(cors && { Cors: cors }),
+		CreationTime: iso(fn.record.createdAt),
+		LastModifiedTime: iso(fn.record.updatedAt),
+		InvokeMode: "BUFFERED",
+	};
+}
+
+function body(ex: Exchange): Record<string, unknown> {
+	try {
+		const v = JSON.parse(ex.body.toString("utf8") || "{}") as unknown;
+		if (v && typeof v === "object" && !Array.isArray(v))
+			return v as Record<string, unknown>;
+	} catch {
+		// Answered below.
+	}
+	throw new SigilError("BAD_REQUEST", "the request body must be a JSON object");
+}
+
+/** Redeploys the function's config (code kept) with a new trigger auth and CORS. */
+async function setUrl(
+	ctx: GatewayContext,
+	fn: DeployedFunction,
+	authType: string | undefined,
+	cors: Cors | undefined | null,
+): Promise<DeployedFunction> {
+	if (authType !== undefined && authType !== "AWS_IAM" && authType !== "NONE")
+		throw new SigilError(
+			"INVALID_PARAMETER",
+			`1 validation error detected: Value '${authType.slice(0, 20)}' at 'authType' failed to satisfy constraint: Member must satisfy enum value set: [NONE, AWS_IAM]`,
+		);
+	const config = fn.record.config as FunctionConfigInput;
+	const trigger = { ...(config.trigger ?? { auth: "none" as const }) };
+	if (authType === "NONE") {
+		trigger.auth = "none";
+		delete trigger.services;
+	} else if (authType === "AWS_IAM" && trigger.auth !== "aws_iam") {
+		trigger.auth = "aws_iam";
+		trigger.services = ["lambda"];
+	}
+	if (trigger.auth !== "aws_iam") delete trigger.services;
+	if (trigger.auth !== "hmac" && trigger.auth !== "webhook") {
+		delete trigger.secrets;
+		delete trigger.header;
+		delete trigger.algorithms;
+		delete trigger.tolerance;
+	}
+	if (cors === null) delete trigger.cors;
+	else if (cors !== undefined) trigger.cors = cors;
+	const { fn: updated } = await ctx.functions.deploy(
+		fn.accountId,
+		fn.name,
+		{ ...config, trigger },
+		undefined,
+	);
+	if (authType === "NONE") await ensurePublic(ctx, updated);
+	ctx.authorizer.invalidateFunction(fn.accountId, fn.name);
+	return updated;
+}
+
+async function ensurePublic(ctx: GatewayContext, fn: DeployedFunction) {
+	const document = await ctx.authorizer.functionPolicyDocument(
+		policyTarget(fn),
+	);
+	const statements = statementsOf(document);
+	if (statements.some((s) => (s as { Sid?: unknown }).Sid === PUBLIC_SID))
+		return;
+	const stored = await ctx.store.functions.getPolicy(fn.accountId, fn.name);
+	await ctx.store.functions.putPolicy(
+		fn.accountId,
+		fn.name,
+		policyDocument([...statements, publicInvokeStatement(fn.arn)]),
+		stored?.policyRevision ?? 0,
+	);
+}
+
+export async function createUrlConfig(
+	ex: Exchange,
+	params: RouteParams,
+	ctx: GatewayContext,
+): Promise<void> {
+	const fn = await functionOf(ex, params, ctx);
+	const b = body(ex);
+	if (typeof b.AuthType !== "string")
+		throw new SigilError(
+			"INVALID_PARAMETER",
+			"1 validation error detected: Value null at 'authType' failed to satisfy constraint: Member must not be null",
+		);
+	const updated = await setUrl(ctx, fn, b.AuthType, toCors(b.Cors) ?? null);
+	const { LastModifiedTime: _, ...created } = view(ex, updated);
+	sendJson(ex, 201, created);
+}
+
+export async function getUrlConfig(
+	ex: Exchange,
+	params: RouteParams,
+	ctx: GatewayContext,
+): Promise<void> {
+	sendJson(ex, 200, view(ex, await functionOf(ex, params, ctx)));
+}
+
+export async function updateUrlConfig(
+	ex: Exchange,
+	params: RouteParams,
+	ctx: GatewayContext,
+): Promise<void> {
+	const fn = await functionOf(ex, params, ctx);
+	const b = body(ex);
+	const authType = typeof b.AuthType === "string" ? b.AuthType : undefined;
+	const updated = await setUrl(ctx, fn, authType, toCors(b.Cors));
+	sendJson(ex, 200, view(ex, updated));
+}
+
+export async function deleteUrlConfig(
+	ex: Exchange,
+	params: RouteParams,
+	ctx: GatewayContext,
+): Promise<void> {
+	const fn = await functionOf(ex, params, ctx);
+	await setUrl(ctx, fn, "AWS_IAM", null);
+	send(ex, 204, Buffer.alloc(0));
+}
