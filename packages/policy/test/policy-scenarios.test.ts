@@ -372,6 +372,56 @@ const cases: {
 		reason: "ALLOW_IDENTITY",
 	},
 	{
+		name: "a service principal is admitted only by a statement naming the service",
+		request: req({
+			principal: {
+				type: "Service",
+				arn: "events.amazonaws.com",
+				accountId: "",
+			},
+			action: "lambda:InvokeFunction",
+			resourcePolicy: compile("resource", [
+				{
+					Effect: "Allow",
+					Principal: { Service: "events.amazonaws.com" },
+					Action: "lambda:InvokeFunction",
+					Resource: FN,
+					Condition: {
+						ArnLike: {
+							"aws:SourceArn": `arn:aws:events:us-east-1:${A}:rule/*`,
+						},
+					},
+				},
+			]),
+			context: {
+				"aws:SourceArn": `arn:aws:events:us-east-1:${A}:rule/nightly`,
+			},
+		}),
+		decision: "Allow",
+		reason: "ALLOW_RESOURCE",
+	},
+	{
+		name: "a service principal is not admitted by an account principal",
+		request: req({
+			principal: {
+				type: "Service",
+				arn: "events.amazonaws.com",
+				accountId: "",
+			},
+			action: "lambda:InvokeFunction",
+			resourcePolicy: compile("resource", [
+				{
+					Effect: "Allow",
+					Principal: { AWS: A },
+					Action: "lambda:InvokeFunction",
+					Resource: FN,
+				},
+			]),
+		}),
+		decision: "ImplicitDeny",
+		reason: "NO_RESOURCE_ALLOW",
+	},
+	{
 		name: "root user of the account needs no identity policy",
 		request: req({
 			principal: {
