@@ -2,5 +2,8 @@
 export const handler = async (event) => ({
 	statusCode: 200,
 	headers: { "content-type": "application/json" },
-	body: JSON.stringify({ hello: event.queryStringParameters?.name ?? "world", path: event.rawPath }),
+	body: JSON.stringify({
+		hello: event.queryStringParameters?.name ?? "world",
+		path: event.rawPath,
+	}),
 });

@@ -21,18 +21,25 @@ export interface WireRequest {
 }
 
 /** Every value of header `name` (case-insensitive), in wire order. */
-export function headerValues(rawHeaders: readonly string[], name: string): string[] {
+export function headerValues(
+	rawHeaders: readonly string[],
+	name: string,
+): string[] {
 	const wanted = name.toLowerCase();
 	const values: string[] = [];
 	for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
 		const key = rawHeaders[i] as string;
-		if (key.length === wanted.length && key.toLowerCase() === wanted) values.push(rawHeaders[i + 1] as string);
+		if (key.length === wanted.length && key.toLowerCase() === wanted)
+			values.push(rawHeaders[i + 1] as string);
 	}
 	return values;
 }
 
 /** The single value of header `name`, `undefined` when absent, `null` when it appears more than once. */
-export function singleHeader(rawHeaders: readonly string[], name: string): string | undefined | null {
+export function singleHeader(
+	rawHeaders: readonly string[],
+	name: string,
+): string | undefined | null {
 	const values = headerValues(rawHeaders, name);
 	if (values.length === 0) return undefined;
 	return values.length === 1 ? (values[0] as string) : null;

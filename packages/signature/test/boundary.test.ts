@@ -26,8 +26,10 @@ function sourceFiles(dir: string): string[] {
 
 function importsOf(source: string): string[] {
 	const found: string[] = [];
-	const pattern = /(?:^|[\s;])(?:import|export)\s[^"'`]*?from\s*["']([^"']+)["']|import\s*\(\s*["']([^"']+)["']\s*\)|^\s*import\s*["']([^"']+)["']/gm;
-	for (const m of source.matchAll(pattern)) found.push((m[1] ?? m[2] ?? m[3]) as string);
+	const pattern =
+		/(?:^|[\s;])(?:import|export)\s[^"'`]*?from\s*["']([^"']+)["']|import\s*\(\s*["']([^"']+)["']\s*\)|^\s*import\s*["']([^"']+)["']/gm;
+	for (const m of source.matchAll(pattern))
+		found.push((m[1] ?? m[2] ?? m[3]) as string);
 	return found;
 }
 
@@ -43,13 +45,17 @@ for (const pkg of PURE_PACKAGES) {
 			for (const spec of importsOf(code)) {
 				if (spec.startsWith(".")) {
 					const target = join(file, "..", spec);
-					if (relative(srcDir, target).startsWith("..")) problems.push(`${relative(root, file)} reaches outside ${pkg}: ${spec}`);
+					if (relative(srcDir, target).startsWith(".."))
+						problems.push(
+							`${relative(root, file)} reaches outside ${pkg}: ${spec}`,
+						);
 				} else if (!ALLOWED_MODULES.has(spec)) {
 					problems.push(`${relative(root, file)} imports ${spec}`);
 				}
 			}
 			for (const [pattern, what] of FORBIDDEN_CALLS) {
-				if (pattern.test(code)) problems.push(`${relative(root, file)} ${what}`);
+				if (pattern.test(code))
+					problems.push(`${relative(root, file)} ${what}`);
 			}
 		}
 		assert.deepEqual(problems, []);
@@ -57,9 +63,11 @@ for (const pkg of PURE_PACKAGES) {
 }
 
 test("the boundary check itself catches a forbidden import and a clock read", () => {
-	assert.deepEqual(importsOf('import { x } from "../../sigil/src/store/index.ts";\nimport "node:fs";'), [
-		"../../sigil/src/store/index.ts",
-		"node:fs",
-	]);
+	assert.deepEqual(
+		importsOf(
+			'import { x } from "../../sigil/src/store/index.ts";\nimport "node:fs";',
+		),
+		["../../sigil/src/store/index.ts", "node:fs"],
+	);
 	assert.ok(FORBIDDEN_CALLS.some(([p]) => p.test("const t = Date.now();")));
 });

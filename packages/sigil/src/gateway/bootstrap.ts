@@ -69,5 +69,8 @@ export async function ensureRoot(
 
 /** Constant-time equality of two secrets of any length (compares their SHA-256 digests). */
 function sameSecret(a: string, b: string): boolean {
-	return timingSafeEqual(createHash("sha256").update(a).digest(), createHash("sha256").update(b).digest());
+	return timingSafeEqual(
+		createHash("sha256").update(a).digest(),
+		createHash("sha256").update(b).digest(),
+	);
 }
