@@ -95,7 +95,9 @@ export function evaluate(request: AuthorizationRequest): Decision {
 	if (request.resourcePolicy !== undefined)
 		collect(scan, "resource", request.resourcePolicy);
 	const { matched } = scan;
-	const crossAccount = principal.accountId !== request.resourceAccountId;
+	// Anonymous and service callers belong to no account: never "cross-account".
+	const crossAccount =
+		hasIdentity && principal.accountId !== request.resourceAccountId;
 	const done = (
 		allowed: boolean,
 		reason: DecisionReason,

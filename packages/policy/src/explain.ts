@@ -82,6 +82,13 @@ function describe(m: MatchedStatement): string {
 	return `${m.effect} — ${m.policy} policy${name}, Statement[${m.index}]${sid}${how}`;
 }
 
+function scope(decision: Decision, request: AuthorizationRequest): string {
+	const type = request.principal.type;
+	if (type === "Anonymous" || type === "Service")
+		return `${type.toLowerCase()} caller`;
+	return decision.crossAccount ? "cross-account" : "same account";
+}
+
 /** A multi-line explanation: the decision, why, every statement that applied, and which one decided. */
 export function explain(
 	decision: Decision,
@@ -89,7 +96,7 @@ export function explain(
 ): string {
 	const lines = [
 		`${decision.decision} (${decision.reason}): ${request.principal.type} ${callerName(request)} → ${request.action} on ${request.resource}`,
-		`${decision.crossAccount ? "cross-account" : "same account"}; ${SUMMARY[decision.reason]}.`,
+		`${scope(decision, request)}; ${SUMMARY[decision.reason]}.`,
 	];
 	if (decision.matched.length === 0) lines.push("No statement applied.");
 	else {

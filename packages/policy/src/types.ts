@@ -130,7 +130,7 @@ export interface Decision {
 	readonly matched: readonly MatchedStatement[];
 	/** The statement that decided (the deny, or the allow that sufficed); absent for implicit denies. */
 	readonly decidedBy?: MatchedStatement;
-	/** True when the resource account differs from the principal's account. */
+	/** True when the resource account differs from the caller's (false for anonymous and service callers). */
 	readonly crossAccount: boolean;
 }
 

@@ -573,3 +573,21 @@ test("the per-action index keeps document order and skips statements for other a
 		["s3"],
 	);
 });
+
+test("an anonymous denial is explained without an account and in AWS's words", () => {
+	const r = req({
+		principal: anonymous,
+		resourcePolicy: compile("resource", [allowUrl({ Principal: { AWS: A } })]),
+	});
+	const d = evaluate(r);
+	assert.equal(d.crossAccount, false);
+	const text = explain(d, r);
+	assert.match(
+		text,
+		/anonymous caller; no resource-based policy statement allows this caller/,
+	);
+	assert.match(
+		text,
+		/User: anonymous is not authorized to perform: lambda:InvokeFunctionUrl on resource: /,
+	);
+});
