@@ -6,6 +6,8 @@
 import { SigilError } from "../errors.ts";
 import type { Exchange } from "./exchange.ts";
 
+const EMPTY = Buffer.alloc(0);
+
 export async function readBody(ex: Exchange, limit: number): Promise<Buffer> {
 	const { req } = ex;
 	const declared = req.headers["content-length"];
@@ -13,6 +15,12 @@ export async function readBody(ex: Exchange, limit: number): Promise<Buffer> {
 		req.resume();
 		throw tooLarge(limit);
 	}
+	// Most triggered requests (GET, HEAD) carry no body: skip the stream machinery entirely.
+	if (
+		(declared === undefined || declared === "0") &&
+		req.headers["transfer-encoding"] === undefined
+	)
+		return EMPTY;
 	const chunks: Buffer[] = [];
 	let size = 0;
 	for await (const chunk of req as AsyncIterable<Buffer>) {
