@@ -173,9 +173,15 @@ const condition = fc.oneof(
 			"DateGreaterThan",
 			"DateGreaterThanEquals",
 		),
-		key: fc.constant("aws:CurrentTime"),
+		key: fc.constantFrom("aws:CurrentTime", "aws:EpochTime"),
 		values: fc.subarray(
-			["2026-01-01T00:00:00Z", "2026-11-23T12:00:00Z", "2027-01-01T00:00:00Z"],
+			[
+				"2026-01-01T00:00:00Z",
+				"2026-11-23T12:00:00Z",
+				"2027-01-01T00:00:00Z",
+				"1795435200",
+				"2026-11-23T12:00:00+01:00",
+			],
 			{ minLength: 1, maxLength: 2 },
 		),
 	}),
@@ -268,6 +274,7 @@ const context = fc.record(
 		"aws:RequestedRegion": fc.constantFrom("us-east-1", "eu-west-1"),
 		"aws:SecureTransport": fc.constantFrom("true", "false"),
 		"aws:MultiFactorAuthAge": fc.constantFrom("50", "100", "5000"),
+		"aws:EpochTime": fc.constantFrom("1795435200", "1700000000"),
 		"aws:CurrentTime": fc.constantFrom(
 			"2026-11-23T12:00:00Z",
 			"2025-06-01T00:00:00Z",
@@ -407,6 +414,38 @@ const KNOWN_DIFFERENCES: {
 					Statement: [...s.session.Statement, ...copies],
 				},
 			} as Scenario;
+		},
+	},
+	{
+		name: "numeric dates are epoch seconds",
+		why:
+			"IAM User Guide, 'Condition operators — Date condition operators' and 'aws:EpochTime' (\"the date in epoch or " +
+			'Unix time", seconds, as in 1526574430). The oracle reads numeric dates as JavaScript milliseconds. Justified ' +
+			"when the oracle agrees once every numeric date (policy values of Date operators, aws:EpochTime) is written in ms.",
+		rewrite: (s) => {
+			const text = JSON.stringify(s);
+			if (
+				!/"Date[A-Za-z]*":/.test(text) &&
+				s.context["aws:EpochTime"] === undefined
+			)
+				return undefined;
+			const ms = (v: string) => (/^\d+$/.test(v) ? `${v}000` : v);
+			const out = JSON.parse(text, (key, value) =>
+				key.startsWith("Date") && typeof value === "object" && value !== null
+					? Object.fromEntries(
+							Object.entries(value as Record<string, string[]>).map(
+								([k, vs]) => [k, vs.map(ms)],
+							),
+						)
+					: value,
+			) as Scenario;
+			const epoch = out.context["aws:EpochTime"];
+			return epoch === undefined
+				? out
+				: ({
+						...out,
+						context: { ...out.context, "aws:EpochTime": ms(epoch) },
+					} as Scenario);
 		},
 	},
 	{
