@@ -13,6 +13,14 @@ export { principalContext } from "./context.ts";
 export { evaluate } from "./evaluate.ts";
 export { accessDeniedMessage, explain } from "./explain.ts";
 export {
+	addPermission,
+	type LambdaPermissionInput,
+	lambdaPermissionStatement,
+	type PermissionResult,
+	type PolicyDocument,
+	removePermission,
+} from "./lambda-permission.ts";
+export {
 	type CompileCache,
 	createCompileCache,
 	type ParseOptions,
