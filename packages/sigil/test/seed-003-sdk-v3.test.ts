@@ -1,10 +1,10 @@
 // Seed 003 (/work/shared/seeds/003_*.txt): signing from code with the AWS SDK v3 signer
 // (`SignatureV4` + `Sha256` from @aws-crypto/sha256-js, `host` header set by hand as the seed
 // insists), calling an IAM-protected endpoint scoped to `execute-api` and one scoped to `lambda`.
-// The seed signs with an execution role's temporary credentials (session token). Sigil issues
-// no session tokens until STS arrives (issue 5), so today that variant is refused with AWS's
-// UnrecognizedClientException — asserted below under a name that says so — and the same flow
-// with long-term credentials works against both scopes.
+// The seed signs with an execution role's temporary credentials (session token): here they come
+// from Sigil's STS (AssumeRole of an `invoker` role, issue 5), and the seed's exact flow succeeds
+// against both scopes as the role session; a made-up token is still refused with AWS's
+// UnrecognizedClientException. The same flow with long-term credentials works too.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { Sha256 } from "@aws-crypto/sha256-js";
@@ -98,24 +98,102 @@ describe("long-term credentials (works today)", () => {
 });
 
 describe("session credentials (the seed's exact flow)", () => {
-	const session = {
-		...ROOT_KEY,
-		sessionToken: "IQoJb3JpZ2luX2VjEXAMPLEsessiontoken",
+	let session: {
+		accessKeyId: string;
+		secretAccessKey: string;
+		sessionToken: string;
 	};
+	before(async () => {
+		// The execution role: trusted by its own account, allowed to call the function URLs.
+		const account = gw.gateway.rootAccountId;
+		const json = (body: unknown) => ({
+			body: JSON.stringify(body),
+			headers: { "content-type": "application/json" },
+		});
+		const role = await gw.signed(
+			"POST",
+			"/sigil/v1/roles",
+			json({
+				roleName: "invoker",
+				trustPolicy: {
+					Version: "2012-10-17",
+					Statement: [
+						{
+							Effect: "Allow",
+							Principal: { AWS: `arn:aws:iam::${account}:root` },
+							Action: "sts:AssumeRole",
+						},
+					],
+				},
+			}),
+		);
+		assert.equal(role.status, 201, await role.text());
+		const policy = await gw.signed(
+			"PUT",
+			"/sigil/v1/roles/invoker/policies/invoke",
+			json({
+				document: {
+					Version: "2012-10-17",
+					Statement: [
+						{
+							Effect: "Allow",
+							Action: "lambda:InvokeFunctionUrl",
+							Resource: `arn:aws:lambda:us-east-1:${account}:function:*`,
+						},
+					],
+				},
+			}),
+		);
+		assert.equal(policy.status, 200, await policy.text());
+		const sts = await gw.signed("POST", "/", {
+			service: "sts",
+			body: new URLSearchParams({
+				Action: "AssumeRole",
+				Version: "2011-06-15",
+				RoleArn: `arn:aws:iam::${account}:role/invoker`,
+				RoleSessionName: "seed-003",
+			}).toString(),
+			headers: { "content-type": "application/x-www-form-urlencoded" },
+		});
+		const xml = await sts.text();
+		assert.equal(sts.status, 200, xml);
+		const tag = (name: string) =>
+			new RegExp(`<${name}>([^<]*)</${name}>`).exec(xml)?.[1] ?? "";
+		session = {
+			accessKeyId: tag("AccessKeyId"),
+			secretAccessKey: tag("SecretAccessKey"),
+			sessionToken: tag("SessionToken"),
+		};
+	});
+
 	for (const [name, path, service] of [
 		["execute-api", "/function/api/items", "execute-api"],
 		["lambda", "/function/url/", "lambda"],
 	] as const) {
-		test(`TODAY, until STS (issue 5): a session-token request to the ${name}-scoped trigger is refused with UnrecognizedClientException`, async () => {
+		test(`STS session credentials on the ${name}-scoped trigger: 200 as the assumed-role session`, async () => {
 			const res = await seedCall(`${gw.url}${path}`, service, session);
-			assert.equal(res.status, 403);
+			assert.equal(res.status, 200);
+			const body = (await res.json()) as { data: string; caller: string };
+			assert.equal(body.data, "secret sauce");
 			assert.equal(
-				res.headers.get("x-amzn-errortype"),
-				"UnrecognizedClientException",
+				body.caller,
+				`arn:aws:sts::${gw.gateway.rootAccountId}:assumed-role/invoker/seed-003`,
 			);
-			assert.deepEqual(await res.json(), {
-				message: "The security token included in the request is invalid.",
-			});
 		});
 	}
+
+	test("a session token Sigil did not issue is refused with UnrecognizedClientException", async () => {
+		const res = await seedCall(`${gw.url}/function/url/`, "lambda", {
+			...ROOT_KEY,
+			sessionToken: "IQoJb3JpZ2luX2VjEXAMPLEsessiontoken",
+		});
+		assert.equal(res.status, 403);
+		assert.equal(
+			res.headers.get("x-amzn-errortype"),
+			"UnrecognizedClientException",
+		);
+		assert.deepEqual(await res.json(), {
+			message: "The security token included in the request is invalid.",
+		});
+	});
 });
