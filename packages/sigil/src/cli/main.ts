@@ -19,6 +19,7 @@ import {
 	parseCommandArgs,
 	renderHelp,
 } from "./command.ts";
+import { accountCommands } from "./commands/account.ts";
 import { deployCommand } from "./commands/deploy.ts";
 import {
 	describeCommand,
@@ -30,8 +31,11 @@ import { jobCommand, jobsCommand } from "./commands/jobs.ts";
 import { keyCommands } from "./commands/keys.ts";
 import { logsCommand } from "./commands/logs.ts";
 import { newCommand } from "./commands/new.ts";
+import { permissionCommands } from "./commands/permission.ts";
+import { policyCommands } from "./commands/policy.ts";
 import { secretCommands } from "./commands/secrets.ts";
 import { upCommand } from "./commands/up.ts";
+import { userCommands } from "./commands/user.ts";
 import type { CliIo } from "./io.ts";
 
 export const VERSION = "0.1.0";
@@ -50,6 +54,10 @@ export const COMMANDS: readonly CommandSpec[] = [
 	logsCommand,
 	jobsCommand,
 	jobCommand,
+	...accountCommands,
+	...userCommands,
+	...policyCommands,
+	...permissionCommands,
 ];
 
 /** The top-level help: every command with its one-line summary. */
