@@ -51,6 +51,25 @@ function stringList(
 	return out;
 }
 
+/** One predicate for a list of alternatives; a single alternative is returned as is. */
+function anyAction(tests: ((a: string) => boolean)[]): (a: string) => boolean {
+	if (tests.length === 1) return tests[0] as (a: string) => boolean;
+	return (a) => {
+		for (const t of tests) if (t(a)) return true;
+		return false;
+	};
+}
+
+type ResourceTest = (r: ResourceTarget, ctx: ResolvedContext) => boolean;
+
+function anyResource(tests: ResourceTest[]): ResourceTest {
+	if (tests.length === 1) return tests[0] as ResourceTest;
+	return (r, ctx) => {
+		for (const t of tests) if (t(r, ctx)) return true;
+		return false;
+	};
+}
+
 function compileActions(
 	raw: unknown,
 	path: string,
@@ -74,10 +93,7 @@ function compileActions(
 		// Actions are case-insensitive: compile lower-cased, the evaluator lower-cases the request's once.
 		tests.push(compileGlob(globFromText(value.toLowerCase())));
 	}
-	return (a) => {
-		for (const t of tests) if (t(a)) return true;
-		return false;
-	};
+	return anyAction(tests);
 }
 
 /** The lower-cased actions of an Action element without wildcards; undefined otherwise. */
@@ -128,10 +144,7 @@ function compileResources(
 		const m = compileArnMatcher(t.template);
 		tests.push(m);
 	}
-	return (r, ctx) => {
-		for (const t of tests) if (t(r, ctx)) return true;
-		return false;
-	};
+	return anyResource(tests);
 }
 
 /** Validates the Sid (letters, digits, `_-.`; unique within the document) and returns it. */
