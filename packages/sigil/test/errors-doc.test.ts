@@ -1,6 +1,6 @@
 // docs/errors.md lists every code the registries hold; regenerate it when adding one.
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { renderErrorsDoc, storeCodes } from "../../../scripts/errors-doc.ts";
@@ -33,4 +33,24 @@ test("the store's code list is read from its source (none silently dropped)", ()
 		"";
 	const declared = [...union.matchAll(/"([A-Z_]+)"/g)].map((m) => m[1]);
 	assert.deepEqual(codes, declared);
+});
+
+test("packages/policy/README.md documents every validation and decision code the engine emits", () => {
+	const policy = join(import.meta.dirname, "..", "..", "policy");
+	const readme = readFileSync(join(policy, "README.md"), "utf8");
+	const sources = readdirSync(join(policy, "src"))
+		.filter((f) => f.endsWith(".ts"))
+		.map((f) => readFileSync(join(policy, "src", f), "utf8"))
+		.join("\n");
+	const emitted = new Set(
+		[...sources.matchAll(/code: "([A-Z_]+)"/g)].map((m) => m[1] as string),
+	);
+	const types = readFileSync(join(policy, "src", "types.ts"), "utf8");
+	const reasons =
+		types.slice(types.indexOf("export type DecisionReason")).split(";")[0] ??
+		"";
+	for (const m of reasons.matchAll(/"([A-Z_]+)"/g)) emitted.add(m[1] as string);
+	assert.ok(emitted.size > 20, `found only ${emitted.size} codes`);
+	const undocumented = [...emitted].filter((code) => !readme.includes(code));
+	assert.deepEqual(undocumented, []);
 });
