@@ -3,7 +3,7 @@ import { createHash } from "node:crypto";
 import { singleHeader, type WireRequest } from "../request.ts";
 import type { Result } from "../result.ts";
 import { constantTimeEqual } from "../shared/constant-time.ts";
-import { parseHttpDate } from "./date.ts";
+import { parseHttpDate } from "../shared/dates.ts";
 import { fcFailure, skewDetail } from "./errors.ts";
 import { fcStringToSign } from "./string-to-sign.ts";
 

@@ -1,4 +1,6 @@
 /** AWS Signature Version 4: sign, presign, parse and verify, and each canonicalisation step. */
+
+export { formatAmzDate, parseAmzDate, parseHttpDate } from "../shared/dates.ts";
 export { canonicalHeaders, canonicalHeaderValue } from "./canonical-headers.ts";
 export { canonicalUri, decodedPath, normalizePath } from "./canonical-path.ts";
 export {
@@ -11,7 +13,6 @@ export {
 	type CanonicalRequestParts,
 	canonicalRequest,
 } from "./canonical-request.ts";
-export { formatAmzDate, parseAmzDate, parseHttpDate } from "./date.ts";
 export {
 	SIGV4_FAILURES,
 	type SigV4FailureCode,

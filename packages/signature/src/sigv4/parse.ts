@@ -1,6 +1,7 @@
 import { hash } from "node:crypto";
 import type { WireRequest } from "../request.ts";
 import type { Result, SignatureFailure } from "../result.ts";
+import { formatAmzDate, parseAmzDate, parseHttpDate } from "../shared/dates.ts";
 import { type AuthFields, readAuthFields } from "./auth-fields.ts";
 import { canonicalHeaders } from "./canonical-headers.ts";
 import { canonicalUri, decodedPath } from "./canonical-path.ts";
@@ -16,7 +17,6 @@ import {
 	SCOPE_TERMINATOR,
 	UNSIGNED_PAYLOAD,
 } from "./constants.ts";
-import { formatAmzDate, parseAmzDate, parseHttpDate } from "./date.ts";
 import { type SigV4FailureCode, sigv4Failure } from "./failures.ts";
 import type { ParsedSigV4, SigV4Scope, SigV4VerifyOptions } from "./types.ts";
 

@@ -1,4 +1,5 @@
 import { createHash, createHmac } from "node:crypto";
+import { formatAmzDate } from "../shared/dates.ts";
 import { canonicalHeaderValue } from "./canonical-headers.ts";
 import { canonicalUri } from "./canonical-path.ts";
 import {
@@ -25,7 +26,6 @@ import {
 	UNSIGNABLE_HEADERS,
 	UNSIGNED_PAYLOAD,
 } from "./constants.ts";
-import { formatAmzDate } from "./date.ts";
 import { type SigningKeyCache, signingKeyFor } from "./signing-key.ts";
 import {
 	credentialScope,

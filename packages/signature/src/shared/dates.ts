@@ -1,5 +1,5 @@
 /**
- * Request dates: `X-Amz-Date` in ISO 8601 basic format (`20150830T123600Z`), or an HTTP `Date`
+ * Date formats the signing schemes share. Request dates: `X-Amz-Date` in ISO 8601 basic format (`20150830T123600Z`), or an HTTP `Date`
  * header in RFC 1123 form (`Sun, 30 Aug 2015 12:36:00 GMT`), which SigV4 converts to the basic
  * format for the string to sign. Parsed by hand: `Date.parse` accepts far more than either.
  */
