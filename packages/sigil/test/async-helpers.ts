@@ -5,40 +5,21 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
-import { mkdtemp, rm } from "node:fs/promises";
 import { createServer, type IncomingMessage } from "node:http";
 import type { AddressInfo } from "node:net";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import type { AsyncOptions } from "../src/async/index.ts";
-import { type Gateway, startGateway } from "../src/gateway/server.ts";
-import {
-	REGION,
-	ROOT_KEY,
-	type SignedOpts,
-	signedFetch,
-} from "./helpers/gateway.ts";
+import type { Gateway } from "../src/gateway/server.ts";
+import { startTestGateway, type TestGateway } from "./helpers/gateway.ts";
 
-export interface AsyncTestGateway {
-	readonly gateway: Gateway;
-	readonly url: string;
-	readonly dataDir: string;
-	readonly logs: string[];
-	signed(method: string, path: string, opts?: SignedOpts): Promise<Response>;
-	deploy(
-		name: string,
-		config: Record<string, unknown>,
-		files: Record<string, string>,
-	): Promise<void>;
-	putSecret(name: string, value: string): Promise<void>;
+export interface AsyncTestGateway extends TestGateway {
 	/** Polls `GET /sigil/v1/jobs/{id}` until the job is in one of `states`. */
 	waitForJob(
 		id: string,
 		states: readonly string[],
 		timeoutMs?: number,
 	): Promise<JobJson>;
-	stop(): Promise<void>;
 }
 
 export interface JobJson {
@@ -54,68 +35,18 @@ export interface JobJson {
 	result?: string | null;
 }
 
+/** A test gateway (fast async retries) that can also wait for a job's state. */
 export async function startAsyncGateway(
 	opts: { dataDir?: string; async?: AsyncOptions } = {},
 ): Promise<AsyncTestGateway> {
-	const dataDir =
-		opts.dataDir ?? (await mkdtemp(join(tmpdir(), "sigil-async-")));
-	const logs: string[] = [];
-	const gateway = await startGateway({
-		host: "127.0.0.1",
-		port: 0,
-		dataDir,
-		region: REGION,
-		env: {
-			SIGIL_ROOT_ACCESS_KEY_ID: ROOT_KEY.accessKeyId,
-			SIGIL_ROOT_SECRET_ACCESS_KEY: ROOT_KEY.secretAccessKey,
-		},
-		log: (line) => logs.push(line),
-		drainMs: 2_000,
-		async: {
-			pollMs: 50,
-			retryBaseMs: 50,
-			retryMaxMs: 200,
-			callbackRetryMs: 50,
-			...opts.async,
-		},
-	});
-	const url = gateway.url;
-	const signed = (method: string, path: string, o: SignedOpts = {}) =>
-		signedFetch(url, method, path, o);
-	const self: AsyncTestGateway = {
-		gateway,
-		url,
-		dataDir,
-		logs,
-		signed,
-		async deploy(name, config, files) {
-			const code = {
-				files: Object.entries(files).map(([path, text]) => ({
-					path,
-					mode: 0o644,
-					data: Buffer.from(text).toString("base64"),
-				})),
-			};
-			const res = await signed("PUT", `/sigil/v1/functions/${name}`, {
-				body: JSON.stringify({ config, code }),
-				headers: { "content-type": "application/json" },
-			});
-			if (res.status !== 200 && res.status !== 201)
-				throw new Error(`deploy ${name} → ${res.status} ${await res.text()}`);
-		},
-		async putSecret(name, value) {
-			const res = await signed("PUT", `/sigil/v1/secrets/${name}`, {
-				body: JSON.stringify({ value: Buffer.from(value).toString("base64") }),
-				headers: { "content-type": "application/json" },
-			});
-			if (res.status !== 200)
-				throw new Error(`secret ${name} → ${res.status} ${await res.text()}`);
-		},
+	const gw = await startTestGateway({ ...opts, drainMs: 2_000 });
+	return {
+		...gw,
 		async waitForJob(id, states, timeoutMs = 10_000) {
 			const deadline = Date.now() + timeoutMs;
 			let last: JobJson | undefined;
 			while (Date.now() < deadline) {
-				const res = await signed("GET", `/sigil/v1/jobs/${id}`);
+				const res = await gw.signed("GET", `/sigil/v1/jobs/${id}`);
 				if (res.status === 200) {
 					last = ((await res.json()) as { job: JobJson }).job;
 					if (states.includes(last.status)) return last;
@@ -126,12 +57,7 @@ export async function startAsyncGateway(
 				`job ${id} did not reach ${states.join("/")}: last ${JSON.stringify(last)}`,
 			);
 		},
-		async stop() {
-			await gateway.close();
-			if (!opts.dataDir) await rm(dataDir, { recursive: true, force: true });
-		},
 	};
-	return self;
 }
 
 /** A second account with its own active key, made directly in the store. */

@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { Sha256 } from "@aws-crypto/sha256-js";
 import { HttpRequest } from "@smithy/protocol-http";
 import { SignatureV4 } from "@smithy/signature-v4";
+import type { AsyncOptions } from "../../src/async/index.ts";
 import { type Gateway, startGateway } from "../../src/gateway/server.ts";
 
 export const ROOT_KEY = {
@@ -52,6 +53,9 @@ export async function startTestGateway(
 		dataDir?: string;
 		env?: Record<string, string>;
 		examplesDir?: string;
+		/** Async worker settings; tests default to fast retries. */
+		async?: AsyncOptions;
+		drainMs?: number;
 	} = {},
 ): Promise<TestGateway> {
 	const dataDir =
@@ -69,7 +73,14 @@ export async function startTestGateway(
 		},
 		...(opts.examplesDir && { examplesDir: opts.examplesDir }),
 		log: (line) => logs.push(line),
-		drainMs: 5_000,
+		drainMs: opts.drainMs ?? 5_000,
+		async: {
+			pollMs: 50,
+			retryBaseMs: 50,
+			retryMaxMs: 200,
+			callbackRetryMs: 50,
+			...opts.async,
+		},
 	});
 	const url = gateway.url;
 	const signed = (method: string, path: string, o: SignedOpts = {}) =>
