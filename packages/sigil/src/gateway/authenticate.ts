@@ -209,7 +209,7 @@ export async function authenticateSigV4(
 		return { ok: true, principal };
 	}
 	const resolved = await ctx.credentials.get(accessKeyId);
-	if (!resolved || resolved.key.status !== "Active")
+	if (resolved?.key.status !== "Active")
 		return unknownKey(accessKeyId, !!resolved, "aws");
 	const verified = verifySigV4(
 		parsed.request,
@@ -269,7 +269,7 @@ export async function authenticateAcs3(
 		};
 	}
 	const resolved = await ctx.credentials.get(accessKeyId);
-	if (!resolved || resolved.key.status !== "Active")
+	if (resolved?.key.status !== "Active")
 		return unknownKey(accessKeyId, !!resolved, "fc");
 	const secret = { accessKeySecret: resolved.key.secretAccessKey };
 	const verified = legacy
