@@ -347,6 +347,36 @@ describe("http runtime with a server it starts (of-watchdog http mode)", () => {
 		}
 	});
 
+	it("a server killed from outside (kill -9) is replaced before the next request needs it", async () => {
+		const port = await freePort();
+		const rt = await createHttpRuntime({
+			name: "killed",
+			upstream: `http://127.0.0.1:${port}`,
+			timeoutMs: 5000,
+			server: {
+				fprocess: `'${process.execPath}' server.mjs`,
+				cwd: SERVER_DIR,
+				env: {},
+			},
+		});
+		try {
+			const get = async () =>
+				JSON.parse(
+					(
+						await rt.invokeHttp(http({ method: "GET", body: Buffer.alloc(0) }))
+					).body.toString(),
+				) as { pid: number };
+			const first = await get();
+			process.kill(first.pid, "SIGKILL");
+			while (alive(first.pid)) await sleep(10);
+			const second = await get();
+			assert.notEqual(second.pid, first.pid);
+			assert.ok(alive(second.pid));
+		} finally {
+			await rt.close(100);
+		}
+	});
+
 	it("a server that never listens fails the start with FUNCTION_START_FAILED and its output", async () => {
 		const port = await freePort();
 		await assert.rejects(
