@@ -86,8 +86,13 @@ describe("secrets as files", () => {
 	}
 
 	it("the folder is 0700 and each file 0600, one per secret", async () => {
-		// The node function has run, so its folder exists; every function has its own.
-		const dir = join(await accountDir(), "sec-node");
+		// The node function has run, so its folder exists; every function has its own, holding
+		// one folder per live version (a redeploy never rewrites files a running version reads).
+		const fnDir = join(await accountDir(), "sec-node");
+		const versions = await readdir(fnDir);
+		assert.equal(versions.length, 1, `one live version: ${versions.join(", ")}`);
+		const dir = join(fnDir, versions[0] as string);
+		assert.equal((await stat(fnDir)).mode & 0o777, 0o700);
 		assert.equal((await stat(dir)).mode & 0o777, 0o700);
 		assert.deepEqual((await readdir(dir)).sort(), ["api-key", "other"]);
 		for (const file of ["api-key", "other"])

@@ -3,7 +3,7 @@
  * live runtime each. Deploying builds the new runtime first and only then retires the old one
  * (which finishes its in-flight work), so a redeploy drops no request.
  */
-import { createHash } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import { access, mkdir, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import {
@@ -29,6 +29,12 @@ export interface DeployedFunction {
 	readonly runtime: FunctionRuntime;
 }
 
+interface Built {
+	readonly config: FunctionConfig;
+	readonly runtime: FunctionRuntime;
+	readonly secretsDir: string | undefined;
+}
+
 export interface RegistryOptions {
 	readonly store: Store;
 	readonly dataDir: string;
@@ -43,6 +49,7 @@ export class FunctionRegistry {
 	/** In-flight loads, so concurrent first requests build one runtime. */
 	readonly #loading = new Map<string, Promise<DeployedFunction | undefined>>();
 	#closed = false;
+	readonly #secretDirs = new Map<FunctionRuntime, string | undefined>();
 
 	constructor(opts: RegistryOptions) {
 		this.#opts = opts;
@@ -74,42 +81,94 @@ export class FunctionRegistry {
 	}
 
 	async #activate(record: FunctionRecord): Promise<DeployedFunction> {
+		const built = await this.#build(
+			record.accountId,
+			record.name,
+			record.config,
+			record.codeSha256,
+			async () => {
+				const code = await this.#opts.store.functions.getCode(
+					record.accountId,
+					record.name,
+					record.revision,
+				);
+				if (!code)
+					throw new SigilError(
+						"INTERNAL",
+						`code of ${record.name} revision ${record.revision} is missing from the store`,
+					);
+				return code.code;
+			},
+		);
+		return this.#goLive(record, built);
+	}
+
+	/**
+	 * Everything a live function needs, made before anything is stored or swapped: the validated
+	 * config, the unpacked code, its own secrets folder and a started runtime. A deploy whose
+	 * runtime cannot start fails here and leaves the live version (and the store) untouched.
+	 */
+	async #build(
+		accountId: string,
+		name: string,
+		stored: unknown,
+		codeSha256: string,
+		loadCode: () => Promise<Buffer>,
+	): Promise<Built> {
 		if (this.#closed)
 			throw new SigilError("SHUTTING_DOWN", "the gateway is shutting down");
-		const parsed = parseFunctionConfig(record.config);
+		const parsed = parseFunctionConfig(stored);
 		if (!parsed.ok)
 			throw new SigilError(
 				"INTERNAL",
-				`stored config of ${record.name} no longer validates: ${parsed.issues.map((i) => `${i.path} ${i.message}`).join("; ")}`,
+				`stored config of ${name} no longer validates: ${parsed.issues.map((i) => `${i.path} ${i.message}`).join("; ")}`,
 			);
 		const config = parsed.config;
-		const codeDir = await this.#materialiseCode(record);
+		const codeDir = await this.#materialiseCode(codeSha256, loadCode);
 		const secretsDir = await this.#writeSecrets(
-			record.accountId,
-			record.name,
+			accountId,
+			name,
 			config.secrets,
 		);
-		const runtime = await createRuntime({
-			name: record.name,
-			config,
-			codeDir,
-			secretsDir,
-			arn: this.arnOf(record.accountId, record.name),
-		});
+		try {
+			const runtime = await createRuntime({
+				name,
+				config,
+				codeDir,
+				secretsDir,
+				arn: this.arnOf(accountId, name),
+			});
+			return { config, runtime, secretsDir };
+		} catch (err) {
+			if (secretsDir) await rm(secretsDir, { recursive: true, force: true });
+			throw err;
+		}
+	}
+
+	#goLive(record: FunctionRecord, built: Built): DeployedFunction {
 		const fn: DeployedFunction = {
 			accountId: record.accountId,
 			name: record.name,
 			arn: this.arnOf(record.accountId, record.name),
 			revision: record.revision,
-			config,
+			config: built.config,
 			record,
-			runtime,
+			runtime: built.runtime,
 		};
 		const previous = this.#live.get(record.name);
 		this.#live.set(record.name, fn);
-		if (previous && previous.runtime !== runtime)
-			void previous.runtime.close(this.#opts.drainMs ?? 30_000);
+		this.#secretDirs.set(built.runtime, built.secretsDir);
+		if (previous && previous.runtime !== built.runtime)
+			void this.#retire(previous.runtime, this.#opts.drainMs ?? 30_000);
 		return fn;
+	}
+
+	/** Closes a runtime (letting in-flight work finish) and removes its secrets folder. */
+	async #retire(runtime: FunctionRuntime, graceMs: number): Promise<void> {
+		await runtime.close(graceMs).catch(() => {});
+		const dir = this.#secretDirs.get(runtime);
+		this.#secretDirs.delete(runtime);
+		if (dir) await rm(dir, { recursive: true, force: true });
 	}
 
 	/** Validates, stores and activates a function; returns it live. */
@@ -149,26 +208,55 @@ export class FunctionRegistry {
 				);
 		}
 		let bytes: Buffer | undefined;
+		let sha256: string | undefined;
 		if (code !== undefined) {
 			try {
-				bytes = bundleBytes(decodeBundle(code)).bytes;
+				({ bytes, sha256 } = bundleBytes(decodeBundle(code)));
 			} catch (err) {
 				throw new SigilError("BUNDLE_INVALID", (err as Error).message);
 			}
 		}
-		const { created } = await store.functions.put({
+		const existing = await store.functions.get(accountId, name);
+		const codeSha = sha256 ?? existing?.codeSha256;
+		if (!codeSha)
+			throw new SigilError(
+				"BAD_REQUEST",
+				`function '${name}' is new: its code is required`,
+			);
+		const built = await this.#build(
 			accountId,
 			name,
-			config: input as Record<string, unknown>,
-			...(bytes && { code: bytes }),
-		});
-		const record = await store.functions.get(accountId, name);
-		if (!record)
-			throw new SigilError(
-				"INTERNAL",
-				`function ${name} vanished right after it was stored`,
-			);
-		return { fn: await this.#activate(record), created };
+			input,
+			codeSha,
+			async () => {
+				if (bytes) return bytes;
+				const current = await store.functions.getCode(accountId, name);
+				if (!current)
+					throw new SigilError(
+						"INTERNAL",
+						`code of ${name} is missing from the store`,
+					);
+				return current.code;
+			},
+		);
+		try {
+			const { created } = await store.functions.put({
+				accountId,
+				name,
+				config: input as Record<string, unknown>,
+				...(bytes && { code: bytes }),
+			});
+			const record = await store.functions.get(accountId, name);
+			if (!record)
+				throw new SigilError(
+					"INTERNAL",
+					`function ${name} vanished right after it was stored`,
+				);
+			return { fn: this.#goLive(record, built), created };
+		} catch (err) {
+			await this.#retire(built.runtime, 0);
+			throw err;
+		}
 	}
 
 	/** Re-reads secrets and restarts a function's runtime (after a secret it uses changed). */
@@ -192,8 +280,8 @@ export class FunctionRegistry {
 		}
 		const live = this.#live.get(name);
 		this.#live.delete(name);
-		if (live) await live.runtime.close(this.#opts.drainMs ?? 30_000);
-		await rm(this.#secretsDir(accountId, name), {
+		if (live) await this.#retire(live.runtime, this.#opts.drainMs ?? 30_000);
+		await rm(this.#secretsRoot(accountId, name), {
 			recursive: true,
 			force: true,
 		});
@@ -203,47 +291,42 @@ export class FunctionRegistry {
 	async close(graceMs: number): Promise<void> {
 		this.#closed = true;
 		await Promise.allSettled(
-			[...this.#live.values()].map((fn) => fn.runtime.close(graceMs)),
+			[...this.#live.values()].map((fn) => this.#retire(fn.runtime, graceMs)),
 		);
 		this.#live.clear();
 	}
 
-	async #materialiseCode(record: FunctionRecord): Promise<string> {
-		const dir = join(this.#opts.dataDir, "code", record.codeSha256);
-		const marker = join(dir, ".sigil-complete");
+	/** Unpacks a code bundle once per machine, under its SHA-256 (atomic rename: never half-written). */
+	async #materialiseCode(
+		sha256: string,
+		loadCode: () => Promise<Buffer>,
+	): Promise<string> {
+		const dir = join(this.#opts.dataDir, "code", sha256);
 		try {
-			await access(marker);
+			await access(join(dir, ".sigil-complete"));
 			return dir;
 		} catch {
-			// Not unpacked yet on this machine: fetch from the store and unpack.
+			// Not unpacked yet on this machine.
 		}
-		const code = await this.#opts.store.functions.getCode(
-			record.accountId,
-			record.name,
-			record.revision,
-		);
-		if (!code)
+		const bytes = await loadCode();
+		if (createHash("sha256").update(bytes).digest("hex") !== sha256)
 			throw new SigilError(
 				"INTERNAL",
-				`code of ${record.name} revision ${record.revision} is missing from the store`,
+				`code bundle ${sha256} does not match its checksum`,
 			);
-		if (createHash("sha256").update(code.code).digest("hex") !== code.sha256)
-			throw new SigilError(
-				"INTERNAL",
-				`code of ${record.name} does not match its checksum`,
-			);
-		const tmp = `${dir}.tmp-${process.pid}-${Date.now()}`;
-		await unpackBundle(
-			decodeBundle(JSON.parse(code.code.toString("utf8"))),
-			tmp,
-		);
-		await writeFile(join(tmp, ".sigil-complete"), "");
-		await rm(dir, { recursive: true, force: true });
-		await rename(tmp, dir);
+		const tmp = `${dir}.tmp-${process.pid}-${randomUUID()}`;
+		try {
+			await unpackBundle(decodeBundle(JSON.parse(bytes.toString("utf8"))), tmp);
+			await writeFile(join(tmp, ".sigil-complete"), "");
+			await rm(dir, { recursive: true, force: true });
+			await rename(tmp, dir);
+		} finally {
+			await rm(tmp, { recursive: true, force: true });
+		}
 		return dir;
 	}
 
-	#secretsDir(accountId: string, name: string): string {
+	#secretsRoot(accountId: string, name: string): string {
 		return join(this.#opts.dataDir, "run", "secrets", accountId, name);
 	}
 
@@ -253,9 +336,9 @@ export class FunctionRegistry {
 		name: string,
 		secrets: readonly string[],
 	): Promise<string | undefined> {
-		const dir = this.#secretsDir(accountId, name);
-		await rm(dir, { recursive: true, force: true });
 		if (secrets.length === 0) return undefined;
+		// One folder per activation: a redeploy never changes files a running version reads.
+		const dir = join(this.#secretsRoot(accountId, name), randomUUID());
 		await mkdir(dir, { recursive: true, mode: 0o700 });
 		for (const secret of secrets) {
 			const value = await this.#opts.store.secrets.get(accountId, secret);
