@@ -322,6 +322,50 @@ describe("Lambda Invoke API", () => {
 	});
 });
 
+describe("Lambda Invoke API across accounts", () => {
+	test("a full ARN in another account needs the caller's identity allow and the function's resource allow", async () => {
+		await deployWithPolicy(gw, "l-xa", IAM, [
+			{
+				Effect: "Allow",
+				Principal: { AWS: u("dave").arn },
+				Action: "lambda:InvokeFunction",
+				Resource: fnArn(A, "l-xa"),
+			},
+		]);
+		await deployWithPolicy(gw, "l-xb", IAM, null);
+		const resourceOnly = await invokeApi(gw, fnArn(A, "l-xa"), u("dave").keys);
+		assert.equal(
+			resourceOnly.status,
+			403,
+			"resource allow alone is not enough across accounts",
+		);
+		await resourceOnly.arrayBuffer();
+		await putUserPolicy(
+			gw,
+			"dave",
+			"invoke-partner",
+			[
+				{
+					Effect: "Allow",
+					Action: "lambda:InvokeFunction",
+					Resource: `arn:aws:lambda:*:${A}:function:l-x*`,
+				},
+			],
+			B.keys,
+		);
+		assert.equal(
+			await status(await invokeApi(gw, fnArn(A, "l-xa"), u("dave").keys)),
+			200,
+		);
+		const identityOnly = await invokeApi(gw, fnArn(A, "l-xb"), u("dave").keys);
+		assert.equal(identityOnly.status, 403);
+		assert.match(
+			((await identityOnly.json()) as { message: string }).message,
+			/because no resource-based policy allows the lambda:InvokeFunction action$/,
+		);
+	});
+});
+
 describe("control plane and audit", () => {
 	test("a user without policies may not manage functions; the root identity may", async () => {
 		const res = await fetchAs(u("alice").keys, "GET", "/sigil/v1/functions");

@@ -1,7 +1,8 @@
 // The Lambda Invoke API through the real AWS SDK v3 client (@aws-sdk/client-lambda) against a
 // real gateway: every invocation type, log tails, client context, function errors and timeouts
 // in Lambda's words, name/partial-ARN/ARN forms, qualifiers, payload quotas, and the
-// own-account rule (another account's ARN → AccessDeniedException).
+// cross-account default (another account's ARN without policies → AccessDeniedException; with
+// them, see iam-scenarios.test.ts).
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { InvokeCommand, LambdaClient } from "@aws-sdk/client-lambda";

@@ -66,14 +66,13 @@ function principalOf(ex: Exchange): Principal {
 
 /**
  * Finds the addressed function as Lambda would for this caller: a bare name means the caller's
- * own account; another account's ARN is refused as AccessDenied whether or not it exists (that
- * is what AWS answers a caller no resource policy admits); only `$LATEST` exists as a version.
+ * own account, an ARN names its account (the pipeline's policy check already decided whether
+ * this caller may reach it); only `$LATEST` exists as a version.
  */
 export async function resolveFunction(
 	ex: Exchange,
 	params: RouteParams,
 	ctx: GatewayContext,
-	action: string,
 ): Promise<DeployedFunction> {
 	const p = principalOf(ex);
 	let raw: string;
@@ -94,11 +93,6 @@ export async function resolveFunction(
 	const accountId = ref.accountId ?? p.accountId;
 	const region = ref.region ?? ctx.region;
 	const arn = `arn:aws:lambda:${region}:${accountId}:function:${ref.name}`;
-	if (accountId !== p.accountId)
-		throw new SigilError(
-			"ACCESS_DENIED",
-			`User: ${p.arn} is not authorized to perform: ${action} on resource: ${arn} because no resource-based policy allows the ${action} action`,
-		);
 	const query = new URLSearchParams(ex.rawQuery).get("Qualifier");
 	if (query !== null && ref.qualifier !== undefined && query !== ref.qualifier)
 		throw new SigilError(
@@ -114,8 +108,9 @@ export async function resolveFunction(
 	if (region !== ctx.region) throw notFound();
 	if (qualifier !== undefined && qualifier !== "$LATEST") throw notFound();
 	const fn = await ctx.functions.lookup(ref.name);
-	// Names are unique per gateway; a function of another account is "not found" for this caller.
-	if (!fn || fn.accountId !== p.accountId) throw notFound();
+	// The pipeline has already authorized this caller for `arn` (cross-account needs both the
+	// identity and the function's resource policy); the name must still live in that account.
+	if (!fn || fn.accountId !== accountId) throw notFound();
 	return fn;
 }
 
@@ -168,7 +163,7 @@ export async function invoke(
 	params: RouteParams,
 	ctx: GatewayContext,
 ): Promise<void> {
-	const fn = await resolveFunction(ex, params, ctx, "lambda:InvokeFunction");
+	const fn = await resolveFunction(ex, params, ctx);
 	const type = ex.header("x-amz-invocation-type") ?? "RequestResponse";
 	if (!INVOCATION_TYPES.has(type))
 		throw new SigilError(
@@ -302,7 +297,7 @@ export async function invokeAsyncLegacy(
 ): Promise<void> {
 	if (params.rest && params.rest !== "/")
 		throw new SigilError("ROUTE_NOT_FOUND", `no route for ${ex.rawPath}`);
-	const fn = await resolveFunction(ex, params, ctx, "lambda:InvokeFunction");
+	const fn = await resolveFunction(ex, params, ctx);
 	if (ex.body.length > EVENT_PAYLOAD_BYTES) throw eventTooLarge(ex.body.length);
 	checkJson(ex.body);
 	const caller = callerOf(ex.principal);
