@@ -90,7 +90,11 @@ describe("secrets as files", () => {
 		// one folder per live version (a redeploy never rewrites files a running version reads).
 		const fnDir = join(await accountDir(), "sec-node");
 		const versions = await readdir(fnDir);
-		assert.equal(versions.length, 1, `one live version: ${versions.join(", ")}`);
+		assert.equal(
+			versions.length,
+			1,
+			`one live version: ${versions.join(", ")}`,
+		);
 		const dir = join(fnDir, versions[0] as string);
 		assert.equal((await stat(fnDir)).mode & 0o777, 0o700);
 		assert.equal((await stat(dir)).mode & 0o777, 0o700);
