@@ -150,3 +150,29 @@ test("the diagnosis names a trailing newline and never holds the secret or expec
 	assert.ok(!r2.ok);
 	assert.match(r2.diagnosis?.likelyCause ?? "", /secret ends with a newline/);
 });
+
+test("hmacKey passes ASCII byte keys as strings and others as bytes, with identical HMACs", async () => {
+	const { createHmac } = await import("node:crypto");
+	const { hmacKey } = await import("../src/shared/hmac-key.ts");
+	const fc = await import("fast-check");
+	fc.assert(
+		fc.property(
+			fc.uint8Array({ maxLength: 64 }),
+			fc.uint8Array({ maxLength: 256 }),
+			(key, body) => {
+				const expected = createHmac("sha256", Buffer.from(key))
+					.update(body)
+					.digest("hex");
+				const actual = createHmac("sha256", hmacKey(key))
+					.update(body)
+					.digest("hex");
+				assert.equal(actual, expected);
+				assert.equal(
+					typeof hmacKey(key),
+					key.every((b) => b < 0x80) ? "string" : "object",
+				);
+			},
+		),
+		{ numRuns: 500 },
+	);
+});

@@ -4,6 +4,7 @@ import { headerValues, type WireRequest } from "../request.ts";
 import type { Result } from "../result.ts";
 import { constantTimeEqual } from "../shared/constant-time.ts";
 import { decodeLowerHex } from "../shared/hex.ts";
+import { hmacKey } from "../shared/hmac-key.ts";
 import { sharedSecretFailure } from "./errors.ts";
 
 /** Digests a payload-HMAC header may name. sha1 is what faas-cli sent before 0.17.1: opt in only. */
@@ -27,16 +28,12 @@ export interface PayloadHmacOptions {
 	readonly algorithms: readonly HmacAlgorithm[];
 }
 
-function keyBytes(secret: string | Uint8Array): Uint8Array {
-	return typeof secret === "string" ? Buffer.from(secret, "utf8") : secret;
-}
-
 function hmac(
 	algorithm: HmacAlgorithm,
 	secret: string | Uint8Array,
 	body: Uint8Array,
 ): Uint8Array {
-	return createHmac(algorithm, keyBytes(secret)).update(body).digest();
+	return createHmac(algorithm, hmacKey(secret)).update(body).digest();
 }
 
 /** `sha256=<lower-case hex>` of `body` under `secret`, the value faas-cli and GitHub send. */
@@ -117,7 +114,8 @@ function explainHmacMismatch(
 	const trimmedBody =
 		body.at(-1) === 0x0a ? body.subarray(0, body.length - 1) : undefined;
 	for (const secret of secrets) {
-		const key = keyBytes(secret);
+		const key =
+			typeof secret === "string" ? Buffer.from(secret, "utf8") : secret;
 		if (
 			constantTimeEqual(
 				hmac(algorithm, key, Buffer.concat([body, newline])),

@@ -4,6 +4,7 @@ import { sharedSecretFailure } from "../hmac/errors.ts";
 import { headerValues, type WireRequest } from "../request.ts";
 import type { Result } from "../result.ts";
 import { constantTimeEqual } from "../shared/constant-time.ts";
+import { hmacKey } from "../shared/hmac-key.ts";
 import { webhookKey } from "./secret.ts";
 
 /** Standard Webhooks headers (spec "Signature scheme"). */
@@ -44,7 +45,7 @@ function sign(
 	timestamp: string,
 	body: Uint8Array,
 ): Uint8Array {
-	return createHmac("sha256", key)
+	return createHmac("sha256", hmacKey(key))
 		.update(`${id}.${timestamp}.`, "utf8")
 		.update(body)
 		.digest();
