@@ -1,4 +1,4 @@
-// Seed 002 (/work/shared/seeds/002_*.txt): a hand-written SigV4 signer in Python calling the
+// Seed 002 (shared/seeds/002_*.txt): a hand-written SigV4 signer in Python calling the
 // Lambda InvokeAsync API. The seed's own script runs here as a real python3 process — its four
 // tasks (canonical request, string to sign, signing key, Authorization header) kept step for
 // step; only host/endpoint, keys (read from the environment as the seed does) and the print

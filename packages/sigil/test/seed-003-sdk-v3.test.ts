@@ -1,4 +1,4 @@
-// Seed 003 (/work/shared/seeds/003_*.txt): signing from code with the AWS SDK v3 signer
+// Seed 003 (shared/seeds/003_*.txt): signing from code with the AWS SDK v3 signer
 // (`SignatureV4` + `Sha256` from @aws-crypto/sha256-js, `host` header set by hand as the seed
 // insists), calling an IAM-protected endpoint scoped to `execute-api` and one scoped to `lambda`.
 // The seed signs with an execution role's temporary credentials (session token): here they come

@@ -1,4 +1,4 @@
-// Seed 004 (/work/shared/seeds/004_*.txt): a Lambda function URL with AWS_IAM auth, called with
+// Seed 004 (shared/seeds/004_*.txt): a Lambda function URL with AWS_IAM auth, called with
 // a GET signed by a plain hashlib/hmac Python script. The seed's script runs here as a real
 // python3 process; changed are only the values its author marks "change these to your own"
 // (region, host, endpoint, keys) plus the canonical URI: Sigil's function URLs are paths

@@ -1,4 +1,4 @@
-// The AWS SigV4 signing suite (aws-c-auth copy in /work/shared/conformance/sigv4/v4, read-only):
+// The AWS SigV4 signing suite (aws-c-auth copy in shared/conformance/sigv4/v4, read-only):
 // for each of the 38 cases and both forms, every stage of our signer against the files, then our
 // verifier against the signed requests at the pinned time. Plus our own vectors for what the
 // suite lacks (bare keys, empty values, '+', reserved path characters, duplicate keys), each
@@ -23,7 +23,18 @@ import {
 } from "../src/sigv4/index.ts";
 import { headerRecord, parseHttpText, toWire } from "./fixtures/sigv4-wire.ts";
 
-const SUITE = "/work/shared/conformance/sigv4/v4";
+// shared/ sits beside the repository (here and in CI): repo/packages/signature/test → ../../../../shared.
+const SUITE = join(
+	import.meta.dirname,
+	"..",
+	"..",
+	"..",
+	"..",
+	"shared",
+	"conformance",
+	"sigv4",
+	"v4",
+);
 const cases = readdirSync(SUITE, { withFileTypes: true })
 	.filter((e) => e.isDirectory())
 	.map((e) => e.name)
