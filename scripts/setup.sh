@@ -20,4 +20,7 @@ if ((${#need[@]})); then
     exit 1
   fi
 fi
-npm ci --no-audit --no-fund
+# `npm install`, not `npm ci`: with this machine kind's npm setting omit-lockfile-registry-resolved,
+# the lock omits other platforms' optional binaries (e.g. Biome's) and `npm ci` refuses it as
+# out of sync; `npm install` installs the locked versions all the same.
+npm install --no-audit --no-fund
