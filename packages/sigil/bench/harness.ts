@@ -1,0 +1,182 @@
+/**
+ * What the gateway benchmarks share: a Sigil gateway in its own process with functions
+ * deployed through the control-plane API, and a keep-alive load loop that records latencies.
+ * The servers run in child processes so the load generator never shares their event loop.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { once } from "node:events";
+import { mkdtemp, rm } from "node:fs/promises";
+import { Agent, request } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import { signSigV4 } from "@sigil/signature";
+import { startGateway } from "../src/gateway/server.ts";
+
+export const BENCH_KEY = {
+	accessKeyId: "AKIABENCHBENCHBENCH0",
+	secretAccessKey: "benchsecretbenchsecretbenchsecretbench00",
+};
+
+/** A bundle from file texts. */
+export function files(entries: Record<string, string>): {
+	files: { path: string; mode: number; data: string }[];
+} {
+	return {
+		files: Object.entries(entries).map(([path, text]) => ({
+			path,
+			mode: 0o644,
+			data: Buffer.from(text).toString("base64"),
+		})),
+	};
+}
+
+export type BenchFunction = readonly [
+	name: string,
+	config: Record<string, unknown>,
+	code: ReturnType<typeof files>,
+];
+
+/** Child side: starts a gateway, deploys `functions`, prints `{"url"}`, stops on SIGTERM. */
+export async function serveGateway(
+	functions: readonly BenchFunction[],
+): Promise<void> {
+	const dataDir = await mkdtemp(join(tmpdir(), "sigil-bench-"));
+	const gateway = await startGateway({
+		host: "127.0.0.1",
+		port: 0,
+		dataDir,
+		region: "us-east-1",
+		env: {
+			SIGIL_ROOT_ACCESS_KEY_ID: BENCH_KEY.accessKeyId,
+			SIGIL_ROOT_SECRET_ACCESS_KEY: BENCH_KEY.secretAccessKey,
+		},
+		log: () => {},
+	});
+	for (const [name, config, code] of functions) {
+		const body = JSON.stringify({ config, code });
+		const u = new URL(`/sigil/v1/functions/${name}`, gateway.url);
+		const headers = { "content-type": "application/json" };
+		const s = signSigV4({ method: "PUT", url: u, headers, body }, BENCH_KEY, {
+			region: "us-east-1",
+			service: "sigil",
+			now: Date.now(),
+		});
+		const res = await fetch(u, {
+			method: "PUT",
+			headers: { ...headers, ...s.headers },
+			body,
+		});
+		if (res.status >= 300)
+			throw new Error(`deploy ${name}: ${res.status} ${await res.text()}`);
+	}
+	process.stdout.write(`${JSON.stringify({ url: gateway.url })}\n`);
+	const stop = () =>
+		void gateway
+			.close()
+			.then(() => rm(dataDir, { recursive: true, force: true }))
+			.then(() => process.exit(0));
+	process.once("SIGTERM", stop);
+	process.once("SIGINT", stop);
+}
+
+/** Parent side: runs `script args…` in a child process and waits for its `{"url"}` line. */
+export async function spawnServer(
+	script: string,
+	args: readonly string[],
+): Promise<{ child: ChildProcess; url: string }> {
+	const child = spawn(process.execPath, [script, ...args], {
+		stdio: ["ignore", "pipe", "inherit"],
+	});
+	const [line] = (await once(
+		createInterface({ input: child.stdout as NodeJS.ReadableStream }),
+		"line",
+	)) as [string];
+	return { child, url: (JSON.parse(line) as { url: string }).url };
+}
+
+export interface BenchRequest {
+	readonly method?: string;
+	readonly path: string;
+	readonly headers?: Record<string, string>;
+	readonly body?: string;
+}
+
+export interface Figures {
+	readonly rps: number;
+	readonly p50Ms: number;
+	readonly p99Ms: number;
+	readonly errors: number;
+}
+
+/**
+ * `connections` keep-alive request loops against `base` for `ms`, taking request `i` from
+ * `next(i)`. Only answers that `ok` accepts (default: status 200) count; the rest are errors.
+ */
+export async function drive(
+	base: string,
+	ms: number,
+	connections: number,
+	next: (i: number) => BenchRequest,
+	ok: (status: number, body: string) => boolean = (s) => s === 200,
+): Promise<Figures> {
+	const u = new URL(base);
+	const agent = new Agent({ keepAlive: true, maxSockets: connections });
+	const latencies: number[] = [];
+	let errors = 0;
+	let issued = 0;
+	const deadline = performance.now() + ms;
+	const one = (r: BenchRequest) =>
+		new Promise<void>((resolve) => {
+			const t0 = performance.now();
+			const req = request(
+				{
+					host: u.hostname,
+					port: u.port,
+					path: r.path,
+					method: r.method ?? "GET",
+					headers: r.headers,
+					agent,
+				},
+				(res) => {
+					let body = "";
+					res.setEncoding("utf8");
+					res.on("data", (c: string) => {
+						body += c;
+					});
+					res.on("end", () => {
+						if (ok(res.statusCode ?? 0, body))
+							latencies.push(performance.now() - t0);
+						else errors++;
+						resolve();
+					});
+				},
+			);
+			req.on("error", () => {
+				errors++;
+				resolve();
+			});
+			req.end(r.body);
+		});
+	const start = performance.now();
+	await Promise.all(
+		Array.from({ length: connections }, async () => {
+			while (performance.now() < deadline) await one(next(issued++));
+		}),
+	);
+	const elapsed = (performance.now() - start) / 1000;
+	agent.destroy();
+	latencies.sort((a, b) => a - b);
+	const pct = (p: number) =>
+		latencies[
+			Math.min(latencies.length - 1, Math.floor(latencies.length * p))
+		] ?? Number.NaN;
+	return {
+		rps: latencies.length / elapsed,
+		p50Ms: pct(0.5),
+		p99Ms: pct(0.99),
+		errors,
+	};
+}
+
+export const round2 = (x: number): number => Math.round(x * 100) / 100;
