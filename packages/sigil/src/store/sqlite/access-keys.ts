@@ -112,17 +112,7 @@ export class SqliteAccessKeys implements AccessKeyStore {
 					`access key ${accessKeyId} already exists`,
 				);
 			}
-			if (
-				!this.#db.one(
-					"SELECT 1 FROM accounts WHERE account_id = ?",
-					input.accountId,
-				)
-			) {
-				throw new StoreError(
-					"STORE_NOT_FOUND",
-					`account ${input.accountId} does not exist`,
-				);
-			}
+			this.#db.requireAccount(input.accountId);
 			let userName: string | null = null;
 			if (input.userName !== undefined && input.userName !== null) {
 				const user = this.#db.one<{ user_name: string }>(

@@ -45,6 +45,16 @@ export class Db {
 		return statement;
 	}
 
+	/** Rejects with STORE_NOT_FOUND unless the account exists (inside the caller's transaction). */
+	requireAccount(accountId: string): void {
+		if (!this.one("SELECT 1 FROM accounts WHERE account_id = ?", accountId)) {
+			throw new StoreError(
+				"STORE_NOT_FOUND",
+				`account ${accountId} does not exist`,
+			);
+		}
+	}
+
 	one<T>(sql: string, ...params: Params): T | undefined {
 		return this.stmt(sql).get(...params) as T | undefined;
 	}

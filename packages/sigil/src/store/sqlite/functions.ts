@@ -85,14 +85,7 @@ export class SqliteFunctions implements FunctionStore {
 				? undefined
 				: createHash("sha256").update(code).digest("hex");
 		return this.#db.tx(() => {
-			if (
-				!this.#db.one("SELECT 1 FROM accounts WHERE account_id = ?", accountId)
-			) {
-				throw new StoreError(
-					"STORE_NOT_FOUND",
-					`account ${accountId} does not exist`,
-				);
-			}
+			this.#db.requireAccount(accountId);
 			const current = this.#row(accountId, name);
 			if (
 				expectedRevision !== undefined &&

@@ -68,17 +68,7 @@ export class SqliteRoles implements RoleStore {
 			);
 		}
 		return this.#db.tx(() => {
-			if (
-				!this.#db.one(
-					"SELECT 1 FROM accounts WHERE account_id = ?",
-					input.accountId,
-				)
-			) {
-				throw new StoreError(
-					"STORE_NOT_FOUND",
-					`account ${input.accountId} does not exist`,
-				);
-			}
+			this.#db.requireAccount(input.accountId);
 			if (
 				this.#db.one(
 					"SELECT 1 FROM roles WHERE account_id = ? AND role_name = ?",

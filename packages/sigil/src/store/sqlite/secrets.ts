@@ -58,14 +58,7 @@ export class SqliteSecrets implements SecretStore {
 			);
 		const sealed = this.#box.seal(value, secretAad(accountId, name));
 		return this.#db.tx(() => {
-			if (
-				!this.#db.one("SELECT 1 FROM accounts WHERE account_id = ?", accountId)
-			) {
-				throw new StoreError(
-					"STORE_NOT_FOUND",
-					`account ${accountId} does not exist`,
-				);
-			}
+			this.#db.requireAccount(accountId);
 			const now = this.#db.now();
 			const row = this.#db.one<SecretRow>(
 				`INSERT INTO secrets (account_id, name, value, created_at, updated_at) VALUES (?, ?, ?, ?, ?)

@@ -41,17 +41,7 @@ export class SqliteUsers implements UserStore {
 		check(input.userName, IAM_NAME, "user name");
 		check(path, IAM_PATH, "IAM path");
 		return this.#db.tx(() => {
-			if (
-				!this.#db.one(
-					"SELECT 1 FROM accounts WHERE account_id = ?",
-					input.accountId,
-				)
-			) {
-				throw new StoreError(
-					"STORE_NOT_FOUND",
-					`account ${input.accountId} does not exist`,
-				);
-			}
+			this.#db.requireAccount(input.accountId);
 			if (
 				this.#db.one(
 					"SELECT 1 FROM users WHERE account_id = ? AND user_name = ?",
