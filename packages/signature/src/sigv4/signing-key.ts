@@ -1,4 +1,5 @@
 import { createHmac, createSecretKey, type KeyObject } from "node:crypto";
+import { type HmacSha256Pads, hmacSha256Pads } from "../shared/hmac-pads.ts";
 import { SCOPE_TERMINATOR } from "./constants.ts";
 
 /**
@@ -31,13 +32,33 @@ export function signingKeyObject(
 }
 
 /**
+ * A derived signing key in both forms verification uses: a KeyObject (for `createHmac`, e.g.
+ * the diagnosis's re-signing) and its HMAC key blocks (for the warm path's cheaper HMAC).
+ */
+export interface SigningKey {
+	readonly key: KeyObject;
+	readonly pads: HmacSha256Pads;
+}
+
+/** Derives the signing key and prepares both forms of it. */
+export function signingKey(
+	secretAccessKey: string,
+	date: string,
+	region: string,
+	service: string,
+): SigningKey {
+	const raw = deriveSigningKey(secretAccessKey, date, region, service);
+	return { key: createSecretKey(raw), pads: hmacSha256Pads(raw) };
+}
+
+/**
  * Caller-owned cache of derived signing keys (four HMACs saved per request), bounded: once full,
  * the oldest entry goes. A key is only valid for one day/region/service, so entries age out
  * naturally. Keep it in memory only; it holds key material.
  */
 export class SigningKeyCache {
 	readonly #max: number;
-	readonly #entries = new Map<string, KeyObject>();
+	readonly #entries = new Map<string, SigningKey>();
 
 	/** @param maxEntries upper bound on cached keys (default 1024). */
 	constructor(maxEntries = 1024) {
@@ -53,10 +74,20 @@ export class SigningKeyCache {
 		region: string,
 		service: string,
 	): KeyObject {
+		return this.signingKey(secretAccessKey, date, region, service).key;
+	}
+
+	/** The signing key with its HMAC key blocks, for this secret and scope, derived once. */
+	signingKey(
+		secretAccessKey: string,
+		date: string,
+		region: string,
+		service: string,
+	): SigningKey {
 		const id = `${date}/${region}/${service}\n${secretAccessKey}`;
 		const hit = this.#entries.get(id);
 		if (hit !== undefined) return hit;
-		const key = signingKeyObject(secretAccessKey, date, region, service);
+		const key = signingKey(secretAccessKey, date, region, service);
 		if (this.#entries.size >= this.#max) {
 			const oldest = this.#entries.keys().next();
 			if (oldest.done !== true) this.#entries.delete(oldest.value);
@@ -87,4 +118,17 @@ export function signingKeyFor(
 	return cache === undefined
 		? signingKeyObject(secretAccessKey, date, region, service)
 		: cache.get(secretAccessKey, date, region, service);
+}
+
+/** Both forms of the signing key, from `cache` when given, derived afresh otherwise. */
+export function signingKeyWithPads(
+	secretAccessKey: string,
+	date: string,
+	region: string,
+	service: string,
+	cache?: SigningKeyCache,
+): SigningKey {
+	return cache === undefined
+		? signingKey(secretAccessKey, date, region, service)
+		: cache.signingKey(secretAccessKey, date, region, service);
 }
