@@ -192,6 +192,22 @@ function scanHeaders(raw: readonly string[]): ScannedHeaders {
 	return out;
 }
 
+function isSpaceAt(s: string, i: number): boolean {
+	const c = s.charCodeAt(i);
+	return c === 0x20 || c === 0x09;
+}
+
+const COMPONENTS = ["Credential", "Signature", "SignedHeaders"] as const;
+
+/** Which of COMPONENTS the name `value[a, a + n)` is, without slicing it out; -1 for none. */
+function componentSlot(value: string, a: number, n: number): number {
+	for (let i = 0; i < COMPONENTS.length; i++) {
+		const name = COMPONENTS[i] as string;
+		if (n === name.length && value.startsWith(name, a)) return i;
+	}
+	return -1;
+}
+
 /**
  * `AWS4-HMAC-SHA256 Credential=…, SignedHeaders=…, Signature=…`: algorithm, one space, then
  * comma-separated `name=value` components (spaces around them tolerated, order free).
@@ -206,11 +222,8 @@ function fromHeader(
 	let cut = 0;
 	while (cut < value.length && !isSpace(value[cut])) cut++;
 	const algorithm = value.slice(0, cut);
-	const fields: { [name: string]: string | undefined } = {
-		Credential: undefined,
-		SignedHeaders: undefined,
-		Signature: undefined,
-	};
+	// Credential, Signature, SignedHeaders (the order AWS lists missing ones in).
+	const fields: Array<string | undefined> = [undefined, undefined, undefined];
 	// Components by index scanning, no split/trim copies: this runs on every request.
 	let pos = cut;
 	while (algorithm.startsWith("AWS4-") && pos < value.length) {
@@ -218,8 +231,8 @@ function fromHeader(
 		if (end === -1) end = value.length;
 		let a = pos;
 		let b = end;
-		while (a < b && isSpace(value[a])) a++;
-		while (b > a && isSpace(value[b - 1])) b--;
+		while (a < b && isSpaceAt(value, a)) a++;
+		while (b > a && isSpaceAt(value, b - 1)) b--;
 		pos = end + 1;
 		if (a === b) continue;
 		const eq = value.indexOf("=", a);
@@ -230,12 +243,11 @@ function fromHeader(
 			);
 		}
 		// Only the three known names matter; others are skipped without a copy.
-		const n = eq - a;
-		if (n !== 10 && n !== 13 && n !== 9) continue;
-		const name = value.slice(a, eq);
-		if (!Object.hasOwn(fields, name)) continue;
-		if (fields[name] !== undefined) return duplicate(name);
-		fields[name] = value.slice(eq + 1, b);
+		const slot = componentSlot(value, a, eq - a);
+		if (slot === -1) continue;
+		if (fields[slot] !== undefined)
+			return duplicate(COMPONENTS[slot] as string);
+		fields[slot] = value.slice(eq + 1, b);
 	}
 	const amzDate = found[0];
 	const httpDate = found[1];
@@ -243,9 +255,9 @@ function fromHeader(
 	if (httpDate === null && amzDate === undefined) return duplicate("Date");
 	// AWS lists everything that is missing in one message, then echoes the header.
 	let missing = "";
-	for (const name of ["Credential", "Signature", "SignedHeaders"]) {
-		if (fields[name] === undefined)
-			missing += `Authorization header requires '${name}' parameter. `;
+	for (let i = 0; i < COMPONENTS.length; i++) {
+		if (fields[i] === undefined)
+			missing += `Authorization header requires '${COMPONENTS[i]}' parameter. `;
 	}
 	if (amzDate === undefined && httpDate === undefined) {
 		missing +=
@@ -263,9 +275,9 @@ function fromHeader(
 	return {
 		form: "header",
 		algorithm,
-		credential: fields.Credential as string,
-		signedHeaders: fields.SignedHeaders as string,
-		signature: fields.Signature as string,
+		credential: fields[0] as string,
+		signedHeaders: fields[2] as string,
+		signature: fields[1] as string,
 		date: (amzDate ?? httpDate) as string,
 		dateSource: amzDate === undefined ? "date" : "x-amz-date",
 		securityToken: token,

@@ -48,15 +48,14 @@ export function parseSigV4(
 		);
 	}
 	// 2. Credential: keyid/date/region/service/aws4_request.
-	const parts = fields.credential.split("/");
-	if (parts.length !== 5 || (parts[0] as string).length === 0) {
+	const parts = credentialParts(fields.credential);
+	if (parts === undefined) {
 		return sigv4Failure(
 			"MALFORMED_CREDENTIAL",
 			`Credential must have exactly 5 slash-delimited elements, e.g. keyid/date/region/service/term, got '${fields.credential}'`,
 		);
 	}
-	const [accessKeyId, scopeDate, scopeRegion, scopeService, terminator] =
-		parts as [string, string, string, string, string];
+	const [accessKeyId, scopeDate, scopeRegion, scopeService, terminator] = parts;
 	// 3. Request date: X-Amz-Date (ISO 8601 basic) wins over an RFC 1123 Date header.
 	const requestTime =
 		fields.dateSource === "date"
@@ -146,6 +145,29 @@ export function parseSigV4(
 		normalizePath: normalize,
 	};
 	return { ok: true, request };
+}
+
+/**
+ * The five slash-delimited elements of a credential (key id non-empty), or `undefined`. Found by
+ * index rather than `split`, which would build an array of every piece of a hostile value.
+ */
+function credentialParts(
+	credential: string,
+): [string, string, string, string, string] | undefined {
+	const s1 = credential.indexOf("/");
+	const s2 = credential.indexOf("/", s1 + 1);
+	const s3 = credential.indexOf("/", s2 + 1);
+	const s4 = credential.indexOf("/", s3 + 1);
+	// Exactly four slashes: the fourth found and no fifth after it.
+	if (s1 < 1 || s2 === -1 || s3 === -1 || s4 === -1) return undefined;
+	if (credential.indexOf("/", s4 + 1) !== -1) return undefined;
+	return [
+		credential.slice(0, s1),
+		credential.slice(s1 + 1, s2),
+		credential.slice(s2 + 1, s3),
+		credential.slice(s3 + 1, s4),
+		credential.slice(s4 + 1),
+	];
 }
 
 function checkScope(
@@ -244,14 +266,20 @@ function parseSignedHeaders(list: string): string[] | SignatureFailure {
 		if (list.charCodeAt(i) === 0x3b) count++;
 	if (count > MAX_SIGNED_HEADERS)
 		return sigv4Failure("TOO_MANY_SIGNED_HEADERS");
-	const names = list.split(";");
+	// One pass: each character checked, each name sliced out and compared with the one before.
+	const names: string[] = [];
 	let ok = true;
-	for (let i = 0; ok && i < names.length; i++) {
-		const name = names[i] as string;
-		ok = name.length > 0 && (i === 0 || (names[i - 1] as string) < name);
-		// Lower-case token characters only: no A–Z, no space or control characters.
-		for (let j = 0; ok && j < name.length; j++) {
-			const c = name.charCodeAt(j);
+	let start = 0;
+	for (let j = 0; ok && j <= list.length; j++) {
+		const c = j === list.length ? 0x3b : list.charCodeAt(j);
+		if (c === 0x3b) {
+			const name = list.slice(start, j);
+			const prior = names[names.length - 1];
+			ok = name.length > 0 && (prior === undefined || prior < name);
+			names.push(name);
+			start = j + 1;
+		} else {
+			// Lower-case token characters only: no A–Z, no space or control characters.
 			ok = c > 0x20 && c !== 0x7f && (c < 0x41 || c > 0x5a);
 		}
 	}
