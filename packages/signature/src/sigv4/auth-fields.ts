@@ -1,5 +1,6 @@
 import type { WireRequest } from "../request.ts";
 import type { SignatureFailure } from "../result.ts";
+import { lowerCase } from "../shared/lower-case.ts";
 import type { QueryPair } from "./canonical-query.ts";
 import {
 	HEADER_AMZ_DATE,
@@ -66,7 +67,7 @@ export function readAuthFields(
 	const raw = req.rawHeaders;
 	for (let i = 0; i + 1 < raw.length; i += 2) {
 		const name = raw[i] as string;
-		if (name.length !== 13 || name.toLowerCase() !== "authorization") continue;
+		if (name.length !== 13 || lowerCase(name) !== "authorization") continue;
 		if (header !== undefined) return duplicate("Authorization");
 		header = raw[i + 1] as string;
 	}
@@ -183,9 +184,7 @@ function scanHeaders(raw: readonly string[]): ScannedHeaders {
 		const n = name.length;
 		// Only names of the four lengths (4, 10, 20) are lower-cased and compared.
 		if (n !== 4 && n !== 10 && n !== 20) continue;
-		const slot = SCANNED.indexOf(
-			name.toLowerCase() as (typeof SCANNED)[number],
-		);
+		const slot = SCANNED.indexOf(lowerCase(name) as (typeof SCANNED)[number]);
 		if (slot === -1) continue;
 		out[slot] = out[slot] === undefined ? (raw[i + 1] as string) : null;
 	}

@@ -1,3 +1,5 @@
+import { lowerCase } from "../shared/lower-case.ts";
+
 /**
  * Task 1, steps 4–5: canonical headers. For each signed name, every occurrence in the raw header
  * list (wire order), each value trimmed and its inner runs of whitespace collapsed to one space
@@ -60,7 +62,7 @@ export function canonicalHeaders(
 	const slots: Array<string | undefined> = new Array(signedHeaders.length);
 	let width: 0 | 1 | 2 = 0;
 	for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
-		const slot = signedHeaders.indexOf((rawHeaders[i] as string).toLowerCase());
+		const slot = signedHeaders.indexOf(lowerCase(rawHeaders[i] as string));
 		if (slot === -1) continue;
 		const value = canonicalHeaderValue(rawHeaders[i + 1] as string);
 		for (let j = 0; j < value.length && width < 2; j++) {

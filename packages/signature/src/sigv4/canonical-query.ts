@@ -39,6 +39,13 @@ function byKeyThenValue(a: QueryPair, b: QueryPair): number {
 	return a.value < b.value ? -1 : 1;
 }
 
+function inOrder(pairs: readonly QueryPair[]): boolean {
+	for (let i = 1; i < pairs.length; i++)
+		if (byKeyThenValue(pairs[i - 1] as QueryPair, pairs[i] as QueryPair) > 0)
+			return false;
+	return true;
+}
+
 /**
  * Task 1, step 3: the canonical query string. Pairs sorted by encoded key, then encoded value
  * (duplicates kept), joined as `k=v&…`; a bare key appears as `k=`. `skipKey` names one key to
@@ -49,14 +56,13 @@ export function canonicalQueryString(
 	pairs: readonly QueryPair[],
 	skipKey?: string,
 ): string {
-	const kept =
-		skipKey === undefined
-			? pairs.slice()
-			: pairs.filter((p) => p.key !== skipKey);
+	let kept =
+		skipKey === undefined ? pairs : pairs.filter((p) => p.key !== skipKey);
 	if (kept.length === 0) return "";
 	if (kept.length === 1)
 		return `${(kept[0] as QueryPair).key}=${(kept[0] as QueryPair).value}`;
-	kept.sort(byKeyThenValue);
+	// Clients send their pairs sorted as a rule: check that in one pass before copying to sort.
+	if (!inOrder(kept)) kept = kept.slice().sort(byKeyThenValue);
 	let out = "";
 	for (let i = 0; i < kept.length; i++) {
 		const p = kept[i] as QueryPair;

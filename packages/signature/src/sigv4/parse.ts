@@ -2,6 +2,7 @@ import { hash } from "node:crypto";
 import type { WireRequest } from "../request.ts";
 import type { Result, SignatureFailure } from "../result.ts";
 import { formatAmzDate, parseAmzDate, parseHttpDate } from "../shared/dates.ts";
+import { lowerCase } from "../shared/lower-case.ts";
 import { type AuthFields, readAuthFields } from "./auth-fields.ts";
 import { canonicalHeaders } from "./canonical-headers.ts";
 import { canonicalUri, decodedPath } from "./canonical-path.ts";
@@ -303,7 +304,7 @@ function firstUnsignedHeader(
 	for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
 		const name = rawHeaders[i] as string;
 		if (name.length < 6 || (name.charCodeAt(0) | 0x20) !== 0x78) continue;
-		const lower = name.toLowerCase();
+		const lower = lowerCase(name);
 		if (lower.startsWith("x-amz-") && !signed.includes(lower)) return lower;
 	}
 	return undefined;
@@ -327,10 +328,21 @@ function checkPayload(
 /** 64 lower-case hex digits as 32 bytes; anything else cannot match and yields no bytes. */
 function signatureBytes(hex: string): Buffer | undefined {
 	if (hex.length !== 64) return undefined;
-	for (let i = 0; i < 64; i++) {
-		const c = hex.charCodeAt(i);
-		if (!((c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x66)))
-			return undefined;
+	// Decoded and checked in one pass: `Buffer.from(hex, "hex")` costs more than this loop and
+	// would accept upper case and stop silently at a bad digit.
+	const out = Buffer.allocUnsafe(32);
+	for (let i = 0; i < 32; i++) {
+		const hi = lowerHexDigit(hex.charCodeAt(2 * i));
+		const lo = lowerHexDigit(hex.charCodeAt(2 * i + 1));
+		if (hi === -1 || lo === -1) return undefined;
+		out[i] = (hi << 4) | lo;
 	}
-	return Buffer.from(hex, "hex");
+	return out;
+}
+
+/** The value of a lower-case hex digit's char code, -1 for any other character. */
+function lowerHexDigit(c: number): number {
+	if (c >= 0x30 && c <= 0x39) return c - 0x30;
+	if (c >= 0x61 && c <= 0x66) return c - 0x57;
+	return -1;
 }
