@@ -22,6 +22,18 @@ let refusedUrl = "";
 before(async () => {
 	upstream = createServer((req, res) => {
 		if (req.url?.startsWith("/api/slow")) return;
+		if (req.url?.startsWith("/api/drip")) {
+			// One chunk now, the rest after a pause: a streamed answer shows the first at once.
+			res.writeHead(200, { "content-type": "text/plain" });
+			res.write("first\n");
+			setTimeout(() => res.end("second\n"), 600);
+			return;
+		}
+		if (req.url?.startsWith("/api/flood")) {
+			res.writeHead(200, { "content-type": "application/octet-stream" });
+			res.end(Buffer.alloc(64 * 1024, 0x61));
+			return;
+		}
 		const chunks: Buffer[] = [];
 		req.on("data", (c: Buffer) => chunks.push(c));
 		req.on("end", () => {
@@ -49,6 +61,7 @@ before(async () => {
 	gw = await startTestGateway();
 	await gw.deploy("proxied", { runtime: "http", upstream: upstreamUrl });
 	await gw.deploy("refused", { runtime: "http", upstream: refusedUrl });
+	await gw.deploy("drip", { runtime: "http", upstream: `${upstreamUrl}/drip` });
 	await gw.deploy("slow", {
 		runtime: "http",
 		upstream: upstreamUrl,
@@ -120,5 +133,24 @@ describe("http runtime through the gateway", () => {
 		assert.equal(seen.url, "/hi?x=1");
 		assert.equal(seen.body, "b");
 		assert.equal(seen.greeting, "hello");
+	});
+});
+
+describe("streamed answers", () => {
+	it("the client gets the upstream's first bytes before the upstream has finished", async () => {
+		const started = performance.now();
+		const res = await fetch(`${gw.url}/function/drip`);
+		assert.equal(res.status, 200);
+		const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+		const first = await reader.read();
+		const firstAt = performance.now() - started;
+		assert.equal(Buffer.from(first.value as Uint8Array).toString(), "first\n");
+		let rest = "";
+		for (let r = await reader.read(); !r.done; r = await reader.read())
+			rest += Buffer.from(r.value).toString();
+		const totalAt = performance.now() - started;
+		assert.equal(rest, "second\n");
+		assert.ok(firstAt < 450, `first chunk after ${Math.round(firstAt)} ms`);
+		assert.ok(totalAt >= 550, `whole answer after ${Math.round(totalAt)} ms`);
 	});
 });

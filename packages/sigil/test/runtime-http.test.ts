@@ -239,6 +239,49 @@ describe("http runtime against an existing upstream", () => {
 		await rt.close(100);
 	});
 
+	it("a streamed answer: the same bytes, the size bound still holds, and the slot is held until the end", async () => {
+		const rt = await createHttpRuntime({
+			name: "streamed",
+			upstream: `${base}/base`,
+			timeoutMs: 5000,
+			maxResponseBytes: 1024,
+			maxConcurrency: 1,
+			maxQueue: 0,
+		});
+		try {
+			const ok = await rt.invokeHttp({ ...http(), acceptStream: true });
+			assert.ok(ok.stream, "a stream when the caller accepts one");
+			assert.equal(ok.body.length, 0);
+			// One slot, no queue: while the first answer is still unread the next call is refused.
+			await assert.rejects(
+				rt.invokeHttp(http()),
+				(err: RuntimeError) => err.code === "FUNCTION_QUEUE_FULL",
+			);
+			const chunks: Buffer[] = [];
+			for await (const c of ok.stream) chunks.push(c as Buffer);
+			assert.equal(Buffer.concat(chunks).toString(), "echo:hello");
+			await new Promise((r) => setImmediate(r));
+			assert.equal(
+				(await rt.invokeHttp(http())).status,
+				201,
+				"the slot is free again",
+			);
+			const big = await rt.invokeHttp({
+				...http({ path: "/big" }),
+				acceptStream: true,
+			});
+			await assert.rejects(
+				(async () => {
+					for await (const _ of big.stream as NodeJS.ReadableStream) {
+					}
+				})(),
+				(err: RuntimeError) => err.code === "FUNCTION_ERROR",
+			);
+		} finally {
+			await rt.close(100);
+		}
+	});
+
 	it("an answer over maxResponseBytes → FUNCTION_ERROR", async () => {
 		const rt = await createHttpRuntime({
 			name: "big",

@@ -4,6 +4,8 @@
  * `x-fc-request-id` for ACS3 callers, Sigil's `{"error": {code, message, requestId}}` otherwise.
  * Every answer carries the request id.
  */
+import type { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
 import { ERRORS, type ErrorCode } from "../errors.ts";
 import type { Exchange } from "./exchange.ts";
 
@@ -53,6 +55,33 @@ export function send(
 		res.setHeader(k, v);
 	res.setHeader("content-length", body.length);
 	res.end(ex.method === "HEAD" ? undefined : body);
+}
+
+/**
+ * Forwards a streamed body (chunked). If the stream fails midway — the function's size or time
+ * limit, a broken upstream — the connection is cut, so the client cannot take a truncated body
+ * for a whole one.
+ */
+export function sendStream(
+	ex: Exchange,
+	status: number,
+	body: Readable,
+	headers: Record<string, string | string[]> = {},
+): void {
+	const { res } = ex;
+	if (res.headersSent || res.destroyed) {
+		body.destroy();
+		return;
+	}
+	res.statusCode = status;
+	for (const [k, v] of Object.entries({ ...idHeaders(ex), ...headers }))
+		res.setHeader(k, v);
+	if (ex.method === "HEAD") {
+		body.destroy();
+		res.end();
+		return;
+	}
+	pipeline(body, res).catch(() => res.destroy());
 }
 
 export function sendError(

@@ -8,7 +8,7 @@ import type { CallerIdentity } from "../runtime/types.ts";
 import type { GatewayContext } from "./context.ts";
 import { responseHeaders } from "./cors.ts";
 import type { Exchange, Principal } from "./exchange.ts";
-import { send } from "./respond.ts";
+import { send, sendStream } from "./respond.ts";
 import type { RouteParams } from "./router.ts";
 
 const HOP_BY_HOP = new Set([
@@ -64,6 +64,7 @@ export async function invokeTrigger(
 		receivedAt: ex.receivedAt,
 		...(caller && { caller }),
 		signal: clientGone(ex),
+		acceptStream: true,
 	});
 	const headers: Record<string, string | string[]> = {};
 	for (let i = 0; i + 1 < result.headers.length; i += 2) {
@@ -82,5 +83,6 @@ export async function invokeTrigger(
 		headers,
 		responseHeaders(fn.config.trigger.cors, ex.header("origin")),
 	);
-	send(ex, result.status, result.body, headers);
+	if (result.stream) sendStream(ex, result.status, result.stream, headers);
+	else send(ex, result.status, result.body, headers);
 }

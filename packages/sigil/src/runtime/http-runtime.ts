@@ -4,12 +4,15 @@
  * appended to the upstream's base path, the query passes verbatim. The upstream is an existing
  * service, or a server process Sigil starts, health-checks and restarts (`server`).
  *
- * Bodies are buffered, both ways: the runtime contract (`HttpInvocation.body`, `HttpResult.body`)
- * is buffered, the gateway has already read the request under the trigger's `maxBodyBytes`
- * (it must, to verify a payload signature), and the answer is bounded by `maxResponseBytes`.
+ * The request is buffered: the gateway has already read it under the trigger's `maxBodyBytes`
+ * (it must, to verify a payload signature over the body). The answer streams through when the
+ * caller accepts a stream (`acceptStream`, the HTTP trigger does): the client sees the first
+ * bytes as the upstream sends them, still bounded by `maxResponseBytes` and the timeout, and the
+ * concurrency slot is held until the last byte. Other callers (async jobs) get it buffered.
  */
 import { Agent as HttpAgent, type IncomingMessage, request } from "node:http";
 import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
+import { type Readable, Transform } from "node:stream";
 import { setTimeout as sleep } from "node:timers/promises";
 import { AdmissionGate } from "./admission-gate.ts";
 import { utf8Tail } from "./log-tail.ts";
@@ -61,7 +64,10 @@ interface Answer {
 	status: number;
 	headers: string[];
 	body: Buffer;
+	stream?: Readable;
 }
+
+const EMPTY = Buffer.alloc(0);
 
 export async function createHttpRuntime(
 	spec: HttpRuntimeSpec,
@@ -88,6 +94,42 @@ export async function createHttpRuntime(
 		});
 	}
 
+	/** The upstream's answer as a stream that errors past `maxResponseBytes` or when cut short. */
+	function bounded(res: IncomingMessage): Readable {
+		let size = 0;
+		const out = new Transform({
+			transform(chunk: Buffer, _enc, done) {
+				size += chunk.length;
+				if (size > maxResponseBytes)
+					done(
+						new RuntimeError(
+							"FUNCTION_ERROR",
+							`function ${spec.name}: its upstream answered more than ${maxResponseBytes} bytes (maxResponseBytes)`,
+						),
+					);
+				else done(null, chunk);
+			},
+		});
+		res.on("close", () => {
+			if (!res.complete)
+				out.destroy(
+					connectionError(
+						spec.name,
+						base,
+						Object.assign(new Error("the answer was cut short"), {
+							code: "ECONNRESET",
+						}),
+					),
+				);
+		});
+		res.on("error", (err) => out.destroy(err));
+		// The error may come before the caller has attached its reader; it stays on the stream
+		// (`errored`) for the reader to see, and must not surface as an uncaught exception meanwhile.
+		out.on("error", () => {});
+		res.pipe(out);
+		return out;
+	}
+
 	/** One exchange with the upstream; a failure is a RuntimeError with the cause in `detail`. */
 	function exchange(
 		method: string,
@@ -95,6 +137,7 @@ export async function createHttpRuntime(
 		headers: string[],
 		body: Buffer,
 		signal: AbortSignal,
+		streaming: boolean,
 		retried = false,
 	): Promise<Answer> {
 		return new Promise((resolve, reject) => {
@@ -126,7 +169,7 @@ export async function createHttpRuntime(
 					SAFE_METHODS.has(method)
 				) {
 					settled = true;
-					exchange(method, path, headers, body, signal, true).then(
+					exchange(method, path, headers, body, signal, streaming, true).then(
 						resolve,
 						reject,
 					);
@@ -135,6 +178,16 @@ export async function createHttpRuntime(
 				fail(connectionError(spec.name, base, err));
 			});
 			req.on("response", (res: IncomingMessage) => {
+				if (streaming) {
+					settled = true;
+					resolve({
+						status: res.statusCode ?? 502,
+						headers: endToEndHeaders(res.rawHeaders),
+						body: EMPTY,
+						stream: bounded(res),
+					});
+					return;
+				}
 				const chunks: Buffer[] = [];
 				let size = 0;
 				res.on("data", (chunk: Buffer) => {
@@ -185,15 +238,26 @@ export async function createHttpRuntime(
 		headers: string[],
 		body: Buffer,
 		outer: AbortSignal | undefined,
+		streaming = false,
 	): Promise<Answer> {
 		const release = await gate.acquire(outer);
+		let streamed: Readable | undefined;
 		const timeout = AbortSignal.timeout(spec.timeoutMs);
 		const signal = outer ? AbortSignal.any([outer, timeout]) : timeout;
 		try {
 			for (;;) {
 				if (server) await server.ready(signal);
 				try {
-					return await exchange(method, path, headers, body, signal);
+					const answer = await exchange(
+						method,
+						path,
+						headers,
+						body,
+						signal,
+						streaming,
+					);
+					streamed = answer.stream;
+					return answer;
 				} catch (err) {
 					// A refused connection delivered nothing, so it is safe to try again: a server
 					// of ours that just died is being restarted (its exit may not be seen yet).
@@ -210,7 +274,9 @@ export async function createHttpRuntime(
 				);
 			throw err;
 		} finally {
-			release();
+			// A streamed answer holds its slot (and its deadline) until the last byte or an error.
+			if (streamed && !streamed.destroyed) streamed.once("close", release);
+			else release();
 		}
 	}
 
@@ -232,7 +298,14 @@ export async function createHttpRuntime(
 				inv.requestId,
 			);
 			const path = upstreamPath(base.pathname, inv.path, inv.rawQuery);
-			return call(inv.method, path, headers, inv.body, inv.signal);
+			return call(
+				inv.method,
+				path,
+				headers,
+				inv.body,
+				inv.signal,
+				inv.acceptStream === true,
+			);
 		},
 
 		async invokeEvent(inv: EventInvocation): Promise<EventResult> {

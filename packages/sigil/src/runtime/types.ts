@@ -4,6 +4,8 @@
  * a runtime only runs code and maps its answer back to HTTP.
  */
 
+import type { Readable } from "node:stream";
+
 /** The verified caller, as the function may see it (Lambda's `requestContext.authorizer.iam`). */
 export interface CallerIdentity {
 	readonly accessKey: string;
@@ -35,13 +37,25 @@ export interface HttpInvocation {
 	readonly caller?: CallerIdentity;
 	/** Aborted when the client goes away or the gateway gives up. */
 	readonly signal?: AbortSignal;
+	/**
+	 * The caller can forward a streamed answer (`HttpResult.stream`). Runtimes that can stream
+	 * (the `http` runtime) then answer as soon as the headers arrive; others ignore it.
+	 */
+	readonly acceptStream?: boolean;
 }
 
 export interface HttpResult {
 	readonly status: number;
 	/** Flat list: name, value, … (a name may repeat, e.g. `set-cookie`). */
 	readonly headers: readonly string[];
+	/** The whole body; empty when `stream` carries it. */
 	readonly body: Buffer;
+	/**
+	 * Only when the invocation set `acceptStream`: the body, still arriving. The runtime's limits
+	 * (size, timeout) still apply to it; a stream that breaks them errors, and the caller must
+	 * then cut the connection rather than end the answer normally.
+	 */
+	readonly stream?: Readable;
 }
 
 /** A Lambda-API style invocation: a JSON event in, a JSON payload out. */
