@@ -73,13 +73,24 @@ export class SqliteStore implements Store {
 		this.jobs = new SqliteJobs(db);
 	}
 
-	/** One transaction for everything buffered, then the retention prune it made due. */
+	/**
+	 * One transaction for everything buffered, then the retention prune it made due. These are
+	 * observations (audit records, last-use times), so this batch alone commits with
+	 * `synchronous = NORMAL`: in WAL mode that still survives a killed process (only an OS crash
+	 * can lose the last batch), and it spares the event loop an fsync every flush. Every other
+	 * write (jobs, keys, functions, secrets) keeps `FULL`.
+	 */
 	#writePending(): void {
-		this.#db.tx(() => {
-			this.audit.writeBuffered();
-			this.accessKeys.writePendingUses();
-		});
-		this.audit.pruneDue();
+		this.#db.raw.exec("PRAGMA synchronous = NORMAL");
+		try {
+			this.#db.tx(() => {
+				this.audit.writeBuffered();
+				this.accessKeys.writePendingUses();
+			});
+			this.audit.pruneDue();
+		} finally {
+			this.#db.raw.exec("PRAGMA synchronous = FULL");
+		}
 	}
 
 	async close(): Promise<void> {
