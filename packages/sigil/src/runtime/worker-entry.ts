@@ -24,7 +24,18 @@ if (parentPort === null)
 	throw new Error("worker-entry.ts must run as a worker thread");
 const port = parentPort;
 const boot = workerData as WorkerBoot;
-const post = (msg: WorkerMessage) => port.postMessage(msg);
+// Messages leave in batches, one postMessage per event-loop turn (the pool reads arrays): a busy
+// worker finishes many invocations per turn, and each message costs the gateway's main thread
+// far more than the bytes it carries.
+let outbox: WorkerMessage[] = [];
+const post = (msg: WorkerMessage) => {
+	if (outbox.push(msg) === 1)
+		setImmediate(() => {
+			const batch = outbox;
+			outbox = [];
+			port.postMessage(batch);
+		});
+};
 
 // Console capture: output is attributed to the invocation whose async context wrote it, so
 // concurrent invocations on one worker keep their logs apart. Lines follow Lambda's Node.js
@@ -183,7 +194,9 @@ async function run(fn: Handler, msg: InvokeMessage): Promise<void> {
 
 loadHandler().then(
 	(fn) => {
-		port.on("message", (msg: InvokeMessage) => void run(fn, msg));
+		port.on("message", (batch: InvokeMessage[]) => {
+			for (const msg of batch) void run(fn, msg);
+		});
 		post({ type: "ready" });
 	},
 	(err: unknown) => {

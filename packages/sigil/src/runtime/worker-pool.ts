@@ -7,6 +7,7 @@ import { Worker } from "node:worker_threads";
 import { RuntimeError } from "./types.ts";
 import type {
 	DoneMessage,
+	InvokeMessage,
 	WorkerBoot,
 	WorkerMessage,
 } from "./worker-protocol.ts";
@@ -51,6 +52,8 @@ interface Slot {
 	readonly inFlight: Map<number, Pending>;
 	idleTimer: NodeJS.Timeout | undefined;
 	lastError: Error | undefined;
+	/** Invocations dispatched this event-loop turn, sent to the worker as one message. */
+	outbox: InvokeMessage[];
 }
 
 interface Pending {
@@ -179,13 +182,17 @@ export class WorkerPool {
 			inFlight: new Map(),
 			idleTimer: undefined,
 			lastError: undefined,
+			outbox: [],
 		};
 		this.#slots.add(slot);
 		const background = (chunk: Buffer) =>
 			o.onBackgroundLog?.(chunk.toString("utf8"));
 		worker.stdout.on("data", background);
 		worker.stderr.on("data", background);
-		worker.on("message", (msg: WorkerMessage) => this.#onMessage(slot, msg));
+		// Workers answer in batches (one message per event-loop turn, see worker-entry.ts).
+		worker.on("message", (batch: WorkerMessage[]) => {
+			for (const msg of batch) this.#onMessage(slot, msg);
+		});
 		worker.on("error", (err) => {
 			slot.lastError = err;
 		});
@@ -291,14 +298,27 @@ export class WorkerPool {
 		slot.inFlight.set(p.id, p);
 		const deadline = Date.now() + this.#o.timeoutMs;
 		p.timer = setTimeout(() => this.#timeout(slot, p), this.#o.timeoutMs);
-		slot.worker.postMessage({
+		const msg: InvokeMessage = {
 			type: "invoke",
 			id: p.id,
 			requestId: p.job.requestId,
 			eventJson: p.job.eventJson,
 			deadline,
-			clientContext: p.job.clientContext,
-		});
+			...(p.job.clientContext !== undefined && {
+				clientContext: p.job.clientContext,
+			}),
+		};
+		// One postMessage per worker per event-loop turn: under load many requests arrive in one
+		// turn, and each message costs the main thread far more than the bytes it carries.
+		if (slot.outbox.push(msg) === 1) setImmediate(() => this.#flush(slot));
+	}
+
+	#flush(slot: Slot): void {
+		const batch = slot.outbox;
+		slot.outbox = [];
+		// A worker killed meanwhile has already failed these invocations.
+		if (slot.state !== "dead" && batch.length > 0)
+			slot.worker.postMessage(batch);
 	}
 
 	/** The code may still be spinning, so the whole worker goes; its other jobs crash with it. */
