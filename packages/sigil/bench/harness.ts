@@ -85,7 +85,9 @@ export async function spawnServer(
 	script: string,
 	args: readonly string[],
 ): Promise<{ child: ChildProcess; url: string }> {
-	const child = spawn(process.execPath, [script, ...args], {
+	// BENCH_NODE_FLAGS passes V8/Node flags to the server (e.g. GC tuning experiments).
+	const flags = (process.env.BENCH_NODE_FLAGS ?? "").split(" ").filter(Boolean);
+	const child = spawn(process.execPath, [...flags, script, ...args], {
 		stdio: ["ignore", "pipe", "inherit"],
 	});
 	const [line] = (await once(

@@ -183,7 +183,7 @@ export interface AuditQuery {
 }
 
 export interface AuditLog {
-	/** Buffers the record (resolves at once); it is written within ~50 ms or 200 records. */
+	/** Buffers the record (resolves at once); it is written within ~20 ms or 200 records. */
 	append(record: AuditInput): Promise<void>;
 	/** Writes everything buffered (audit records and coalesced key uses). */
 	flush(): Promise<void>;

@@ -1,7 +1,7 @@
 /**
  * Invocation and audit records in SQLite. `append` only buffers; the write-behind writer inserts
- * the buffer in one transaction every ~50 ms (or at once when 200 records wait), then prunes each
- * account that has grown by a tenth of its retention since its last prune.
+ * the buffer in one transaction every ~20 ms (or at once when 200 records wait), then prunes each
+ * account that has grown by a hundredth of its retention since its last prune.
  */
 
 import { StoreError } from "../errors.ts";
@@ -91,7 +91,8 @@ export class SqliteAudit implements AuditLog {
 	) {
 		this.#db = db;
 		this.#retention = retention;
-		this.#pruneEvery = Math.max(1, Math.floor(retention / 10));
+		// Small, frequent prunes: deleting a tenth of the retention at once stalled the event loop.
+		this.#pruneEvery = Math.max(1, Math.floor(retention / 100));
 		this.#flushAll = flushAll;
 		this.#poke = poke;
 	}

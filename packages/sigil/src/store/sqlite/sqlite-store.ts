@@ -17,7 +17,7 @@ import { WriteBehind } from "./write-behind.ts";
 export interface SqliteStoreOptions {
 	/** Audit records kept per account (default 10,000). */
 	auditRetention?: number;
-	/** How long buffered audit records and key uses wait before being written (default 50 ms). */
+	/** How long buffered audit records and key uses wait before being written (default 20 ms). */
 	flushIntervalMs?: number;
 	/** The clock for `createdAt`/`updatedAt` (default `Date.now`). Jobs take `now` as an argument. */
 	now?: () => number;
@@ -53,7 +53,7 @@ export class SqliteStore implements Store {
 				process.emitWarning(err as Error, "SigilStoreWarning"));
 		this.#writer = new WriteBehind(
 			() => this.#writePending(),
-			options.flushIntervalMs ?? 50,
+			options.flushIntervalMs ?? 20,
 			onError,
 		);
 		const poke = () => this.#writer.poke();
