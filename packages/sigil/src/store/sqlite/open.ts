@@ -56,7 +56,7 @@ export async function openSqliteStore(
 	const db = new Db(raw, options.now ?? Date.now);
 	try {
 		const meta = prepare(db, box, path, options.integrityCheck ?? true);
-		return new SqliteStore(db, box, meta, options);
+		return new SqliteStore(db, box, meta, options, path);
 	} catch (err) {
 		db.close();
 		throw asOpenError(err, path);

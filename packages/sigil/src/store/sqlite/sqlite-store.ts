@@ -5,6 +5,7 @@ import type { Store, StoreMeta } from "../store.ts";
 import { SqliteAccessKeys } from "./access-keys.ts";
 import { SqliteAccounts } from "./accounts.ts";
 import { SqliteAudit } from "./audit.ts";
+import { Checkpointer } from "./checkpointer.ts";
 import type { Db } from "./db.ts";
 import { SqliteFunctions } from "./functions.ts";
 import { SqliteInlinePolicies } from "./inline-policies.ts";
@@ -38,12 +39,14 @@ export class SqliteStore implements Store {
 	readonly jobs: SqliteJobs;
 	readonly #db: Db;
 	readonly #writer: WriteBehind;
+	readonly #checkpointer: Checkpointer;
 
 	constructor(
 		db: Db,
 		box: SecretBox,
 		meta: StoreMeta,
 		options: SqliteStoreOptions,
+		path: string,
 	) {
 		this.#db = db;
 		this.meta = meta;
@@ -56,6 +59,12 @@ export class SqliteStore implements Store {
 			options.flushIntervalMs ?? 20,
 			onError,
 		);
+		// Checkpoints move to a worker thread (checkpointer.ts); if it fails, SQLite's own return.
+		db.raw.exec("PRAGMA wal_autocheckpoint = 0");
+		this.#checkpointer = new Checkpointer(path, 1_000, (err) => {
+			if (!db.closed) db.raw.exec("PRAGMA wal_autocheckpoint = 1000");
+			onError(err);
+		});
 		const poke = () => this.#writer.poke();
 		this.accounts = new SqliteAccounts(db);
 		this.users = new SqliteUsers(db);
@@ -97,6 +106,7 @@ export class SqliteStore implements Store {
 		if (this.#db.closed) return;
 		try {
 			this.#writer.close();
+			await this.#checkpointer.stop();
 		} finally {
 			this.#db.close();
 		}
