@@ -6,6 +6,9 @@
  * so the receiver can tell Sigil's callback from anyone else's POST (docs/async.md).
  */
 import { createHmac } from "node:crypto";
+import { lookup } from "node:dns/promises";
+import { isIP } from "node:net";
+import { isPrivateAddress } from "./callback-address.ts";
 
 /** The secret (per account) whose value signs callbacks. The account creates it. */
 export const CALLBACK_KEY_SECRET = "callback-key";
@@ -63,6 +66,8 @@ export interface Callback {
 }
 
 export interface DeliveryOptions {
+	/** Deliver to loopback/private addresses too (SIGIL_CALLBACK_ALLOW_PRIVATE=1). */
+	readonly allowPrivate: boolean;
 	readonly attempts: number;
 	readonly timeoutMs: number;
 	/** Pause before the second attempt; doubles after each. */
@@ -85,6 +90,10 @@ export async function deliverCallback(
 		"x-duration-seconds": cb.durationSeconds.toFixed(6),
 	};
 	if (cb.key) headers[SIGNATURE_HEADER] = callbackSignature(cb.body, cb.key);
+	if (!opts.allowPrivate) {
+		const refused = await privateTarget(cb.url);
+		if (refused) return refused;
+	}
 	let failure: string | undefined;
 	for (let attempt = 1; attempt <= opts.attempts; attempt++) {
 		try {
@@ -107,4 +116,21 @@ export async function deliverCallback(
 			);
 	}
 	return failure;
+}
+
+/** Why a callback URL must not be reached, or undefined when every address it resolves to is public. */
+async function privateTarget(url: string): Promise<string | undefined> {
+	const host = new URL(url).hostname.replace(/^\[|\]$/g, "");
+	let addresses: { address: string }[];
+	try {
+		addresses = isIP(host)
+			? [{ address: host }]
+			: await lookup(host, { all: true });
+	} catch (err) {
+		return `callback host ${host} does not resolve: ${(err as Error).message}`;
+	}
+	const inside = addresses.find((a) => isPrivateAddress(a.address));
+	return inside
+		? `callback host ${host} resolves to ${inside.address}, a private or loopback address; the operator allows those with SIGIL_CALLBACK_ALLOW_PRIVATE=1`
+		: undefined;
 }

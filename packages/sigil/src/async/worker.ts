@@ -42,6 +42,8 @@ export interface AsyncOptions {
 	readonly callbackRetryMs?: number;
 	/** Start without claiming (tests: a queue that fills while nothing drains it). */
 	readonly paused?: boolean;
+	/** Deliver callbacks to loopback/private addresses too (default false; SIGIL_CALLBACK_ALLOW_PRIVATE=1). */
+	readonly allowPrivateCallbacks?: boolean;
 }
 
 export type ResolvedAsyncOptions = Required<AsyncOptions>;
@@ -62,6 +64,7 @@ export function resolveAsyncOptions(
 		callbackAttempts: o.callbackAttempts ?? 3,
 		callbackRetryMs: o.callbackRetryMs ?? 1_000,
 		paused: o.paused ?? false,
+		allowPrivateCallbacks: o.allowPrivateCallbacks ?? false,
 	});
 }
 
@@ -269,6 +272,7 @@ export class AsyncWorker {
 				...(key && { key }),
 			},
 			{
+				allowPrivate: this.options.allowPrivateCallbacks,
 				attempts: this.options.callbackAttempts,
 				timeoutMs: this.options.callbackTimeoutMs,
 				retryDelayMs: this.options.callbackRetryMs,

@@ -101,7 +101,10 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
 		const examples = options.examplesDir
 			? await deployExamples(options.examplesDir, root.accountId, ctx)
 			: [];
-		asyncService = await startAsync(ctx, options.async);
+		asyncService = await startAsync(ctx, {
+			allowPrivateCallbacks: env.SIGIL_CALLBACK_ALLOW_PRIVATE === "1",
+			...options.async,
+		});
 		const router = new Router(ROUTES);
 		let inFlight = 0;
 		let idle: (() => void) | undefined;

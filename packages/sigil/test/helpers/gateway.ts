@@ -79,6 +79,8 @@ export async function startTestGateway(
 			retryBaseMs: 50,
 			retryMaxMs: 200,
 			callbackRetryMs: 50,
+			// Callback receivers in tests listen on 127.0.0.1, which a gateway refuses by default.
+			allowPrivateCallbacks: true,
 			...opts.async,
 		},
 	});
