@@ -1,13 +1,6 @@
-import type { WireRequest } from "../request.ts";
 import type { SignatureFailure } from "../result.ts";
-import { lowerCase } from "../shared/lower-case.ts";
 import type { QueryPair } from "./canonical-query.ts";
 import {
-	HEADER_AMZ_DATE,
-	HEADER_CONTENT_SHA256,
-	HEADER_DATE,
-	HEADER_HOST,
-	HEADER_SECURITY_TOKEN,
 	MAX_AUTHORIZATION_LENGTH,
 	QUERY_ALGORITHM,
 	QUERY_CONTENT_SHA256,
@@ -19,6 +12,7 @@ import {
 	QUERY_SIGNED_HEADERS,
 } from "./constants.ts";
 import { sigv4Failure } from "./failures.ts";
+import type { ScannedHeaders } from "./header-scan.ts";
 import { percentDecode } from "./uri-encode.ts";
 
 /** The signature's fields, wherever they came from (Authorization header or presigned query). */
@@ -60,17 +54,11 @@ function duplicate(name: string): SignatureFailure {
  * with neither the caller gets AWS's "Missing Authentication Token".
  */
 export function readAuthFields(
-	req: WireRequest,
 	pairs: readonly QueryPair[],
+	found: ScannedHeaders,
 ): AuthFields | SignatureFailure {
-	let header: string | undefined;
-	const raw = req.rawHeaders;
-	for (let i = 0; i + 1 < raw.length; i += 2) {
-		const name = raw[i] as string;
-		if (name.length !== 13 || lowerCase(name) !== "authorization") continue;
-		if (header !== undefined) return duplicate("Authorization");
-		header = raw[i + 1] as string;
-	}
+	const header = found.authorization;
+	if (header === null) return duplicate("Authorization");
 	const query = new Map<string, string>();
 	let signatureLike = 0;
 	for (const pair of pairs) {
@@ -89,9 +77,8 @@ export function readAuthFields(
 		return sigv4Failure("AMBIGUOUS_AUTHENTICATION");
 	if (header === undefined && !presigned)
 		return sigv4Failure("MISSING_AUTHENTICATION");
-	const found = scanHeaders(req.rawHeaders);
 	// Two Host headers: which one did the client sign, which one routes? Neither.
-	if (found[4] === null) return duplicate("Host");
+	if (found.host === null) return duplicate("Host");
 	if (header !== undefined) return fromHeader(header, found);
 	if (signatureLike > 1 || (signatureLike === 1 && !query.has(QUERY_SIGNATURE)))
 		return duplicate(QUERY_SIGNATURE);
@@ -128,7 +115,7 @@ function fromQuery(
 	}
 	const token = query.get(QUERY_SECURITY_TOKEN);
 	// The payload hash may come as a hoisted query parameter or as a header.
-	const sha = query.get(QUERY_CONTENT_SHA256) ?? found[3];
+	const sha = query.get(QUERY_CONTENT_SHA256) ?? found.contentSha256;
 	if (sha === null) return duplicate("X-Amz-Content-Sha256");
 	return {
 		form: "query",
@@ -154,41 +141,6 @@ function trim(s: string): string {
 	while (a < b && isSpace(s[a])) a++;
 	while (b > a && isSpace(s[b - 1])) b--;
 	return s.slice(a, b);
-}
-
-const SCANNED = [
-	HEADER_AMZ_DATE,
-	HEADER_DATE,
-	HEADER_SECURITY_TOKEN,
-	HEADER_CONTENT_SHA256,
-	HEADER_HOST,
-] as const;
-
-/** Values of the SCANNED headers, in that order: `undefined` when absent, `null` when repeated. */
-type ScannedHeaders = Array<string | null | undefined>;
-
-/**
- * One pass over the raw headers for x-amz-date, date, x-amz-security-token,
- * x-amz-content-sha256 and host: each value, `undefined` when absent, `null` when repeated.
- */
-function scanHeaders(raw: readonly string[]): ScannedHeaders {
-	const out: ScannedHeaders = [
-		undefined,
-		undefined,
-		undefined,
-		undefined,
-		undefined,
-	];
-	for (let i = 0; i + 1 < raw.length; i += 2) {
-		const name = raw[i] as string;
-		const n = name.length;
-		// Only names of the four lengths (4, 10, 20) are lower-cased and compared.
-		if (n !== 4 && n !== 10 && n !== 20) continue;
-		const slot = SCANNED.indexOf(lowerCase(name) as (typeof SCANNED)[number]);
-		if (slot === -1) continue;
-		out[slot] = out[slot] === undefined ? (raw[i + 1] as string) : null;
-	}
-	return out;
 }
 
 function isSpaceAt(s: string, i: number): boolean {
@@ -248,8 +200,8 @@ function fromHeader(
 			return duplicate(COMPONENTS[slot] as string);
 		fields[slot] = value.slice(eq + 1, b);
 	}
-	const amzDate = found[0];
-	const httpDate = found[1];
+	const amzDate = found.amzDate;
+	const httpDate = found.date;
 	if (amzDate === null) return duplicate("X-Amz-Date");
 	if (httpDate === null && amzDate === undefined) return duplicate("Date");
 	// AWS lists everything that is missing in one message, then echoes the header.
@@ -267,8 +219,8 @@ function fromHeader(
 			"INCOMPLETE_SIGNATURE",
 			`${missing}Authorization=${authorization}`,
 		);
-	const token = found[2];
-	const sha = found[3];
+	const token = found.securityToken;
+	const sha = found.contentSha256;
 	if (token === null) return duplicate("X-Amz-Security-Token");
 	if (sha === null) return duplicate("X-Amz-Content-Sha256");
 	return {

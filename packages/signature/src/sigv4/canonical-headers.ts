@@ -58,13 +58,42 @@ export function canonicalHeaders(
 	rawHeaders: readonly string[],
 	signedHeaders: readonly string[],
 ): CanonicalHeaders {
+	const names: string[] = [];
+	for (let i = 0; i + 1 < rawHeaders.length; i += 2)
+		names.push(lowerCase(rawHeaders[i] as string));
+	const { text, width } = canonicalHeadersOf(rawHeaders, names, signedHeaders);
+	return { text, width };
+}
+
+/** `CanonicalHeaders`, plus the first present x-amz-* header that is not signed. */
+export interface CanonicalHeadersCheck extends CanonicalHeaders {
+	/** Lower-case name of the first unsigned x-amz-* header in wire order, if any. */
+	readonly unsignedAmz: string | undefined;
+}
+
+/**
+ * `canonicalHeaders` over names already lowered (`names[k]` ↔ `rawHeaders[2k]`), which also
+ * reports the first x-amz-* header left out of `signedHeaders`: the walk that finds each
+ * name's slot sees the unsigned ones anyway, so the parser needs no pass of its own for them.
+ */
+export function canonicalHeadersOf(
+	rawHeaders: readonly string[],
+	names: readonly string[],
+	signedHeaders: readonly string[],
+): CanonicalHeadersCheck {
 	// One slot per signed name (a short sorted list: indexOf beats a Map here).
 	const slots: Array<string | undefined> = new Array(signedHeaders.length);
 	let width: 0 | 1 | 2 = 0;
-	for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
-		const slot = signedHeaders.indexOf(lowerCase(rawHeaders[i] as string));
-		if (slot === -1) continue;
-		const value = canonicalHeaderValue(rawHeaders[i + 1] as string);
+	let unsignedAmz: string | undefined;
+	for (let k = 0; k < names.length; k++) {
+		const name = names[k] as string;
+		const slot = signedHeaders.indexOf(name);
+		if (slot === -1) {
+			if (unsignedAmz === undefined && name.startsWith("x-amz-"))
+				unsignedAmz = name;
+			continue;
+		}
+		const value = canonicalHeaderValue(rawHeaders[2 * k + 1] as string);
 		for (let j = 0; j < value.length && width < 2; j++) {
 			const c = value.charCodeAt(j);
 			if (c > 0xff) width = 2;
@@ -77,5 +106,5 @@ export function canonicalHeaders(
 	for (let i = 0; i < signedHeaders.length; i++) {
 		text += `${signedHeaders[i]}:${slots[i] ?? ""}\n`;
 	}
-	return { text, width };
+	return { text, width, unsignedAmz };
 }

@@ -2,9 +2,8 @@ import { hash } from "node:crypto";
 import type { WireRequest } from "../request.ts";
 import type { Result, SignatureFailure } from "../result.ts";
 import { formatAmzDate, parseAmzDate, parseHttpDate } from "../shared/dates.ts";
-import { lowerCase } from "../shared/lower-case.ts";
 import { type AuthFields, readAuthFields } from "./auth-fields.ts";
-import { canonicalHeaders } from "./canonical-headers.ts";
+import { canonicalHeadersOf } from "./canonical-headers.ts";
 import { canonicalUri, decodedPath } from "./canonical-path.ts";
 import { canonicalQueryString, parseQuery } from "./canonical-query.ts";
 import {
@@ -19,6 +18,7 @@ import {
 	UNSIGNED_PAYLOAD,
 } from "./constants.ts";
 import { type SigV4FailureCode, sigv4Failure } from "./failures.ts";
+import { scanHeaders } from "./header-scan.ts";
 import type { ParsedSigV4, SigV4Scope, SigV4VerifyOptions } from "./types.ts";
 
 /**
@@ -39,7 +39,8 @@ export function parseSigV4(
 	const q = req.target.indexOf("?");
 	const rawPath = q === -1 ? req.target : req.target.slice(0, q);
 	const pairs = q === -1 ? [] : parseQuery(req.target.slice(q + 1));
-	const fields = readAuthFields(req, pairs);
+	const found = scanHeaders(req.rawHeaders);
+	const fields = readAuthFields(pairs, found);
 	if ("ok" in fields) return fields;
 	// 1. Algorithm: only HMAC-SHA256 (SigV4a is not supported).
 	if (fields.algorithm !== ALGORITHM) {
@@ -87,7 +88,9 @@ export function parseSigV4(
 	// 6. Signed headers: well formed, host and the date signed, every x-amz-* header signed.
 	const signed = parseSignedHeaders(fields.signedHeaders);
 	if (!Array.isArray(signed)) return signed as SignatureFailure;
-	const unsigned = firstUnsignedHeader(req.rawHeaders, signed, fields);
+	// The canonical headers walk also finds the first unsigned x-amz-* header (one pass, not two).
+	const headers = canonicalHeadersOf(req.rawHeaders, found.names, signed);
+	const unsigned = unsignedRequired(signed, fields) ?? headers.unsignedAmz;
 	if (unsigned !== undefined) {
 		return sigv4Failure(
 			"HEADER_NOT_SIGNED",
@@ -103,7 +106,6 @@ export function parseSigV4(
 	if (typeof payloadHash !== "string") return payloadHash;
 	// 8. Canonical parts (Task 1), computed once here so verify only hashes and compares.
 	const normalize = opts.normalizePath !== false;
-	const headers = canonicalHeaders(req.rawHeaders, signed);
 	const path = decodedPath(rawPath, normalize);
 	const scope: SigV4Scope = {
 		date: scopeDate,
@@ -284,21 +286,14 @@ function parseSignedHeaders(list: string): string[] | SignatureFailure {
 	);
 }
 
-/** The first header that is present but must be signed and is not, in the name AWS's text uses. */
-function firstUnsignedHeader(
-	rawHeaders: readonly string[],
+/** Host, and the header form's date header, must be signed; the name AWS's text uses if not. */
+function unsignedRequired(
 	signed: readonly string[],
 	fields: AuthFields,
 ): string | undefined {
 	if (!signed.includes(HEADER_HOST)) return "Host' or ':authority";
 	if (fields.form === "header" && !signed.includes(fields.dateSource)) {
 		return fields.dateSource === "date" ? "Date" : "X-Amz-Date";
-	}
-	for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
-		const name = rawHeaders[i] as string;
-		if (name.length < 6 || (name.charCodeAt(0) | 0x20) !== 0x78) continue;
-		const lower = lowerCase(name);
-		if (lower.startsWith("x-amz-") && !signed.includes(lower)) return lower;
 	}
 	return undefined;
 }
