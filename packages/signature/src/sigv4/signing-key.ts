@@ -51,6 +51,15 @@ export function signingKey(
 	return { key: createSecretKey(raw), pads: hmacSha256Pads(raw) };
 }
 
+/** One cached key with the secret and scope it was derived for. */
+interface CacheEntry {
+	readonly secret: string;
+	readonly date: string;
+	readonly region: string;
+	readonly service: string;
+	readonly value: SigningKey;
+}
+
 /**
  * Caller-owned cache of derived signing keys (four HMACs saved per request), bounded: once full,
  * the oldest entry goes. A key is only valid for one day/region/service, so entries age out
@@ -58,7 +67,12 @@ export function signingKey(
  */
 export class SigningKeyCache {
 	readonly #max: number;
-	readonly #entries = new Map<string, SigningKey>();
+	readonly #entries = new Map<string, CacheEntry>();
+	/**
+	 * Each secret's most recently derived entry (a subset of `#entries`): a warm lookup then
+	 * compares three short scope strings instead of building and hashing the long id.
+	 */
+	readonly #latest = new Map<string, CacheEntry>();
 
 	/** @param maxEntries upper bound on cached keys (default 1024). */
 	constructor(maxEntries = 1024) {
@@ -84,16 +98,33 @@ export class SigningKeyCache {
 		region: string,
 		service: string,
 	): SigningKey {
+		const latest = this.#latest.get(secretAccessKey);
+		if (
+			latest !== undefined &&
+			latest.date === date &&
+			latest.region === region &&
+			latest.service === service
+		)
+			return latest.value;
 		const id = `${date}/${region}/${service}\n${secretAccessKey}`;
-		const hit = this.#entries.get(id);
-		if (hit !== undefined) return hit;
-		const key = signingKey(secretAccessKey, date, region, service);
-		if (this.#entries.size >= this.#max) {
-			const oldest = this.#entries.keys().next();
-			if (oldest.done !== true) this.#entries.delete(oldest.value);
+		let entry = this.#entries.get(id);
+		if (entry === undefined) {
+			const value = signingKey(secretAccessKey, date, region, service);
+			entry = { secret: secretAccessKey, date, region, service, value };
+			if (this.#entries.size >= this.#max) this.#evictOldest();
+			this.#entries.set(id, entry);
 		}
-		this.#entries.set(id, key);
-		return key;
+		this.#latest.set(secretAccessKey, entry);
+		return entry.value;
+	}
+
+	#evictOldest(): void {
+		const oldest = this.#entries.entries().next();
+		if (oldest.done === true) return;
+		const [id, entry] = oldest.value;
+		this.#entries.delete(id);
+		if (this.#latest.get(entry.secret) === entry)
+			this.#latest.delete(entry.secret);
 	}
 
 	/** Number of cached keys. */
@@ -104,6 +135,7 @@ export class SigningKeyCache {
 	/** Drops every cached key (e.g. after a key rotation). */
 	clear(): void {
 		this.#entries.clear();
+		this.#latest.clear();
 	}
 }
 
