@@ -4,7 +4,7 @@ import type { Result, SignatureFailure } from "../result.ts";
 import { formatAmzDate, parseAmzDate, parseHttpDate } from "../shared/dates.ts";
 import { type AuthFields, readAuthFields } from "./auth-fields.ts";
 import { canonicalHeadersOf } from "./canonical-headers.ts";
-import { canonicalUri, decodedPath } from "./canonical-path.ts";
+import { canonicalUri } from "./canonical-path.ts";
 import { canonicalQueryString, parseQuery } from "./canonical-query.ts";
 import {
 	ALGORITHM,
@@ -19,6 +19,7 @@ import {
 } from "./constants.ts";
 import { type SigV4FailureCode, sigv4Failure } from "./failures.ts";
 import { scanHeaders } from "./header-scan.ts";
+import { ParsedRequest } from "./parsed-request.ts";
 import type { ParsedSigV4, SigV4Scope, SigV4VerifyOptions } from "./types.ts";
 
 /**
@@ -106,47 +107,47 @@ export function parseSigV4(
 	if (typeof payloadHash !== "string") return payloadHash;
 	// 8. Canonical parts (Task 1), computed once here so verify only hashes and compares.
 	const normalize = opts.normalizePath !== false;
-	const path = decodedPath(rawPath, normalize);
 	const scope: SigV4Scope = {
 		date: scopeDate,
 		region: scopeRegion,
 		service: scopeService,
 	};
-	const request: ParsedSigV4 = {
-		form: fields.form,
-		accessKeyId,
-		securityToken: fields.securityToken,
-		scope,
-		credentialScope: fields.credential.slice(accessKeyId.length + 1),
-		amzDate,
-		requestTime,
-		clockOffsetMs: requestTime - opts.now,
-		expiresAt:
-			fields.form === "header"
-				? undefined
-				: requestTime +
-					(fields.expires === undefined
-						? (opts.maxSkewMs ?? DEFAULT_MAX_SKEW_MS)
-						: Number(fields.expires) * 1000),
-		signedHeaders: signed,
-		canonicalPath: path.path,
-		pathSegments: path.segments,
-		payloadHash,
-		canonical: {
-			method: req.method,
-			uri: canonicalUri(rawPath, { normalize }),
-			query: canonicalQueryString(
-				pairs,
-				fields.form === "query" ? QUERY_SIGNATURE : undefined,
-			),
-			headers: headers.text,
-			signedHeaders: fields.signedHeaders,
-			headerWidth: headers.width,
+	const request: ParsedSigV4 = new ParsedRequest(
+		{
+			form: fields.form,
+			accessKeyId,
+			securityToken: fields.securityToken,
+			scope,
+			credentialScope: fields.credential.slice(accessKeyId.length + 1),
+			amzDate,
+			requestTime,
+			clockOffsetMs: requestTime - opts.now,
+			expiresAt:
+				fields.form === "header"
+					? undefined
+					: requestTime +
+						(fields.expires === undefined
+							? (opts.maxSkewMs ?? DEFAULT_MAX_SKEW_MS)
+							: Number(fields.expires) * 1000),
+			signedHeaders: signed,
+			payloadHash,
+			canonical: {
+				method: req.method,
+				uri: canonicalUri(rawPath, { normalize }),
+				query: canonicalQueryString(
+					pairs,
+					fields.form === "query" ? QUERY_SIGNATURE : undefined,
+				),
+				headers: headers.text,
+				signedHeaders: fields.signedHeaders,
+				headerWidth: headers.width,
+			},
+			signature: signatureBytes(fields.signature),
+			wire: req,
+			normalizePath: normalize,
 		},
-		signature: signatureBytes(fields.signature),
-		wire: req,
-		normalizePath: normalize,
-	};
+		rawPath,
+	);
 	return { ok: true, request };
 }
 
