@@ -41,6 +41,29 @@ export function canonicalHeaderValue(value: string): string {
 	return out;
 }
 
+/**
+ * -1 when `value` is not already canonical (see `canonicalHeaderValue`); otherwise the OR of its
+ * char codes, which is above 0xFF exactly when some character is, and above 0x7F likewise.
+ */
+function cleanBits(value: string): number {
+	const n = value.length;
+	if (n > 0 && (isWs(value.charCodeAt(0)) || isWs(value.charCodeAt(n - 1))))
+		return -1;
+	let bits = 0;
+	for (let i = 0; i < n; i++) {
+		const c = value.charCodeAt(i);
+		if (
+			c === 0x09 ||
+			c === 0x0a ||
+			c === 0x0d ||
+			(c === 0x20 && value.charCodeAt(i + 1) === 0x20)
+		)
+			return -1;
+		bits |= c;
+	}
+	return bits;
+}
+
 /** The canonical headers block and whether any value holds a non-ASCII character. */
 export interface CanonicalHeaders {
 	/** `name:value\n` for each signed header, in signed (sorted) order. */
@@ -93,12 +116,17 @@ export function canonicalHeadersOf(
 				unsignedAmz = name;
 			continue;
 		}
-		const value = canonicalHeaderValue(rawHeaders[2 * k + 1] as string);
-		for (let j = 0; j < value.length && width < 2; j++) {
-			const c = value.charCodeAt(j);
-			if (c > 0xff) width = 2;
-			else if (c > 0x7f) width = 1;
+		const raw = rawHeaders[2 * k + 1] as string;
+		// Usually already canonical: one scan then both proves it and finds the widest character.
+		let bits = cleanBits(raw);
+		let value = raw;
+		if (bits === -1) {
+			value = canonicalHeaderValue(raw);
+			bits = 0;
+			for (let j = 0; j < value.length; j++) bits |= value.charCodeAt(j);
 		}
+		if (bits > 0xff) width = 2;
+		else if (bits > 0x7f && width === 0) width = 1;
 		const prior = slots[slot];
 		slots[slot] = prior === undefined ? value : `${prior},${value}`;
 	}
