@@ -97,6 +97,79 @@ function status(params: URLSearchParams): "Active" | "Inactive" {
 
 const admin = (ctx: GatewayContext) => new IamAdmin(ctx);
 
+/**
+ * Put/Get/List/Delete of inline policies: the same four operations for users (`…UserPolicy`,
+ * keyed by `UserName`) and roles (`…RolePolicy`, keyed by `RoleName`). Roles have no
+ * ListRolePolicies here, as before.
+ */
+function inlinePolicyOperations(
+	kind: "user" | "role",
+): Record<string, IamOperation> {
+	const Kind = kind === "user" ? "User" : "Role";
+	const nameParam = `${Kind}Name`;
+	const resource = kind === "user" ? byUser : byRole;
+	const ops: Record<string, IamOperation> = {
+		[`Put${Kind}Policy`]: {
+			resource,
+			async run(ex, q, ctx, p) {
+				await admin(ctx).putPolicy(
+					p.accountId,
+					kind,
+					required(q, nameParam),
+					required(q, "PolicyName"),
+					required(q, "PolicyDocument"),
+				);
+				sendQueryResult(ex, IAM_NS, `Put${Kind}Policy`);
+			},
+		},
+		[`Get${Kind}Policy`]: {
+			resource,
+			async run(ex, q, ctx, p) {
+				const name = required(q, nameParam);
+				const policy = await admin(ctx).getPolicy(
+					p.accountId,
+					kind,
+					name,
+					required(q, "PolicyName"),
+				);
+				sendQueryResult(ex, IAM_NS, `Get${Kind}Policy`, {
+					[nameParam]: name,
+					PolicyName: policy.policyName,
+					PolicyDocument: encodeURIComponent(policy.document),
+				});
+			},
+		},
+		[`Delete${Kind}Policy`]: {
+			resource,
+			async run(ex, q, ctx, p) {
+				await admin(ctx).deletePolicy(
+					p.accountId,
+					kind,
+					required(q, nameParam),
+					required(q, "PolicyName"),
+				);
+				sendQueryResult(ex, IAM_NS, `Delete${Kind}Policy`);
+			},
+		},
+	};
+	if (kind === "user")
+		ops.ListUserPolicies = {
+			resource,
+			async run(ex, q, ctx, p) {
+				const list = await admin(ctx).listPolicies(
+					p.accountId,
+					"user",
+					required(q, "UserName"),
+				);
+				sendQueryResult(ex, IAM_NS, "ListUserPolicies", {
+					PolicyNames: list.map((x) => x.policyName),
+					IsTruncated: false,
+				});
+			},
+		};
+	return ops;
+}
+
 /** Every IAM operation Sigil serves, by query `Action`. */
 export const IAM_OPERATIONS: Readonly<Record<string, IamOperation>> = {
 	CreateUser: {
@@ -206,62 +279,6 @@ export const IAM_OPERATIONS: Readonly<Record<string, IamOperation>> = {
 			sendQueryResult(ex, IAM_NS, "DeleteAccessKey");
 		},
 	},
-	PutUserPolicy: {
-		resource: byUser,
-		async run(ex, q, ctx, p) {
-			await admin(ctx).putPolicy(
-				p.accountId,
-				"user",
-				required(q, "UserName"),
-				required(q, "PolicyName"),
-				required(q, "PolicyDocument"),
-			);
-			sendQueryResult(ex, IAM_NS, "PutUserPolicy");
-		},
-	},
-	GetUserPolicy: {
-		resource: byUser,
-		async run(ex, q, ctx, p) {
-			const userName = required(q, "UserName");
-			const policy = await admin(ctx).getPolicy(
-				p.accountId,
-				"user",
-				userName,
-				required(q, "PolicyName"),
-			);
-			sendQueryResult(ex, IAM_NS, "GetUserPolicy", {
-				UserName: userName,
-				PolicyName: policy.policyName,
-				PolicyDocument: encodeURIComponent(policy.document),
-			});
-		},
-	},
-	ListUserPolicies: {
-		resource: byUser,
-		async run(ex, q, ctx, p) {
-			const list = await admin(ctx).listPolicies(
-				p.accountId,
-				"user",
-				required(q, "UserName"),
-			);
-			sendQueryResult(ex, IAM_NS, "ListUserPolicies", {
-				PolicyNames: list.map((x) => x.policyName),
-				IsTruncated: false,
-			});
-		},
-	},
-	DeleteUserPolicy: {
-		resource: byUser,
-		async run(ex, q, ctx, p) {
-			await admin(ctx).deletePolicy(
-				p.accountId,
-				"user",
-				required(q, "UserName"),
-				required(q, "PolicyName"),
-			);
-			sendQueryResult(ex, IAM_NS, "DeleteUserPolicy");
-		},
-	},
 	CreateRole: {
 		resource: byRole,
 		async run(ex, q, ctx, p) {
@@ -287,46 +304,6 @@ export const IAM_OPERATIONS: Readonly<Record<string, IamOperation>> = {
 			sendQueryResult(ex, IAM_NS, "GetRole", { Role: roleXml(role) });
 		},
 	},
-	PutRolePolicy: {
-		resource: byRole,
-		async run(ex, q, ctx, p) {
-			await admin(ctx).putPolicy(
-				p.accountId,
-				"role",
-				required(q, "RoleName"),
-				required(q, "PolicyName"),
-				required(q, "PolicyDocument"),
-			);
-			sendQueryResult(ex, IAM_NS, "PutRolePolicy");
-		},
-	},
-	GetRolePolicy: {
-		resource: byRole,
-		async run(ex, q, ctx, p) {
-			const roleName = required(q, "RoleName");
-			const policy = await admin(ctx).getPolicy(
-				p.accountId,
-				"role",
-				roleName,
-				required(q, "PolicyName"),
-			);
-			sendQueryResult(ex, IAM_NS, "GetRolePolicy", {
-				RoleName: roleName,
-				PolicyName: policy.policyName,
-				PolicyDocument: encodeURIComponent(policy.document),
-			});
-		},
-	},
-	DeleteRolePolicy: {
-		resource: byRole,
-		async run(ex, q, ctx, p) {
-			await admin(ctx).deletePolicy(
-				p.accountId,
-				"role",
-				required(q, "RoleName"),
-				required(q, "PolicyName"),
-			);
-			sendQueryResult(ex, IAM_NS, "DeleteRolePolicy");
-		},
-	},
+	...inlinePolicyOperations("user"),
+	...inlinePolicyOperations("role"),
 };
