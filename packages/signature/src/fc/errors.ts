@@ -1,4 +1,5 @@
 import type { Diagnosis, SignatureFailure } from "../result.ts";
+import { redactDiagnosis } from "../shared/redact.ts";
 
 /**
  * Every failure an ACS3 or FC-legacy trigger can answer with, in Function Compute's dialect.
@@ -104,7 +105,7 @@ export function fcFailure(
 				wireCode: entry.wireCode,
 				status: entry.status,
 				message,
-				diagnosis,
+				diagnosis: redactDiagnosis(diagnosis),
 			};
 }
 

@@ -1,4 +1,5 @@
 import type { Diagnosis, SignatureFailure } from "../result.ts";
+import { redactDiagnosis } from "../shared/redact.ts";
 
 interface FailureSpec {
 	/** AWS's error name for this failure, as sent in `x-amzn-ErrorType` / `__type`. */
@@ -174,5 +175,7 @@ export function sigv4Failure(
 		status: spec.status,
 		message: message ?? spec.message,
 	};
-	return diagnosis === undefined ? failure : { ...failure, diagnosis };
+	return diagnosis === undefined
+		? failure
+		: { ...failure, diagnosis: redactDiagnosis(diagnosis) };
 }
