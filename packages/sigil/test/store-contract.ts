@@ -686,6 +686,215 @@ export function runStoreContract(name: string, makeStore: MakeStore): void {
 			});
 		});
 
+		test("functions: a name is unique across accounts; findByName finds its one holder", async () => {
+			await withStore(makeStore, async (store) => {
+				const a = await store.accounts.create({ name: "a" });
+				const b = await store.accounts.create({ name: "b" });
+				const code = Buffer.from("export const handler = () => 1;");
+				assert.equal(await store.functions.findByName("shared"), undefined);
+				await store.functions.put({
+					accountId: a.accountId,
+					name: "shared",
+					config: {},
+					code,
+				});
+				await assert.rejects(
+					store.functions.put({
+						accountId: b.accountId,
+						name: "shared",
+						config: {},
+						code,
+					}),
+					(err: unknown) => {
+						assert.ok(isStoreError(err, "STORE_CONFLICT"), String(err));
+						assert.match(err.message, /taken by another account/);
+						assert.ok(
+							!err.message.includes(a.accountId),
+							"the holder stays unnamed",
+						);
+						return true;
+					},
+				);
+				assert.equal(
+					await store.functions.get(b.accountId, "shared"),
+					undefined,
+				);
+				// The holder may redeploy; findByName sees its latest revision.
+				await store.functions.put({
+					accountId: a.accountId,
+					name: "shared",
+					config: { v: 2 },
+				});
+				const found = await store.functions.findByName("shared");
+				assert.deepEqual(
+					[found?.accountId, found?.revision, found?.config],
+					[a.accountId, 2, { v: 2 }],
+				);
+				// Names are exact: another case is another name.
+				assert.equal(await store.functions.findByName("SHARED"), undefined);
+
+				// Concurrent first deploys from two accounts: exactly one wins.
+				const results = await Promise.allSettled(
+					[a, b].map((acct) =>
+						store.functions.put({
+							accountId: acct.accountId,
+							name: "raced",
+							config: {},
+							code,
+						}),
+					),
+				);
+				assert.equal(results.filter((r) => r.status === "fulfilled").length, 1);
+				const holder = await store.functions.findByName("raced");
+				const loser = holder?.accountId === a.accountId ? b : a;
+				assert.equal(
+					await store.functions.get(loser.accountId, "raced"),
+					undefined,
+				);
+
+				// Once the holder deletes it, the name is free for the other account.
+				await store.functions.delete(a.accountId, "shared");
+				assert.equal(await store.functions.findByName("shared"), undefined);
+				await store.functions.put({
+					accountId: b.accountId,
+					name: "shared",
+					config: {},
+					code,
+				});
+				assert.equal(
+					(await store.functions.findByName("shared"))?.accountId,
+					b.accountId,
+				);
+			});
+		});
+
+		test("replay log: first sighting true, replay false, expiry frees the id, scopes are independent", async () => {
+			await withStore(makeStore, async (store) => {
+				const t0 = 1_700_000_000_000;
+				assert.equal(
+					await store.replay.firstSighting("hook-a", "msg_1", t0 + 1000, t0),
+					true,
+					"first sighting",
+				);
+				assert.equal(
+					await store.replay.firstSighting(
+						"hook-a",
+						"msg_1",
+						t0 + 2000,
+						t0 + 1,
+					),
+					false,
+					"a replay inside the window",
+				);
+				assert.equal(
+					await store.replay.firstSighting(
+						"hook-a",
+						"msg_1",
+						t0 + 2000,
+						t0 + 999,
+					),
+					false,
+					"still inside the window one millisecond before it ends",
+				);
+				assert.equal(
+					await store.replay.firstSighting("hook-b", "msg_1", t0 + 1000, t0),
+					true,
+					"another scope has its own ids",
+				);
+				assert.equal(
+					await store.replay.firstSighting("hook-a", "msg_2", t0 + 1000, t0),
+					true,
+					"another id in the same scope",
+				);
+				// Once the window has passed, the id may be seen again (and starts a new window).
+				assert.equal(
+					await store.replay.firstSighting(
+						"hook-a",
+						"msg_1",
+						t0 + 5000,
+						t0 + 1000,
+					),
+					true,
+					"expired: seen again",
+				);
+				assert.equal(
+					await store.replay.firstSighting(
+						"hook-a",
+						"msg_1",
+						t0 + 5000,
+						t0 + 4000,
+					),
+					false,
+					"the new window holds",
+				);
+				// Concurrent sightings of one id: exactly one is first.
+				const racing = await Promise.all(
+					Array.from({ length: 10 }, () =>
+						store.replay.firstSighting("hook-c", "msg_x", t0 + 1000, t0),
+					),
+				);
+				assert.equal(racing.filter(Boolean).length, 1);
+				// Pruning deletes exactly the expired ids and keeps live ones live.
+				assert.equal(await store.replay.prune(t0 + 1000), 3);
+				assert.equal(
+					await store.replay.firstSighting(
+						"hook-a",
+						"msg_1",
+						t0 + 6000,
+						t0 + 1001,
+					),
+					false,
+					"a live id survives the prune",
+				);
+				assert.equal(
+					await store.replay.firstSighting(
+						"hook-b",
+						"msg_1",
+						t0 + 6000,
+						t0 + 1001,
+					),
+					true,
+					"a pruned id is new again",
+				);
+				await rejectsWith(
+					store.replay.firstSighting("", "msg", t0 + 1, t0),
+					"STORE_INVALID",
+				);
+				await rejectsWith(
+					store.replay.firstSighting("s", "x".repeat(10_000), t0 + 1, t0),
+					"STORE_INVALID",
+				);
+			});
+		});
+
+		test("replay log: an accepted id is still refused after a restart", async (t) => {
+			const h = await makeStore();
+			try {
+				if (!h.reopen) {
+					t.skip("this adapter's harness cannot reopen its data");
+					return;
+				}
+				const now = 1_700_000_000_000;
+				assert.equal(
+					await h.store.replay.firstSighting("hook", "msg", now + 60_000, now),
+					true,
+				);
+				await h.store.close();
+				h.store = await h.reopen();
+				assert.equal(
+					await h.store.replay.firstSighting(
+						"hook",
+						"msg",
+						now + 60_000,
+						now + 1,
+					),
+					false,
+				);
+			} finally {
+				await h.cleanup();
+			}
+		});
+
 		test("secrets: put, get decrypted, list without values, update keeps createdAt, delete", async () => {
 			await withStore(makeStore, async (store) => {
 				const { accountId } = await store.accounts.create({ name: "root" });

@@ -3,13 +3,16 @@
  * the handler folder's files with their modes. JSON with base64 data keeps the wire format
  * readable and dependency-free; the 50 MB bound keeps it honest.
  */
-import { createHash } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import {
+	access,
 	chmod,
 	lstat,
 	mkdir,
 	readdir,
 	readFile,
+	rename,
+	rm,
 	writeFile,
 } from "node:fs/promises";
 import { dirname, join, relative, sep } from "node:path";
@@ -146,5 +149,65 @@ export async function unpackBundle(
 		await mkdir(dirname(target), { recursive: true, mode: 0o700 });
 		await writeFile(target, f.data, { mode: f.mode | 0o400 });
 		await chmod(target, f.mode | 0o400);
+	}
+}
+
+/** Written last into an unpacked folder: its presence means every file is in place. */
+const COMPLETE = ".sigil-complete";
+
+async function isComplete(dir: string): Promise<boolean> {
+	try {
+		await access(join(dir, COMPLETE));
+		return true;
+	} catch {
+		return false;
+	}
+}
+
+/**
+ * The folder `root/SHA256` holding the bundle whose serialised bytes hash to `sha256`, unpacked
+ * on first use. Atomic and idempotent, so any number of deploys (and processes) may ask at once:
+ * each unpacks into its own temporary folder beside the target and renames it into place; a
+ * rename that finds the target already there lost a race to an identical bundle (same hash, same
+ * files) and simply uses it. A complete folder is never removed or rewritten here, since live
+ * runtimes read from it.
+ */
+export async function materialiseBundle(
+	root: string,
+	sha256: string,
+	loadBytes: () => Promise<Buffer>,
+): Promise<string> {
+	if (!/^[0-9a-f]{64}$/.test(sha256))
+		throw new BundleError(`${JSON.stringify(sha256)} is not a SHA-256 in hex`);
+	const dir = join(root, sha256);
+	if (await isComplete(dir)) return dir;
+	const bytes = await loadBytes();
+	if (createHash("sha256").update(bytes).digest("hex") !== sha256)
+		throw new BundleError(`code bundle ${sha256} does not match its checksum`);
+	const files = decodeBundle(JSON.parse(bytes.toString("utf8")));
+	await mkdir(root, { recursive: true, mode: 0o700 });
+	// Dot-prefixed and unique per attempt: never mistaken for a bundle, never shared by two writers.
+	const tmp = join(root, `.tmp-${sha256}-${process.pid}-${randomUUID()}`);
+	try {
+		await unpackBundle(files, tmp);
+		await writeFile(join(tmp, COMPLETE), "");
+		for (let attempt = 0; ; attempt++) {
+			try {
+				await rename(tmp, dir);
+				return dir;
+			} catch (err) {
+				const code = (err as NodeJS.ErrnoException).code;
+				if (code !== "ENOTEMPTY" && code !== "EEXIST") throw err;
+				if (await isComplete(dir)) return dir; // a racing identical deploy won: same content
+				// A folder without the marker: left by a Sigil that unpacked in place before this
+				// one. Move it aside (renames are atomic) and try once more.
+				if (attempt > 0) throw err;
+				const stale = join(root, `.stale-${sha256}-${randomUUID()}`);
+				await rename(dir, stale).catch(() => {});
+				await rm(stale, { recursive: true, force: true });
+			}
+		}
+	} finally {
+		await rm(tmp, { recursive: true, force: true });
 	}
 }

@@ -2,9 +2,15 @@
  * The deployed functions this gateway serves: their validated config, their unpacked code and a
  * live runtime each. Deploying builds the new runtime first and only then retires the old one
  * (which finishes its in-flight work), so a redeploy drops no request.
+ *
+ * Names are one namespace across accounts (the URL /function/NAME names one function): the
+ * store's unique index on the name decides who holds it, and a lookup is one probe of that
+ * index. Every trigger request looks its name up before anyone is authenticated, so names found
+ * missing are remembered for a few seconds in a bounded map: a flood of random names costs at
+ * most one probe per name per TTL and a fixed amount of memory.
  */
-import { createHash, randomUUID } from "node:crypto";
-import { access, mkdir, rename, rm, writeFile } from "node:fs/promises";
+import { randomUUID } from "node:crypto";
+import { mkdir, rm, rmdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import {
 	type FunctionConfig,
@@ -16,7 +22,7 @@ import type { FunctionRuntime } from "../runtime/types.ts";
 import { isStoreError } from "../store/errors.ts";
 import type { Store } from "../store/store.ts";
 import type { FunctionRecord } from "../store/types.ts";
-import { bundleBytes, decodeBundle, unpackBundle } from "./bundle.ts";
+import { bundleBytes, decodeBundle, materialiseBundle } from "./bundle.ts";
 import { createRuntime } from "./create-runtime.ts";
 
 export interface DeployedFunction {
@@ -41,6 +47,12 @@ export interface RegistryOptions {
 	readonly region: string;
 	/** How long a retired runtime may take to finish in-flight work. */
 	readonly drainMs?: number;
+	/** How long a name found missing is answered from memory (default 3 s). */
+	readonly negativeCacheTtlMs?: number;
+	/** Names found missing remembered at most (default 10,000; oldest go first). */
+	readonly negativeCacheMax?: number;
+	/** The clock of the negative cache (default `Date.now`). */
+	readonly now?: () => number;
 }
 
 export class FunctionRegistry {
@@ -48,11 +60,29 @@ export class FunctionRegistry {
 	readonly #live = new Map<string, DeployedFunction>();
 	/** In-flight loads, so concurrent first requests build one runtime. */
 	readonly #loading = new Map<string, Promise<DeployedFunction | undefined>>();
+	/**
+	 * Names found missing → until when that answer stands. The TTL is constant, so insertion
+	 * order is expiry order: eviction pops from the front.
+	 */
+	readonly #missing = new Map<string, number>();
+	/** Deploys and removals of one name run one after another (see `#serial`). */
+	readonly #locks = new Map<string, Promise<void>>();
 	#closed = false;
 	readonly #secretDirs = new Map<FunctionRuntime, string | undefined>();
+	readonly #now: () => number;
+	readonly #missingTtlMs: number;
+	readonly #missingMax: number;
 
 	constructor(opts: RegistryOptions) {
 		this.#opts = opts;
+		this.#now = opts.now ?? Date.now;
+		this.#missingTtlMs = opts.negativeCacheTtlMs ?? 3_000;
+		this.#missingMax = Math.max(1, opts.negativeCacheMax ?? 10_000);
+	}
+
+	/** How many names are remembered as missing (bounded by `negativeCacheMax`). */
+	get negativeCacheSize(): number {
+		return this.#missing.size;
 	}
 
 	arnOf(accountId: string, name: string): string {
@@ -65,6 +95,7 @@ export class FunctionRegistry {
 		if (live) return live;
 		let pending = this.#loading.get(name);
 		if (!pending) {
+			if (this.#knownMissing(name)) return undefined;
 			pending = this.#load(name).finally(() => this.#loading.delete(name));
 			this.#loading.set(name, pending);
 		}
@@ -72,15 +103,60 @@ export class FunctionRegistry {
 	}
 
 	async #load(name: string): Promise<DeployedFunction | undefined> {
-		const { store } = this.#opts;
-		for (const account of await store.accounts.list()) {
-			const record = await store.functions.get(account.accountId, name);
-			if (record) return this.#activate(record);
+		const record = await this.#opts.store.functions.findByName(name);
+		if (!record) {
+			this.#rememberMissing(name);
+			return undefined;
 		}
-		return undefined;
+		return this.#activate(record);
 	}
 
-	async #activate(record: FunctionRecord): Promise<DeployedFunction> {
+	#knownMissing(name: string): boolean {
+		const until = this.#missing.get(name);
+		if (until === undefined) return false;
+		if (until > this.#now()) return true;
+		this.#missing.delete(name);
+		return false;
+	}
+
+	#rememberMissing(name: string): void {
+		const now = this.#now();
+		this.#missing.delete(name);
+		// Front of the map: the soonest to expire. Drop the expired, then the oldest while full.
+		for (const [oldest, until] of this.#missing) {
+			if (until > now && this.#missing.size < this.#missingMax) break;
+			this.#missing.delete(oldest);
+		}
+		this.#missing.set(name, now + this.#missingTtlMs);
+	}
+
+	/**
+	 * Runs `fn` after every earlier deploy or removal of `name` on this gateway has finished, so
+	 * a burst of deploys of one name stores and goes live in order (the store's revisions, and its
+	 * unique name index, order deploys between gateways).
+	 */
+	async #serial<T>(name: string, fn: () => Promise<T>): Promise<T> {
+		const prior = this.#locks.get(name) ?? Promise.resolve();
+		let release = () => {};
+		const mine = new Promise<void>((resolve) => {
+			release = resolve;
+		});
+		const tail = prior.then(() => mine);
+		this.#locks.set(name, tail);
+		await prior;
+		try {
+			return await fn();
+		} finally {
+			release();
+			if (this.#locks.get(name) === tail) this.#locks.delete(name);
+		}
+	}
+
+	/** Builds `record` and makes it live; `force` replaces even the same revision (a refresh). */
+	async #activate(
+		record: FunctionRecord,
+		force = false,
+	): Promise<DeployedFunction> {
 		const built = await this.#build(
 			record.accountId,
 			record.name,
@@ -100,7 +176,7 @@ export class FunctionRegistry {
 				return code.code;
 			},
 		);
-		return this.#goLive(record, built);
+		return this.#goLive(record, built, force);
 	}
 
 	/**
@@ -124,7 +200,11 @@ export class FunctionRegistry {
 				`stored config of ${name} no longer validates: ${parsed.issues.map((i) => `${i.path} ${i.message}`).join("; ")}`,
 			);
 		const config = parsed.config;
-		const codeDir = await this.#materialiseCode(codeSha256, loadCode);
+		const codeDir = await materialiseBundle(
+			join(this.#opts.dataDir, "code"),
+			codeSha256,
+			loadCode,
+		);
 		const secretsDir = await this.#writeSecrets(
 			accountId,
 			name,
@@ -145,7 +225,29 @@ export class FunctionRegistry {
 		}
 	}
 
-	#goLive(record: FunctionRecord, built: Built): DeployedFunction {
+	/**
+	 * Swaps `built` in as the live version of its name, unless this account's same or a newer
+	 * revision is live already (a lookup and a deploy that built one revision each, or activations
+	 * finishing out of order): then `built` is retired and the live one stays.
+	 */
+	#goLive(
+		record: FunctionRecord,
+		built: Built,
+		force = false,
+	): DeployedFunction {
+		this.#secretDirs.set(built.runtime, built.secretsDir);
+		this.#missing.delete(record.name);
+		const current = this.#live.get(record.name);
+		if (
+			!force &&
+			current &&
+			current.runtime !== built.runtime &&
+			current.accountId === record.accountId &&
+			current.revision >= record.revision
+		) {
+			void this.#retire(built.runtime, 0);
+			return current;
+		}
 		const fn: DeployedFunction = {
 			accountId: record.accountId,
 			name: record.name,
@@ -155,11 +257,9 @@ export class FunctionRegistry {
 			record,
 			runtime: built.runtime,
 		};
-		const previous = this.#live.get(record.name);
 		this.#live.set(record.name, fn);
-		this.#secretDirs.set(built.runtime, built.secretsDir);
-		if (previous && previous.runtime !== built.runtime)
-			void this.#retire(previous.runtime, this.#opts.drainMs ?? 30_000);
+		if (current && current.runtime !== built.runtime)
+			void this.#retire(current.runtime, this.#opts.drainMs ?? 30_000);
 		return fn;
 	}
 
@@ -185,28 +285,6 @@ export class FunctionRegistry {
 				`invalid function config:\n${parsed.issues.map((i) => `  - ${i.path}: ${i.message}`).join("\n")}`,
 				{ issues: parsed.issues },
 			);
-		const { store } = this.#opts;
-		for (const other of await store.accounts.list()) {
-			if (
-				other.accountId !== accountId &&
-				(await store.functions.get(other.accountId, name))
-			)
-				throw new SigilError(
-					"CONFLICT",
-					`the function name '${name}' is taken by another account; function URLs are unique per gateway`,
-				);
-		}
-		const needed = new Set([
-			...parsed.config.secrets,
-			...parsed.config.trigger.secrets,
-		]);
-		for (const secret of needed) {
-			if (!(await store.secrets.get(accountId, secret)))
-				throw new SigilError(
-					"SECRET_NOT_FOUND",
-					`secret '${secret}' does not exist in account ${accountId}: create it first with \`sigil secret create ${secret}\``,
-				);
-		}
 		let bytes: Buffer | undefined;
 		let sha256: string | undefined;
 		if (code !== undefined) {
@@ -216,7 +294,33 @@ export class FunctionRegistry {
 				throw new SigilError("BUNDLE_INVALID", (err as Error).message);
 			}
 		}
-		const existing = await store.functions.get(accountId, name);
+		return this.#serial(name, () =>
+			this.#deploy(accountId, name, input, parsed.config, bytes, sha256),
+		);
+	}
+
+	async #deploy(
+		accountId: string,
+		name: string,
+		input: FunctionConfigInput,
+		config: FunctionConfig,
+		bytes: Buffer | undefined,
+		sha256: string | undefined,
+	): Promise<{ fn: DeployedFunction; created: boolean }> {
+		const { store } = this.#opts;
+		// Refuses early, before a runtime is built, when another account holds the name. Only a
+		// shortcut: two gateways racing both pass it, and the store's unique index decides.
+		const holder = await store.functions.findByName(name);
+		if (holder && holder.accountId !== accountId) throw nameTaken(name);
+		const existing = holder;
+		const needed = new Set([...config.secrets, ...config.trigger.secrets]);
+		for (const secret of needed) {
+			if (!(await store.secrets.get(accountId, secret)))
+				throw new SigilError(
+					"SECRET_NOT_FOUND",
+					`secret '${secret}' does not exist in account ${accountId}: create it first with \`sigil secret create ${secret}\``,
+				);
+		}
 		const codeSha = sha256 ?? existing?.codeSha256;
 		if (!codeSha)
 			throw new SigilError(
@@ -239,52 +343,70 @@ export class FunctionRegistry {
 				return current.code;
 			},
 		);
+		let record: FunctionRecord | undefined;
+		let created: boolean;
 		try {
-			const { created } = await store.functions.put({
-				accountId,
-				name,
-				config: input as Record<string, unknown>,
-				...(bytes && { code: bytes }),
-			});
-			const record = await store.functions.get(accountId, name);
+			let revision: number;
+			try {
+				({ revision, created } = await store.functions.put({
+					accountId,
+					name,
+					config: input as Record<string, unknown>,
+					...(bytes && { code: bytes }),
+				}));
+			} catch (err) {
+				// Lost the name to another account's concurrent deploy (the unique index said so).
+				if (isStoreError(err, "STORE_CONFLICT") && !existing)
+					throw nameTaken(name);
+				throw err;
+			}
+			record = await store.functions.get(accountId, name);
 			if (!record)
 				throw new SigilError(
 					"INTERNAL",
 					`function ${name} vanished right after it was stored`,
 				);
-			return { fn: this.#goLive(record, built), created };
+			if (record.revision === revision)
+				return { fn: this.#goLive(record, built), created };
 		} catch (err) {
 			await this.#retire(built.runtime, 0);
 			throw err;
 		}
+		// Another gateway on this store deployed a newer revision meanwhile: serve that one.
+		await this.#retire(built.runtime, 0);
+		return { fn: await this.#activate(record), created };
 	}
 
 	/** Re-reads secrets and restarts a function's runtime (after a secret it uses changed). */
 	async refresh(name: string): Promise<void> {
-		const live = this.#live.get(name);
-		if (!live) return;
-		const record = await this.#opts.store.functions.get(live.accountId, name);
-		if (record) await this.#activate(record);
+		await this.#serial(name, async () => {
+			const live = this.#live.get(name);
+			if (!live) return;
+			const record = await this.#opts.store.functions.get(live.accountId, name);
+			if (record) await this.#activate(record, true);
+		});
 	}
 
 	async remove(accountId: string, name: string): Promise<void> {
-		try {
-			await this.#opts.store.functions.delete(accountId, name);
-		} catch (err) {
-			if (isStoreError(err, "STORE_NOT_FOUND"))
-				throw new SigilError(
-					"FUNCTION_NOT_FOUND",
-					`function '${name}' does not exist in account ${accountId}`,
-				);
-			throw err;
-		}
-		const live = this.#live.get(name);
-		this.#live.delete(name);
-		if (live) await this.#retire(live.runtime, this.#opts.drainMs ?? 30_000);
-		await rm(this.#secretsRoot(accountId, name), {
-			recursive: true,
-			force: true,
+		const live = await this.#serial(name, async () => {
+			try {
+				await this.#opts.store.functions.delete(accountId, name);
+			} catch (err) {
+				if (isStoreError(err, "STORE_NOT_FOUND"))
+					throw new SigilError(
+						"FUNCTION_NOT_FOUND",
+						`function '${name}' does not exist in account ${accountId}`,
+					);
+				throw err;
+			}
+			const fn = this.#live.get(name);
+			this.#live.delete(name);
+			return fn;
 		});
+		// Outside the lock: draining may take a while, and a new deploy of the name need not wait.
+		if (live) await this.#retire(live.runtime, this.#opts.drainMs ?? 30_000);
+		// The function's secrets folder, if no new deploy of the name put a runtime's folder in it.
+		await rmdir(this.#secretsRoot(accountId, name)).catch(() => {});
 	}
 
 	/** Stops every runtime, letting in-flight invocations finish for up to `graceMs`. */
@@ -294,36 +416,7 @@ export class FunctionRegistry {
 			[...this.#live.values()].map((fn) => this.#retire(fn.runtime, graceMs)),
 		);
 		this.#live.clear();
-	}
-
-	/** Unpacks a code bundle once per machine, under its SHA-256 (atomic rename: never half-written). */
-	async #materialiseCode(
-		sha256: string,
-		loadCode: () => Promise<Buffer>,
-	): Promise<string> {
-		const dir = join(this.#opts.dataDir, "code", sha256);
-		try {
-			await access(join(dir, ".sigil-complete"));
-			return dir;
-		} catch {
-			// Not unpacked yet on this machine.
-		}
-		const bytes = await loadCode();
-		if (createHash("sha256").update(bytes).digest("hex") !== sha256)
-			throw new SigilError(
-				"INTERNAL",
-				`code bundle ${sha256} does not match its checksum`,
-			);
-		const tmp = `${dir}.tmp-${process.pid}-${randomUUID()}`;
-		try {
-			await unpackBundle(decodeBundle(JSON.parse(bytes.toString("utf8"))), tmp);
-			await writeFile(join(tmp, ".sigil-complete"), "");
-			await rm(dir, { recursive: true, force: true });
-			await rename(tmp, dir);
-		} finally {
-			await rm(tmp, { recursive: true, force: true });
-		}
-		return dir;
+		this.#missing.clear();
 	}
 
 	#secretsRoot(accountId: string, name: string): string {
@@ -351,4 +444,12 @@ export class FunctionRegistry {
 		}
 		return dir;
 	}
+}
+
+/** Says the name is held, never by whom: another tenant learns no account id from a deploy. */
+function nameTaken(name: string): SigilError {
+	return new SigilError(
+		"CONFLICT",
+		`the function name '${name}' is taken by another account; function URLs are unique per gateway, pick another name`,
+	);
 }

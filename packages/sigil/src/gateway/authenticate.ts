@@ -354,11 +354,16 @@ export async function authenticateWebhook(
 		toleranceSeconds: Math.round(trigger.toleranceMs / 1000),
 	});
 	if (!result.ok) return failed(result, { ownerAccountId: accountId });
+	// Kept in the store until the timestamp could no longer pass the tolerance check, so a restart
+	// forgets nothing: twice the tolerance covers a timestamp at the far edge either way, and 2 s
+	// the whole-second timestamps and the tolerance rounded to seconds.
 	if (
-		!ctx.replay.firstSighting(
-			`${functionName}:${result.webhookId}`,
-			now + trigger.toleranceMs * 2,
-		)
+		!(await ctx.replay.firstSighting(
+			`webhook:${accountId}:${functionName}`,
+			result.webhookId,
+			now + trigger.toleranceMs * 2 + 2_000,
+			now,
+		))
 	) {
 		return {
 			ok: false,

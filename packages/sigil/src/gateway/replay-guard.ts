@@ -1,39 +1,115 @@
 /**
  * Remembers ids of accepted one-shot requests (webhook ids) until their tolerance window has
- * passed, so a captured request cannot be replayed inside it. Bounded: when full, the entries
- * closest to expiry go first. One gateway keeps it in memory; several share it through Redis.
+ * passed, so a captured request cannot be replayed inside it. The store decides (its replay log
+ * survives restarts and is shared by every gateway on the database); a bounded memory in front
+ * answers repeated replays without touching the database. The memory is only ever a shortcut to
+ * "seen": forgetting an entry costs one store probe, never a replay.
  */
+import type { ReplayLog } from "../store/store.ts";
+
 export interface ReplayGuard {
-	/** True the first time `id` is seen before `expiresAt`; false for a replay. */
-	firstSighting(id: string, expiresAt: number, now?: number): boolean;
+	/**
+	 * True the first time `id` is seen in `scope` before `expiresAt`; false for a replay.
+	 * Resolves `true` only once the sighting is durable.
+	 */
+	firstSighting(
+		scope: string,
+		id: string,
+		expiresAt: number,
+		now?: number,
+	): Promise<boolean>;
 }
 
-export class MemoryReplayGuard implements ReplayGuard {
+/** A bounded map of (scope, id) → end of window; when full, expired then oldest entries go. */
+class SeenIds {
 	readonly #seen = new Map<string, number>();
 	readonly #max: number;
 
-	constructor(max = 100_000) {
+	constructor(max: number) {
 		this.#max = max;
 	}
 
-	firstSighting(id: string, expiresAt: number, now = Date.now()): boolean {
-		const until = this.#seen.get(id);
-		if (until !== undefined && until > now) return false;
+	get size(): number {
+		return this.#seen.size;
+	}
+
+	/** True when `key` is remembered with a window still open at `now`. */
+	live(key: string, now: number): boolean {
+		const until = this.#seen.get(key);
+		return until !== undefined && until > now;
+	}
+
+	remember(key: string, expiresAt: number, now: number): void {
 		if (this.#seen.size >= this.#max) this.#evict(now);
-		this.#seen.set(id, expiresAt);
-		return true;
+		this.#seen.delete(key); // re-insert at the end: Map order is the eviction order
+		this.#seen.set(key, expiresAt);
 	}
 
 	#evict(now: number): void {
-		for (const [id, until] of this.#seen)
-			if (until <= now) this.#seen.delete(id);
+		for (const [key, until] of this.#seen)
+			if (until <= now) this.#seen.delete(key);
 		// Still full of live ids: drop the oldest insertions (Map order) to stay bounded.
 		const excess = this.#seen.size - Math.floor(this.#max * 0.9);
 		if (excess <= 0) return;
 		let n = 0;
-		for (const id of this.#seen.keys()) {
+		for (const key of this.#seen.keys()) {
 			if (n++ >= excess) break;
-			this.#seen.delete(id);
+			this.#seen.delete(key);
 		}
 	}
+}
+
+/**
+ * In memory only: what a test or a throwaway gateway may use. Forgets on restart, and when full
+ * it forgets the oldest live ids, so it is not a defence across restarts.
+ */
+export class MemoryReplayGuard implements ReplayGuard {
+	readonly #seen: SeenIds;
+
+	constructor(max = 100_000) {
+		this.#seen = new SeenIds(max);
+	}
+
+	async firstSighting(
+		scope: string,
+		id: string,
+		expiresAt: number,
+		now = Date.now(),
+	): Promise<boolean> {
+		const key = keyOf(scope, id);
+		if (this.#seen.live(key, now)) return false;
+		this.#seen.remember(key, expiresAt, now);
+		return true;
+	}
+}
+
+/** The store's replay log behind a memory of recent sightings. */
+export class StoreReplayGuard implements ReplayGuard {
+	readonly #log: ReplayLog;
+	readonly #seen: SeenIds;
+
+	constructor(log: ReplayLog, memory = 100_000) {
+		this.#log = log;
+		this.#seen = new SeenIds(memory);
+	}
+
+	async firstSighting(
+		scope: string,
+		id: string,
+		expiresAt: number,
+		now = Date.now(),
+	): Promise<boolean> {
+		const key = keyOf(scope, id);
+		// Seen here already: a replay, answered without the database.
+		if (this.#seen.live(key, now)) return false;
+		const first = await this.#log.firstSighting(scope, id, expiresAt, now);
+		// Either way the id is live now (ours, or an earlier sighting's, maybe at another gateway).
+		this.#seen.remember(key, expiresAt, now);
+		return first;
+	}
+}
+
+function keyOf(scope: string, id: string): string {
+	// A webhook id is printable ASCII (no NUL), so the separator cannot be forged from either side.
+	return `${scope}\0${id}`;
 }

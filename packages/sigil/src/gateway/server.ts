@@ -24,7 +24,7 @@ import { CredentialCache } from "./credentials.ts";
 import { deployExamples, type ExampleInfo } from "./examples.ts";
 import { Exchange } from "./exchange.ts";
 import { handleRequest } from "./pipeline.ts";
-import { MemoryReplayGuard } from "./replay-guard.ts";
+import { StoreReplayGuard } from "./replay-guard.ts";
 import { Router } from "./router.ts";
 import { ROUTES } from "./routes.ts";
 
@@ -90,7 +90,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
 			sessions: new SessionTokenCodec(masterKey.key),
 			authorizer: new Authorizer(store, { log }),
 			keyCache: new SigningKeyCache(),
-			replay: new MemoryReplayGuard(),
+			replay: new StoreReplayGuard(store.replay),
 			region: options.region,
 			maxSkewMs: options.maxSkewMs ?? 5 * 60_000,
 			now: Date.now,

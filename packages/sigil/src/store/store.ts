@@ -141,6 +141,13 @@ export interface FunctionStore {
 		expectedRevision?: number;
 	}): Promise<{ revision: number; created: boolean }>;
 	get(accountId: string, name: string): Promise<FunctionRecord | undefined>;
+	/**
+	 * The function called `name` in whichever account holds it. Names are unique across accounts
+	 * (one URL namespace per gateway), so this is one probe of a unique index: the lookup every
+	 * trigger request makes before anyone is authenticated. A `put` of a name another account
+	 * holds rejects with `STORE_CONFLICT`.
+	 */
+	findByName(name: string): Promise<FunctionRecord | undefined>;
 	/** Without code blobs, by name. */
 	list(accountId: string): Promise<FunctionRecord[]>;
 	/** The current revision's code, or an older kept revision's (the last few are kept). */
@@ -238,6 +245,28 @@ export interface JobQueue {
 	}): Promise<Job[]>;
 }
 
+/**
+ * Ids of one-shot requests already accepted (Standard Webhooks `webhook-id`s), each kept until its
+ * tolerance window has passed, so a captured request cannot be replayed inside it — not even
+ * after a restart, nor at another gateway sharing the store.
+ */
+export interface ReplayLog {
+	/**
+	 * Records `id` under `scope` until `expiresAt` and resolves `true`, atomically, unless the id is
+	 * already recorded there and its record has not expired by `now` (a replay: `false`). Of two
+	 * concurrent sightings exactly one is first. Durable when it resolves `true`. Rejects with
+	 * `STORE_TOO_LARGE` when the log holds its bound of live ids (refusing, never forgetting one).
+	 */
+	firstSighting(
+		scope: string,
+		id: string,
+		expiresAt: number,
+		now: number,
+	): Promise<boolean>;
+	/** Deletes the records expired by `now`; returns how many (also runs by itself, periodically). */
+	prune(now: number): Promise<number>;
+}
+
 /** Facts about the data directory itself. */
 export interface StoreMeta {
 	readonly schemaVersion: number;
@@ -257,6 +286,7 @@ export interface Store {
 	readonly secrets: SecretStore;
 	readonly audit: AuditLog;
 	readonly jobs: JobQueue;
+	readonly replay: ReplayLog;
 	/** Flushes buffered writes and releases the database. Later calls reject with `STORE_CLOSED`. */
 	close(): Promise<void>;
 }

@@ -48,6 +48,16 @@ function toRecord(row: FunctionRow): FunctionRecord {
 	};
 }
 
+/** SQLITE_CONSTRAINT_UNIQUE on `functions_name` (the per-account key is checked before the insert). */
+function isNameTaken(err: unknown): boolean {
+	const e = err as { errcode?: unknown; message?: unknown } | null;
+	return (
+		e?.errcode === 2067 &&
+		typeof e.message === "string" &&
+		/failed: functions\.name$/.test(e.message)
+	);
+}
+
 export class SqliteFunctions implements FunctionStore {
 	readonly #db: Db;
 	constructor(db: Db) {
@@ -121,16 +131,29 @@ export class SqliteFunctions implements FunctionStore {
 			let revision: number;
 			if (current === undefined) {
 				revision = 1;
-				const inserted = this.#db.one<{ id: number }>(
-					"INSERT INTO functions (account_id, name, config, revision, code_sha256, code_size, created_at, updated_at) VALUES (?, ?, ?, 1, ?, ?, ?, ?) RETURNING id",
-					accountId,
-					name,
-					config,
-					codeSha,
-					codeSize,
-					now,
-					now,
-				);
+				let inserted: { id: number } | undefined;
+				try {
+					inserted = this.#db.one<{ id: number }>(
+						"INSERT INTO functions (account_id, name, config, revision, code_sha256, code_size, created_at, updated_at) VALUES (?, ?, ?, 1, ?, ?, ?, ?) RETURNING id",
+						accountId,
+						name,
+						config,
+						codeSha,
+						codeSize,
+						now,
+						now,
+					);
+				} catch (err) {
+					// The unique index on the name alone decides a race between accounts: whichever
+					// insert commits first owns the URL. Which account that is stays unsaid.
+					if (isNameTaken(err))
+						throw new StoreError(
+							"STORE_CONFLICT",
+							`the function name '${name}' is taken by another account; function URLs are unique per gateway, pick another name`,
+							{ cause: err },
+						);
+					throw err;
+				}
 				id = (inserted as { id: number }).id;
 			} else {
 				id = current.id;
@@ -177,6 +200,17 @@ export class SqliteFunctions implements FunctionStore {
 		name: string,
 	): Promise<FunctionRecord | undefined> {
 		const row = this.#db.do(() => this.#row(accountId, name));
+		return row && toRecord(row);
+	}
+
+	async findByName(name: string): Promise<FunctionRecord | undefined> {
+		// `functions_name` is a unique index on `name`: one probe, whatever the number of accounts.
+		const row = this.#db.do(() =>
+			this.#db.one<FunctionRow>(
+				`SELECT ${COLUMNS} FROM functions WHERE name = ?`,
+				name,
+			),
+		);
 		return row && toRecord(row);
 	}
 

@@ -3,12 +3,18 @@
  * `schema_version`, so a crash leaves the database at one version or the next, never between.
  * Never edit a released step: add the next one.
  */
+import { StoreError } from "../errors.ts";
 import type { Db } from "./db.ts";
 
 export interface Migration {
 	readonly version: number;
 	readonly description: string;
 	readonly sql: string;
+	/**
+	 * Runs inside the step's transaction before `sql`; throws (a `StoreError` saying what to do)
+	 * when the data cannot take the step, so the database stays at the previous version untouched.
+	 */
+	readonly precondition?: (db: Db) => void;
 }
 
 /** `PRAGMA application_id` of every Sigil database: "SIGL" in ASCII. Tells our files from others. */
@@ -169,6 +175,39 @@ CREATE INDEX jobs_leases ON jobs (lease_until) WHERE status = 'running';
 CREATE INDEX jobs_owner ON jobs (account_id, function_name, seq);
 `,
 	},
+	{
+		version: 2,
+		description:
+			"function names unique across accounts; accepted webhook ids kept with their window",
+		precondition: refuseDuplicateFunctionNames,
+		sql: `
+-- One URL namespace per gateway: /function/NAME must name one function. The constraint, not a
+-- check before the insert, is what makes two concurrent deploys of one name end with one winner.
+CREATE UNIQUE INDEX functions_name ON functions (name);
+
+-- Replay memory of one-shot requests (webhook ids). WITHOUT ROWID: the key is the row.
+CREATE TABLE replay_ids (
+	scope TEXT NOT NULL,
+	id TEXT NOT NULL,
+	expires_at INTEGER NOT NULL,
+	PRIMARY KEY (scope, id)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX replay_ids_expiry ON replay_ids (expires_at);
+`,
+	},
+	{
+		version: 3,
+		description:
+			"async job contents sealed under the master key; callback outcome per job",
+		sql: `
+-- 1: payload, headers, callback_url and result are sealed (jobs.ts). Rows of earlier schemas
+-- read 0 and are sealed by the store when it opens (the key is not SQL's to use).
+ALTER TABLE jobs ADD COLUMN sealed INTEGER NOT NULL DEFAULT 0 CHECK (sealed IN (0, 1));
+-- The last callback delivery, JSON (outcome, redacted target, status, attempts, error).
+ALTER TABLE jobs ADD COLUMN callback TEXT;
+CREATE INDEX jobs_plaintext ON jobs (seq) WHERE sealed = 0;
+`,
+	},
 ];
 
 /** The newest schema this code knows. */
@@ -195,6 +234,7 @@ export function migrate(db: Db): void {
 		db.tx(() => {
 			// Re-read inside the write lock: another process may have applied this step meanwhile.
 			if (schemaVersion(db) >= step.version) return;
+			step.precondition?.(db);
 			db.raw.exec(step.sql);
 			db.run(
 				"INSERT INTO sigil_meta (key, value) VALUES ('schema_version', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
@@ -202,4 +242,21 @@ export function migrate(db: Db): void {
 			);
 		});
 	}
+}
+
+/**
+ * Version 1 kept names unique per account only, so two accounts may hold one name (each deploy
+ * won a race). Picking a winner would silently take a function from its owner: stop and say
+ * which names to resolve instead.
+ */
+function refuseDuplicateFunctionNames(db: Db): void {
+	const dups = db.all<{ name: string; accounts: string }>(
+		"SELECT name, group_concat(account_id, ', ') AS accounts FROM functions GROUP BY name HAVING count(*) > 1 ORDER BY name LIMIT 20",
+	);
+	if (dups.length === 0) return;
+	const list = dups.map((d) => `'${d.name}' (accounts ${d.accounts})`);
+	throw new StoreError(
+		"STORE_CONFLICT",
+		`cannot upgrade the database to schema 2: function names must now be unique across accounts, but ${dups.length === 20 ? "at least 20 names are" : dups.length === 1 ? "this name is" : "these names are"} deployed in more than one account: ${list.join("; ")}. Delete all but one of each with the Sigil version that wrote this database ('sigil remove NAME' with a key of each other account), then start again; no row was changed`,
+	);
 }

@@ -10,6 +10,7 @@ import type { Db } from "./db.ts";
 import { SqliteFunctions } from "./functions.ts";
 import { SqliteInlinePolicies } from "./inline-policies.ts";
 import { SqliteJobs } from "./jobs.ts";
+import { type ReplayLogOptions, SqliteReplayLog } from "./replay.ts";
 import { SqliteRoles } from "./roles.ts";
 import { SqliteSecrets } from "./secrets.ts";
 import { SqliteUsers } from "./users.ts";
@@ -24,6 +25,8 @@ export interface SqliteStoreOptions {
 	now?: () => number;
 	/** Receives failures of background writes (default: a process warning). */
 	onBackgroundError?: (err: unknown) => void;
+	/** Bounds of the replay log (accepted webhook ids). */
+	replay?: ReplayLogOptions;
 }
 
 export class SqliteStore implements Store {
@@ -37,6 +40,7 @@ export class SqliteStore implements Store {
 	readonly secrets: SqliteSecrets;
 	readonly audit: SqliteAudit;
 	readonly jobs: SqliteJobs;
+	readonly replay: SqliteReplayLog;
 	readonly #db: Db;
 	readonly #writer: WriteBehind;
 	readonly #checkpointer: Checkpointer;
@@ -80,6 +84,7 @@ export class SqliteStore implements Store {
 			poke,
 		);
 		this.jobs = new SqliteJobs(db);
+		this.replay = new SqliteReplayLog(db, options.replay);
 	}
 
 	/**
