@@ -1218,6 +1218,136 @@ export function runStoreContract(name: string, makeStore: MakeStore): void {
 			});
 		});
 
+		test("jobs: payload, headers, callback URL and result come back byte for byte from every read", async () => {
+			await withStore(makeStore, async (store) => {
+				const { accountId } = await store.accounts.create({ name: "root" });
+				const payload = Buffer.from(Array.from({ length: 256 }, (_, i) => i));
+				const headers = {
+					kind: "http",
+					headers: JSON.stringify(["Hmac", "sha256=abc", "X-Ünï", "☃"]),
+				};
+				const callbackUrl = "https://cb.example/hook?token=t0k%20en";
+				const job = await store.jobs.enqueue({
+					accountId,
+					functionName: "f",
+					payload,
+					headers,
+					callbackUrl,
+					notBefore: 0,
+				});
+				const same = (j: typeof job | undefined, label: string) => {
+					assert.ok(j, label);
+					assert.deepEqual(j.payload, payload, label);
+					assert.deepEqual(j.headers, headers, label);
+					assert.equal(j.callbackUrl, callbackUrl, label);
+				};
+				same(job, "enqueue");
+				same(await store.jobs.get(job.id), "get");
+				same((await store.jobs.list({ accountId }))[0], "list");
+				const [claimed] = await store.jobs.claim(1, 1, 1000);
+				same(claimed, "claim");
+				const result = Buffer.from([0, 255, 1, 254]);
+				await store.jobs.complete(
+					job.id,
+					claimed?.leaseToken as string,
+					result,
+					2,
+				);
+				assert.deepEqual((await store.jobs.get(job.id))?.result, result);
+				assert.deepEqual(
+					(await store.jobs.list({ accountId }))[0]?.result,
+					result,
+				);
+				const empty = await store.jobs.enqueue({
+					accountId,
+					functionName: "f",
+					payload: Buffer.alloc(0),
+				});
+				assert.deepEqual(
+					[
+						empty.payload.length,
+						empty.headers,
+						empty.callbackUrl,
+						empty.result,
+					],
+					[0, {}, null, null],
+				);
+			});
+		});
+
+		test("jobs: complete and fail record the callback's outcome; a job without one has none", async () => {
+			await withStore(makeStore, async (store) => {
+				const { accountId } = await store.accounts.create({ name: "root" });
+				const refused = {
+					outcome: "refused",
+					target: "http://[::ffff:7f00:1]:9/x",
+					address: null,
+					httpStatus: null,
+					attempts: 0,
+					error: "callback to ::ffff:7f00:1 refused: loopback",
+					at: 5,
+				} as const;
+				const failed = {
+					outcome: "failed",
+					target: "https://cb.example/x?token=…",
+					address: "93.184.216.34",
+					httpStatus: 302,
+					attempts: 1,
+					error: "callback answered 302 (redirects are not followed)",
+					at: 7,
+				} as const;
+				const a = await store.jobs.enqueue({
+					accountId,
+					functionName: "f",
+					payload: Buffer.from("a"),
+					callbackUrl: "http://[::ffff:7f00:1]:9/x",
+					notBefore: 0,
+				});
+				assert.equal(a.callback, null, "nothing before a delivery");
+				const [ca] = await store.jobs.claim(1, 1, 1000);
+				await store.jobs.complete(
+					a.id,
+					ca?.leaseToken as string,
+					null,
+					5,
+					refused,
+				);
+				assert.deepEqual((await store.jobs.get(a.id))?.callback, refused);
+				assert.deepEqual(
+					(await store.jobs.list({ accountId }))[0]?.callback,
+					refused,
+				);
+
+				const b = await store.jobs.enqueue({
+					accountId,
+					functionName: "f",
+					payload: Buffer.from("b"),
+					notBefore: 0,
+				});
+				const [cb] = await store.jobs.claim(6, 1, 1000);
+				assert.equal(
+					await store.jobs.fail(
+						b.id,
+						cb?.leaseToken as string,
+						{ error: "bad input", callback: failed },
+						7,
+					),
+					"failed",
+				);
+				assert.deepEqual((await store.jobs.get(b.id))?.callback, failed);
+
+				const c = await store.jobs.enqueue({
+					accountId,
+					functionName: "f",
+					payload: Buffer.from("c"),
+					notBefore: 0,
+				});
+				const [cc] = await store.jobs.claim(8, 1, 1000);
+				await store.jobs.complete(c.id, cc?.leaseToken as string, null, 9);
+				assert.equal((await store.jobs.get(c.id))?.callback, null);
+			});
+		});
+
 		test("jobs: concurrent claims never hand out the same job; list pages by id", async () => {
 			await withStore(makeStore, async (store) => {
 				const { accountId } = await store.accounts.create({ name: "root" });

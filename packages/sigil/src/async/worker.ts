@@ -8,9 +8,9 @@
 import type { FunctionRegistry } from "../functions/registry.ts";
 import { isStoreError } from "../store/errors.ts";
 import type { Store } from "../store/store.ts";
-import type { Job, JobStatus } from "../store/types.ts";
+import type { Job, JobCallback, JobStatus } from "../store/types.ts";
 import { retryDelayMs } from "./backoff.ts";
-import { CALLBACK_KEY_SECRET, deliverCallback } from "./callback.ts";
+import { CALLBACK_KEY_SECRET, sendCallback } from "./callback.ts";
 import { type Attempt, runJob } from "./run-job.ts";
 
 export interface AsyncOptions {
@@ -192,12 +192,13 @@ export class AsyncWorker {
 		try {
 			let status: JobStatus;
 			if (attempt.ok) {
-				await this.#callback(job, attempt, seconds);
+				const callback = await this.#callback(job, attempt, seconds);
 				await this.#d.store.jobs.complete(
 					job.id,
 					token,
 					attempt.result,
 					this.#d.now(),
+					callback,
 				);
 				status = "succeeded";
 			} else {
@@ -211,13 +212,16 @@ export class AsyncWorker {
 					: undefined;
 				const last = !attempt.retryable || job.attempts >= job.maxAttempts;
 				// The final outcome goes to the callback before the job is closed (at-least-once).
-				if (last) await this.#callback(job, attempt, seconds);
+				const callback = last
+					? await this.#callback(job, attempt, seconds)
+					: undefined;
 				status = await this.#d.store.jobs.fail(
 					job.id,
 					token,
 					{
 						error: attempt.error,
 						...(retryAt !== undefined && { retryAt }),
+						...(callback && { callback }),
 					},
 					now,
 				);
@@ -245,8 +249,13 @@ export class AsyncWorker {
 		}
 	}
 
-	async #callback(job: Job, attempt: Attempt, seconds: number): Promise<void> {
-		if (!job.callbackUrl) return;
+	/** Sends the job's callback, if it has one; the outcome is recorded with the job's state. */
+	async #callback(
+		job: Job,
+		attempt: Attempt,
+		seconds: number,
+	): Promise<JobCallback | undefined> {
+		if (!job.callbackUrl) return undefined;
 		const key = await this.#d.store.secrets
 			.get(job.accountId, CALLBACK_KEY_SECRET)
 			.catch(() => undefined);
@@ -254,7 +263,7 @@ export class AsyncWorker {
 		const contentType = http
 			? headerOf(http.headers, "content-type")
 			: undefined;
-		const failure = await deliverCallback(
+		const outcome = await sendCallback(
 			{
 				url: job.callbackUrl,
 				callId: job.id,
@@ -278,13 +287,16 @@ export class AsyncWorker {
 				retryDelayMs: this.options.callbackRetryMs,
 			},
 		);
-		if (failure)
+		if (outcome.outcome !== "delivered")
 			this.#d.log({
 				at: "async",
 				event: "callback-failed",
 				job: job.id,
-				error: failure,
+				outcome: outcome.outcome,
+				target: outcome.target,
+				error: outcome.error,
 			});
+		return { ...outcome, at: this.#d.now() };
 	}
 }
 

@@ -98,6 +98,10 @@ export function jobView(job: Job, withData: boolean) {
 		nextAttemptAt: job.status === "queued" ? iso(job.nextAttemptAt) : null,
 		lastError: job.lastError,
 		callbackUrl: job.callbackUrl,
+		// How the callback went: refused (not a public address), failed or delivered; null before.
+		callback: job.callback
+			? { ...job.callback, at: iso(job.callback.at) }
+			: null,
 		createdAt: iso(job.createdAt),
 		updatedAt: iso(job.updatedAt),
 		...(withData && {

@@ -21,6 +21,7 @@ import type {
 	FunctionRecord,
 	InlinePolicy,
 	Job,
+	JobCallback,
 	JobInput,
 	JobStatus,
 	PrincipalKind,
@@ -200,6 +201,11 @@ export interface AuditLog {
 	prune(): Promise<number>;
 }
 
+/**
+ * A job's payload, headers, callback URL and result are what a caller sent and a function
+ * answered (signatures, tokens, personal data): an adapter keeps them encrypted at rest under
+ * the master key, bound to the job's row, like secrets.
+ */
 export interface JobQueue {
 	/** Durable when it resolves. Rejects with `STORE_CONFLICT` when the id exists. */
 	enqueue(input: JobInput): Promise<Job>;
@@ -210,21 +216,26 @@ export interface JobQueue {
 	 * same job.
 	 */
 	claim(now: number, limit: number, leaseMs: number): Promise<Job[]>;
-	/** Marks a running job `succeeded`; `STORE_LEASE_LOST` when the lease is no longer this one. */
+	/**
+	 * Marks a running job `succeeded`, with the outcome of its callback when one was attempted;
+	 * `STORE_LEASE_LOST` when the lease is no longer this one.
+	 */
 	complete(
 		id: string,
 		leaseToken: string,
 		result: Buffer | null,
 		now: number,
+		callback?: JobCallback,
 	): Promise<void>;
 	/**
 	 * Reports a failed attempt: with `retryAt` the job is queued again (or `dead` when attempts are
-	 * spent); without it the failure is final (`failed`).
+	 * spent); without it the failure is final (`failed`). `callback`: the outcome of the callback
+	 * sent for a final failure.
 	 */
 	fail(
 		id: string,
 		leaseToken: string,
-		failure: { error: string; retryAt?: number },
+		failure: { error: string; retryAt?: number; callback?: JobCallback },
 		now: number,
 	): Promise<JobStatus>;
 	/** Requeues (or kills) the jobs whose lease ended before `now`; returns how many. */

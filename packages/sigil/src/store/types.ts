@@ -173,7 +173,26 @@ export interface Job {
 	readonly leaseToken: string | null;
 	readonly lastError: string | null;
 	readonly callbackUrl: string | null;
+	/** How the delivery to `callbackUrl` ended, once it was attempted. */
+	readonly callback: JobCallback | null;
 	readonly result: Buffer | null;
 	readonly createdAt: number;
 	readonly updatedAt: number;
+}
+
+/** The async worker's record of a job's callback delivery; nothing secret in it. */
+export interface JobCallback {
+	/** `delivered`: the receiver answered 2xx; `refused`: nothing was sent (not a public address, unresolvable); `failed`: no 2xx after every attempt. */
+	readonly outcome: "delivered" | "refused" | "failed";
+	/** The callback URL without user information and with query values masked. */
+	readonly target: string;
+	/** The address connected (or tried) last, or null when nothing was sent. */
+	readonly address: string | null;
+	/** The receiver's last HTTP status, when it answered. */
+	readonly httpStatus: number | null;
+	/** POSTs attempted (0 when refused). */
+	readonly attempts: number;
+	readonly error: string | null;
+	/** When the delivery ended (epoch ms). */
+	readonly at: number;
 }

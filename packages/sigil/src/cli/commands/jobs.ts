@@ -102,6 +102,7 @@ export const jobCommand: CommandSpec = {
 				`Updated:   ${isoTime(job.updatedAt)}`,
 				...(job.lastError ? [`Error:     ${cell(job.lastError)}`] : []),
 				...(job.callbackUrl ? [`Callback:  ${cell(job.callbackUrl)}`] : []),
+				...callbackLines(job.callback),
 				"",
 				"Payload:",
 				text(job.payload),
@@ -113,3 +114,18 @@ export const jobCommand: CommandSpec = {
 		return 0;
 	},
 };
+
+/**
+ * The callback's outcome as `sigil job` shows it: a refusal (the target is not a public address)
+ * or a failure is the reason a receiver never heard of the job, so it is spelled out.
+ */
+function callbackLines(callback: unknown): string[] {
+	if (!callback || typeof callback !== "object") return [];
+	const c = callback as Record<string, unknown>;
+	const status = c.httpStatus === null ? "" : `, HTTP ${cell(c.httpStatus)}`;
+	const where = c.address ? ` via ${cell(c.address)}` : "";
+	return [
+		`Delivery:  ${cell(c.outcome)} after ${cell(c.attempts)} attempt${c.attempts === 1 ? "" : "s"}${status}${where} (${cell(c.target)}, ${isoTime(c.at)})`,
+		...(c.error ? [`           ${cell(c.error)}`] : []),
+	];
+}

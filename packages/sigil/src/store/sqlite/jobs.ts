@@ -5,13 +5,21 @@
  * simply lets the lease run out, and the next claim requeues the job (or makes it `dead` when its
  * attempts are spent). Durability: the database runs with `synchronous = FULL`, so `enqueue` has
  * reached the disk when it resolves.
+ *
+ * Encryption at rest: a job holds what the caller sent (the body, headers such as `Hmac`, a
+ * callback URL whose query may carry a token) and what the function answered. Those four values
+ * are sealed with the store's secret box, each bound to its job and column
+ * (`job:ID:payload|headers|callback-url|result`), so a copied database file reveals none of them
+ * and a ciphertext moved to another row or column fails authentication. Rows written before
+ * schema 3 (`sealed = 0`) are sealed when the store opens; until then they still read.
  */
 
 import { randomUUID } from "node:crypto";
 import { StoreError } from "../errors.ts";
 import { MAX_JOB_PAYLOAD_BYTES } from "../limits.ts";
+import type { SecretBox } from "../secret-box.ts";
 import type { JobQueue } from "../store.ts";
-import type { Job, JobInput, JobStatus } from "../types.ts";
+import type { Job, JobCallback, JobInput, JobStatus } from "../types.ts";
 import { buf, type Db } from "./db.ts";
 
 const MAX_ERROR_CHARS = 4096;
@@ -23,7 +31,9 @@ interface JobRow {
 	id: string;
 	account_id: string;
 	function_name: string;
+	/** Sealed when `sealed = 1`. */
 	payload: Uint8Array;
+	/** JSON, or base64 of the sealed JSON when `sealed = 1`. */
 	headers: string;
 	status: JobStatus;
 	attempts: number;
@@ -32,31 +42,137 @@ interface JobRow {
 	lease_until: number | null;
 	lease_token: string | null;
 	last_error: string | null;
+	/** The URL, or base64 of the sealed URL when `sealed = 1`. */
 	callback_url: string | null;
+	/** Sealed when `sealed = 1`. */
 	result: Uint8Array | null;
 	created_at: number;
 	updated_at: number;
+	/** 0: a row written before schema 3, in plaintext; 1: the four values above are sealed. */
+	sealed: number;
+	/** JSON of the last callback delivery (a `JobCallback`), no secret in it. */
+	callback: string | null;
 }
 
-function toJob(row: JobRow): Job {
-	return {
-		id: row.id,
-		accountId: row.account_id,
-		functionName: row.function_name,
-		payload: buf(row.payload),
-		headers: JSON.parse(row.headers) as Record<string, string>,
-		status: row.status,
-		attempts: row.attempts,
-		maxAttempts: row.max_attempts,
-		nextAttemptAt: row.next_attempt_at,
-		leaseUntil: row.lease_until,
-		leaseToken: row.lease_token,
-		lastError: row.last_error,
-		callbackUrl: row.callback_url,
-		result: row.result === null ? null : buf(row.result),
-		createdAt: row.created_at,
-		updatedAt: row.updated_at,
-	};
+/** The associated data that binds one sealed value of a job to its row and column. */
+export function jobAad(
+	id: string,
+	field: "payload" | "headers" | "callback-url" | "result",
+): string {
+	return `job:${id}:${field}`;
+}
+
+/** What `enqueue` seals, in the clear. */
+interface Plaintexts {
+	readonly payload: Buffer;
+	readonly headers: string;
+	readonly callbackUrl: string | null;
+}
+
+/** Seals and opens the four confidential values of a job row. */
+class JobSeal {
+	readonly #box: SecretBox;
+	constructor(box: SecretBox) {
+		this.#box = box;
+	}
+
+	payload(id: string, payload: Buffer): Buffer {
+		return this.#box.seal(payload, jobAad(id, "payload"));
+	}
+	/** `json`: the headers' JSON text, sealed as it is (a legacy row's is never re-parsed). */
+	headers(id: string, json: string): string {
+		return this.#box
+			.seal(Buffer.from(json), jobAad(id, "headers"))
+			.toString("base64");
+	}
+	callbackUrl(id: string, url: string | null): string | null {
+		return url === null
+			? null
+			: this.#box
+					.seal(Buffer.from(url), jobAad(id, "callback-url"))
+					.toString("base64");
+	}
+	result(id: string, result: Buffer | null): Buffer | null {
+		return result === null
+			? null
+			: this.#box.seal(result, jobAad(id, "result"));
+	}
+
+	/**
+	 * The job a row holds, its values opened. With `lazy`, `payload` and `result` open on first
+	 * read, so a listing (which shows neither) does not pay for decrypting every body on the page.
+	 * `known`: the plaintexts the caller just sealed (enqueue), so they are not opened again.
+	 * Throws `STORE_DECRYPT_FAILED` for a value altered or moved from another row.
+	 */
+	toJob(row: JobRow, lazy = false, known?: Plaintexts): Job {
+		const sealed = row.sealed === 1;
+		const open = (bytes: Uint8Array, field: Parameters<typeof jobAad>[1]) =>
+			sealed ? this.#box.open(bytes, jobAad(row.id, field)) : buf(bytes);
+		const headersText = known
+			? known.headers
+			: sealed
+				? open(Buffer.from(row.headers, "base64"), "headers").toString("utf8")
+				: row.headers;
+		const callbackUrl = known
+			? known.callbackUrl
+			: row.callback_url === null
+				? null
+				: sealed
+					? open(
+							Buffer.from(row.callback_url, "base64"),
+							"callback-url",
+						).toString("utf8")
+					: row.callback_url;
+		let payload: Buffer | undefined = known?.payload;
+		let result: Buffer | null | undefined = known ? null : undefined;
+		const job: Job = {
+			id: row.id,
+			accountId: row.account_id,
+			functionName: row.function_name,
+			get payload(): Buffer {
+				payload ??= open(row.payload, "payload");
+				return payload;
+			},
+			headers: JSON.parse(headersText) as Record<string, string>,
+			status: row.status,
+			attempts: row.attempts,
+			maxAttempts: row.max_attempts,
+			nextAttemptAt: row.next_attempt_at,
+			leaseUntil: row.lease_until,
+			leaseToken: row.lease_token,
+			lastError: row.last_error,
+			callbackUrl,
+			callback:
+				row.callback === null
+					? null
+					: (JSON.parse(row.callback) as JobCallback),
+			get result(): Buffer | null {
+				if (result === undefined)
+					result = row.result === null ? null : open(row.result, "result");
+				return result;
+			},
+			createdAt: row.created_at,
+			updatedAt: row.updated_at,
+		};
+		if (!lazy) void [job.payload, job.result];
+		return job;
+	}
+}
+
+/** A callback record as stored: only the fields of `JobCallback`, bounded. */
+function callbackJson(callback: JobCallback | undefined): string | null {
+	if (callback === undefined) return null;
+	const clip = (t: string) => String(t).slice(0, MAX_ERROR_CHARS);
+	const clipOrNull = (t: string | null) => (t === null ? null : clip(t));
+	return JSON.stringify({
+		outcome: callback.outcome,
+		target: clip(callback.target),
+		address: clipOrNull(callback.address),
+		httpStatus: callback.httpStatus,
+		attempts: callback.attempts,
+		error: clipOrNull(callback.error),
+		at: callback.at,
+	} satisfies JobCallback);
 }
 
 function byDueOrder(a: JobRow, b: JobRow): number {
@@ -65,8 +181,51 @@ function byDueOrder(a: JobRow, b: JobRow): number {
 
 export class SqliteJobs implements JobQueue {
 	readonly #db: Db;
-	constructor(db: Db) {
+	readonly #seal: JobSeal;
+	constructor(db: Db, box: SecretBox) {
 		this.#db = db;
+		this.#seal = new JobSeal(box);
+		this.#sealPlaintextRows();
+	}
+
+	/**
+	 * Seals the rows an older Sigil wrote in plaintext, in one transaction at open, a page of rows
+	 * at a time (a legacy queue may hold gigabytes of payloads). SQLite's `secure_delete`
+	 * overwrites the freed plaintext cells instead of leaving them in free pages.
+	 */
+	#sealPlaintextRows(): void {
+		if (
+			!this.#db.do(() =>
+				this.#db.one("SELECT 1 FROM jobs WHERE sealed = 0 LIMIT 1"),
+			)
+		)
+			return;
+		this.#db.raw.exec("PRAGMA secure_delete = ON");
+		try {
+			this.#db.tx(() => {
+				for (;;) {
+					const page = this.#db.all<JobRow>(
+						"SELECT * FROM jobs WHERE sealed = 0 ORDER BY seq LIMIT 64",
+					);
+					if (page.length === 0) break;
+					for (const row of page) this.#sealRow(row);
+				}
+			});
+		} finally {
+			this.#db.raw.exec("PRAGMA secure_delete = OFF");
+		}
+	}
+
+	/** Inside a transaction: rewrites one plaintext row sealed. */
+	#sealRow(row: JobRow): void {
+		this.#db.run(
+			"UPDATE jobs SET payload = ?, headers = ?, callback_url = ?, result = ?, sealed = 1 WHERE seq = ? AND sealed = 0",
+			this.#seal.payload(row.id, buf(row.payload)),
+			this.#seal.headers(row.id, row.headers),
+			this.#seal.callbackUrl(row.id, row.callback_url),
+			this.#seal.result(row.id, row.result === null ? null : buf(row.result)),
+			row.seq,
+		);
 	}
 
 	async enqueue(input: JobInput): Promise<Job> {
@@ -91,24 +250,34 @@ export class SqliteJobs implements JobQueue {
 			);
 		}
 		const now = this.#db.now();
+		// Sealed before the transaction: the write lock is not held while encrypting.
+		const plain: Plaintexts = {
+			// A copy: the returned job must not change with the caller's buffer.
+			payload: Buffer.from(input.payload),
+			headers: JSON.stringify(input.headers ?? {}),
+			callbackUrl: input.callbackUrl ?? null,
+		};
+		const payload = this.#seal.payload(id, plain.payload);
+		const headers = this.#seal.headers(id, plain.headers);
+		const callbackUrl = this.#seal.callbackUrl(id, plain.callbackUrl);
 		return this.#db.tx(() => {
 			if (this.#db.one("SELECT 1 FROM jobs WHERE id = ?", id))
 				throw new StoreError("STORE_CONFLICT", `job ${id} already exists`);
 			const row = this.#db.one<JobRow>(
-				`INSERT INTO jobs (id, account_id, function_name, payload, headers, status, max_attempts, next_attempt_at, callback_url, created_at, updated_at)
-				 VALUES (?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?) RETURNING *`,
+				`INSERT INTO jobs (id, account_id, function_name, payload, headers, status, max_attempts, next_attempt_at, callback_url, created_at, updated_at, sealed)
+				 VALUES (?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, 1) RETURNING *`,
 				id,
 				input.accountId,
 				input.functionName,
-				input.payload,
-				JSON.stringify(input.headers ?? {}),
+				payload,
+				headers,
 				maxAttempts,
 				input.notBefore ?? now,
-				input.callbackUrl ?? null,
+				callbackUrl,
 				now,
 				now,
 			);
-			return toJob(row as JobRow);
+			return this.#seal.toJob(row as JobRow, false, plain);
 		});
 	}
 
@@ -153,7 +322,29 @@ export class SqliteJobs implements JobQueue {
 				limit,
 			);
 		});
-		return rows.sort(byDueOrder).map(toJob);
+		const jobs: Job[] = [];
+		for (const row of rows.sort(byDueOrder)) {
+			try {
+				jobs.push(this.#seal.toJob(row));
+			} catch (err) {
+				// A row that does not open (altered, or moved from another row) can never run: it
+				// fails now, visibly, instead of failing every claim that would take it.
+				this.#db.tx(() =>
+					this.#db.run(
+						`UPDATE jobs SET status = 'failed', last_error = ?, lease_until = NULL, lease_token = NULL, updated_at = ?
+						 WHERE seq = ? AND lease_token = ?`,
+						`the stored job cannot be read: ${(err as Error).message}`.slice(
+							0,
+							MAX_ERROR_CHARS,
+						),
+						now,
+						row.seq,
+						row.lease_token,
+					),
+				);
+			}
+		}
+		return jobs;
 	}
 
 	#leaseLost(id: string): StoreError {
@@ -174,27 +365,45 @@ export class SqliteJobs implements JobQueue {
 		leaseToken: string,
 		result: Buffer | null,
 		now: number,
+		callback?: JobCallback,
 	): Promise<void> {
+		const sealed = this.#seal.result(id, result);
+		const record = callbackJson(callback);
 		this.#db.tx(() => {
-			const changed = this.#db.run(
-				`UPDATE jobs SET status = 'succeeded', result = ?, lease_until = NULL, lease_token = NULL, updated_at = ?
-				 WHERE id = ? AND status = 'running' AND lease_token = ?`,
-				result,
-				now,
+			const held = this.#db.one<{ seq: number; sealed: number }>(
+				"SELECT seq, sealed FROM jobs WHERE id = ? AND status = 'running' AND lease_token = ?",
 				id,
 				leaseToken,
 			);
-			if (changed === 0) throw this.#leaseLost(id);
+			if (!held) throw this.#leaseLost(id);
+			// A plaintext row here was written after the upgrade by an older gateway still running
+			// on this file: seal it whole first, so its values never mix sealed and plain.
+			if (held.sealed !== 1)
+				this.#sealRow(
+					this.#db.one<JobRow>(
+						"SELECT * FROM jobs WHERE seq = ?",
+						held.seq,
+					) as JobRow,
+				);
+			this.#db.run(
+				`UPDATE jobs SET status = 'succeeded', result = ?, callback = coalesce(?, callback), lease_until = NULL, lease_token = NULL, updated_at = ?
+				 WHERE seq = ?`,
+				sealed,
+				record,
+				now,
+				held.seq,
+			);
 		});
 	}
 
 	async fail(
 		id: string,
 		leaseToken: string,
-		failure: { error: string; retryAt?: number },
+		failure: { error: string; retryAt?: number; callback?: JobCallback },
 		now: number,
 	): Promise<JobStatus> {
 		const error = String(failure.error).slice(0, MAX_ERROR_CHARS);
+		const record = callbackJson(failure.callback);
 		return this.#db.tx(() => {
 			const row = this.#db.one<JobRow>(
 				"SELECT * FROM jobs WHERE id = ? AND status = 'running' AND lease_token = ?",
@@ -209,10 +418,11 @@ export class SqliteJobs implements JobQueue {
 						? "queued"
 						: "dead";
 			this.#db.run(
-				`UPDATE jobs SET status = ?, next_attempt_at = ?, last_error = ?, lease_until = NULL, lease_token = NULL, updated_at = ? WHERE seq = ?`,
+				`UPDATE jobs SET status = ?, next_attempt_at = ?, last_error = ?, callback = coalesce(?, callback), lease_until = NULL, lease_token = NULL, updated_at = ? WHERE seq = ?`,
 				status,
 				status === "queued" ? (failure.retryAt as number) : row.next_attempt_at,
 				error,
+				record,
 				now,
 				row.seq,
 			);
@@ -241,7 +451,7 @@ export class SqliteJobs implements JobQueue {
 		const row = this.#db.do(() =>
 			this.#db.one<JobRow>("SELECT * FROM jobs WHERE id = ?", id),
 		);
-		return row && toJob(row);
+		return row && this.#seal.toJob(row);
 	}
 
 	async list(filter: {
@@ -263,6 +473,6 @@ export class SqliteJobs implements JobQueue {
 				limit,
 			),
 		);
-		return rows.map(toJob);
+		return rows.map((r) => this.#seal.toJob(r, true));
 	}
 }

@@ -83,7 +83,7 @@ export class SqliteStore implements Store {
 			() => this.#writer.flush(),
 			poke,
 		);
-		this.jobs = new SqliteJobs(db);
+		this.jobs = new SqliteJobs(db, box);
 		this.replay = new SqliteReplayLog(db, options.replay);
 	}
 
