@@ -420,6 +420,7 @@ describe("session token codec", () => {
 		arn: "arn:aws:iam::123456789012:user/u",
 		userId: "AIDAU",
 		type: "User" as const,
+		userName: "u",
 		expiresAt: 2_000,
 	};
 

@@ -21,7 +21,11 @@ import {
 } from "@sigil/signature";
 import type { TriggerConfig } from "../config/function-config.ts";
 import type { IamPrincipal } from "../iam/principal.ts";
-import type { SessionTokenCodec } from "../iam/session-token.ts";
+import {
+	type SessionPrincipal,
+	type SessionTokenCodec,
+	sessionPrincipal,
+} from "../iam/session-token.ts";
 import type { Store } from "../store/store.ts";
 import type { CredentialCache } from "./credentials.ts";
 import type { Exchange, Principal } from "./exchange.ts";
@@ -121,14 +125,43 @@ type OpenedForRequest =
 			readonly ok: true;
 			readonly secret: string;
 			readonly principal: Omit<IamPrincipal, "scheme">;
+			/** Whom the session was issued to, checked once the signature is proven. */
+			readonly boundTo: SessionPrincipal;
 	  }
 	| { readonly ok: false; readonly outcome: AuthOutcome };
 
 /**
- * Opens an STS session token for a request signed with `accessKeyId`. Expired and invalid tokens
- * are worded as AWS words them ("The security token included in the request is expired" /
- * "… is invalid."); nothing about why a token is invalid is revealed.
+ * A refused token, worded as AWS words it ("The security token included in the request is
+ * expired" / "… is invalid.", FC's own sentences on ACS3). The caller learns nothing about why
+ * a token is invalid; the token itself is never part of the answer.
  */
+function tokenRefused(
+	code: "SESSION_TOKEN_INVALID" | "SESSION_TOKEN_EXPIRED",
+	dialect: "aws" | "fc",
+	accessKeyId: string,
+	owner?: { accountId: string; diagnosis: Diagnosis },
+): AuthOutcome {
+	const expired = code === "SESSION_TOKEN_EXPIRED";
+	const message =
+		dialect === "fc"
+			? expired
+				? "the security token you provided has expired"
+				: "the security token you provided is invalid"
+			: expired
+				? "The security token included in the request is expired"
+				: "The security token included in the request is invalid.";
+	return {
+		ok: false,
+		error: fromCode(code, message),
+		accessKeyId,
+		...(owner && {
+			ownerAccountId: owner.accountId,
+			diagnosis: owner.diagnosis,
+		}),
+	};
+}
+
+/** Opens an STS session token for a request signed with `accessKeyId`. */
 function openSession(
 	ctx: AuthContext,
 	token: string,
@@ -136,41 +169,55 @@ function openSession(
 	dialect: "aws" | "fc",
 ): OpenedForRequest {
 	const opened = ctx.sessions.open(token, accessKeyId, ctx.now());
-	if (!opened.ok) {
-		const expired = opened.code === "SESSION_TOKEN_EXPIRED";
-		const message =
-			dialect === "fc"
-				? expired
-					? "the security token you provided has expired"
-					: "the security token you provided is invalid"
-				: expired
-					? "The security token included in the request is expired"
-					: "The security token included in the request is invalid.";
+	if (!opened.ok)
 		return {
 			ok: false,
-			outcome: {
-				ok: false,
-				error: fromCode(opened.code, message),
-				accessKeyId,
-			},
+			outcome: tokenRefused(opened.code, dialect, accessKeyId),
 		};
-	}
 	const c = opened.claims;
 	return {
 		ok: true,
 		secret: opened.secretAccessKey,
+		boundTo: sessionPrincipal(c),
 		principal: {
 			accountId: c.accountId,
 			arn: c.arn,
 			userId: c.userId,
 			accessKeyId: c.accessKeyId,
 			expiresAt: c.expiresAt,
+			issuedAt: c.issuedAt,
 			...(c.userName !== undefined && { userName: c.userName }),
 			...(c.roleName !== undefined && { roleName: c.roleName }),
 			...(c.roleArn !== undefined && { roleArn: c.roleArn }),
 			...(c.sessionPolicy !== undefined && { sessionPolicy: c.sessionPolicy }),
 		},
 	};
+}
+
+/**
+ * A session lives only as long as the principal it was issued to: the user or role must still
+ * exist under the unique id sealed in the token, so a deleted principal's sessions end and a
+ * namesake created later never inherits them. Refused as AWS refuses an invalid token. Checked
+ * after the signature, so only the holder of the session's secret learns the answer. The key
+ * that called GetSessionToken is not consulted: as in AWS, deactivating or deleting it leaves
+ * its sessions to expire or to be revoked by policy (`aws:TokenIssueTime`).
+ */
+async function sessionStillBound(
+	ctx: AuthContext,
+	session: Extract<OpenedForRequest, { ok: true }>,
+	accessKeyId: string,
+	dialect: "aws" | "fc",
+): Promise<AuthOutcome | undefined> {
+	const p = session.boundTo;
+	if (await ctx.credentials.sessionPrincipalExists(p, ctx.now()))
+		return undefined;
+	return tokenRefused("SESSION_TOKEN_INVALID", dialect, accessKeyId, {
+		accountId: p.accountId,
+		diagnosis: {
+			likelyCause: `the ${p.kind} this session was issued to no longer exists (deleted, or deleted and created again under the same name); sessions end with their principal`,
+			details: { principal: p.name, principalId: p.principalId },
+		},
+	});
 }
 
 /** SigV4 (header or presigned) for the given services, with long-term or STS credentials. */
@@ -201,6 +248,8 @@ export async function authenticateSigV4(
 				ownerAccountId: session.principal.accountId,
 				accessKeyId,
 			});
+		const unbound = await sessionStillBound(ctx, session, accessKeyId, "aws");
+		if (unbound) return unbound;
 		const principal: IamPrincipal = {
 			...session.principal,
 			scheme: "sigv4",
@@ -263,6 +312,8 @@ export async function authenticateAcs3(
 				ownerAccountId: session.principal.accountId,
 				accessKeyId,
 			});
+		const unbound = await sessionStillBound(ctx, session, accessKeyId, "fc");
+		if (unbound) return unbound;
 		return {
 			ok: true,
 			principal: { ...session.principal, scheme: legacy ? "fc" : "acs3" },

@@ -102,6 +102,8 @@ export async function getSessionToken(
 			accountId: p.accountId,
 			arn: p.arn,
 			userId: p.userId,
+			// The session lives while this user (or account) does, under this very id.
+			principalId: root ? p.accountId : p.userId,
 			type: root ? "Account" : "User",
 			...(p.userName !== undefined && { userName: p.userName }),
 			sourceAccessKeyId: p.accessKeyId,
@@ -216,6 +218,8 @@ export async function assumeRole(
 			accountId: role.accountId,
 			arn,
 			userId: assumedRoleId,
+			// The role's own id: deleting the role, or re-creating it, ends this session.
+			principalId: role.roleId,
 			type: "AssumedRole",
 			roleName: role.roleName,
 			roleArn: role.arn,

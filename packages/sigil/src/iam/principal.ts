@@ -15,6 +15,8 @@ export interface IamPrincipal extends Principal {
 	readonly sessionPolicy?: string;
 	/** Epoch ms at which temporary credentials end. */
 	readonly expiresAt?: number;
+	/** Epoch ms at which STS issued the temporary credentials (`aws:TokenIssueTime`). */
+	readonly issuedAt?: number;
 	/** The service in the SigV4 credential scope (`iam`, `sts`, `lambda`, …). */
 	readonly signedService?: string;
 }
