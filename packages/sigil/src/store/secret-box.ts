@@ -10,7 +10,9 @@
 import {
 	createCipheriv,
 	createDecipheriv,
+	createSecretKey,
 	hkdfSync,
+	type KeyObject,
 	randomBytes,
 	timingSafeEqual,
 } from "node:crypto";
@@ -23,7 +25,7 @@ const HEADER_BYTES = 1 + IV_BYTES + TAG_BYTES;
 
 /** Seals and opens values under keys derived from the master key. */
 export class SecretBox {
-	readonly #key: Buffer;
+	readonly #key: KeyObject;
 	readonly #check: Buffer;
 
 	/** @param masterKey exactly 32 bytes (see `loadOrCreateMasterKey`). */
@@ -36,8 +38,18 @@ export class SecretBox {
 		}
 		// RFC 5869 HKDF: one key per purpose, so the check value reveals nothing about the
 		// encryption key and neither is the raw master key.
-		this.#key = Buffer.from(
-			hkdfSync("sha256", masterKey, Buffer.alloc(0), "sigil secret-box v1", 32),
+		// A KeyObject, imported once: given raw bytes, every createCipheriv imports the key again,
+		// which costs about three times the rest of setting up an AES-GCM cipher.
+		this.#key = createSecretKey(
+			Buffer.from(
+				hkdfSync(
+					"sha256",
+					masterKey,
+					Buffer.alloc(0),
+					"sigil secret-box v1",
+					32,
+				),
+			),
 		);
 		this.#check = Buffer.from(
 			hkdfSync("sha256", masterKey, Buffer.alloc(0), "sigil key-check v1", 32),
