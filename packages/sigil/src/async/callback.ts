@@ -154,7 +154,10 @@ function dialable(a: Address): ResolvedAddress {
  */
 export async function resolveCallbackTarget(
 	url: URL,
-	opts: Pick<DeliveryOptions, "allowPrivate" | "resolve">,
+	opts: Pick<DeliveryOptions, "allowPrivate" | "resolve"> & {
+		/** Longest wait for the resolver (the system's may retry for many seconds). */
+		readonly timeoutMs?: number;
+	},
 ): Promise<TargetCheck> {
 	const hostname = url.hostname.replace(/^\[|\]$/g, "");
 	const literal = parseAddress(hostname);
@@ -165,7 +168,11 @@ export async function resolveCallbackTarget(
 		const name = hostname.replace(/\.$/, "");
 		let answers: readonly ResolvedAddress[];
 		try {
-			answers = await (opts.resolve ?? systemResolve)(name);
+			answers = await withTimeout(
+				(opts.resolve ?? systemResolve)(name),
+				opts.timeoutMs ?? 10_000,
+				`no answer from the resolver within ${opts.timeoutMs ?? 10_000} ms`,
+			);
 		} catch (err) {
 			return {
 				ok: false,
@@ -198,6 +205,21 @@ export async function resolveCallbackTarget(
 				};
 		}
 	return { ok: true, addresses: found.map(dialable) };
+}
+
+function withTimeout<T>(
+	work: Promise<T>,
+	ms: number,
+	message: string,
+): Promise<T> {
+	let timer: NodeJS.Timeout | undefined;
+	return Promise.race([
+		work,
+		new Promise<never>((_, reject) => {
+			timer = setTimeout(() => reject(new Error(message)), ms);
+			timer.unref();
+		}),
+	]).finally(() => clearTimeout(timer));
 }
 
 /** A `lookup` for the socket that answers only with the addresses already checked. */

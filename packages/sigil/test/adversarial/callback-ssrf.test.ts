@@ -449,6 +449,18 @@ describe("callback delivery", () => {
 		}
 	});
 
+	test("a resolver that never answers costs one timeout, and nothing is sent", async () => {
+		const outcome = await sendCallback(
+			{ ...CB, url: "http://slow.test/hook" },
+			{ ...OPTS, timeoutMs: 50, resolve: () => new Promise(() => {}) },
+		);
+		assert.equal(outcome.outcome, "refused");
+		assert.match(
+			outcome.error ?? "",
+			/no answer from the resolver within 50 ms/,
+		);
+	});
+
 	test("a redirect is an answer, not an instruction: the Location is never fetched", async () => {
 		const elsewhere = await startReceiver();
 		const { createServer } = await import("node:http");
