@@ -5,12 +5,18 @@
  */
 import { AsyncLocalStorage } from "node:async_hooks";
 import { existsSync } from "node:fs";
-import { resolve, sep } from "node:path";
+import { relative, resolve, sep } from "node:path";
 import { pathToFileURL } from "node:url";
 import { format, inspect } from "node:util";
 import { parentPort, workerData } from "node:worker_threads";
 import { parseHandlerRef } from "./handler-ref.ts";
 import { LogBuffer } from "./log-tail.ts";
+import {
+	codeRoots,
+	installOwnStackTraces,
+	ownTrace,
+	trimStackText,
+} from "./own-frames.ts";
 import type {
 	HandlerErrorInfo,
 	InvokeMessage,
@@ -24,6 +30,11 @@ if (parentPort === null)
 	throw new Error("worker-entry.ts must run as a worker thread");
 const port = parentPort;
 const boot = workerData as WorkerBoot;
+// Before the function's code loads: every stack captured in this worker keeps only the function's
+// frames, relative to its code folder. The rest (this file, the pool, Node's internals) is Sigil's
+// and must not reach the caller's `trace` or the function's logs.
+const roots = codeRoots(boot.codeDir);
+installOwnStackTraces(roots);
 // Messages leave in batches, one postMessage per event-loop turn (the pool reads arrays): a busy
 // worker finishes many invocations per turn, and each message costs the gateway's main thread
 // far more than the bytes it carries.
@@ -75,20 +86,29 @@ console.dir = (obj: unknown) => write("INFO", inspect(obj));
 process.on("unhandledRejection", (reason) => {
 	write(
 		"ERROR",
-		`Unhandled Promise Rejection\t${reason instanceof Error ? (reason.stack ?? reason.message) : format(reason)}`,
+		`Unhandled Promise Rejection\t${reason instanceof Error ? stackOf(reason) : format(reason)}`,
 	);
 });
 
+/** An error's stack as text with only the function's frames (a stack getter may throw or lie). */
+function stackOf(err: Error): string {
+	let stack: unknown;
+	try {
+		stack = err.stack;
+	} catch {
+		stack = undefined;
+	}
+	return typeof stack === "string"
+		? trimStackText(stack, roots)
+		: trimStackText(err.message, roots);
+}
+
 function errorInfo(err: unknown): HandlerErrorInfo {
 	if (err instanceof Error) {
-		const trace = (err.stack ?? "")
-			.split("\n")
-			.slice(1)
-			.map((l) => l.trim());
 		return {
 			errorType: err.name || err.constructor.name,
 			errorMessage: err.message,
-			trace,
+			trace: ownTrace(stackOf(err), roots),
 		};
 	}
 	return {
@@ -107,7 +127,7 @@ async function loadHandler(): Promise<Handler> {
 		.find((f) => f.startsWith(root + sep) && existsSync(f));
 	if (file === undefined) {
 		throw new Error(
-			`handler ${boot.handler}: none of ${ref.candidates.join(", ")} exists in ${root}`,
+			`handler ${boot.handler}: none of ${ref.candidates.join(", ")} exists in the function's code`,
 		);
 	}
 	const mod = (await import(pathToFileURL(file).href)) as Record<
@@ -118,7 +138,7 @@ async function loadHandler(): Promise<Handler> {
 	if (typeof fn !== "function") {
 		const names = Object.keys(mod).join(", ") || "none";
 		throw new Error(
-			`${file} does not export a function named "${ref.exportName}" (exports: ${names})`,
+			`${relative(root, file)} does not export a function named "${ref.exportName}" (exports: ${names})`,
 		);
 	}
 	return fn as Handler;
@@ -202,7 +222,7 @@ loadHandler().then(
 	(err: unknown) => {
 		post({
 			type: "startFailed",
-			detail: err instanceof Error ? (err.stack ?? err.message) : format(err),
+			detail: err instanceof Error ? stackOf(err) : format(err),
 		});
 	},
 );
