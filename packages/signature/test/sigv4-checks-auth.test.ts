@@ -80,7 +80,7 @@ test("AMBIGUOUS_AUTHENTICATION: header and presigned query at once", () => {
 	assert.equal(f.code, "AMBIGUOUS_AUTHENTICATION");
 });
 
-test("INCOMPLETE_SIGNATURE: AWS lists every missing part and echoes the header", () => {
+test("INCOMPLETE_SIGNATURE: AWS lists every missing part; the header's shape is echoed, never its credentials", () => {
 	const f = fail(
 		parseSigV4(
 			{
@@ -96,7 +96,7 @@ test("INCOMPLETE_SIGNATURE: AWS lists every missing part and echoes the header",
 	assert.equal(f.wireCode, "IncompleteSignatureException");
 	assert.equal(
 		f.message,
-		"Authorization header requires 'Credential' parameter. Authorization header requires 'Signature' parameter. Authorization header requires 'SignedHeaders' parameter. Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header. Authorization=Basic dXNlcjpwYXNz",
+		"Authorization header requires 'Credential' parameter. Authorization header requires 'Signature' parameter. Authorization header requires 'SignedHeaders' parameter. Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header. Authorization=Basic …",
 	);
 	const q = fail(
 		parseSigV4(
@@ -122,7 +122,16 @@ test("MALFORMED_AUTHORIZATION: a component without '='", () => {
 	assert.equal(f.code, "MALFORMED_AUTHORIZATION");
 	assert.equal(
 		f.message,
-		`'Credential' not a valid key=value pair (missing equal-sign) in Authorization header: '${bad}'.`,
+		"'Credential' not a valid key=value pair (missing equal-sign) in Authorization header: 'AWS4-HMAC-SHA256 Signature=…, Credential, SignedHeaders=…'.",
+	);
+	// A component that is not a known name may be the signature itself: not quoted.
+	const garbled = `AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/lambda/aws4_request, SignedHeaders=host, ${"ab".repeat(32)}`;
+	const g = fail(
+		parseSigV4(withHeader(signed(), "authorization", garbled), OPTS),
+	);
+	assert.equal(
+		g.message,
+		"'…' not a valid key=value pair (missing equal-sign) in Authorization header: 'AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/lambda/aws4_request, SignedHeaders=…, …'.",
 	);
 });
 

@@ -7,6 +7,7 @@ import { createHash } from "node:crypto";
 import {
 	type Diagnosis,
 	fcFailure,
+	keyIdSnippet,
 	parseAcs3,
 	parseFcSignature,
 	parseSigV4,
@@ -96,6 +97,9 @@ function unknownKey(
 	dialect: "aws" | "fc",
 ): AuthOutcome {
 	const code = disabled ? "ACCESS_KEY_DISABLED" : "ACCESS_KEY_UNKNOWN";
+	// An id no key has is only the caller's text (up to 8 KB of it in SigV4, whatever a garbled
+	// header put there): the audit record keeps a bounded snippet, as the FC message quotes one.
+	const recorded = keyIdSnippet(accessKeyId);
 	// Both ecosystems say the same for an unknown and a disabled key, so an outsider learns nothing more.
 	if (dialect === "fc") {
 		const f = fcFailure("acs3", "INVALID_ACCESS_KEY_ID", accessKeyId);
@@ -107,7 +111,7 @@ function unknownKey(
 				message: f.message,
 				wireCode: f.wireCode,
 			},
-			accessKeyId,
+			accessKeyId: recorded,
 		};
 	}
 	return {
@@ -116,7 +120,7 @@ function unknownKey(
 			code,
 			"The security token included in the request is invalid.",
 		),
-		accessKeyId,
+		accessKeyId: recorded,
 	};
 }
 

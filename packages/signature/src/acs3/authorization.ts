@@ -1,4 +1,5 @@
 import { decodeLowerHex } from "../shared/hex.ts";
+import { algorithmSnippet } from "../shared/redact.ts";
 import { ACS3_ALGORITHM, MAX_SIGNED_HEADERS } from "./constants.ts";
 
 /** The three fields of `ACS3-HMAC-SHA256 Credential=…,SignedHeaders=…,Signature=…`. */
@@ -34,7 +35,8 @@ export function parseAcs3Authorization(value: string): AuthorizationParse {
 		return algorithm.startsWith("ACS3-")
 			? {
 					ok: false,
-					unsupportedAlgorithm: algorithm.slice(0, 32),
+					// Quoted back to the caller: only an algorithm name's characters (no ',' and what follows).
+					unsupportedAlgorithm: algorithmSnippet(algorithm),
 					reason: "unsupported algorithm",
 				}
 			: {

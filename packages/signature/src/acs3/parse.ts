@@ -5,6 +5,7 @@ import { headerValues, singleHeader, type WireRequest } from "../request.ts";
 import type { Result } from "../result.ts";
 import { constantTimeEqual } from "../shared/constant-time.ts";
 import { splitTarget } from "../shared/percent-encoding.ts";
+import { dateSnippet, snippet } from "../shared/redact.ts";
 import { parseAcs3Authorization } from "./authorization.ts";
 import { acs3CanonicalHeaders } from "./canonical-headers.ts";
 import { acs3CanonicalQuery, wireQueryMap } from "./canonical-query.ts";
@@ -54,6 +55,9 @@ export interface ParsedAcs3 {
 	readonly signature: Uint8Array;
 	readonly request: WireRequest;
 }
+
+const isHexDigit = (c: number) =>
+	(c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x66);
 
 /** Hex SHA-256 of the body, reusing the gateway's if it already computed one. */
 export function bodySha256Hex(req: WireRequest): string {
@@ -113,7 +117,7 @@ export function parseAcs3(
 		return fcFailure(
 			"acs3",
 			"INVALID_DATE",
-			`${ACS3_DATE} '${dateValue.slice(0, 64)}': expected ISO 8601 UTC`,
+			`${ACS3_DATE} '${dateSnippet(dateValue)}': expected ISO 8601 UTC`,
 		);
 	}
 	if (!signedHeaders.includes(ACS3_DATE))
@@ -172,7 +176,7 @@ export function parseAcs3(
 				"does not match the SHA-256 of the request body",
 				{
 					details: {
-						declaredContentSha256: declared.slice(0, 64),
+						declaredContentSha256: snippet(declared, isHexDigit, 64),
 						bodyContentSha256: actual,
 						bodyLength: req.body.length,
 					},

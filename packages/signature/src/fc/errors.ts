@@ -1,5 +1,5 @@
 import type { Diagnosis, SignatureFailure } from "../result.ts";
-import { redactDiagnosis } from "../shared/redact.ts";
+import { keyIdSnippet, redactDiagnosis } from "../shared/redact.ts";
 
 /**
  * Every failure an ACS3 or FC-legacy trigger can answer with, in Function Compute's dialect.
@@ -88,7 +88,10 @@ export function fcFailure(
 	diagnosis?: Diagnosis,
 ): SignatureFailure {
 	const entry = FC_FAILURES[code];
-	const message = entry.message.replace("%s", detail);
+	// The one detail that is the caller's own text: a key id, quoted only as a bounded snippet.
+	const shown =
+		code === "INVALID_ACCESS_KEY_ID" ? keyIdSnippet(detail) : detail;
+	const message = entry.message.replace("%s", shown);
 	return diagnosis === undefined
 		? {
 				ok: false,

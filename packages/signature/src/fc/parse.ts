@@ -4,6 +4,7 @@ import { singleHeader, type WireRequest } from "../request.ts";
 import type { Result } from "../result.ts";
 import { constantTimeEqual } from "../shared/constant-time.ts";
 import { parseHttpDate } from "../shared/dates.ts";
+import { dateSnippet } from "../shared/redact.ts";
 import { fcFailure, skewDetail } from "./errors.ts";
 import { fcStringToSign } from "./string-to-sign.ts";
 
@@ -77,7 +78,7 @@ export function parseFcSignature(
 		return fcFailure(
 			"fc",
 			"INVALID_DATE",
-			`Date '${date.slice(0, 64)}': expected RFC 1123 GMT`,
+			`Date '${dateSnippet(date)}': expected RFC 1123 GMT`,
 		);
 	const skewMs = requestTime - opts.now;
 	if (Math.abs(skewMs) > (opts.maxSkewMs ?? FC_DEFAULT_MAX_SKEW_MS)) {

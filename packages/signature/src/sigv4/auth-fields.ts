@@ -1,4 +1,5 @@
 import type { SignatureFailure } from "../result.ts";
+import { authorizationShape } from "../shared/redact.ts";
 import type { QueryPair } from "./canonical-query.ts";
 import {
 	MAX_AUTHORIZATION_LENGTH,
@@ -188,9 +189,12 @@ function fromHeader(
 		if (a === b) continue;
 		const eq = value.indexOf("=", a);
 		if (eq === -1 || eq >= b) {
+			// AWS quotes the component and the whole header; either may hold the signature (or a
+			// password), so only a known component name and the header's shape are repeated.
+			const name = componentSlot(value, a, b - a);
 			return sigv4Failure(
 				"MALFORMED_AUTHORIZATION",
-				`'${value.slice(a, b)}' not a valid key=value pair (missing equal-sign) in Authorization header: '${authorization}'.`,
+				`'${name === -1 ? "…" : COMPONENTS[name]}' not a valid key=value pair (missing equal-sign) in Authorization header: '${authorizationShape(authorization)}'.`,
 			);
 		}
 		// Only the three known names matter; others are skipped without a copy.
@@ -214,10 +218,11 @@ function fromHeader(
 		missing +=
 			"Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header. ";
 	}
+	// AWS echoes the header here; its shape says as much without the signature it may carry.
 	if (missing !== "")
 		return sigv4Failure(
 			"INCOMPLETE_SIGNATURE",
-			`${missing}Authorization=${authorization}`,
+			`${missing}Authorization=${authorizationShape(authorization)}`,
 		);
 	const token = found.securityToken;
 	const sha = found.contentSha256;

@@ -2,6 +2,14 @@ import { hash } from "node:crypto";
 import type { WireRequest } from "../request.ts";
 import type { Result, SignatureFailure } from "../result.ts";
 import { formatAmzDate, parseAmzDate, parseHttpDate } from "../shared/dates.ts";
+import {
+	algorithmSnippet,
+	credentialSnippet,
+	dateSnippet,
+	headerNameSnippet,
+	scopeSnippet,
+	signedHeadersSnippet,
+} from "../shared/redact.ts";
 import { type AuthFields, readAuthFields } from "./auth-fields.ts";
 import { canonicalHeadersOf } from "./canonical-headers.ts";
 import { canonicalUri } from "./canonical-path.ts";
@@ -47,7 +55,7 @@ export function parseSigV4(
 	if (fields.algorithm !== ALGORITHM) {
 		return sigv4Failure(
 			"UNSUPPORTED_ALGORITHM",
-			`Unsupported AWS 'algorithm': '${fields.algorithm}' (only AWS4-HMAC-SHA256 for now). `,
+			`Unsupported AWS 'algorithm': '${algorithmSnippet(fields.algorithm)}' (only AWS4-HMAC-SHA256 for now). `,
 		);
 	}
 	// 2. Credential: keyid/date/region/service/aws4_request.
@@ -55,7 +63,7 @@ export function parseSigV4(
 	if (parts === undefined) {
 		return sigv4Failure(
 			"MALFORMED_CREDENTIAL",
-			`Credential must have exactly 5 slash-delimited elements, e.g. keyid/date/region/service/term, got '${fields.credential}'`,
+			`Credential must have exactly 5 slash-delimited elements, e.g. keyid/date/region/service/term, got '${credentialSnippet(fields.credential)}'`,
 		);
 	}
 	const [accessKeyId, scopeDate, scopeRegion, scopeService, terminator] = parts;
@@ -67,7 +75,7 @@ export function parseSigV4(
 	if (requestTime === undefined) {
 		return sigv4Failure(
 			"INVALID_DATE",
-			`Date must be in ISO-8601 'basic format'. Got '${fields.date}'. See http://en.wikipedia.org/wiki/ISO_8601`,
+			`Date must be in ISO-8601 'basic format'. Got '${dateSnippet(fields.date)}'. See http://en.wikipedia.org/wiki/ISO_8601`,
 		);
 	}
 	// The string to sign carries the date in ISO 8601 basic format; a validated X-Amz-Date already is.
@@ -91,7 +99,12 @@ export function parseSigV4(
 	if (!Array.isArray(signed)) return signed as SignatureFailure;
 	// The canonical headers walk also finds the first unsigned x-amz-* header (one pass, not two).
 	const headers = canonicalHeadersOf(req.rawHeaders, found.names, signed);
-	const unsigned = unsignedRequired(signed, fields) ?? headers.unsignedAmz;
+	// A required name is the table's; an unsigned x-amz-* name is the client's, quoted as a name only.
+	const unsigned =
+		unsignedRequired(signed, fields) ??
+		(headers.unsignedAmz === undefined
+			? undefined
+			: headerNameSnippet(headers.unsignedAmz));
 	if (unsigned !== undefined) {
 		return sigv4Failure(
 			"HEADER_NOT_SIGNED",
@@ -206,13 +219,13 @@ function checkScope(
 	if (terminator !== SCOPE_TERMINATOR) {
 		add(
 			"SCOPE_TERMINATOR",
-			`Credential should be scoped with a valid terminator: 'aws4_request', not '${terminator}'. `,
+			`Credential should be scoped with a valid terminator: 'aws4_request', not '${scopeSnippet(terminator)}'. `,
 		);
 	}
 	if (date !== amzDate.slice(0, 8)) {
 		add(
 			"SCOPE_DATE",
-			`Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '${date}' != '${amzDate.slice(0, 8)}', from '${amzDate}'.`,
+			`Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '${scopeSnippet(date)}' != '${amzDate.slice(0, 8)}', from '${amzDate}'.`,
 		);
 	}
 	return code === undefined ? undefined : sigv4Failure(code, message);
@@ -290,7 +303,7 @@ function parseSignedHeaders(list: string): string[] | SignatureFailure {
 	if (ok) return names;
 	return sigv4Failure(
 		"MALFORMED_SIGNED_HEADERS",
-		`SignedHeaders must be lower-case header names, sorted, without duplicates: '${list}'.`,
+		`SignedHeaders must be lower-case header names, sorted, without duplicates: '${signedHeadersSnippet(list)}'.`,
 	);
 }
 
