@@ -27,6 +27,12 @@ import { handleRequest } from "./pipeline.ts";
 import { StoreReplayGuard } from "./replay-guard.ts";
 import { Router } from "./router.ts";
 import { ROUTES } from "./routes.ts";
+import {
+	guardServer,
+	httpServerOptions,
+	resolveLimits,
+	type ServerLimits,
+} from "./socket-guard.ts";
 
 export const VERSION = "0.1.0";
 
@@ -46,6 +52,8 @@ export interface GatewayOptions {
 	readonly drainMs?: number;
 	/** The asynchronous-invocation worker: concurrency, lease, retries, queue bounds. */
 	readonly async?: AsyncOptions;
+	/** Socket-level limits (connections, header/request/idle timeouts, header count, pipelining); see socket-guard.ts. */
+	readonly server?: ServerLimits;
 }
 
 export interface Gateway {
@@ -108,14 +116,11 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
 		const router = new Router(ROUTES);
 		let inFlight = 0;
 		let idle: (() => void) | undefined;
+		const limits = resolveLimits(options.server, env);
 		const server: Server = createServer(
-			{
-				maxHeaderSize: 16 * 1024,
-				requestTimeout: 120_000,
-				headersTimeout: 15_000,
-				keepAliveTimeout: 5_000,
-			},
+			httpServerOptions(limits),
 			(req, res) => {
+				if (!guard.admit(req, res)) return;
 				inFlight++;
 				res.once("close", () => {
 					if (--inFlight === 0) idle?.();
@@ -123,19 +128,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
 				void handleRequest(new Exchange(req, res), router, ctx);
 			},
 		);
-		server.on("clientError", (err: NodeJS.ErrnoException, socket) => {
-			// Oversized headers and malformed requests: answer plainly, never crash.
-			if (!socket.writable) return socket.destroy();
-			const status =
-				err.code === "HPE_HEADER_OVERFLOW"
-					? "431 Request Header Fields Too Large"
-					: err.code === "ERR_HTTP_REQUEST_TIMEOUT"
-						? "408 Request Timeout"
-						: "400 Bad Request";
-			socket.end(
-				`HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`,
-			);
-		});
+		// Connection cap, idle timeout, client errors: everything a client can hold at the socket level.
+		const guard = guardServer(server, limits, log);
 		await new Promise<void>((resolve, reject) => {
 			server.once("error", reject);
 			server.listen(options.port, options.host, () => resolve());
