@@ -200,6 +200,12 @@ export const ERRORS = {
 		fc: "EntityNotExist",
 		doc: "The IAM user, role or policy named does not exist in the account.",
 	},
+	DELETE_CONFLICT: {
+		status: 409,
+		aws: "DeleteConflict",
+		fc: "EntityInUse",
+		doc: "The user or role still has access keys or policies attached; remove them first (IAM's order: keys, then policies, then the user).",
+	},
 	MALFORMED_POLICY: {
 		status: 400,
 		aws: "MalformedPolicyDocument",

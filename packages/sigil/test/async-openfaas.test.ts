@@ -167,11 +167,11 @@ describe("POST /async-function/NAME", () => {
 		}
 	});
 
-	test("an unknown function is 404 and GET is not an async verb", async () => {
+	test("an unknown function is answered as a protected one and GET is not an async verb", async () => {
 		const res = await fetch(`${gw.url}/async-function/nobody`, {
 			method: "POST",
 		});
-		assert.equal(res.status, 404);
+		assert.equal(res.status, 403);
 		await res.arrayBuffer();
 		const get = await fetch(`${gw.url}/async-function/see`);
 		assert.equal(get.status, 405);

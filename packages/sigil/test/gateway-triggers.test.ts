@@ -133,13 +133,16 @@ describe("auth: none", () => {
 		assert.equal(json.error.code, "BODY_TOO_LARGE");
 	});
 
-	test("an unknown function is a 404 with a request id", async () => {
-		const res = await fetch(`${gw.url}/function/nope`);
-		assert.equal(res.status, 404);
+	test("an unknown function is answered as a protected one, so names do not leak", async () => {
+		const unknown = await fetch(`${gw.url}/function/nope`);
+		const protectedFn = await fetch(`${gw.url}/function/iam`);
+		assert.equal(unknown.status, 403);
+		assert.equal(unknown.status, protectedFn.status);
 		assert.equal(
-			((await res.json()) as { error: { code: string } }).error.code,
-			"FUNCTION_NOT_FOUND",
+			unknown.headers.get("x-amzn-errortype"),
+			protectedFn.headers.get("x-amzn-errortype"),
 		);
+		assert.ok(unknown.headers.get("x-amzn-requestid"));
 	});
 });
 

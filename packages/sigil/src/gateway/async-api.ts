@@ -8,12 +8,10 @@
 import { asyncOf, checkCallbackUrl } from "../async/index.ts";
 import { decodeJobSpec, storableHeaders } from "../async/job-spec.ts";
 import { SigilError } from "../errors.ts";
-import type { DeployedFunction } from "../functions/registry.ts";
 import type { Job, JobStatus } from "../store/types.ts";
-import type { GatewayContext } from "./context.ts";
-import type { Exchange, Principal } from "./exchange.ts";
 import { send, sendJson } from "./respond.ts";
-import type { RouteParams } from "./router.ts";
+import type { Call, TriggerTarget } from "./route.ts";
+import type { AccountTarget, JobTarget } from "./targets.ts";
 import { callerOf } from "./trigger.ts";
 
 const STATUSES = new Set<JobStatus>([
@@ -25,13 +23,13 @@ const STATUSES = new Set<JobStatus>([
 ]);
 
 /** `POST /async-function/{name}/*`: enqueue durably, answer 202 with `X-Call-Id`. */
-export async function invokeAsyncFunction(
-	ex: Exchange,
-	params: RouteParams,
-	ctx: GatewayContext,
-	fn: DeployedFunction | undefined,
-): Promise<void> {
-	if (!fn) throw new SigilError("INTERNAL", "async route without a function");
+export async function invokeAsyncFunction({
+	ex,
+	ctx,
+	principal,
+	target,
+}: Call<TriggerTarget>): Promise<void> {
+	const { fn } = target;
 	const rawCallback = ex.header("x-callback-url");
 	let callbackUrl: string | undefined;
 	if (rawCallback !== undefined && rawCallback !== "") {
@@ -43,7 +41,7 @@ export async function invokeAsyncFunction(
 			);
 		callbackUrl = checked.url;
 	}
-	const caller = callerOf(ex.principal);
+	const caller = callerOf(principal);
 	const job = await asyncOf(ctx).enqueue({
 		id: ex.id,
 		accountId: fn.accountId,
@@ -52,7 +50,7 @@ export async function invokeAsyncFunction(
 		spec: {
 			kind: "http",
 			method: ex.method,
-			path: params.rest || "/",
+			path: target.path,
 			rawQuery: ex.rawQuery,
 			rawHeaders: storableHeaders(ex.req.rawHeaders),
 			host: ex.header("host") ?? "",
@@ -66,15 +64,6 @@ export async function invokeAsyncFunction(
 		"x-call-id": job.id,
 		"x-start-time": String(ex.receivedAt * 1_000_000),
 	});
-}
-
-function principalOf(ex: Exchange): Principal {
-	if (!ex.principal || ex.principal.scheme === "none")
-		throw new SigilError(
-			"INTERNAL",
-			"jobs handler reached without a verified principal",
-		);
-	return ex.principal;
 }
 
 function iso(ms: number | null): string | null {
@@ -112,12 +101,11 @@ export function jobView(job: Job, withData: boolean) {
 }
 
 /** `GET /sigil/v1/jobs?function=&status=&after=&limit=`: the caller's account's jobs, oldest first. */
-export async function listJobs(
-	ex: Exchange,
-	_p: RouteParams,
-	ctx: GatewayContext,
-): Promise<void> {
-	const p = principalOf(ex);
+export async function listJobs({
+	ex,
+	ctx,
+	target,
+}: Call<AccountTarget>): Promise<void> {
 	const q = new URLSearchParams(ex.rawQuery);
 	const status = q.get("status") ?? undefined;
 	if (status !== undefined && !STATUSES.has(status as JobStatus))
@@ -135,7 +123,7 @@ export async function listJobs(
 	const fn = q.get("function") ?? undefined;
 	const after = q.get("after") ?? undefined;
 	const jobs = await ctx.store.jobs.list({
-		accountId: p.accountId,
+		accountId: target.accountId,
 		...(fn !== undefined && { functionName: fn }),
 		...(status !== undefined && { status: status as JobStatus }),
 		...(after !== undefined && { after }),
@@ -148,19 +136,13 @@ export async function listJobs(
 }
 
 /** `GET /sigil/v1/jobs/{id}`: one job of the caller's account, with payload and result. */
-export async function getJob(
-	ex: Exchange,
-	params: RouteParams,
-	ctx: GatewayContext,
-): Promise<void> {
-	const p = principalOf(ex);
-	const id = decodeURIComponent(params.id ?? "");
-	const job = await ctx.store.jobs.get(id);
+export async function getJob({ ex, target }: Call<JobTarget>): Promise<void> {
+	const { job } = target;
 	// Another account's job is "not found": ids must not reveal what other accounts run.
-	if (!job || job.accountId !== p.accountId)
+	if (!job)
 		throw new SigilError(
 			"JOB_NOT_FOUND",
-			`job '${id}' does not exist in account ${p.accountId}`,
+			`job '${target.id}' does not exist in account ${target.accountId}`,
 		);
 	sendJson(ex, 200, { job: jobView(job, true) });
 }

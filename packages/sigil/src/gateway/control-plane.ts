@@ -4,23 +4,22 @@
  * the route table says so.
  */
 import type { FunctionConfigInput } from "../config/function-config.ts";
-import { NAME_PATTERN } from "../config/function-config.ts";
 import { SigilError } from "../errors.ts";
+import { IamAdmin } from "../iam/admin.ts";
 import { isStoreError } from "../store/errors.ts";
 import type { AccessKey, FunctionRecord } from "../store/types.ts";
 import type { GatewayContext } from "./context.ts";
-import type { Exchange, Principal } from "./exchange.ts";
+import type { Exchange } from "./exchange.ts";
 import { send, sendJson } from "./respond.ts";
-import type { RouteParams } from "./router.ts";
-
-function principal(ex: Exchange): Principal {
-	if (!ex.principal || ex.principal.scheme === "none")
-		throw new SigilError(
-			"INTERNAL",
-			"control-plane handler reached without a verified principal",
-		);
-	return ex.principal;
-}
+import type { Call } from "./route.ts";
+import type {
+	AccountTarget,
+	FunctionTarget,
+	KeyOwnerTarget,
+	KeyTarget,
+	LogTarget,
+	SecretTarget,
+} from "./targets.ts";
 
 function jsonBody(ex: Exchange): Record<string, unknown> {
 	if (ex.body.length === 0) return {};
@@ -36,15 +35,6 @@ function jsonBody(ex: Exchange): Record<string, unknown> {
 			"the request body must be a JSON object",
 		);
 	return value as Record<string, unknown>;
-}
-
-function checkName(name: string | undefined, what: string): string {
-	if (!name || !NAME_PATTERN.test(name))
-		throw new SigilError(
-			"BAD_REQUEST",
-			`${what} name ${JSON.stringify(name)} is invalid: use lower-case letters, digits and '-' (1–64)`,
-		);
-	return name;
 }
 
 function iso(ms: number | null): string | undefined {
@@ -69,11 +59,7 @@ function functionView(ex: Exchange, record: FunctionRecord, arn: string) {
 	};
 }
 
-export async function info(
-	ex: Exchange,
-	_p: RouteParams,
-	ctx: GatewayContext,
-): Promise<void> {
+export async function info({ ex, ctx }: Call<AccountTarget>): Promise<void> {
 	sendJson(ex, 200, {
 		name: "sigil",
 		version: ctx.version,
@@ -81,8 +67,10 @@ export async function info(
 	});
 }
 
-export async function whoami(ex: Exchange): Promise<void> {
-	const p = principal(ex);
+export async function whoami({
+	ex,
+	principal: p,
+}: Call<AccountTarget>): Promise<void> {
 	sendJson(ex, 200, {
 		Account: p.accountId,
 		Arn: p.arn,
@@ -91,12 +79,12 @@ export async function whoami(ex: Exchange): Promise<void> {
 	});
 }
 
-export async function listFunctions(
-	ex: Exchange,
-	_p: RouteParams,
-	ctx: GatewayContext,
-): Promise<void> {
-	const records = await ctx.store.functions.list(principal(ex).accountId);
+export async function listFunctions({
+	ex,
+	ctx,
+	target,
+}: Call<AccountTarget>): Promise<void> {
+	const records = await ctx.store.functions.list(target.accountId);
 	sendJson(ex, 200, {
 		functions: records.map((r) =>
 			functionView(ex, r, ctx.functions.arnOf(r.accountId, r.name)),
@@ -104,46 +92,48 @@ export async function listFunctions(
 	});
 }
 
-export async function getFunction(
-	ex: Exchange,
-	params: RouteParams,
-	ctx: GatewayContext,
-): Promise<void> {
-	const { accountId } = principal(ex);
-	const name = checkName(params.name, "function");
-	const record = await ctx.store.functions.get(accountId, name);
+export async function getFunction({
+	ex,
+	ctx,
+	target,
+}: Call<FunctionTarget>): Promise<void> {
+	const record = await ctx.store.functions.get(target.accountId, target.name);
 	if (!record)
 		throw new SigilError(
 			"FUNCTION_NOT_FOUND",
-			`function '${name}' does not exist in account ${accountId}`,
+			`function '${target.name}' does not exist in account ${target.accountId}`,
 		);
-	sendJson(ex, 200, {
-		function: functionView(ex, record, ctx.functions.arnOf(accountId, name)),
-	});
+	sendJson(ex, 200, { function: functionView(ex, record, target.resource) });
 }
 
-export async function putFunction(
-	ex: Exchange,
-	params: RouteParams,
-	ctx: GatewayContext,
-): Promise<void> {
-	const { accountId } = principal(ex);
-	const name = checkName(params.name, "function");
+export async function putFunction({
+	ex,
+	ctx,
+	target,
+}: Call<FunctionTarget>): Promise<void> {
 	const body = jsonBody(ex);
+	const unknown = Object.keys(body).filter(
+		(k) => k !== "config" && k !== "code",
+	);
+	if (unknown.length)
+		throw new SigilError(
+			"BAD_REQUEST",
+			`the body holds ${unknown.map((k) => JSON.stringify(k)).join(", ")}, which this API does not take: only "config" and "code"`,
+		);
 	if (body.config === undefined)
 		throw new SigilError(
 			"BAD_REQUEST",
 			'the body must hold "config" (and "code" for a new function)',
 		);
-	const existing = await ctx.store.functions.get(accountId, name);
+	const existing = await ctx.store.functions.get(target.accountId, target.name);
 	if (!existing && body.code === undefined)
 		throw new SigilError(
 			"BAD_REQUEST",
-			`function '${name}' is new: the body must hold its "code"`,
+			`function '${target.name}' is new: the body must hold its "code"`,
 		);
 	const { fn, created } = await ctx.functions.deploy(
-		accountId,
-		name,
+		target.accountId,
+		target.name,
 		body.config as FunctionConfigInput,
 		body.code,
 	);
@@ -152,15 +142,12 @@ export async function putFunction(
 	});
 }
 
-export async function deleteFunction(
-	ex: Exchange,
-	params: RouteParams,
-	ctx: GatewayContext,
-): Promise<void> {
-	await ctx.functions.remove(
-		principal(ex).accountId,
-		checkName(params.name, "function"),
-	);
+export async function deleteFunction({
+	ex,
+	ctx,
+	target,
+}: Call<FunctionTarget>): Promise<void> {
+	await ctx.functions.remove(target.accountId, target.name);
 	send(ex, 204, Buffer.alloc(0));
 }
 
@@ -178,87 +165,70 @@ function keyView(k: AccessKey) {
 	};
 }
 
-export async function listKeys(
-	ex: Exchange,
-	_p: RouteParams,
-	ctx: GatewayContext,
-): Promise<void> {
-	const keys = await ctx.store.accessKeys.list(principal(ex).accountId);
+/** The keys of `?user=NAME` or of the caller's own identity (IAM's ListAccessKeys). */
+export async function listKeys({
+	ex,
+	ctx,
+	target,
+}: Call<KeyOwnerTarget>): Promise<void> {
+	const keys = await new IamAdmin(ctx).listAccessKeys(
+		target.accountId,
+		target.userName,
+	);
 	sendJson(ex, 200, { AccessKeyMetadata: keys.map(keyView) });
 }
 
-export async function createKey(
-	ex: Exchange,
-	_p: RouteParams,
-	ctx: GatewayContext,
-): Promise<void> {
-	const p = principal(ex);
-	const key = await ctx.store.accessKeys.create({
-		accountId: p.accountId,
-		userName: p.userName ?? null,
-	});
+/** A key for `?user=NAME` or the caller's own identity, within IAM's two-keys quota. */
+export async function createKey({
+	ex,
+	ctx,
+	target,
+}: Call<KeyOwnerTarget>): Promise<void> {
+	const key = await new IamAdmin(ctx).createAccessKey(
+		target.accountId,
+		target.userName,
+	);
 	sendJson(ex, 201, {
 		AccessKey: { ...keyView(key), SecretAccessKey: key.secretAccessKey },
 	});
 }
 
-async function ownKey(
-	ex: Exchange,
-	ctx: GatewayContext,
-	id: string | undefined,
-): Promise<string> {
-	const p = principal(ex);
-	const key = id ? await ctx.store.accessKeys.get(id) : undefined;
-	if (!key || key.accountId !== p.accountId)
-		throw new SigilError(
-			"KEY_NOT_FOUND",
-			`access key ${JSON.stringify(id)} does not exist in account ${p.accountId}`,
-		);
-	return key.accessKeyId;
-}
-
 function setKeyStatus(status: "Active" | "Inactive") {
-	return async (
-		ex: Exchange,
-		params: RouteParams,
-		ctx: GatewayContext,
-	): Promise<void> => {
-		const id = await ownKey(ex, ctx, params.id);
-		if (status === "Inactive" && id === principal(ex).accessKeyId)
-			throw new SigilError(
-				"KEY_IN_USE_BY_CALLER",
-				`access key ${id} signed this request; disable it with another key`,
-			);
-		await ctx.store.accessKeys.setStatus(id, status);
-		ctx.credentials.invalidate(id);
-		sendJson(ex, 200, { AccessKeyId: id, Status: status });
+	return async ({ ex, ctx, principal, target }: Call<KeyTarget>) => {
+		await new IamAdmin(ctx).updateAccessKey(
+			target.accountId,
+			target.userName,
+			target.accessKeyId,
+			status,
+			principal.accessKeyId,
+		);
+		sendJson(ex, 200, { AccessKeyId: target.accessKeyId, Status: status });
 	};
 }
 export const disableKey = setKeyStatus("Inactive");
 export const enableKey = setKeyStatus("Active");
 
-export async function deleteKey(
-	ex: Exchange,
-	params: RouteParams,
-	ctx: GatewayContext,
-): Promise<void> {
-	const id = await ownKey(ex, ctx, params.id);
-	if (id === principal(ex).accessKeyId)
-		throw new SigilError(
-			"KEY_IN_USE_BY_CALLER",
-			`access key ${id} signed this request; delete it with another key`,
-		);
-	await ctx.store.accessKeys.delete(id);
-	ctx.credentials.invalidate(id);
+export async function deleteKey({
+	ex,
+	ctx,
+	principal,
+	target,
+}: Call<KeyTarget>): Promise<void> {
+	await new IamAdmin(ctx).deleteAccessKey(
+		target.accountId,
+		target.userName,
+		target.accessKeyId,
+		principal.accessKeyId,
+	);
 	send(ex, 204, Buffer.alloc(0));
 }
 
-export async function listSecrets(
-	ex: Exchange,
-	_p: RouteParams,
-	ctx: GatewayContext,
-): Promise<void> {
-	const secrets = await ctx.store.secrets.list(principal(ex).accountId);
+export async function listSecrets({
+	ex,
+	ctx,
+	target,
+}: Call<AccountTarget>): Promise<void> {
+	const secrets = await ctx.store.secrets.list(target.accountId);
 	sendJson(ex, 200, {
 		secrets: secrets.map((s) => ({
 			name: s.name,
@@ -280,29 +250,29 @@ async function functionsUsing(
 	});
 }
 
-export async function putSecret(
-	ex: Exchange,
-	params: RouteParams,
-	ctx: GatewayContext,
-): Promise<void> {
-	const { accountId } = principal(ex);
-	const name = checkName(params.name, "secret");
+export async function putSecret({
+	ex,
+	ctx,
+	target,
+}: Call<SecretTarget>): Promise<void> {
 	const body = jsonBody(ex);
+	const unknown = Object.keys(body).filter((k) => k !== "value");
 	if (
+		unknown.length ||
 		typeof body.value !== "string" ||
 		!/^[A-Za-z0-9+/]*={0,2}$/.test(body.value)
 	)
 		throw new SigilError(
 			"BAD_REQUEST",
-			'the body must be {"value": "<base64 of the secret bytes>"}',
+			'the body must be {"value": "<base64 of the secret bytes>"} and nothing else',
 		);
 	const info = await ctx.store.secrets.put(
-		accountId,
-		name,
+		target.accountId,
+		target.name,
 		Buffer.from(body.value, "base64"),
 	);
 	// Functions holding the old value as a file get the new one.
-	for (const r of await functionsUsing(ctx, accountId, name))
+	for (const r of await functionsUsing(ctx, target.accountId, target.name))
 		await ctx.functions.refresh(r.name);
 	sendJson(ex, 200, {
 		name: info.name,
@@ -311,13 +281,12 @@ export async function putSecret(
 	});
 }
 
-export async function deleteSecret(
-	ex: Exchange,
-	params: RouteParams,
-	ctx: GatewayContext,
-): Promise<void> {
-	const { accountId } = principal(ex);
-	const name = checkName(params.name, "secret");
+export async function deleteSecret({
+	ex,
+	ctx,
+	target,
+}: Call<SecretTarget>): Promise<void> {
+	const { accountId, name } = target;
 	const users = await functionsUsing(ctx, accountId, name);
 	if (users.length)
 		throw new SigilError(
@@ -337,14 +306,12 @@ export async function deleteSecret(
 	send(ex, 204, Buffer.alloc(0));
 }
 
-export async function queryLogs(
-	ex: Exchange,
-	_p: RouteParams,
-	ctx: GatewayContext,
-): Promise<void> {
-	const { accountId } = principal(ex);
+export async function queryLogs({
+	ex,
+	ctx,
+	target,
+}: Call<LogTarget>): Promise<void> {
 	const q = new URLSearchParams(ex.rawQuery);
-	const fn = q.get("function") ?? undefined;
 	const after = q.get("after");
 	const limit = q.get("limit");
 	if (after !== null && !/^\d+$/.test(after))
@@ -359,8 +326,10 @@ export async function queryLogs(
 		);
 	await ctx.store.audit.flush();
 	const result = await ctx.store.audit.query({
-		accountId,
-		...(fn && { functionName: fn }),
+		accountId: target.accountId,
+		...(target.functionName !== undefined && {
+			functionName: target.functionName,
+		}),
 		...(after !== null && { after: Number(after) }),
 		...(limit !== null && {
 			limit: Math.min(1000, Math.max(1, Number(limit))),

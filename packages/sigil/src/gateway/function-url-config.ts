@@ -22,9 +22,9 @@ import {
 import { policyTarget } from "./authorize.ts";
 import type { GatewayContext } from "./context.ts";
 import type { Exchange } from "./exchange.ts";
-import { functionOf } from "./lambda-permissions.ts";
 import { send, sendJson } from "./respond.ts";
-import type { RouteParams } from "./router.ts";
+import type { Call } from "./route.ts";
+import { deployedFunction, type FunctionTarget } from "./targets.ts";
 
 type Cors = NonNullable<NonNullable<FunctionConfigInput["trigger"]>["cors"]>;
 
@@ -41,6 +41,13 @@ function toCors(raw: unknown): Cors | undefined {
 	if (raw === undefined || raw === null) return undefined;
 	if (typeof raw !== "object" || Array.isArray(raw))
 		throw new SigilError("INVALID_PARAMETER", "Cors must be an object");
+	const known = new Set(CORS_FIELDS.map(([aws]) => aws));
+	for (const key of Object.keys(raw))
+		if (!known.has(key))
+			throw new SigilError(
+				"INVALID_PARAMETER",
+				`Cors.${key.slice(0, 64)} is not a CORS setting; use ${[...known].join(", ")}`,
+			);
 	const out: Record<string, unknown> = {};
 	for (const [aws, ours] of CORS_FIELDS) {
 		const v = (raw as Record<string, unknown>)[aws];
@@ -72,15 +79,36 @@ function view(ex: Exchange, fn: DeployedFunction) {
 	};
 }
 
+/**
+ * The request body, holding only fields this gateway acts on. `InvokeMode` may only say what
+ * Sigil does (`BUFFERED`): a `RESPONSE_STREAM` accepted and ignored would promise streaming
+ * that does not happen.
+ */
 function body(ex: Exchange): Record<string, unknown> {
+	let v: unknown;
 	try {
-		const v = JSON.parse(ex.body.toString("utf8") || "{}") as unknown;
-		if (v && typeof v === "object" && !Array.isArray(v))
-			return v as Record<string, unknown>;
+		v = JSON.parse(ex.body.toString("utf8") || "{}");
 	} catch {
-		// Answered below.
+		v = undefined;
 	}
-	throw new SigilError("BAD_REQUEST", "the request body must be a JSON object");
+	if (!v || typeof v !== "object" || Array.isArray(v))
+		throw new SigilError(
+			"BAD_REQUEST",
+			"the request body must be a JSON object",
+		);
+	const b = v as Record<string, unknown>;
+	for (const key of Object.keys(b))
+		if (key !== "AuthType" && key !== "Cors" && key !== "InvokeMode")
+			throw new SigilError(
+				"INVALID_PARAMETER",
+				`${key.slice(0, 64)} is not supported by function URL configs on this gateway`,
+			);
+	if (b.InvokeMode !== undefined && b.InvokeMode !== "BUFFERED")
+		throw new SigilError(
+			"INVALID_PARAMETER",
+			`InvokeMode ${JSON.stringify(String(b.InvokeMode).slice(0, 20))} is not supported: this gateway's function URLs are BUFFERED`,
+		);
+	return b;
 }
 
 /** Redeploys the function's config (code kept) with a new trigger auth and CORS. */
@@ -140,12 +168,12 @@ async function ensurePublic(ctx: GatewayContext, fn: DeployedFunction) {
 	);
 }
 
-export async function createUrlConfig(
-	ex: Exchange,
-	params: RouteParams,
-	ctx: GatewayContext,
-): Promise<void> {
-	const fn = await functionOf(ex, params, ctx);
+export async function createUrlConfig({
+	ex,
+	ctx,
+	target,
+}: Call<FunctionTarget>): Promise<void> {
+	const fn = deployedFunction(target);
 	const b = body(ex);
 	if (typeof b.AuthType !== "string")
 		throw new SigilError(
@@ -157,32 +185,31 @@ export async function createUrlConfig(
 	sendJson(ex, 201, created);
 }
 
-export async function getUrlConfig(
-	ex: Exchange,
-	params: RouteParams,
-	ctx: GatewayContext,
-): Promise<void> {
-	sendJson(ex, 200, view(ex, await functionOf(ex, params, ctx)));
+export async function getUrlConfig({
+	ex,
+	target,
+}: Call<FunctionTarget>): Promise<void> {
+	sendJson(ex, 200, view(ex, deployedFunction(target)));
 }
 
-export async function updateUrlConfig(
-	ex: Exchange,
-	params: RouteParams,
-	ctx: GatewayContext,
-): Promise<void> {
-	const fn = await functionOf(ex, params, ctx);
+export async function updateUrlConfig({
+	ex,
+	ctx,
+	target,
+}: Call<FunctionTarget>): Promise<void> {
+	const fn = deployedFunction(target);
 	const b = body(ex);
 	const authType = typeof b.AuthType === "string" ? b.AuthType : undefined;
 	const updated = await setUrl(ctx, fn, authType, toCors(b.Cors));
 	sendJson(ex, 200, view(ex, updated));
 }
 
-export async function deleteUrlConfig(
-	ex: Exchange,
-	params: RouteParams,
-	ctx: GatewayContext,
-): Promise<void> {
-	const fn = await functionOf(ex, params, ctx);
+export async function deleteUrlConfig({
+	ex,
+	ctx,
+	target,
+}: Call<FunctionTarget>): Promise<void> {
+	const fn = deployedFunction(target);
 	await setUrl(ctx, fn, "AWS_IAM", null);
 	send(ex, 204, Buffer.alloc(0));
 }

@@ -1,8 +1,10 @@
 /**
  * IAM over the query protocol (IAM API Reference, version 2010-05-08), as `aws iam …` calls it:
  * users, access keys, inline user and role policies, roles. Every operation acts in the
- * caller's own account and is authorized first (`iam:ACTION` on the user or role ARN); the
- * root identity may do everything in its account. Answers in IAM's XML shapes.
+ * caller's own account. Each declares the parameters it takes (any other — a permissions
+ * boundary, tags — is refused, never stored and ignored) and resolves its target from the form
+ * once; query-api.ts authorizes `iam:ACTION` on that target and runs the operation on the same
+ * object. The rules themselves (ownership, quotas, conflicts) are iam/admin.ts's.
  */
 import { SigilError } from "../errors.ts";
 import { IamAdmin } from "../iam/admin.ts";
@@ -11,16 +13,59 @@ import type { AccessKey, Role, User } from "../store/types.ts";
 import type { GatewayContext } from "./context.ts";
 import type { Exchange } from "./exchange.ts";
 import { IAM_NS, sendQueryResult, type XmlValue } from "./query-protocol.ts";
+import type { Call } from "./route.ts";
+import { IAM_NAME, iamArn, type Target } from "./targets.ts";
+
+/** The IAM entity an operation acts on, named once from the form. */
+export interface IamTarget extends Target {
+	/** The user (`null`: the account's root identity) or role the operation names or implies. */
+	readonly name: string | null;
+}
+
+/** One IAM operation bound to its target: authorize `target`, then `run`. */
+export interface BoundOperation {
+	readonly target: IamTarget;
+	run(ex: Exchange, ctx: GatewayContext, p: IamPrincipal): Promise<void>;
+}
 
 export interface IamOperation {
-	/** The resource the operation acts on, for authorization. */
-	resource(params: URLSearchParams, p: IamPrincipal): string;
-	run(
-		ex: Exchange,
+	bind(params: URLSearchParams, p: IamPrincipal): BoundOperation;
+}
+
+interface OperationDef {
+	/** Form parameters the operation takes, besides Action and Version. */
+	readonly params: readonly string[];
+	readonly target: (params: URLSearchParams, p: IamPrincipal) => IamTarget;
+	readonly run: (
+		call: Call<IamTarget>,
 		params: URLSearchParams,
-		ctx: GatewayContext,
-		p: IamPrincipal,
-	): Promise<void>;
+	) => Promise<void>;
+}
+
+/** An operation that refuses parameters it does not take, and runs on the target it was authorized for. */
+function operation(def: OperationDef): IamOperation {
+	const accepted = new Set(["Action", "Version", ...def.params]);
+	return {
+		bind(params, p) {
+			for (const key of params.keys())
+				if (!accepted.has(key))
+					throw new SigilError(
+						"INVALID_PARAMETER",
+						`${unsupportedName(key)} is not supported by this gateway's IAM; the operation takes ${def.params.join(", ") || "no parameters"}`,
+					);
+			const target = def.target(params, p);
+			return {
+				target,
+				run: (ex, ctx, principal) =>
+					def.run({ ex, ctx, principal, target }, params),
+			};
+		},
+	};
+}
+
+/** `Tags.member.1.Key` → `Tags`: name the parameter the caller wrote, not its wire expansion. */
+function unsupportedName(key: string): string {
+	return key.split(".")[0]?.slice(0, 64) ?? key;
 }
 
 function iso(ms: number): string {
@@ -37,21 +82,66 @@ function required(params: URLSearchParams, name: string): string {
 	return v;
 }
 
-/** `UserName` when given; else the caller itself (a user's own name, or the root identity). */
-function targetUser(params: URLSearchParams, p: IamPrincipal): string | null {
-	return params.get("UserName") ?? (isRoot(p) ? null : (p.userName ?? null));
+function valid(value: string, member: string): string {
+	if (!IAM_NAME.test(value))
+		throw new SigilError(
+			"INVALID_PARAMETER",
+			`1 validation error detected: Value '${value.slice(0, 140)}' at '${member}' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]+`,
+		);
+	return value;
 }
 
-function userArn(p: IamPrincipal, name: string | null): string {
-	return name === null
-		? `arn:aws:iam::${p.accountId}:root`
-		: `arn:aws:iam::${p.accountId}:user/${name}`;
+/**
+ * `UserName` when given; else the caller itself (a user's own name, or the root identity), as
+ * IAM implies it from the signing key. A role session must name the user.
+ */
+function byUser(params: URLSearchParams, p: IamPrincipal): IamTarget {
+	const given = params.get("UserName");
+	if (given === null && p.roleArn !== undefined)
+		throw new SigilError(
+			"INVALID_PARAMETER",
+			"Must specify userName when calling with non-User credentials",
+		);
+	const name =
+		given !== null
+			? valid(given, "userName")
+			: isRoot(p)
+				? null
+				: (p.userName ?? null);
+	return {
+		name,
+		accountId: p.accountId,
+		resource: iamArn(p.accountId, name === null ? "root" : `user/${name}`),
+	};
 }
 
-const byUser = (params: URLSearchParams, p: IamPrincipal) =>
-	userArn(p, targetUser(params, p));
-const byRole = (params: URLSearchParams, p: IamPrincipal) =>
-	`arn:aws:iam::${p.accountId}:role/${params.get("RoleName") ?? ""}`;
+/** A user the operation must name (`UserName` required). */
+function namedUser(params: URLSearchParams, p: IamPrincipal): IamTarget {
+	const name = valid(required(params, "UserName"), "userName");
+	return {
+		name,
+		accountId: p.accountId,
+		resource: iamArn(p.accountId, `user/${name}`),
+	};
+}
+
+function byRole(params: URLSearchParams, p: IamPrincipal): IamTarget {
+	const name = valid(required(params, "RoleName"), "roleName");
+	return {
+		name,
+		accountId: p.accountId,
+		resource: iamArn(p.accountId, `role/${name}`),
+	};
+}
+
+const allUsers = (_q: URLSearchParams, p: IamPrincipal): IamTarget => ({
+	name: null,
+	accountId: p.accountId,
+	resource: iamArn(p.accountId, "user/*"),
+});
+
+/** The target's user name, for operations whose target is always a named user or role. */
+const nameOf = (t: IamTarget): string => t.name as string;
 
 function userXml(u: User): XmlValue {
 	return {
@@ -99,135 +189,135 @@ const admin = (ctx: GatewayContext) => new IamAdmin(ctx);
 
 /**
  * Put/Get/List/Delete of inline policies: the same four operations for users (`…UserPolicy`,
- * keyed by `UserName`) and roles (`…RolePolicy`, keyed by `RoleName`). Roles have no
- * ListRolePolicies here, as before.
+ * keyed by `UserName`) and roles (`…RolePolicy`, keyed by `RoleName`).
  */
 function inlinePolicyOperations(
 	kind: "user" | "role",
 ): Record<string, IamOperation> {
 	const Kind = kind === "user" ? "User" : "Role";
 	const nameParam = `${Kind}Name`;
-	const resource = kind === "user" ? byUser : byRole;
-	const ops: Record<string, IamOperation> = {
-		[`Put${Kind}Policy`]: {
-			resource,
-			async run(ex, q, ctx, p) {
+	const target = kind === "user" ? namedUser : byRole;
+	const policyName = (q: URLSearchParams) => required(q, "PolicyName");
+	return {
+		[`Put${Kind}Policy`]: operation({
+			params: [nameParam, "PolicyName", "PolicyDocument"],
+			target,
+			async run({ ex, ctx, target: t }, q) {
 				await admin(ctx).putPolicy(
-					p.accountId,
+					t.accountId,
 					kind,
-					required(q, nameParam),
-					required(q, "PolicyName"),
+					nameOf(t),
+					policyName(q),
 					required(q, "PolicyDocument"),
 				);
 				sendQueryResult(ex, IAM_NS, `Put${Kind}Policy`);
 			},
-		},
-		[`Get${Kind}Policy`]: {
-			resource,
-			async run(ex, q, ctx, p) {
-				const name = required(q, nameParam);
+		}),
+		[`Get${Kind}Policy`]: operation({
+			params: [nameParam, "PolicyName"],
+			target,
+			async run({ ex, ctx, target: t }, q) {
 				const policy = await admin(ctx).getPolicy(
-					p.accountId,
+					t.accountId,
 					kind,
-					name,
-					required(q, "PolicyName"),
+					nameOf(t),
+					policyName(q),
 				);
 				sendQueryResult(ex, IAM_NS, `Get${Kind}Policy`, {
-					[nameParam]: name,
+					[nameParam]: nameOf(t),
 					PolicyName: policy.policyName,
 					PolicyDocument: encodeURIComponent(policy.document),
 				});
 			},
-		},
-		[`Delete${Kind}Policy`]: {
-			resource,
-			async run(ex, q, ctx, p) {
+		}),
+		[`Delete${Kind}Policy`]: operation({
+			params: [nameParam, "PolicyName"],
+			target,
+			async run({ ex, ctx, target: t }, q) {
 				await admin(ctx).deletePolicy(
-					p.accountId,
+					t.accountId,
 					kind,
-					required(q, nameParam),
-					required(q, "PolicyName"),
+					nameOf(t),
+					policyName(q),
 				);
 				sendQueryResult(ex, IAM_NS, `Delete${Kind}Policy`);
 			},
-		},
-	};
-	if (kind === "user")
-		ops.ListUserPolicies = {
-			resource,
-			async run(ex, q, ctx, p) {
+		}),
+		[`List${Kind}Policies`]: operation({
+			params: [nameParam],
+			target,
+			async run({ ex, ctx, target: t }) {
 				const list = await admin(ctx).listPolicies(
-					p.accountId,
-					"user",
-					required(q, "UserName"),
+					t.accountId,
+					kind,
+					nameOf(t),
 				);
-				sendQueryResult(ex, IAM_NS, "ListUserPolicies", {
+				sendQueryResult(ex, IAM_NS, `List${Kind}Policies`, {
 					PolicyNames: list.map((x) => x.policyName),
 					IsTruncated: false,
 				});
 			},
-		};
-	return ops;
+		}),
+	};
 }
 
 /** Every IAM operation Sigil serves, by query `Action`. */
 export const IAM_OPERATIONS: Readonly<Record<string, IamOperation>> = {
-	CreateUser: {
-		resource: (q, p) => userArn(p, q.get("UserName") ?? ""),
-		async run(ex, q, ctx, p) {
+	CreateUser: operation({
+		params: ["UserName", "Path"],
+		target: namedUser,
+		async run({ ex, ctx, target: t }, q) {
 			const path = q.get("Path") ?? undefined;
-			const user = await admin(ctx).createUser(
-				p.accountId,
-				required(q, "UserName"),
-				path,
-			);
+			const user = await admin(ctx).createUser(t.accountId, nameOf(t), path);
 			sendQueryResult(ex, IAM_NS, "CreateUser", { User: userXml(user) });
 		},
-	},
-	GetUser: {
-		resource: byUser,
-		async run(ex, q, ctx, p) {
-			const name = targetUser(q, p);
-			if (name === null) {
+	}),
+	GetUser: operation({
+		params: ["UserName"],
+		target: byUser,
+		async run({ ex, ctx, target: t }) {
+			if (t.name === null) {
 				// The root identity, as IAM describes it to itself.
 				sendQueryResult(ex, IAM_NS, "GetUser", {
 					User: {
-						UserId: p.accountId,
-						Arn: userArn(p, null),
+						UserId: t.accountId,
+						Arn: t.resource,
 						CreateDate: iso(0),
 					},
 				});
 				return;
 			}
-			const user = await admin(ctx).getUser(p.accountId, name);
+			const user = await admin(ctx).getUser(t.accountId, t.name);
 			sendQueryResult(ex, IAM_NS, "GetUser", { User: userXml(user) });
 		},
-	},
-	ListUsers: {
-		resource: (_q, p) => `arn:aws:iam::${p.accountId}:user/*`,
-		async run(ex, _q, ctx, p) {
-			const users = await admin(ctx).listUsers(p.accountId);
+	}),
+	ListUsers: operation({
+		params: [],
+		target: allUsers,
+		async run({ ex, ctx, target: t }) {
+			const users = await admin(ctx).listUsers(t.accountId);
 			sendQueryResult(ex, IAM_NS, "ListUsers", {
 				Users: users.map(userXml),
 				IsTruncated: false,
 			});
 		},
-	},
-	DeleteUser: {
-		resource: byUser,
-		async run(ex, q, ctx, p) {
-			await admin(ctx).deleteUser(p.accountId, required(q, "UserName"));
+	}),
+	DeleteUser: operation({
+		params: ["UserName"],
+		target: namedUser,
+		async run({ ex, ctx, target: t }) {
+			await admin(ctx).deleteUser(t.accountId, nameOf(t));
 			sendQueryResult(ex, IAM_NS, "DeleteUser");
 		},
-	},
-	CreateAccessKey: {
-		resource: byUser,
-		async run(ex, q, ctx, p) {
-			const name = targetUser(q, p);
-			const key = await admin(ctx).createAccessKey(p.accountId, name);
+	}),
+	CreateAccessKey: operation({
+		params: ["UserName"],
+		target: byUser,
+		async run({ ex, ctx, target: t }) {
+			const key = await admin(ctx).createAccessKey(t.accountId, t.name);
 			sendQueryResult(ex, IAM_NS, "CreateAccessKey", {
 				AccessKey: {
-					...(name !== null && { UserName: name }),
+					...(t.name !== null && { UserName: t.name }),
 					AccessKeyId: key.accessKeyId,
 					Status: key.status,
 					SecretAccessKey: key.secretAccessKey,
@@ -235,75 +325,75 @@ export const IAM_OPERATIONS: Readonly<Record<string, IamOperation>> = {
 				},
 			});
 		},
-	},
-	ListAccessKeys: {
-		resource: byUser,
-		async run(ex, q, ctx, p) {
-			const name = targetUser(q, p);
-			const keys = await admin(ctx).listAccessKeys(p.accountId, name);
+	}),
+	ListAccessKeys: operation({
+		params: ["UserName"],
+		target: byUser,
+		async run({ ex, ctx, target: t }) {
+			const keys = await admin(ctx).listAccessKeys(t.accountId, t.name);
 			sendQueryResult(ex, IAM_NS, "ListAccessKeys", {
-				...(name !== null && { UserName: name }),
-				AccessKeyMetadata: keys.map((k) => keyXml(k, name)),
+				...(t.name !== null && { UserName: t.name }),
+				AccessKeyMetadata: keys.map((k) => keyXml(k, t.name)),
 				IsTruncated: false,
 			});
 		},
-	},
-	UpdateAccessKey: {
-		resource: byUser,
-		async run(ex, q, ctx, p) {
-			const id = required(q, "AccessKeyId");
-			if (id === p.accessKeyId && q.get("Status") === "Inactive")
-				throw new SigilError(
-					"KEY_IN_USE_BY_CALLER",
-					`access key ${id} signed this request; disable it with another key`,
-				);
+	}),
+	UpdateAccessKey: operation({
+		params: ["UserName", "AccessKeyId", "Status"],
+		target: byUser,
+		async run({ ex, ctx, principal, target: t }, q) {
 			await admin(ctx).updateAccessKey(
-				p.accountId,
-				targetUser(q, p),
-				id,
+				t.accountId,
+				t.name,
+				required(q, "AccessKeyId"),
 				status(q),
+				principal.accessKeyId,
 			);
 			sendQueryResult(ex, IAM_NS, "UpdateAccessKey");
 		},
-	},
-	DeleteAccessKey: {
-		resource: byUser,
-		async run(ex, q, ctx, p) {
-			const id = required(q, "AccessKeyId");
-			if (id === p.accessKeyId)
-				throw new SigilError(
-					"KEY_IN_USE_BY_CALLER",
-					`access key ${id} signed this request; delete it with another key`,
-				);
-			await admin(ctx).deleteAccessKey(p.accountId, targetUser(q, p), id);
+	}),
+	DeleteAccessKey: operation({
+		params: ["UserName", "AccessKeyId"],
+		target: byUser,
+		async run({ ex, ctx, principal, target: t }, q) {
+			await admin(ctx).deleteAccessKey(
+				t.accountId,
+				t.name,
+				required(q, "AccessKeyId"),
+				principal.accessKeyId,
+			);
 			sendQueryResult(ex, IAM_NS, "DeleteAccessKey");
 		},
-	},
-	CreateRole: {
-		resource: byRole,
-		async run(ex, q, ctx, p) {
+	}),
+	CreateRole: operation({
+		params: [
+			"RoleName",
+			"AssumeRolePolicyDocument",
+			"Path",
+			"MaxSessionDuration",
+		],
+		target: byRole,
+		async run({ ex, ctx, target: t }, q) {
 			const max = q.get("MaxSessionDuration");
 			const path = q.get("Path");
 			const role = await admin(ctx).createRole({
-				accountId: p.accountId,
-				roleName: required(q, "RoleName"),
+				accountId: t.accountId,
+				roleName: nameOf(t),
 				trustPolicy: required(q, "AssumeRolePolicyDocument"),
 				...(path !== null && { path }),
 				...(max !== null && { maxSessionDuration: Number(max) }),
 			});
 			sendQueryResult(ex, IAM_NS, "CreateRole", { Role: roleXml(role) });
 		},
-	},
-	GetRole: {
-		resource: byRole,
-		async run(ex, q, ctx, p) {
-			const role = await admin(ctx).getRole(
-				p.accountId,
-				required(q, "RoleName"),
-			);
+	}),
+	GetRole: operation({
+		params: ["RoleName"],
+		target: byRole,
+		async run({ ex, ctx, target: t }) {
+			const role = await admin(ctx).getRole(t.accountId, nameOf(t));
 			sendQueryResult(ex, IAM_NS, "GetRole", { Role: roleXml(role) });
 		},
-	},
+	}),
 	...inlinePolicyOperations("user"),
 	...inlinePolicyOperations("role"),
 };

@@ -7,7 +7,7 @@
 import { explain } from "@sigil/policy";
 import { SigilError } from "../errors.ts";
 import { IamAdmin } from "../iam/admin.ts";
-import { type IamPrincipal, isRoot } from "../iam/principal.ts";
+import type { IamPrincipal } from "../iam/principal.ts";
 import type {
 	AccessKey,
 	InlinePolicy,
@@ -17,31 +17,43 @@ import type {
 } from "../store/types.ts";
 import { policyTarget } from "./authorize.ts";
 import type { GatewayContext } from "./context.ts";
-import type { Exchange } from "./exchange.ts";
 import { send, sendJson } from "./respond.ts";
-import type { RouteParams } from "./router.ts";
+import type { Call } from "./route.ts";
+import {
+	type AccountTarget,
+	IAM_NAME,
+	type InlinePolicyTarget,
+	iamArn,
+	type PrincipalTarget,
+	type Resolver,
+	type Target,
+} from "./targets.ts";
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
-function caller(ex: Exchange): IamPrincipal {
-	const p = ex.principal as IamPrincipal | undefined;
-	if (!p || p.scheme === "none")
-		throw new SigilError(
-			"INTERNAL",
-			"IAM route reached without a verified principal",
-		);
-	return p;
-}
-
-function body(ex: Exchange): Record<string, unknown> {
+/** The JSON object body, refusing any field the operation does not take (never stored-and-ignored). */
+function body(
+	raw: Buffer,
+	allowed: readonly string[],
+): Record<string, unknown> {
+	let v: unknown;
 	try {
-		const v = JSON.parse(ex.body.toString("utf8") || "{}") as unknown;
-		if (v && typeof v === "object" && !Array.isArray(v))
-			return v as Record<string, unknown>;
+		v = JSON.parse(raw.toString("utf8") || "{}");
 	} catch {
-		// Answered below.
+		v = undefined;
 	}
-	throw new SigilError("BAD_REQUEST", "the request body must be a JSON object");
+	if (!v || typeof v !== "object" || Array.isArray(v))
+		throw new SigilError(
+			"BAD_REQUEST",
+			"the request body must be a JSON object",
+		);
+	const unknown = Object.keys(v).filter((k) => !allowed.includes(k));
+	if (unknown.length)
+		throw new SigilError(
+			"INVALID_PARAMETER",
+			`${unknown.map((k) => JSON.stringify(k)).join(", ")} is not supported here; this operation takes ${allowed.map((k) => JSON.stringify(k)).join(", ")}`,
+		);
+	return v as Record<string, unknown>;
 }
 
 function text(b: Record<string, unknown>, name: string): string {
@@ -52,15 +64,14 @@ function text(b: Record<string, unknown>, name: string): string {
 	throw new SigilError("BAD_REQUEST", `the body must hold "${name}"`);
 }
 
-function param(params: RouteParams, name: string): string {
-	try {
-		return decodeURIComponent(params[name] ?? "");
-	} catch {
+function iamName(b: Record<string, unknown>, field: string): string {
+	const v = text(b, field);
+	if (!IAM_NAME.test(v))
 		throw new SigilError(
-			"BAD_REQUEST",
-			`${name} is not valid percent-encoding`,
+			"INVALID_PARAMETER",
+			`1 validation error detected: Value '${v.slice(0, 140)}' at '${field}' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]+`,
 		);
-	}
+	return v;
 }
 
 const userView = (u: User) => ({
@@ -90,23 +101,8 @@ const keyView = (k: AccessKey) => ({
 	CreateDate: iso(k.createdAt),
 });
 
-async function requireRootOfRoot(ex: Exchange, ctx: GatewayContext) {
-	const p = caller(ex);
-	const root = await ctx.store.accounts.root();
-	if (!isRoot(p) || p.accountId !== root?.accountId)
-		throw new SigilError(
-			"ACCESS_DENIED",
-			`User: ${p.arn} is not authorized to perform: sigil:ManageAccounts: only the root account's root identity may create or list accounts`,
-		);
-}
-
-export async function createAccount(
-	ex: Exchange,
-	_p: RouteParams,
-	ctx: GatewayContext,
-) {
-	await requireRootOfRoot(ex, ctx);
-	const b = body(ex);
+export async function createAccount({ ex, ctx }: Call<AccountTarget>) {
+	const b = body(ex.body, ["name"]);
 	const name = typeof b.name === "string" && b.name ? b.name : "account";
 	const account = await ctx.store.accounts.create({ name });
 	const key = await ctx.store.accessKeys.create({
@@ -121,12 +117,7 @@ export async function createAccount(
 	});
 }
 
-export async function listAccounts(
-	ex: Exchange,
-	_p: RouteParams,
-	ctx: GatewayContext,
-) {
-	await requireRootOfRoot(ex, ctx);
+export async function listAccounts({ ex, ctx }: Call<AccountTarget>) {
 	const accounts = await ctx.store.accounts.list();
 	sendJson(ex, 200, {
 		accounts: accounts.map((a) => ({
@@ -138,78 +129,110 @@ export async function listAccounts(
 	});
 }
 
-export async function listUsers(
-	ex: Exchange,
-	_p: RouteParams,
-	ctx: GatewayContext,
-) {
-	const users = await new IamAdmin(ctx).listUsers(caller(ex).accountId);
+export async function listUsers({ ex, ctx, target }: Call<AccountTarget>) {
+	const users = await new IamAdmin(ctx).listUsers(target.accountId);
 	sendJson(ex, 200, { users: users.map(userView) });
 }
 
-export async function createUser(
-	ex: Exchange,
-	_p: RouteParams,
-	ctx: GatewayContext,
-) {
-	const b = body(ex);
-	const path = typeof b.path === "string" ? b.path : undefined;
+/** A user to be created, named by the body: the new user's ARN is what `iam:CreateUser` is decided on. */
+export interface NewUserTarget extends Target {
+	readonly userName: string;
+	readonly path?: string;
+}
+
+export const newUser: Resolver<NewUserTarget> = async ({
+	body: raw,
+	principal,
+}) => {
+	const b = body(raw, ["userName", "path"]);
+	const userName = iamName(b, "userName");
+	return {
+		userName,
+		accountId: principal.accountId,
+		resource: iamArn(principal.accountId, `user/${userName}`),
+		...(typeof b.path === "string" && { path: b.path }),
+	};
+};
+
+export async function createUser({ ex, ctx, target }: Call<NewUserTarget>) {
 	const user = await new IamAdmin(ctx).createUser(
-		caller(ex).accountId,
-		text(b, "userName"),
-		path,
+		target.accountId,
+		target.userName,
+		target.path,
 	);
 	sendJson(ex, 201, { user: userView(user) });
 }
 
-export async function deleteUser(
-	ex: Exchange,
-	params: RouteParams,
-	ctx: GatewayContext,
-) {
-	await new IamAdmin(ctx).deleteUser(
-		caller(ex).accountId,
-		param(params, "name"),
-	);
+export async function deleteUser({ ex, ctx, target }: Call<PrincipalTarget>) {
+	await new IamAdmin(ctx).deleteUser(target.accountId, target.name);
 	send(ex, 204, Buffer.alloc(0));
 }
 
-export async function createUserKey(
-	ex: Exchange,
-	params: RouteParams,
-	ctx: GatewayContext,
-) {
+export async function createUserKey({
+	ex,
+	ctx,
+	target,
+}: Call<PrincipalTarget>) {
 	const key = await new IamAdmin(ctx).createAccessKey(
-		caller(ex).accountId,
-		param(params, "name"),
+		target.accountId,
+		target.name,
 	);
 	sendJson(ex, 201, {
 		AccessKey: { ...keyView(key), SecretAccessKey: key.secretAccessKey },
 	});
 }
 
-export async function listRoles(
-	ex: Exchange,
-	_p: RouteParams,
-	ctx: GatewayContext,
-) {
-	const roles = await new IamAdmin(ctx).listRoles(caller(ex).accountId);
+export async function listRoles({ ex, ctx, target }: Call<AccountTarget>) {
+	const roles = await new IamAdmin(ctx).listRoles(target.accountId);
 	sendJson(ex, 200, { roles: roles.map(roleView) });
 }
 
-export async function createRole(
-	ex: Exchange,
-	_p: RouteParams,
-	ctx: GatewayContext,
-) {
-	const b = body(ex);
-	const role = await new IamAdmin(ctx).createRole({
-		accountId: caller(ex).accountId,
-		roleName: text(b, "roleName"),
+export interface NewRoleTarget extends Target {
+	readonly roleName: string;
+	readonly trustPolicy: string;
+	readonly path?: string;
+	readonly maxSessionDuration?: number;
+}
+
+export const newRole: Resolver<NewRoleTarget> = async ({
+	body: raw,
+	principal,
+}) => {
+	const b = body(raw, [
+		"roleName",
+		"trustPolicy",
+		"path",
+		"maxSessionDuration",
+	]);
+	const roleName = iamName(b, "roleName");
+	if (
+		b.maxSessionDuration !== undefined &&
+		typeof b.maxSessionDuration !== "number"
+	)
+		throw new SigilError(
+			"INVALID_PARAMETER",
+			"maxSessionDuration must be a number of seconds",
+		);
+	return {
+		roleName,
 		trustPolicy: text(b, "trustPolicy"),
+		accountId: principal.accountId,
+		resource: iamArn(principal.accountId, `role/${roleName}`),
 		...(typeof b.path === "string" && { path: b.path }),
 		...(typeof b.maxSessionDuration === "number" && {
 			maxSessionDuration: b.maxSessionDuration,
+		}),
+	};
+};
+
+export async function createRole({ ex, ctx, target }: Call<NewRoleTarget>) {
+	const role = await new IamAdmin(ctx).createRole({
+		accountId: target.accountId,
+		roleName: target.roleName,
+		trustPolicy: target.trustPolicy,
+		...(target.path !== undefined && { path: target.path }),
+		...(target.maxSessionDuration !== undefined && {
+			maxSessionDuration: target.maxSessionDuration,
 		}),
 	});
 	sendJson(ex, 201, { role: roleView(role) });
@@ -218,40 +241,40 @@ export async function createRole(
 /** Inline-policy handlers for users (`kind` user) or roles. */
 export function policyRoutes(kind: PrincipalKind) {
 	return {
-		async list(ex: Exchange, params: RouteParams, ctx: GatewayContext) {
+		async list({ ex, ctx, target }: Call<PrincipalTarget>) {
 			const list = await new IamAdmin(ctx).listPolicies(
-				caller(ex).accountId,
+				target.accountId,
 				kind,
-				param(params, "name"),
+				target.name,
 			);
 			sendJson(ex, 200, { policies: list.map(policyView) });
 		},
-		async get(ex: Exchange, params: RouteParams, ctx: GatewayContext) {
+		async get({ ex, ctx, target }: Call<InlinePolicyTarget>) {
 			const p = await new IamAdmin(ctx).getPolicy(
-				caller(ex).accountId,
+				target.accountId,
 				kind,
-				param(params, "name"),
-				param(params, "policy"),
+				target.name,
+				target.policyName,
 			);
 			sendJson(ex, 200, { policy: policyView(p) });
 		},
-		async put(ex: Exchange, params: RouteParams, ctx: GatewayContext) {
-			const doc = text(body(ex), "document");
+		async put({ ex, ctx, target }: Call<InlinePolicyTarget>) {
+			const doc = text(body(ex.body, ["document"]), "document");
 			await new IamAdmin(ctx).putPolicy(
-				caller(ex).accountId,
+				target.accountId,
 				kind,
-				param(params, "name"),
-				param(params, "policy"),
+				target.name,
+				target.policyName,
 				doc,
 			);
-			sendJson(ex, 200, { policyName: param(params, "policy") });
+			sendJson(ex, 200, { policyName: target.policyName });
 		},
-		async remove(ex: Exchange, params: RouteParams, ctx: GatewayContext) {
+		async remove({ ex, ctx, target }: Call<InlinePolicyTarget>) {
 			await new IamAdmin(ctx).deletePolicy(
-				caller(ex).accountId,
+				target.accountId,
 				kind,
-				param(params, "name"),
-				param(params, "policy"),
+				target.name,
+				target.policyName,
 			);
 			send(ex, 204, Buffer.alloc(0));
 		},
@@ -318,50 +341,90 @@ async function principalFor(
 }
 
 /**
+ * What a simulation is about: a principal of the caller's own account (or anonymous), an
+ * action and a resource. Authorized as `iam:SimulatePrincipalPolicy` on the simulated
+ * principal's ARN, as IAM does. Another account's principal is refused: its identity
+ * policies are not the caller's to read through decisions.
+ */
+export interface SimulationTarget extends Target {
+	readonly subject: IamPrincipal;
+	readonly action: string;
+	readonly simulatedResource: string;
+	readonly context: Record<string, string>;
+}
+
+export const simulation: Resolver<SimulationTarget> = async ({
+	body: raw,
+	principal: me,
+	ctx,
+}) => {
+	const b = body(raw, ["principal", "action", "resource", "context"]);
+	const subject = await principalFor(ctx, text(b, "principal"));
+	if (subject.scheme !== "none" && subject.accountId !== me.accountId)
+		throw new SigilError(
+			"ACCESS_DENIED",
+			"simulate a principal of your own account (or * for an anonymous caller)",
+		);
+	const context: Record<string, string> = {};
+	if (b.context !== undefined) {
+		if (!b.context || typeof b.context !== "object" || Array.isArray(b.context))
+			throw new SigilError(
+				"INVALID_PARAMETER",
+				'"context" must be an object of strings',
+			);
+		for (const [k, v] of Object.entries(b.context as Record<string, unknown>)) {
+			if (typeof v !== "string")
+				throw new SigilError(
+					"INVALID_PARAMETER",
+					`context key ${JSON.stringify(k)} must have a string value`,
+				);
+			context[k] = v;
+		}
+	}
+	return {
+		subject,
+		action: text(b, "action"),
+		simulatedResource: text(b, "resource"),
+		context,
+		accountId: me.accountId,
+		resource:
+			subject.scheme === "none"
+				? iamArn(me.accountId, "root")
+				: (subject.roleArn ?? subject.arn),
+	};
+};
+
+/**
  * `POST /sigil/v1/simulate {principal, action, resource, context?}` → the decision and its
  * explanation, with the same policies and caches a real request would use.
  */
-export async function simulate(
-	ex: Exchange,
-	_p: RouteParams,
-	ctx: GatewayContext,
-) {
-	const me = caller(ex);
-	const b = body(ex);
-	const principal = await principalFor(ctx, text(b, "principal"));
-	const action = text(b, "action");
-	const resource = text(b, "resource");
+export async function simulate({
+	ex,
+	ctx,
+	principal: me,
+	target,
+}: Call<SimulationTarget>) {
+	const { subject, action, simulatedResource: resource } = target;
 	const fnMatch = /^arn:aws:lambda:[^:]+:(\d{12}):function:([^:]+)/.exec(
 		resource,
 	);
-	const resourceAccountId = fnMatch?.[1] ?? principal.accountId;
-	// Only what the caller's own account holds may be looked into.
-	if (
-		principal.accountId !== me.accountId &&
-		resourceAccountId !== me.accountId
-	)
-		throw new SigilError(
-			"ACCESS_DENIED",
-			"simulate a principal or a resource of your own account",
-		);
+	const resourceAccountId = fnMatch?.[1] ?? subject.accountId ?? me.accountId;
+	// Another account's function policy takes part as it would in a real call: the caller's own
+	// principal could learn the same decision by trying.
 	const fn = fnMatch
 		? await ctx.functions.lookup(fnMatch[2] as string)
 		: undefined;
-	const context: Record<string, string> = {};
-	if (b.context && typeof b.context === "object")
-		for (const [k, v] of Object.entries(b.context as Record<string, unknown>))
-			if (typeof v === "string") context[k] = v;
 	const { decision, request } = await ctx.authorizer.authorize({
-		principal,
+		principal: subject,
 		action,
 		resource,
-		resourceAccountId,
+		resourceAccountId: resourceAccountId || me.accountId,
 		...(fn && fn.accountId === resourceAccountId && { fn: policyTarget(fn) }),
 		context: {
 			"aws:CurrentTime": new Date(ctx.now()).toISOString(),
 			"aws:EpochTime": Math.floor(ctx.now() / 1000),
 			"aws:RequestedRegion": ctx.region,
-			...context,
+			...target.context,
 		},
 	});
 	sendJson(ex, 200, {

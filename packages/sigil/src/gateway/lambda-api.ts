@@ -13,10 +13,10 @@ import { asyncOf } from "../async/index.ts";
 import { SigilError } from "../errors.ts";
 import type { DeployedFunction } from "../functions/registry.ts";
 import { RuntimeError } from "../runtime/types.ts";
-import type { GatewayContext } from "./context.ts";
-import type { Exchange, Principal } from "./exchange.ts";
+import type { Exchange } from "./exchange.ts";
 import { send, sendJson } from "./respond.ts";
-import type { RouteParams } from "./router.ts";
+import type { Call } from "./route.ts";
+import { deployedFunction, type FunctionTarget } from "./targets.ts";
 import { callerOf, clientGone } from "./trigger.ts";
 
 /** Lambda's payload quotas: 6 MB request/response for synchronous, 256 KB for Event. */
@@ -53,65 +53,6 @@ export function parseFunctionRef(raw: string): FunctionRef | undefined {
 		...(g.region && { region: g.region }),
 		...(g.qualifier && { qualifier: g.qualifier }),
 	};
-}
-
-function principalOf(ex: Exchange): Principal {
-	if (!ex.principal || ex.principal.scheme === "none")
-		throw new SigilError(
-			"INTERNAL",
-			"Lambda API handler reached without a verified principal",
-		);
-	return ex.principal;
-}
-
-/**
- * Finds the addressed function as Lambda would for this caller: a bare name means the caller's
- * own account, an ARN names its account (the pipeline's policy check already decided whether
- * this caller may reach it); only `$LATEST` exists as a version.
- */
-export async function resolveFunction(
-	ex: Exchange,
-	params: RouteParams,
-	ctx: GatewayContext,
-): Promise<DeployedFunction> {
-	const p = principalOf(ex);
-	let raw: string;
-	try {
-		raw = decodeURIComponent(params.name ?? "");
-	} catch {
-		throw new SigilError(
-			"INVALID_PARAMETER",
-			"FunctionName is not valid percent-encoding",
-		);
-	}
-	const ref = parseFunctionRef(raw);
-	if (!ref)
-		throw new SigilError(
-			"INVALID_PARAMETER",
-			`1 validation error detected: Value '${raw.slice(0, 200)}' at 'functionName' failed to satisfy constraint: Member must satisfy regular expression pattern: (arn:(aws[a-zA-Z-]*)?:lambda:)?([a-z]{2}(-gov)?-[a-z]+-\\d{1}:)?(\\d{12}:)?(function:)?([a-zA-Z0-9-_\\.]+)(:(\\$LATEST|[a-zA-Z0-9-_]+))?`,
-		);
-	const accountId = ref.accountId ?? p.accountId;
-	const region = ref.region ?? ctx.region;
-	const arn = `arn:aws:lambda:${region}:${accountId}:function:${ref.name}`;
-	const query = new URLSearchParams(ex.rawQuery).get("Qualifier");
-	if (query !== null && ref.qualifier !== undefined && query !== ref.qualifier)
-		throw new SigilError(
-			"INVALID_PARAMETER",
-			"The derived qualifier from the function name does not match the specified qualifier.",
-		);
-	const qualifier = query ?? ref.qualifier;
-	const notFound = () =>
-		new SigilError(
-			"FUNCTION_NOT_FOUND",
-			`Function not found: ${arn}${qualifier !== undefined ? `:${qualifier}` : ""}`,
-		);
-	if (region !== ctx.region) throw notFound();
-	if (qualifier !== undefined && qualifier !== "$LATEST") throw notFound();
-	const fn = await ctx.functions.lookup(ref.name);
-	// The pipeline has already authorized this caller for `arn` (cross-account needs both the
-	// identity and the function's resource policy); the name must still live in that account.
-	if (!fn || fn.accountId !== accountId) throw notFound();
-	return fn;
 }
 
 /** Lambda answers a payload that is not JSON with InvalidRequestContentException. */
@@ -158,12 +99,12 @@ function eventTooLarge(size: number): SigilError {
 }
 
 /** `POST /2015-03-31/functions/{FunctionName}/invocations`. */
-export async function invoke(
-	ex: Exchange,
-	params: RouteParams,
-	ctx: GatewayContext,
-): Promise<void> {
-	const fn = await resolveFunction(ex, params, ctx);
+export async function invoke({
+	ex,
+	ctx,
+	target,
+}: Call<FunctionTarget>): Promise<void> {
+	const fn = deployedFunction(target);
 	const type = ex.header("x-amz-invocation-type") ?? "RequestResponse";
 	if (!INVOCATION_TYPES.has(type))
 		throw new SigilError(
@@ -290,14 +231,12 @@ function functionFailure(
 }
 
 /** `POST /2014-11-13/functions/{FunctionName}/invoke-async/` (deprecated API, still served). */
-export async function invokeAsyncLegacy(
-	ex: Exchange,
-	params: RouteParams,
-	ctx: GatewayContext,
-): Promise<void> {
-	if (params.rest && params.rest !== "/")
-		throw new SigilError("ROUTE_NOT_FOUND", `no route for ${ex.rawPath}`);
-	const fn = await resolveFunction(ex, params, ctx);
+export async function invokeAsyncLegacy({
+	ex,
+	ctx,
+	target,
+}: Call<FunctionTarget>): Promise<void> {
+	const fn = deployedFunction(target);
 	if (ex.body.length > EVENT_PAYLOAD_BYTES) throw eventTooLarge(ex.body.length);
 	checkJson(ex.body);
 	const caller = callerOf(ex.principal);

@@ -10,47 +10,33 @@
 import { parsePolicy } from "@sigil/policy";
 import { SigilError } from "../errors.ts";
 import type { DeployedFunction } from "../functions/registry.ts";
-import type { IamPrincipal } from "../iam/principal.ts";
 import { policyDocument, statementsOf } from "../iam/public-invoke.ts";
 import { isStoreError } from "../store/errors.ts";
 import { policyTarget } from "./authorize.ts";
 import type { GatewayContext } from "./context.ts";
 import type { Exchange } from "./exchange.ts";
-import { parseFunctionRef } from "./lambda-api.ts";
 import { send, sendJson } from "./respond.ts";
-import type { RouteParams } from "./router.ts";
+import type { Call } from "./route.ts";
+import {
+	deployedFunction,
+	type FunctionTarget,
+	type StatementTarget,
+} from "./targets.ts";
 
 const SID = /^[a-zA-Z0-9-_.]{1,100}$/;
+/** AddPermission's request fields (Lambda API Reference); any other is refused, not ignored. */
+const ADD_PERMISSION_FIELDS = new Set([
+	"StatementId",
+	"Action",
+	"Principal",
+	"SourceArn",
+	"SourceAccount",
+	"EventSourceToken",
+	"PrincipalOrgID",
+	"FunctionUrlAuthType",
+	"RevisionId",
+]);
 const ACTION = /^(lambda:[*]|lambda:[a-zA-Z]+|[*])$/;
-
-/** The function a Lambda API path names, in the caller's account unless an ARN says otherwise. */
-export async function functionOf(
-	ex: Exchange,
-	params: RouteParams,
-	ctx: GatewayContext,
-): Promise<DeployedFunction> {
-	const p = ex.principal as IamPrincipal;
-	let raw = params.name ?? "";
-	try {
-		raw = decodeURIComponent(raw);
-	} catch {
-		// Left as sent: parseFunctionRef refuses it below.
-	}
-	const ref = parseFunctionRef(raw);
-	if (!ref)
-		throw new SigilError(
-			"INVALID_PARAMETER",
-			`1 validation error detected: Value '${raw.slice(0, 200)}' at 'functionName' failed to satisfy constraint: Member must satisfy regular expression pattern: (arn:(aws[a-zA-Z-]*)?:lambda:)?([a-z]{2}(-gov)?-[a-z]+-\\d{1}:)?(\\d{12}:)?(function:)?([a-zA-Z0-9-_\\.]+)(:(\\$LATEST|[a-zA-Z0-9-_]+))?`,
-		);
-	const accountId = ref.accountId ?? p.accountId;
-	const fn = await ctx.functions.lookup(ref.name);
-	if (!fn || fn.accountId !== accountId)
-		throw new SigilError(
-			"FUNCTION_NOT_FOUND",
-			`Function not found: arn:aws:lambda:${ref.region ?? ctx.region}:${accountId}:function:${ref.name}`,
-		);
-	return fn;
-}
 
 function jsonObject(ex: Exchange): Record<string, unknown> {
 	try {
@@ -180,13 +166,19 @@ async function currentPolicy(ctx: GatewayContext, fn: DeployedFunction) {
 }
 
 /** `POST /2015-03-31/functions/{name}/policy` → 201 `{"Statement": "<json>"}`. */
-export async function addPermission(
-	ex: Exchange,
-	params: RouteParams,
-	ctx: GatewayContext,
-): Promise<void> {
-	const fn = await functionOf(ex, params, ctx);
+export async function addPermission({
+	ex,
+	ctx,
+	target,
+}: Call<FunctionTarget>): Promise<void> {
+	const fn = deployedFunction(target);
 	const body = jsonObject(ex);
+	for (const key of Object.keys(body))
+		if (!ADD_PERMISSION_FIELDS.has(key))
+			throw new SigilError(
+				"INVALID_PARAMETER",
+				`${key.slice(0, 64)} is not supported by AddPermission on this gateway`,
+			);
 	const statement = buildStatement(body, fn.arn);
 	const { document, revision } = await currentPolicy(ctx, fn);
 	const revisionId = field(body, "RevisionId");
@@ -206,12 +198,12 @@ export async function addPermission(
 }
 
 /** `GET /2015-03-31/functions/{name}/policy` → `{"Policy": "<json>", "RevisionId"}`. */
-export async function getPolicy(
-	ex: Exchange,
-	params: RouteParams,
-	ctx: GatewayContext,
-): Promise<void> {
-	const fn = await functionOf(ex, params, ctx);
+export async function getPolicy({
+	ex,
+	ctx,
+	target,
+}: Call<FunctionTarget>): Promise<void> {
+	const fn = deployedFunction(target);
 	const { document, revision } = await currentPolicy(ctx, fn);
 	if (!document)
 		throw new SigilError(
@@ -222,12 +214,12 @@ export async function getPolicy(
 }
 
 /** `DELETE /2015-03-31/functions/{name}/policy/{sid}` → 204. */
-export async function removePermission(
-	ex: Exchange,
-	params: RouteParams,
-	ctx: GatewayContext,
-): Promise<void> {
-	const fn = await functionOf(ex, params, ctx);
+export async function removePermission({
+	ex,
+	ctx,
+	target,
+}: Call<StatementTarget>): Promise<void> {
+	const fn = deployedFunction(target);
 	const { document, revision } = await currentPolicy(ctx, fn);
 	const revisionId = new URLSearchParams(ex.rawQuery).get("RevisionId");
 	if (revisionId !== null && revisionId !== String(revision))
@@ -235,12 +227,7 @@ export async function removePermission(
 			"CONFLICT",
 			"The RevisionId provided does not match the latest RevisionId for the Lambda function. Call the GetPolicy API to retrieve the latest RevisionId.",
 		);
-	let sid = params.sid ?? "";
-	try {
-		sid = decodeURIComponent(sid);
-	} catch {
-		// Not found below.
-	}
+	const { sid } = target;
 	const statements = statementsOf(document);
 	const kept = statements.filter((s) => (s as { Sid?: unknown }).Sid !== sid);
 	if (!document || kept.length === statements.length)

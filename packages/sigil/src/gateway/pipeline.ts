@@ -14,8 +14,10 @@
  *   handle         the handler's answer, or 5xx from the runtime
  */
 import { accessDeniedMessage, explain } from "@sigil/policy";
+import { NAME_PATTERN } from "../config/function-config.ts";
 import { ERRORS, SigilError } from "../errors.ts";
 import type { DeployedFunction } from "../functions/registry.ts";
+import type { IamPrincipal } from "../iam/principal.ts";
 import { RuntimeError } from "../runtime/types.ts";
 import { StoreError } from "../store/errors.ts";
 import {
@@ -26,7 +28,7 @@ import {
 	authenticateWebhook,
 	wireRequestOf,
 } from "./authenticate.ts";
-import { authorizeRoute, type RouteAuthorization } from "./authorize.ts";
+import { authorizeTarget, type RouteAuthorization } from "./authorize.ts";
 import { readBody } from "./body.ts";
 import type { GatewayContext } from "./context.ts";
 import { isPreflight, preflightHeaders } from "./cors.ts";
@@ -43,8 +45,9 @@ import {
 	sendJson,
 	type WireError,
 } from "./respond.ts";
+import type { GatewayRoute, TriggerTarget } from "./route.ts";
 import { routePath } from "./route-path.ts";
-import type { Route, Router } from "./router.ts";
+import type { Router } from "./router.ts";
 
 const TRIGGER_DIALECT: Record<string, Dialect> = {
 	aws_iam: "aws",
@@ -61,16 +64,23 @@ function functionName(param: string): string {
 		: param;
 }
 
+/**
+ * An unknown name on a trigger route is answered exactly as a function URL with `AWS_IAM`
+ * that the caller may not invoke: an anonymous caller learns nothing about which names exist
+ * (AWS answers unknown function URLs the same way).
+ */
+const UNKNOWN_TRIGGER = { auth: "aws_iam", services: ["lambda"] } as const;
+
 export async function handleRequest(
 	ex: Exchange,
-	router: Router<GatewayContext, DeployedFunction>,
+	router: Router<GatewayRoute>,
 	ctx: GatewayContext,
 ): Promise<void> {
 	const started = performance.now();
 	let outcome = "OK";
 	let fn: DeployedFunction | undefined;
 	let authz: RouteAuthorization | undefined;
-	let matched: Route<GatewayContext, DeployedFunction> | undefined;
+	let matched: GatewayRoute | undefined;
 	try {
 		if (!ex.target.startsWith("/"))
 			throw new SigilError(
@@ -89,16 +99,12 @@ export async function handleRequest(
 		matched = route;
 
 		if (route.auth === "trigger") {
-			const name = functionName(params.name ?? "");
-			fn = await ctx.functions.lookup(name);
-			if (!fn)
-				throw new SigilError(
-					"FUNCTION_NOT_FOUND",
-					`function '${name}' does not exist`,
-				);
+			fn = await lookupTrigger(ctx, params.name);
 			ex.dialect =
-				route.dialect ?? TRIGGER_DIALECT[fn.config.trigger.auth] ?? "sigil";
-			const cors = fn.config.trigger.cors;
+				route.dialect ??
+				TRIGGER_DIALECT[fn?.config.trigger.auth ?? UNKNOWN_TRIGGER.auth] ??
+				"sigil";
+			const cors = fn?.config.trigger.cors;
 			if (cors && isPreflight(ex.method, ex.req.headers)) {
 				const h = preflightHeaders(
 					cors,
@@ -125,17 +131,54 @@ export async function handleRequest(
 			return;
 		}
 		ex.principal = auth.principal;
+		const principal = auth.principal as IamPrincipal;
 
-		authz = await authorizeRoute(ex, route, params, ctx, fn);
+		if (route.auth === "trigger") {
+			if (!fn) {
+				// A verified caller, a name that does not exist: the same answer as a denial.
+				outcome = "ACCESS_DENIED";
+				sendForbidden(ex);
+				return;
+			}
+			const target: TriggerTarget = {
+				kind: "trigger",
+				fn,
+				resource: fn.arn,
+				accountId: fn.accountId,
+				path: params.rest || "/",
+			};
+			authz = await authorizeTarget(ex, route, target, principal, ctx);
+			if (authz && !authz.decision.allowed) {
+				outcome = "ACCESS_DENIED";
+				deny(ex, route, authz);
+				audit(
+					ctx,
+					ex,
+					fn,
+					outcome,
+					ex.res.statusCode,
+					started,
+					undefined,
+					authz,
+				);
+				return;
+			}
+			await route.handle({ ex, ctx, principal, target });
+			audit(ctx, ex, fn, outcome, ex.res.statusCode, started, undefined, authz);
+			return;
+		}
+
+		// Decode and canonicalize the parameters once; what is authorized is what is acted on.
+		const bound = await route.bind(ex, params, ctx, principal);
+		authz = await authorizeTarget(ex, route, bound.target, principal, ctx);
 		if (authz && !authz.decision.allowed) {
 			outcome = "ACCESS_DENIED";
 			deny(ex, route, authz);
 			audit(ctx, ex, fn, outcome, ex.res.statusCode, started, undefined, authz);
 			return;
 		}
-
-		await route.handle(ex, params, ctx, fn);
-		if (fn || (authz && route.name !== "logs"))
+		await bound.handle();
+		if (authz && route.name !== "logs")
 			audit(ctx, ex, fn, outcome, ex.res.statusCode, started, undefined, authz);
 	} catch (err) {
 		const wire = toWireError(err, ex, ctx);
@@ -157,9 +200,24 @@ export async function handleRequest(
 	}
 }
 
+/** The function a trigger route names; `undefined` for a name that does not exist (or is malformed). */
+async function lookupTrigger(
+	ctx: GatewayContext,
+	raw: string | undefined,
+): Promise<DeployedFunction | undefined> {
+	let name: string;
+	try {
+		name = functionName(decodeURIComponent(raw ?? ""));
+	} catch {
+		return undefined;
+	}
+	if (!NAME_PATTERN.test(name)) return undefined;
+	return ctx.functions.lookup(name);
+}
+
 async function authenticate(
 	ex: Exchange,
-	route: Route<GatewayContext, DeployedFunction>,
+	route: GatewayRoute,
 	ctx: GatewayContext,
 	fn: DeployedFunction | undefined,
 ): Promise<AuthOutcome> {
@@ -179,7 +237,7 @@ async function authenticate(
 			route.services ?? ["sigil"],
 		);
 	}
-	if (!fn) throw new SigilError("INTERNAL", "trigger route without a function");
+	if (!fn) return authenticateSigV4(ctx, wire, UNKNOWN_TRIGGER.services);
 	const trigger = fn.config.trigger;
 	switch (trigger.auth) {
 		case "none":
@@ -240,7 +298,7 @@ function runtimeMessage(err: RuntimeError): string {
 /** Errors in the route's protocol: XML for the IAM/STS query endpoint, else the dialect's. */
 function sendFailure(
 	ex: Exchange,
-	route: Route<GatewayContext, DeployedFunction> | undefined,
+	route: GatewayRoute | undefined,
 	error: WireError,
 ): void {
 	if (route?.name !== "aws-query") {
@@ -265,16 +323,11 @@ function sendFailure(
  */
 function deny(
 	ex: Exchange,
-	route: Route<GatewayContext, DeployedFunction>,
+	route: GatewayRoute,
 	authz: RouteAuthorization,
 ): void {
 	if (route.auth === "trigger" && ex.dialect !== "fc") {
-		sendJson(
-			ex,
-			403,
-			{ Message: "Forbidden" },
-			{ "x-amzn-ErrorType": "AccessDeniedException" },
-		);
+		sendForbidden(ex);
 		return;
 	}
 	sendError(
@@ -283,6 +336,16 @@ function deny(
 			"ACCESS_DENIED",
 			accessDeniedMessage(authz.decision, authz.request),
 		),
+	);
+}
+
+/** Lambda function URLs' whole answer to a caller that may not invoke. */
+function sendForbidden(ex: Exchange): void {
+	sendJson(
+		ex,
+		403,
+		{ Message: "Forbidden" },
+		{ "x-amzn-ErrorType": "AccessDeniedException" },
 	);
 }
 

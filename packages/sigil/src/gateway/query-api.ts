@@ -19,20 +19,20 @@ import {
 	sendQueryError,
 } from "./query-protocol.ts";
 import { fromCode } from "./respond.ts";
-import type { RouteParams } from "./router.ts";
+import type { Call } from "./route.ts";
 import { assumeRole, getCallerIdentity, getSessionToken } from "./sts-api.ts";
+import type { AccountTarget } from "./targets.ts";
 
 const VERSIONS: Record<string, string> = {
 	iam: "2010-05-08",
 	sts: "2011-06-15",
 };
 
-export async function queryApi(
-	ex: Exchange,
-	_params: RouteParams,
-	ctx: GatewayContext,
-): Promise<void> {
-	const p = ex.principal as IamPrincipal;
+export async function queryApi({
+	ex,
+	ctx,
+	principal: p,
+}: Call<AccountTarget>): Promise<void> {
 	const service = p.signedService === "iam" ? "iam" : "sts";
 	const ns = service === "iam" ? IAM_NS : STS_NS;
 	const q = formParams(ex);
@@ -54,14 +54,17 @@ export async function queryApi(
 				return;
 			}
 		} else {
-			const op = IAM_OPERATIONS[action];
+			const op = Object.hasOwn(IAM_OPERATIONS, action)
+				? IAM_OPERATIONS[action]
+				: undefined;
 			if (op) {
-				const resource = op.resource(q, p);
+				// The target is named once from the form; the same object is authorized and acted on.
+				const bound = op.bind(q, p);
 				const { decision, request } = await ctx.authorizer.authorize({
 					principal: p,
 					action: `iam:${action}`,
-					resource,
-					resourceAccountId: p.accountId,
+					resource: bound.target.resource,
+					resourceAccountId: bound.target.accountId,
 					context: requestContext(ex, ctx.now(), ctx.region),
 				});
 				record(
@@ -77,7 +80,7 @@ export async function queryApi(
 						"ACCESS_DENIED",
 						accessDeniedMessage(decision, request),
 					);
-				return await op.run(ex, q, ctx, p);
+				return await bound.run(ex, ctx, p);
 			}
 		}
 		sendQueryError(

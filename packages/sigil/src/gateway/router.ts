@@ -4,58 +4,41 @@
  * it was sent). Authentication is a property of the route itself, so a route cannot exist
  * without saying how its callers prove who they are.
  */
-import type { Dialect, Exchange } from "./exchange.ts";
-
 export type RouteAuth =
 	/** No authentication: public, read-only facts. */
 	| "none"
-	/** SigV4 with service `sigil`: the control plane. */
+	/** SigV4 (service `sigil` unless the route names others): the APIs. */
 	| "sigv4"
 	/** Whatever the addressed function's trigger requires. */
 	| "trigger";
 
-export interface Route<C, F = unknown> {
+/** What the router needs of a route; the gateway's routes (routes.ts) add the rest. */
+export interface RoutePattern {
 	readonly name: string;
 	/** Upper-case method, or `*` for any. */
 	readonly method: string;
 	readonly pattern: string;
-	readonly auth: RouteAuth;
-	/** The IAM action this route performs (authorization, audit). */
-	readonly action: string;
-	/** `sigv4` routes: the services accepted in the credential scope (default `["sigil"]`). */
-	readonly services?: readonly string[];
-	/** How errors are worded on this route (default: Sigil's own; triggers follow their auth type). */
-	readonly dialect?: Dialect;
-	/** Largest body the route accepts before authentication (triggers use their own limit). */
-	readonly maxBodyBytes?: number;
-	/** `fn` is the addressed function on `trigger` routes. */
-	readonly handle: (
-		ex: Exchange,
-		params: RouteParams,
-		ctx: C,
-		fn: F | undefined,
-	) => Promise<void>;
 }
 
 export interface RouteParams {
 	readonly [key: string]: string;
 }
 
-interface Compiled<C, F> {
-	readonly route: Route<C, F>;
+interface Compiled<R> {
+	readonly route: R;
 	readonly segments: readonly string[];
 	readonly rest: boolean;
 }
 
-export type RouteMatch<C, F> =
-	| { route: Route<C, F>; params: RouteParams }
+export type RouteMatch<R> =
+	| { route: R; params: RouteParams }
 	| { methodNotAllowed: true }
 	| undefined;
 
-export class Router<C, F = unknown> {
-	readonly #routes: Compiled<C, F>[];
+export class Router<R extends RoutePattern> {
+	readonly #routes: Compiled<R>[];
 
-	constructor(routes: readonly Route<C, F>[]) {
+	constructor(routes: readonly R[]) {
 		this.#routes = routes.map((route) => {
 			const segments = route.pattern.split("/").slice(1);
 			const rest = segments.at(-1) === "*";
@@ -63,7 +46,7 @@ export class Router<C, F = unknown> {
 		});
 	}
 
-	match(method: string, rawPath: string): RouteMatch<C, F> {
+	match(method: string, rawPath: string): RouteMatch<R> {
 		const parts = rawPath.split("/").slice(1);
 		let pathMatched = false;
 		for (const c of this.#routes) {
@@ -83,8 +66,8 @@ export class Router<C, F = unknown> {
 	}
 }
 
-function matchSegments<C, F>(
-	c: Compiled<C, F>,
+function matchSegments<R>(
+	c: Compiled<R>,
 	parts: readonly string[],
 ): Record<string, string> | undefined {
 	if (

@@ -3,13 +3,11 @@
  * authenticated and authorized the caller. The function sees the request as sent, plus the
  * verified caller; hop-by-hop headers of its answer are dropped.
  */
-import type { DeployedFunction } from "../functions/registry.ts";
 import type { CallerIdentity } from "../runtime/types.ts";
-import type { GatewayContext } from "./context.ts";
 import { responseHeaders } from "./cors.ts";
 import type { Exchange, Principal } from "./exchange.ts";
 import { send, sendStream } from "./respond.ts";
-import type { RouteParams } from "./router.ts";
+import type { Call, TriggerTarget } from "./route.ts";
 
 const HOP_BY_HOP = new Set([
 	"connection",
@@ -43,19 +41,18 @@ export function clientGone(ex: Exchange): AbortSignal {
 	return controller.signal;
 }
 
-export async function invokeTrigger(
-	ex: Exchange,
-	params: RouteParams,
-	_ctx: GatewayContext,
-	fn: DeployedFunction | undefined,
-): Promise<void> {
-	if (!fn) return;
-	const caller = callerOf(ex.principal);
+export async function invokeTrigger({
+	ex,
+	principal,
+	target,
+}: Call<TriggerTarget>): Promise<void> {
+	const { fn } = target;
+	const caller = callerOf(principal);
 	const result = await fn.runtime.invokeHttp({
 		requestId: ex.id,
 		functionName: fn.name,
 		method: ex.method,
-		path: params.rest || "/",
+		path: target.path,
 		rawQuery: ex.rawQuery,
 		rawHeaders: ex.req.rawHeaders,
 		body: ex.body,

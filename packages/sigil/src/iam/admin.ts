@@ -1,8 +1,14 @@
 /**
- * IAM management operations shared by the AWS query API (`aws iam …`) and Sigil's own control
- * plane (`sigil user …`, `sigil policy …`): users, roles, inline policies and access keys of one
- * account. Policies are validated by the engine when written (MalformedPolicyDocument with the
- * place in the document); every write invalidates the caches that hold what it changed.
+ * The one owner of IAM's rules. Every mutation of users, roles, inline policies and access
+ * keys — from the AWS query API (`aws iam …`), Sigil's control plane (`sigil user …`, `sigil
+ * key …`), the CLI, the console — goes through this class, so the rules hold whatever the front
+ * door: key ownership (a key is acted on only as its owner's), the two-keys quota, "not the key
+ * that signed this request", DeleteConflict while a user still has keys or policies. Policies
+ * are validated by the engine when written (MalformedPolicyDocument with the place in the
+ * document); every write invalidates the caches that hold what it changed.
+ *
+ * The caller's authorization (the action on the target's ARN) is decided before any of this
+ * runs, by the pipeline or the query endpoint, on the same target these methods act on.
  */
 import { type PolicyKind, parsePolicy } from "@sigil/policy";
 import { SigilError } from "../errors.ts";
@@ -107,8 +113,25 @@ export class IamAdmin {
 		return this.#d.store.users.list(accountId);
 	}
 
+	/** IAM's DeleteUser: refused with DeleteConflict while the user has keys or inline policies. */
 	async deleteUser(accountId: string, userName: string): Promise<void> {
 		await this.getUser(accountId, userName);
+		const keys = await this.#d.store.accessKeys.list(accountId, userName);
+		if (keys.length > 0)
+			throw new SigilError(
+				"DELETE_CONFLICT",
+				"Cannot delete entity, must delete access keys first.",
+			);
+		const policies = await this.#d.store.policies.list(
+			accountId,
+			"user",
+			userName,
+		);
+		if (policies.length > 0)
+			throw new SigilError(
+				"DELETE_CONFLICT",
+				"Cannot delete entity, must delete policies first.",
+			);
 		await iam(`User ${userName}`, () =>
 			this.#d.store.users.delete(accountId, userName),
 		);
@@ -219,20 +242,18 @@ export class IamAdmin {
 		this.#d.authorizer.invalidatePrincipal(accountId, kind, principalName);
 	}
 
-	/** A new key for a user (or, with `null`, the account's root identity). */
+	/** A new key for a user (or, with `null`, the account's root identity), within the quota. */
 	async createAccessKey(
 		accountId: string,
 		userName: string | null,
 	): Promise<AccessKeyWithSecret> {
-		if (userName !== null) {
-			await this.getUser(accountId, userName);
-			const keys = await this.#d.store.accessKeys.list(accountId, userName);
-			if (keys.length >= ACCESS_KEYS_PER_USER)
-				throw new SigilError(
-					"LIMIT_EXCEEDED",
-					`Cannot exceed quota for AccessKeysPerUser: ${ACCESS_KEYS_PER_USER}`,
-				);
-		}
+		if (userName !== null) await this.getUser(accountId, userName);
+		const keys = await this.#d.store.accessKeys.list(accountId, userName);
+		if (keys.length >= ACCESS_KEYS_PER_USER)
+			throw new SigilError(
+				"LIMIT_EXCEEDED",
+				`Cannot exceed quota for AccessKeysPerUser: ${ACCESS_KEYS_PER_USER}`,
+			);
 		return this.#d.store.accessKeys.create({ accountId, userName });
 	}
 
@@ -259,13 +280,23 @@ export class IamAdmin {
 		return key;
 	}
 
+	/**
+	 * `signedWith` is the key that signed the request: it may not disable itself (the caller
+	 * would lock itself out mid-request; IAM users do that with another key).
+	 */
 	async updateAccessKey(
 		accountId: string,
 		userName: string | null,
 		accessKeyId: string,
 		status: AccessKeyStatus,
+		signedWith: string,
 	): Promise<void> {
 		await this.#ownKey(accountId, userName, accessKeyId);
+		if (status === "Inactive" && accessKeyId === signedWith)
+			throw new SigilError(
+				"KEY_IN_USE_BY_CALLER",
+				`access key ${accessKeyId} signed this request; disable it with another key`,
+			);
 		await this.#d.store.accessKeys.setStatus(accessKeyId, status);
 		this.#d.credentials.invalidate(accessKeyId);
 	}
@@ -274,8 +305,14 @@ export class IamAdmin {
 		accountId: string,
 		userName: string | null,
 		accessKeyId: string,
+		signedWith: string,
 	): Promise<void> {
 		await this.#ownKey(accountId, userName, accessKeyId);
+		if (accessKeyId === signedWith)
+			throw new SigilError(
+				"KEY_IN_USE_BY_CALLER",
+				`access key ${accessKeyId} signed this request; delete it with another key`,
+			);
 		await this.#d.store.accessKeys.delete(accessKeyId);
 		this.#d.credentials.invalidate(accessKeyId);
 	}

@@ -88,10 +88,27 @@ export const userDeleteCommand: CommandSpec = {
 	options: {},
 	async run(ctx) {
 		const name = ctx.positionals[0] as string;
-		await (await ctx.client()).request(
-			"DELETE",
-			`/users/${encodeURIComponent(name)}`,
-		);
+		const client = await ctx.client();
+		const user = `/users/${encodeURIComponent(name)}`;
+		// IAM refuses to delete a user that still has keys or policies (DeleteConflict), so the
+		// CLI removes them first, each step authorized on its own as the API requires.
+		const keys = await client.request<{
+			AccessKeyMetadata: { AccessKeyId: string }[];
+		}>("GET", `/keys?user=${encodeURIComponent(name)}`);
+		for (const k of keys.AccessKeyMetadata)
+			await client.request(
+				"DELETE",
+				`/keys/${encodeURIComponent(k.AccessKeyId)}`,
+			);
+		const policies = await client.request<{
+			policies: { policyName: string }[];
+		}>("GET", `${user}/policies`);
+		for (const p of policies.policies)
+			await client.request(
+				"DELETE",
+				`${user}/policies/${encodeURIComponent(p.policyName)}`,
+			);
+		await client.request("DELETE", user);
 		if (ctx.json) ctx.printJson({ deleted: name });
 		else ctx.print(`deleted user ${name}`);
 		return 0;
