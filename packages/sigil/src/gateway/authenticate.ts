@@ -157,7 +157,8 @@ function tokenRefused(
 	return {
 		ok: false,
 		error: fromCode(code, message),
-		accessKeyId,
+		// Whatever the caller put in the credential, the record keeps a bounded snippet of it.
+		accessKeyId: keyIdSnippet(accessKeyId),
 		...(owner && {
 			ownerAccountId: owner.accountId,
 			diagnosis: owner.diagnosis,
