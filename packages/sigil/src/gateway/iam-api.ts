@@ -115,24 +115,20 @@ function byUser(params: URLSearchParams, p: IamPrincipal): IamTarget {
 	};
 }
 
-/** A user the operation must name (`UserName` required). */
-function namedUser(params: URLSearchParams, p: IamPrincipal): IamTarget {
-	const name = valid(required(params, "UserName"), "userName");
-	return {
-		name,
-		accountId: p.accountId,
-		resource: iamArn(p.accountId, `user/${name}`),
+/** A user or role the operation must name (`UserName` / `RoleName` required). */
+function named(kind: "user" | "role") {
+	const param = kind === "user" ? "UserName" : "RoleName";
+	return (params: URLSearchParams, p: IamPrincipal): IamTarget => {
+		const name = valid(required(params, param), `${kind}Name`);
+		return {
+			name,
+			accountId: p.accountId,
+			resource: iamArn(p.accountId, `${kind}/${name}`),
+		};
 	};
 }
-
-function byRole(params: URLSearchParams, p: IamPrincipal): IamTarget {
-	const name = valid(required(params, "RoleName"), "roleName");
-	return {
-		name,
-		accountId: p.accountId,
-		resource: iamArn(p.accountId, `role/${name}`),
-	};
-}
+const namedUser = named("user");
+const byRole = named("role");
 
 const allUsers = (_q: URLSearchParams, p: IamPrincipal): IamTarget => ({
 	name: null,
