@@ -178,7 +178,7 @@ export async function handleRequest(
 			return;
 		}
 		await bound.handle();
-		if (authz && route.name !== "logs")
+		if (authz && route.auditSuccess !== false)
 			audit(ctx, ex, fn, outcome, ex.res.statusCode, started, undefined, authz);
 	} catch (err) {
 		const wire = toWireError(err, ex, ctx);
@@ -226,7 +226,7 @@ async function authenticate(
 	if (route.auth === "sigv4") {
 		// IAM is a global service the CLI signs for us-east-1 whatever the gateway's region.
 		const global =
-			route.name === "aws-query" &&
+			route.protocol === "aws-query" &&
 			ctx.region !== "us-east-1" &&
 			/\/us-east-1\/(iam|sts)\//.test(
 				ex.header("authorization") ?? ex.rawQuery.replace(/%2F/gi, "/"),
@@ -301,7 +301,7 @@ function sendFailure(
 	route: GatewayRoute | undefined,
 	error: WireError,
 ): void {
-	if (route?.name !== "aws-query") {
+	if (route?.protocol !== "aws-query") {
 		sendError(ex, error);
 		return;
 	}

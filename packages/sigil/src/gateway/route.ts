@@ -57,6 +57,13 @@ interface RouteMeta extends RoutePattern {
 	readonly dialect?: Dialect;
 	/** Largest body the route accepts before authentication (triggers use their own limit). */
 	readonly maxBodyBytes?: number;
+	/**
+	 * `aws-query`: AWS's query protocol (IAM/STS), whose errors are XML and whose global services
+	 * the CLI signs for us-east-1 whatever the gateway's region.
+	 */
+	readonly protocol?: "aws-query";
+	/** `false` where a successful request is not worth an audit record of its own (reading the log). */
+	readonly auditSuccess?: false;
 }
 
 /** An API route (SigV4 or public): resolved after authentication, from the caller's view. */

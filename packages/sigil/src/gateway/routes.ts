@@ -199,6 +199,8 @@ export const ROUTES: readonly GatewayRoute[] = [
 		pattern: "/sigil/v1/logs",
 		action: "logs:GetLogEvents",
 		authorization: POLICY,
+		// Reading the log would otherwise add a record per poll of `sigil logs --follow`.
+		auditSuccess: false,
 		target: ownLogs,
 		handle: cp.queryLogs,
 	}),
@@ -266,6 +268,7 @@ export const ROUTES: readonly GatewayRoute[] = [
 		name: "aws-query",
 		method: "POST",
 		pattern: "/",
+		protocol: "aws-query",
 		services: ["iam", "sts"],
 		dialect: "aws",
 		action: "iam:* | sts:*",
