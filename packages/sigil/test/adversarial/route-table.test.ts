@@ -9,7 +9,7 @@ import { SigilError } from "../../src/errors.ts";
 import type { DeployedFunction } from "../../src/functions/registry.ts";
 import type { GatewayContext } from "../../src/gateway/context.ts";
 import type { Exchange } from "../../src/gateway/exchange.ts";
-import type { ApiRoute } from "../../src/gateway/route.ts";
+import { type ApiRoute, api } from "../../src/gateway/route.ts";
 import { ROUTES } from "../../src/gateway/routes.ts";
 import type { IamPrincipal } from "../../src/iam/principal.ts";
 import type { AccessKey } from "../../src/store/types.ts";
@@ -257,6 +257,44 @@ describe("property: every encoding of a parameter binds to one target, in the ac
 			);
 		});
 	}
+});
+
+describe("the handler acts on the authorized target", () => {
+	test("api(): the object the pipeline authorizes is the very object the handler receives", async () => {
+		const seen: unknown[] = [];
+		const route = api({
+			name: "probe",
+			method: "GET",
+			pattern: "/probe/:name",
+			action: "sigil:Probe",
+			authorization: { by: "policy", crossAccount: "refused" },
+			target: async ({ params }) => ({
+				resource: `arn:aws:sigil:${REGION}:${ME}:probe/${decodeURIComponent(params.name ?? "")}`,
+				accountId: ME,
+			}),
+			handle: async ({ target }) => {
+				seen.push(target);
+			},
+		});
+		await fc.assert(
+			fc.asyncProperty(
+				fc.string({ minLength: 1, maxLength: 8 }),
+				async (name) => {
+					const bound = await route.bind(
+						exchange(),
+						{ name: encodeURIComponent(name) },
+						ctx,
+						principal,
+					);
+					seen.length = 0;
+					await bound.handle();
+					assert.equal(seen.length, 1);
+					assert.equal(seen[0], bound.target);
+				},
+			),
+			{ numRuns: 50 },
+		);
+	});
 });
 
 describe("hostile spellings", () => {
