@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # Installs everything the test suite needs on a fresh machine: npm packages (npm ci) and the
-# system tools the wire-compatibility tests drive (the AWS CLI, python3 with requests, curl).
+# system tools the wire-compatibility tests drive (the AWS CLI, python3 with requests, curl) and
+# bubblewrap, the sandbox every function runs in.
 # The machine images of this project ship the AWS CLI and requests in their python3; Debian's
 # packages are the fallback when they are missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 need=()
 command -v curl >/dev/null 2>&1 || need+=(curl)
+# Functions run in bubblewrap sandboxes (docs/runtimes.md); prlimit/setpriv come with util-linux.
+command -v bwrap >/dev/null 2>&1 || need+=(bubblewrap)
 command -v aws >/dev/null 2>&1 || need+=(awscli)
 if ! python3 -c 'import requests' >/dev/null 2>&1 && ! /usr/bin/python3 -c 'import requests' >/dev/null 2>&1; then
   need+=(python3-requests)

@@ -224,6 +224,12 @@ export const ERRORS = {
 		fc: "PolicyNotFound",
 		doc: "The function has no policy, or no statement with that StatementId.",
 	},
+	SANDBOX_UNAVAILABLE: {
+		status: 503,
+		aws: "ServiceException",
+		fc: "ServiceUnavailable",
+		doc: "Functions run in a bubblewrap sandbox and it cannot start on this machine (no bubblewrap, user namespaces off, not Linux); the message says why. Install bubblewrap (`npm run setup`), or choose a weaker isolation explicitly with `sigil up --isolation process` (or `none`).",
+	},
 	INTERNAL: {
 		status: 500,
 		aws: "ServiceException",

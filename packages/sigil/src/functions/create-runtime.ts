@@ -9,6 +9,7 @@ import { createHttpRuntime } from "../runtime/http-runtime.ts";
 import { createNodeRuntime } from "../runtime/node-runtime.ts";
 import { createProcessRuntime } from "../runtime/process-runtime.ts";
 import { createPython3Runtime } from "../runtime/python3-runtime.ts";
+import type { RuntimeIsolation } from "../runtime/sandbox.ts";
 import { type FunctionRuntime, RuntimeError } from "../runtime/types.ts";
 
 export interface RuntimeInput {
@@ -17,6 +18,10 @@ export interface RuntimeInput {
 	readonly config: FunctionConfig;
 	readonly codeDir: string;
 	readonly secretsDir: string | undefined;
+	/** AWS_REGION inside a sandbox (default us-east-1). */
+	readonly region?: string;
+	/** How the runtime keeps the function from the gateway (chosen once, at start; default none). */
+	readonly isolation?: RuntimeIsolation;
 }
 
 export async function createRuntime(

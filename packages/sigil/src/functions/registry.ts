@@ -18,6 +18,7 @@ import {
 	parseFunctionConfig,
 } from "../config/function-config.ts";
 import { SigilError } from "../errors.ts";
+import type { RuntimeIsolation } from "../runtime/sandbox.ts";
 import type { FunctionRuntime } from "../runtime/types.ts";
 import { isStoreError } from "../store/errors.ts";
 import type { Store } from "../store/store.ts";
@@ -53,6 +54,8 @@ export interface RegistryOptions {
 	readonly negativeCacheMax?: number;
 	/** The clock of the negative cache (default `Date.now`). */
 	readonly now?: () => number;
+	/** How functions are kept from the gateway (default `none`: in-process, as a library would). */
+	readonly isolation?: RuntimeIsolation;
 }
 
 export class FunctionRegistry {
@@ -78,6 +81,11 @@ export class FunctionRegistry {
 		this.#now = opts.now ?? Date.now;
 		this.#missingTtlMs = opts.negativeCacheTtlMs ?? 3_000;
 		this.#missingMax = Math.max(1, opts.negativeCacheMax ?? 10_000);
+	}
+
+	/** The isolation every runtime of this registry is built with. */
+	get isolation(): RuntimeIsolation["kind"] {
+		return this.#opts.isolation?.kind ?? "none";
 	}
 
 	/** How many names are remembered as missing (bounded by `negativeCacheMax`). */
@@ -217,6 +225,8 @@ export class FunctionRegistry {
 				codeDir,
 				secretsDir,
 				arn: this.arnOf(accountId, name),
+				region: this.#opts.region,
+				isolation: this.#opts.isolation ?? { kind: "none" },
 			});
 			return { config, runtime, secretsDir };
 		} catch (err) {

@@ -64,6 +64,7 @@ export async function info({ ex, ctx }: Call<AccountTarget>): Promise<void> {
 		name: "sigil",
 		version: ctx.version,
 		region: ctx.region,
+		isolation: ctx.functions.isolation,
 	});
 }
 

@@ -12,9 +12,18 @@ import {
 	type AsyncService,
 	startAsync,
 } from "../async/index.ts";
+import { SigilError } from "../errors.ts";
 import { FunctionRegistry } from "../functions/registry.ts";
 import { Authorizer } from "../iam/authorizer.ts";
 import { SessionTokenCodec } from "../iam/session-token.ts";
+import {
+	DEFAULT_UID_RANGE,
+	detectSandbox,
+	type Isolation,
+	type RuntimeIsolation,
+	type SandboxProbe,
+	type UidRange,
+} from "../runtime/sandbox.ts";
 import { loadOrCreateMasterKey } from "../store/master-key.ts";
 import { openSqliteStore } from "../store/sqlite/open.ts";
 import type { Store } from "../store/store.ts";
@@ -54,6 +63,14 @@ export interface GatewayOptions {
 	readonly async?: AsyncOptions;
 	/** Socket-level limits (connections, header/request/idle timeouts, header count, pipelining); see socket-guard.ts. */
 	readonly server?: ServerLimits;
+	/**
+	 * How functions are kept from the gateway (default `sandbox`: bubblewrap, own uid, limits).
+	 * When the sandbox cannot start here the gateway refuses to start: `process` or `none` must
+	 * be chosen explicitly, never fallen back to. See docs/runtimes.md.
+	 */
+	readonly isolation?: Isolation;
+	/** With `sandbox` under a root gateway: the uids functions get (default 0x70000000 + 65,536). */
+	readonly sandboxUids?: UidRange;
 }
 
 export interface Gateway {
@@ -67,16 +84,66 @@ export interface Gateway {
 	};
 	readonly examples: readonly ExampleInfo[];
 	readonly store: Store;
+	/** The isolation functions run with, and in words for the start-up line. */
+	readonly isolation: Isolation;
+	readonly isolationSummary: string;
 	close(): Promise<void>;
 }
 
+/** The gateway's own secrets: read once at start, then gone from its environment. */
+const OWN_SECRETS = /^(SIGIL_ROOT_|SIGIL_MASTER_KEY$)/;
+
+/**
+ * Removes the gateway's secrets from `process.env` (and so from /proc/self/environ's view
+ * through Node, and from every child spawned without an explicit environment). The kernel's
+ * copy of the initial environment block stays: that is why functions also never see the
+ * gateway's /proc.
+ */
+export function scrubOwnSecrets(target: NodeJS.ProcessEnv = process.env): void {
+	for (const name of Object.keys(target))
+		if (OWN_SECRETS.test(name)) delete target[name];
+}
+
+/** Resolves the isolation chosen into what runtimes need; refuses a sandbox that cannot start. */
+export async function resolveIsolation(
+	choice: Isolation,
+	uidRange: UidRange = DEFAULT_UID_RANGE,
+	probeSandbox: () => Promise<SandboxProbe> = detectSandbox,
+): Promise<{ isolation: RuntimeIsolation; summary: string }> {
+	if (choice !== "sandbox")
+		return {
+			isolation: { kind: choice },
+			summary:
+				choice === "process"
+					? "process (chosen explicitly: functions are separate processes with the gateway's uid and file system, no sandbox)"
+					: "none (chosen explicitly: Node functions run inside the gateway's process, others with its uid and file system)",
+		};
+	const probe = await probeSandbox();
+	if (!probe.ok)
+		throw new SigilError(
+			"SANDBOX_UNAVAILABLE",
+			`functions cannot be sandboxed here: ${probe.reason}. Install bubblewrap (npm run setup), or choose a weaker isolation explicitly with --isolation process (or none)`,
+		);
+	const h = probe.host;
+	return {
+		isolation: { kind: "sandbox", host: h, uidRange },
+		summary: `sandbox (bubblewrap ${h.version}; ${h.privileged ? `each function its own uid in ${uidRange.first}–${uidRange.first + uidRange.count - 1}` : "uid nobody in a user namespace"}; process and python3 functions sandboxed, node functions still worker threads in the gateway)`,
+	};
+}
+
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
-	const env = options.env ?? process.env;
+	// A copy, read from here on: the gateway's own secrets then leave process.env at once.
+	const env = { ...(options.env ?? process.env) };
+	scrubOwnSecrets();
 	const write =
 		options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
 	const log = (entry: LogEntry) =>
 		write(JSON.stringify({ t: new Date().toISOString(), ...entry }));
 	await mkdir(options.dataDir, { recursive: true, mode: 0o700 });
+	const chosen = await resolveIsolation(
+		options.isolation ?? "sandbox",
+		options.sandboxUids,
+	);
 	const masterKey = await loadOrCreateMasterKey(options.dataDir, env);
 	const store = await openSqliteStore({
 		dataDir: options.dataDir,
@@ -90,6 +157,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
 			dataDir: options.dataDir,
 			region: options.region,
 			drainMs: options.drainMs ?? 30_000,
+			isolation: chosen.isolation,
 		});
 		const ctx: GatewayContext = {
 			store,
@@ -143,7 +211,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
 			url,
 			region: options.region,
 			dataDir: options.dataDir,
+			isolation: chosen.isolation.kind,
 		});
+		log({ at: "isolation", isolation: chosen.summary });
 
 		let closing: Promise<void> | undefined;
 		const close = () => {
@@ -177,6 +247,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
 			...(root.createdKey && { createdRootKey: root.createdKey }),
 			examples,
 			store,
+			isolation: chosen.isolation.kind,
+			isolationSummary: chosen.summary,
 			close,
 		};
 	} catch (err) {

@@ -42,6 +42,16 @@ export const NETWORK_MODES: readonly NetworkMode[] = [
 	"none",
 ];
 
+/** What the gateway hands each runtime: the isolation chosen and, for `sandbox`, the host probed. */
+export type RuntimeIsolation =
+	| {
+			readonly kind: "sandbox";
+			readonly host: SandboxHost;
+			readonly uidRange: UidRange;
+	  }
+	| { readonly kind: "process" }
+	| { readonly kind: "none" };
+
 /** Where things are inside every sandbox: fixed, so nothing reveals the host's layout. */
 export const TASK_ROOT = "/var/task";
 export const SECRETS_ROOT = "/run/sigil/secrets";

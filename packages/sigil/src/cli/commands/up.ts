@@ -17,6 +17,9 @@ import {
 import { configDir } from "../io.ts";
 import { DEFAULT_REGION } from "../settings.ts";
 
+/** `--isolation` values; the gateway's own type lives in runtime/sandbox.ts (not loaded here). */
+const ISOLATIONS = ["sandbox", "process", "none"] as const;
+
 // Loaded on demand: every other command only talks HTTP and should not load the server.
 async function loadStartGateway() {
 	return (await import("../../gateway/server.ts")).startGateway;
@@ -91,7 +94,7 @@ export const upCommand: CommandSpec = {
 	name: "up",
 	summary: "Start the Sigil gateway on this machine (embedded store)",
 	usage:
-		"up [--host 127.0.0.1] [--port 8080] [--data-dir ./.sigil] [--region us-east-1] [--examples]",
+		"up [--host 127.0.0.1] [--port 8080] [--data-dir ./.sigil] [--region us-east-1] [--isolation sandbox|process|none] [--examples]",
 	options: {
 		host: {
 			type: "string",
@@ -109,6 +112,12 @@ export const upCommand: CommandSpec = {
 			value: "DIR",
 			description:
 				"where the store lives (env SIGIL_DATA_DIR; default ./.sigil)",
+		},
+		isolation: {
+			type: "string",
+			value: "KIND",
+			description:
+				"how functions are kept from the gateway: sandbox (bubblewrap; default), process or none — a weaker one only when chosen here (env SIGIL_ISOLATION)",
 		},
 		examples: {
 			type: "boolean",
@@ -141,6 +150,12 @@ export const upCommand: CommandSpec = {
 			option(ctx, "data-dir", "SIGIL_DATA_DIR", "./.sigil"),
 		);
 		const region = ctx.globals.region || io.env.SIGIL_REGION || DEFAULT_REGION;
+		const isolation = option(ctx, "isolation", "SIGIL_ISOLATION", "sandbox");
+		if (!(ISOLATIONS as readonly string[]).includes(isolation))
+			throw usageError(
+				`--isolation must be sandbox, process or none, got ${JSON.stringify(isolation)}`,
+				ctx.spec.usage,
+			);
 		let examplesDir: string | undefined;
 		if (ctx.values.examples || ctx.values["examples-dir"] !== undefined) {
 			const given = str(ctx.values, "examples-dir");
@@ -159,6 +174,7 @@ export const upCommand: CommandSpec = {
 			dataDir,
 			region,
 			env: io.env,
+			isolation: isolation as (typeof ISOLATIONS)[number],
 			...(examplesDir !== undefined && { examplesDir }),
 			// Server log lines go to stderr so stdout stays the CLI's own (parseable with --json).
 			log: (line) => io.stderr.write(line.endsWith("\n") ? line : `${line}\n`),
@@ -202,6 +218,7 @@ export const upCommand: CommandSpec = {
 					region: gateway.region,
 					rootAccountId: gateway.rootAccountId,
 					dataDir,
+					isolation: gateway.isolation,
 					...(gateway.createdRootKey && {
 						rootKey: {
 							AccessKeyId: gateway.createdRootKey.accessKeyId,
@@ -216,6 +233,7 @@ export const upCommand: CommandSpec = {
 		} else {
 			const out: string[] = [
 				`Sigil is up at ${gateway.url} (region ${gateway.region}, account ${gateway.rootAccountId}, data in ${dataDir})`,
+				`Functions isolation: ${gateway.isolationSummary}`,
 			];
 			if (gateway.createdRootKey) {
 				out.push(
