@@ -62,7 +62,7 @@ export class ControlPlaneClient {
 				throw new CliError(
 					"CREDENTIALS_MISSING",
 					"no access key to sign the request with",
-					"run `sigil up` once (it writes the profile), or set SIGIL_ACCESS_KEY_ID and SIGIL_SECRET_ACCESS_KEY, or pass --profile NAME",
+					"run `sigil up` once (it writes the profile) or `sigil configure`, or set SIGIL_ACCESS_KEY_ID and SIGIL_SECRET_ACCESS_KEY (or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY), or pass --profile NAME",
 				);
 			headers = signSigV4Headers(
 				{ method, host: url.host, target, headers, body: bytes },

@@ -53,12 +53,19 @@ export function credentialsPath(dir: string): string {
 	return join(dir, "credentials");
 }
 
-/** Reads every profile; a missing file is no profiles. */
-export async function readProfiles(
+/** Reads every profile of Sigil's credentials file in `dir`; a missing file is no profiles. */
+export function readProfiles(
 	dir: string,
 ): Promise<Map<string, Record<string, string>>> {
+	return readProfileFile(credentialsPath(dir));
+}
+
+/** Reads every profile of an INI credentials file (ours or AWS's); a missing file is none. */
+export async function readProfileFile(
+	file: string,
+): Promise<Map<string, Record<string, string>>> {
 	try {
-		return parseCredentials(await readFile(credentialsPath(dir), "utf8"));
+		return parseCredentials(await readFile(file, "utf8"));
 	} catch (error) {
 		if ((error as NodeJS.ErrnoException).code === "ENOENT") return new Map();
 		throw error;
@@ -114,4 +121,56 @@ export async function addProfile(
 	await chmod(temp, 0o600);
 	await rename(temp, file);
 	return file;
+}
+
+/**
+ * Writes profile `name` (what `sigil configure` does): a new one is appended, an existing one is
+ * replaced in place — its section only; every other line of the file is kept as it was. Same
+ * 0600 temporary file and rename as `addProfile`.
+ */
+export async function putProfile(
+	dir: string,
+	name: string,
+	values: Profile,
+): Promise<{ file: string; replaced: boolean }> {
+	await mkdir(dir, { recursive: true, mode: 0o700 });
+	await chmod(dir, 0o700);
+	const file = credentialsPath(dir);
+	let text = "";
+	try {
+		text = await readFile(file, "utf8");
+	} catch (error) {
+		if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+	}
+	const lines = text === "" ? [] : text.replace(/\n$/, "").split("\n");
+	const header = (line: string) =>
+		/^\[\s*(?:profile\s+)?([^\]]+?)\s*\]$/.exec(line.trim())?.[1];
+	const kept: string[] = [];
+	let skipping = false;
+	let at = -1;
+	for (const line of lines) {
+		const section = header(line);
+		if (section !== undefined) skipping = section === name;
+		if (section === name && at === -1) at = kept.length;
+		if (!skipping) kept.push(line);
+	}
+	const block = formatProfile(name, values).replace(/\n$/, "").split("\n");
+	if (at === -1) {
+		if (kept.length && kept[kept.length - 1]?.trim() !== "") kept.push("");
+		kept.push(...block);
+	} else {
+		// The section's trailing blank line went with it; keep one before the next section.
+		const next = kept[at];
+		kept.splice(
+			at,
+			0,
+			...block,
+			...(next !== undefined && next.trim() !== "" ? [""] : []),
+		);
+	}
+	const temp = `${file}.${process.pid}.tmp`;
+	await writeFile(temp, `${kept.join("\n")}\n`, { mode: 0o600 });
+	await chmod(temp, 0o600);
+	await rename(temp, file);
+	return { file, replaced: at !== -1 };
 }

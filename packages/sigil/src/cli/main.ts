@@ -20,6 +20,7 @@ import {
 	renderHelp,
 } from "./command.ts";
 import { accountCommands } from "./commands/account.ts";
+import { configureCommand, whoamiCommand } from "./commands/configure.ts";
 import { deployCommand } from "./commands/deploy.ts";
 import {
 	describeCommand,
@@ -58,6 +59,8 @@ export const COMMANDS: readonly CommandSpec[] = [
 	...userCommands,
 	...policyCommands,
 	...permissionCommands,
+	configureCommand,
+	whoamiCommand,
 ];
 
 /** The top-level help: every command with its one-line summary. */

@@ -1,11 +1,28 @@
 /**
- * Where the CLI finds its gateway, region and credentials. Order, most specific first:
- * flag (`--gateway`, `--profile`, `--region`) → environment (`SIGIL_URL`, `SIGIL_PROFILE`,
- * `SIGIL_REGION`, `SIGIL_ACCESS_KEY_ID`/`SIGIL_SECRET_ACCESS_KEY`/`SIGIL_SESSION_TOKEN`) →
- * the selected profile of `~/.sigil/credentials` → built-in default.
+ * Where the CLI finds its gateway, region and credentials (docs/cli.md, "Where settings come
+ * from"). Sigil's own names first, then the AWS ones, so the key pairs and profiles people
+ * already keep for the AWS CLI work unchanged, and a shell that exports both uses Sigil's.
+ *
+ * Credentials, the first that applies:
+ *   1. `SIGIL_ACCESS_KEY_ID` + `SIGIL_SECRET_ACCESS_KEY` (+ `SIGIL_SESSION_TOKEN`)
+ *   2. the profile named by `--profile`, then by `SIGIL_PROFILE`
+ *   3. `AWS_ACCESS_KEY_ID` + `AWS_SECRET_ACCESS_KEY` (+ `AWS_SESSION_TOKEN`)
+ *   4. the profile named by `AWS_PROFILE`, else profile `default`
+ * A profile is looked up in `~/.sigil/credentials` (`SIGIL_CONFIG_DIR`), then in the AWS shared
+ * credentials file (`AWS_SHARED_CREDENTIALS_FILE`, else `~/.aws/credentials`). The same profile
+ * gives the gateway and region, below `--gateway`/`SIGIL_URL` and `--region`/`SIGIL_REGION`.
+ * `AWS_REGION` is not read on purpose: it names a region of AWS, and signing for it instead of
+ * the gateway's region gives a scope mismatch that looks like a wrong key.
  */
+import { homedir } from "node:os";
+import { join } from "node:path";
 import { CliError } from "./cli-error.ts";
-import { credentialsPath, readProfiles } from "./credentials-file.ts";
+import {
+	credentialsPath,
+	type Profile,
+	readProfileFile,
+	readProfiles,
+} from "./credentials-file.ts";
 import { type CliIo, configDir } from "./io.ts";
 
 export const DEFAULT_GATEWAY = "http://127.0.0.1:8080";
@@ -29,8 +46,53 @@ export interface Settings {
 	readonly profile: string;
 	/** Undefined when neither the environment nor the profile holds a key pair. */
 	readonly credentials: Credentials | undefined;
-	/** Where the credentials came from, for messages: `environment` or `profile NAME`. */
+	/**
+	 * Where the credentials came from, for messages: `environment` (SIGIL_*),
+	 * `environment (AWS_ACCESS_KEY_ID)`, or `profile NAME (FILE)`.
+	 */
 	readonly credentialsSource: string;
+}
+
+/** The AWS shared credentials file: AWS_SHARED_CREDENTIALS_FILE, else ~/.aws/credentials. */
+export function awsCredentialsPath(env: CliIo["env"]): string {
+	return (
+		env.AWS_SHARED_CREDENTIALS_FILE ||
+		join(env.HOME || homedir(), ".aws", "credentials")
+	);
+}
+
+/** A key pair from `<PREFIX>_ACCESS_KEY_ID` etc., undefined when neither half is set. */
+function envPair(
+	env: CliIo["env"],
+	prefix: "SIGIL" | "AWS",
+): Credentials | undefined {
+	const id = env[`${prefix}_ACCESS_KEY_ID`];
+	const secret = env[`${prefix}_SECRET_ACCESS_KEY`];
+	if (!id && !secret) return undefined;
+	if (!id || !secret)
+		throw new CliError(
+			"CREDENTIALS_INCOMPLETE",
+			`only one of ${prefix}_ACCESS_KEY_ID and ${prefix}_SECRET_ACCESS_KEY is set`,
+			"set both, or unset both to use the profile",
+		);
+	const token = env[`${prefix}_SESSION_TOKEN`];
+	return {
+		accessKeyId: id,
+		secretAccessKey: secret,
+		...(token && { sessionToken: token }),
+	};
+}
+
+function profilePair(profile: Profile | undefined): Credentials | undefined {
+	if (!profile?.aws_access_key_id || !profile.aws_secret_access_key)
+		return undefined;
+	return {
+		accessKeyId: profile.aws_access_key_id,
+		secretAccessKey: profile.aws_secret_access_key,
+		...(profile.aws_session_token && {
+			sessionToken: profile.aws_session_token,
+		}),
+	};
 }
 
 /** Resolves settings; `fallbackGateway` is a stack file's `gateway:` (below env, above profile). */
@@ -40,40 +102,39 @@ export async function resolveSettings(
 	fallbackGateway?: string,
 ): Promise<Settings> {
 	const env = io.env;
-	const profileName = flags.profile || env.SIGIL_PROFILE || "default";
 	const dir = configDir(env);
-	const profiles = await readProfiles(dir);
-	const profile = profiles.get(profileName);
-	const explicitProfile = Boolean(flags.profile || env.SIGIL_PROFILE);
-	if (!profile && explicitProfile)
+	const sigilFile = credentialsPath(dir);
+	const awsFile = awsCredentialsPath(env);
+	const sigilProfiles = await readProfiles(dir);
+	const awsProfiles = await readProfileFile(awsFile);
+	// Sigil's own profile name beats AWS's, as its key variables do.
+	const sigilNamed = flags.profile || env.SIGIL_PROFILE;
+	const profileName = sigilNamed || env.AWS_PROFILE || "default";
+	const inSigil = sigilProfiles.get(profileName);
+	const profile = inSigil ?? awsProfiles.get(profileName);
+	const profileFile = inSigil ? sigilFile : awsFile;
+	if (!profile && (sigilNamed || env.AWS_PROFILE))
 		throw new CliError(
 			"PROFILE_NOT_FOUND",
-			`profile ${profileName} is not in ${credentialsPath(dir)}`,
-			`use one of: ${[...profiles.keys()].join(", ") || "(none yet — run `sigil up` once)"}`,
+			`profile ${profileName} (from ${flags.profile ? "--profile" : env.SIGIL_PROFILE ? "SIGIL_PROFILE" : "AWS_PROFILE"}) is in neither ${sigilFile} nor ${awsFile}`,
+			`use one of: ${[...new Set([...sigilProfiles.keys(), ...awsProfiles.keys()])].join(", ") || "(none yet — run `sigil up` once, or `sigil configure`)"}`,
 		);
+	const fromProfile = profilePair(profile);
+	const fromProfileSource = `profile ${profileName} (${profileFile})`;
 	let credentials: Credentials | undefined;
-	let credentialsSource = `profile ${profileName}`;
-	if (env.SIGIL_ACCESS_KEY_ID || env.SIGIL_SECRET_ACCESS_KEY) {
-		if (!env.SIGIL_ACCESS_KEY_ID || !env.SIGIL_SECRET_ACCESS_KEY)
-			throw new CliError(
-				"CREDENTIALS_INCOMPLETE",
-				"only one of SIGIL_ACCESS_KEY_ID and SIGIL_SECRET_ACCESS_KEY is set",
-				"set both, or unset both to use the profile",
-			);
-		credentials = {
-			accessKeyId: env.SIGIL_ACCESS_KEY_ID,
-			secretAccessKey: env.SIGIL_SECRET_ACCESS_KEY,
-			...(env.SIGIL_SESSION_TOKEN && { sessionToken: env.SIGIL_SESSION_TOKEN }),
-		};
+	let credentialsSource = fromProfileSource;
+	const sigilEnv = envPair(env, "SIGIL");
+	if (sigilEnv) {
+		credentials = sigilEnv;
 		credentialsSource = "environment";
-	} else if (profile?.aws_access_key_id && profile.aws_secret_access_key) {
-		credentials = {
-			accessKeyId: profile.aws_access_key_id,
-			secretAccessKey: profile.aws_secret_access_key,
-			...(profile.aws_session_token && {
-				sessionToken: profile.aws_session_token,
-			}),
-		};
+	} else if (sigilNamed) {
+		credentials = fromProfile;
+	} else {
+		const awsEnv = envPair(env, "AWS");
+		if (awsEnv) {
+			credentials = awsEnv;
+			credentialsSource = "environment (AWS_ACCESS_KEY_ID)";
+		} else credentials = fromProfile;
 	}
 	const gateway =
 		flags.gateway ||
@@ -102,7 +163,7 @@ export function requireCredentials(settings: Settings): Credentials {
 	if (settings.credentials) return settings.credentials;
 	throw new CliError(
 		"CREDENTIALS_MISSING",
-		`no access key: profile ${settings.profile} has none and SIGIL_ACCESS_KEY_ID is not set`,
-		"run `sigil up` once (it writes the profile), or set SIGIL_ACCESS_KEY_ID and SIGIL_SECRET_ACCESS_KEY, or pass --profile NAME",
+		`no access key: profile ${settings.profile} has none and neither SIGIL_ACCESS_KEY_ID nor AWS_ACCESS_KEY_ID is set`,
+		"run `sigil up` once (it writes the profile) or `sigil configure`, or set SIGIL_ACCESS_KEY_ID and SIGIL_SECRET_ACCESS_KEY, or pass --profile NAME",
 	);
 }
