@@ -18,6 +18,8 @@ import {
 } from "./schema.ts";
 
 export const RUNTIMES = ["node", "process", "python3", "http"] as const;
+/** A function's network inside its sandbox (docs/runtimes.md, Isolation). */
+export const NETWORKS = ["full", "loopback", "none"] as const;
 export const AUTH_TYPES = [
 	"none",
 	"aws_iam",
@@ -127,6 +129,8 @@ export const functionConfigRule = obj({
 	),
 	environment: opt(record(str({ max: 32_768 }), envName)),
 	secrets: opt(list(name, { max: 64 })),
+	/** full (default): the host's network; loopback: its own, reaching only itself; none. */
+	network: opt(oneOf(NETWORKS)),
 	timeout: opt(duration(100, 900_000)),
 	memory: opt(int(16, 16_384)),
 	concurrency: opt(concurrency),
@@ -146,6 +150,7 @@ export interface FunctionConfig {
 	readonly upstream?: string;
 	readonly environment: Readonly<Record<string, string>>;
 	readonly secrets: readonly string[];
+	readonly network: (typeof NETWORKS)[number];
 	readonly timeoutMs: number;
 	readonly memoryMb: number;
 	readonly concurrency: {
@@ -238,6 +243,7 @@ export function parseFunctionConfig(
 		...(c.upstream !== undefined && { upstream: c.upstream }),
 		environment: c.environment ?? {},
 		secrets: c.secrets ?? [],
+		network: c.network ?? "full",
 		timeoutMs: c.timeout ?? 30_000,
 		memoryMb: c.memory ?? 256,
 		concurrency: {

@@ -2,14 +2,23 @@
  * Turns a validated function config into a running runtime of the right kind. The runtime
  * package knows nothing of configs or stores; this is the one place that translates.
  */
+import { chmod, chown, lstat, readdir } from "node:fs/promises";
 import { createServer } from "node:net";
+import { join } from "node:path";
 import type { FunctionConfig } from "../config/function-config.ts";
 import { SigilError } from "../errors.ts";
 import { createHttpRuntime } from "../runtime/http-runtime.ts";
 import { createNodeRuntime } from "../runtime/node-runtime.ts";
-import { createProcessRuntime } from "../runtime/process-runtime.ts";
+import {
+	createProcessRuntime,
+	type ProcessSandbox,
+} from "../runtime/process-runtime.ts";
 import { createPython3Runtime } from "../runtime/python3-runtime.ts";
-import type { RuntimeIsolation } from "../runtime/sandbox.ts";
+import {
+	DEFAULT_LIMITS,
+	functionUid,
+	type RuntimeIsolation,
+} from "../runtime/sandbox.ts";
 import { type FunctionRuntime, RuntimeError } from "../runtime/types.ts";
 
 export interface RuntimeInput {
@@ -22,6 +31,67 @@ export interface RuntimeInput {
 	readonly region?: string;
 	/** How the runtime keeps the function from the gateway (chosen once, at start; default none). */
 	readonly isolation?: RuntimeIsolation;
+}
+
+/**
+ * The sandbox of a fork-per-request function: its uid (root gateway), its limits, its network.
+ * Prepares the host side too: the function's uid must read its code and its secrets.
+ */
+async function processSandbox(
+	input: RuntimeInput,
+): Promise<ProcessSandbox | undefined> {
+	const iso = input.isolation;
+	if (iso?.kind !== "sandbox") return undefined;
+	const { config } = input;
+	const uid = functionUid(input.arn, iso.uidRange);
+	if (iso.host.privileged) {
+		// The data directory stays 0700 (nobody on the host reaches inside); the bound code folder
+		// is made readable to others so the function's own uid can read what was deployed, and
+		// the function's secrets folder (one per activation) becomes that uid's alone.
+		await shareReadable(input.codeDir);
+		if (input.secretsDir !== undefined) await chownTree(input.secretsDir, uid);
+	}
+	return {
+		host: iso.host,
+		policy: {
+			network: config.network,
+			uid,
+			gid: uid,
+			limits: {
+				...DEFAULT_LIMITS,
+				memoryMb: config.memoryMb,
+				// One process per request: its CPU cannot usefully exceed its wall-clock timeout.
+				cpuSeconds: Math.ceil(config.timeoutMs / 1000) + 1,
+			},
+		},
+		identity: {
+			functionName: input.name,
+			memoryMb: config.memoryMb,
+			region: input.region ?? "us-east-1",
+			...(config.runtime === "node" && { handler: config.entry }),
+		},
+	};
+}
+
+/** Adds read (and, for folders, search) permission for others, recursively; never removes any. */
+async function shareReadable(dir: string): Promise<void> {
+	const info = await lstat(dir);
+	if ((info.mode & 0o005) !== 0o005)
+		await chmod(dir, (info.mode & 0o7777) | 0o005);
+	for (const entry of await readdir(dir, { withFileTypes: true })) {
+		const path = join(dir, entry.name);
+		if (entry.isDirectory()) await shareReadable(path);
+		else if (entry.isFile()) {
+			const m = (await lstat(path)).mode;
+			if ((m & 0o004) === 0) await chmod(path, (m & 0o7777) | 0o004);
+		}
+	}
+}
+
+async function chownTree(dir: string, uid: number): Promise<void> {
+	await chown(dir, uid, uid);
+	for (const entry of await readdir(dir, { withFileTypes: true }))
+		await chown(join(dir, entry.name), uid, uid);
 }
 
 export async function createRuntime(
@@ -48,7 +118,8 @@ export async function createRuntime(
 				maxQueue: config.concurrency.queue,
 				invokedFunctionArn: input.arn,
 			});
-		case "process":
+		case "process": {
+			const sandbox = await processSandbox(input);
 			return createProcessRuntime({
 				name: input.name,
 				fprocess: config.fprocess as string,
@@ -58,8 +129,11 @@ export async function createRuntime(
 				timeoutMs: config.timeoutMs,
 				maxConcurrency: config.concurrency.max * config.concurrency.perInstance,
 				maxQueue: config.concurrency.queue,
+				...(sandbox && { sandbox }),
 			});
-		case "python3":
+		}
+		case "python3": {
+			const sandbox = await processSandbox(input);
 			try {
 				return await createPython3Runtime({
 					name: input.name,
@@ -70,6 +144,7 @@ export async function createRuntime(
 					maxConcurrency:
 						config.concurrency.max * config.concurrency.perInstance,
 					maxQueue: config.concurrency.queue,
+					...(sandbox && { sandbox }),
 				});
 			} catch (err) {
 				// A requirements.txt Sigil cannot satisfy is a fault of the bundle, said at deploy.
@@ -77,6 +152,7 @@ export async function createRuntime(
 					throw new SigilError("BUNDLE_INVALID", err.message);
 				throw err;
 			}
+		}
 		case "http": {
 			const upstream =
 				config.upstream ?? `http://127.0.0.1:${await freePort()}`;

@@ -10,6 +10,14 @@ import {
 	type ProcessTracker,
 	runProcess,
 } from "./run-process.ts";
+import {
+	type LambdaIdentity,
+	type SandboxHost,
+	type SandboxPolicy,
+	SECRETS_ROOT,
+	sandboxArgv,
+	sandboxEnvironment,
+} from "./sandbox.ts";
 import { splitCommand } from "./split-command.ts";
 import type {
 	EventInvocation,
@@ -38,6 +46,20 @@ export interface ProcessRuntimeSpec {
 	readonly maxOutputBytes?: number;
 	/** Put stderr into 500 responses too (the watchdog's `write_debug`); off by default. */
 	readonly writeDebug?: boolean;
+	/**
+	 * Run every process in a bubblewrap sandbox (see sandbox.ts): `cwd` and `secretsDir` become
+	 * the policy's /var/task and /run/sigil/secrets, and the environment is the sandbox's clean
+	 * one plus `env`, nothing of the gateway's. Without it the process runs with the gateway's
+	 * uid and file system (isolation `process`/`none`).
+	 */
+	readonly sandbox?: ProcessSandbox;
+}
+
+export interface ProcessSandbox {
+	readonly host: SandboxHost;
+	/** codeDir/secretsDir come from the spec's `cwd`/`secretsDir`. */
+	readonly policy: Omit<SandboxPolicy, "codeDir" | "secretsDir">;
+	readonly identity: LambdaIdentity;
 }
 
 export const DEFAULT_MAX_OUTPUT_BYTES = 32 * 1024 * 1024;
@@ -64,7 +86,33 @@ export function createProcessRuntime(
 		spec.maxQueue ?? 100,
 	);
 	const tracker: ProcessTracker = { groups: new Set() };
-	const base = baseEnvironment();
+	const sandbox = spec.sandbox;
+	// Inside a sandbox the base is the sandbox's own PATH/HOME/LANG and the Lambda variables;
+	// the function's env is applied on top by buildWatchdogEnv / below, as without one.
+	const base = sandbox
+		? sandboxEnvironment(sandbox.identity, {})
+		: baseEnvironment();
+	const secretsDir =
+		sandbox && spec.secretsDir !== undefined ? SECRETS_ROOT : spec.secretsDir;
+	const argv =
+		split.ok && sandbox
+			? sandboxArgv(
+					sandbox.host,
+					{
+						...sandbox.policy,
+						codeDir: spec.cwd,
+						...(spec.secretsDir !== undefined && {
+							secretsDir: spec.secretsDir,
+						}),
+					},
+					split.argv,
+				)
+			: split.ok
+				? split.argv
+				: [];
+	/** The function's variables, with SIGIL_SECRETS_DIR pointing where it sees the folder. */
+	const ownEnv: Record<string, string> = { ...spec.env };
+	if (secretsDir !== undefined) ownEnv.SIGIL_SECRETS_DIR = secretsDir;
 
 	/** Runs one process under the gate; maps the failures every invocation kind shares. */
 	async function run(
@@ -84,7 +132,7 @@ export function createProcessRuntime(
 		try {
 			outcome = await runProcess(
 				{
-					argv: split.argv,
+					argv,
 					cwd: spec.cwd,
 					env,
 					stdin,
@@ -133,7 +181,7 @@ export function createProcessRuntime(
 		async invokeHttp(inv: HttpInvocation): Promise<HttpResult> {
 			const env = buildWatchdogEnv(
 				base,
-				spec.env,
+				ownEnv,
 				{
 					method: inv.method,
 					path: inv.path,
@@ -142,7 +190,7 @@ export function createProcessRuntime(
 					rawHeaders: inv.rawHeaders,
 					contentLength: inv.body.length,
 				},
-				spec.secretsDir,
+				secretsDir,
 			);
 			const out = await run(env, inv.body, inv.signal);
 			if (out.code !== 0) {
@@ -168,9 +216,7 @@ export function createProcessRuntime(
 		},
 
 		async invokeEvent(inv: EventInvocation): Promise<EventResult> {
-			const env: Record<string, string> = { ...base, ...spec.env };
-			if (spec.secretsDir !== undefined)
-				env.SIGIL_SECRETS_DIR = spec.secretsDir;
+			const env: Record<string, string> = { ...base, ...ownEnv };
 			const out = await run(env, inv.payload, inv.signal);
 			const logTail = utf8Tail(out.stderr);
 			if (out.code === 0) return { payload: out.stdout, logTail };

@@ -5,13 +5,14 @@
  * headers as `Http_*` environment, the return value printed as the response.
  */
 import { execFile } from "node:child_process";
-import { readdir, readFile } from "node:fs/promises";
-import { join } from "node:path";
+import { readdir, readFile, realpath } from "node:fs/promises";
+import { basename, dirname, join, relative } from "node:path";
 import { baseEnvironment } from "./base-env.ts";
 import {
 	createProcessRuntime,
 	type ProcessRuntimeSpec,
 } from "./process-runtime.ts";
+import { installPrefix } from "./sandbox.ts";
 import { PYTHON3_WATCHDOG } from "./templates-dir.ts";
 import type { FunctionRuntime } from "./types.ts";
 import { RuntimeError } from "./types.ts";
@@ -101,10 +102,38 @@ export async function createPython3Runtime(
 			`function ${spec.name}: requirements.txt asks for ${missing.join(", ")}, which Sigil cannot install (it installs nothing at deploy); vendor them into the handler folder with \`pip install -r requirements.txt --target <folder>\` and deploy again`,
 		);
 	const { python, ...rest } = spec;
-	const interpreter = python ?? (await resolvePython());
+	let interpreter = python ?? (await resolvePython());
+	let watchdog = PYTHON3_WATCHDOG;
+	let sandbox = spec.sandbox;
+	if (sandbox) {
+		// Inside the sandbox only /usr is there: an interpreter installed elsewhere (pyenv, a
+		// venv's base) is bound read-only at a fixed place with its whole prefix (its stdlib),
+		// and the watchdog script's folder beside it. Python finds its prefix from where it runs.
+		const readOnly: [string, string][] = [
+			[dirname(PYTHON3_WATCHDOG), "/opt/sigil/python3-watchdog"],
+		];
+		watchdog = `/opt/sigil/python3-watchdog/${basename(PYTHON3_WATCHDOG)}`;
+		const real = await realpath(interpreter).catch(() => interpreter);
+		if (real.startsWith("/")) {
+			if (real.startsWith("/usr/")) interpreter = real;
+			else {
+				const prefix = installPrefix(real);
+				readOnly.push([prefix, "/opt/sigil/python"]);
+				interpreter = join("/opt/sigil/python", relative(prefix, real));
+			}
+		}
+		sandbox = {
+			...sandbox,
+			policy: {
+				...sandbox.policy,
+				readOnly: [...(sandbox.policy.readOnly ?? []), ...readOnly],
+			},
+		};
+	}
 	return createProcessRuntime({
 		...rest,
-		fprocess: `${quoteWord(interpreter)} ${quoteWord(PYTHON3_WATCHDOG)}`,
+		...(sandbox && { sandbox }),
+		fprocess: `${quoteWord(interpreter)} ${quoteWord(watchdog)}`,
 		// The code folder is shared by every instance and stays as deployed: no __pycache__ in it.
 		env: {
 			PYTHONDONTWRITEBYTECODE: "1",
