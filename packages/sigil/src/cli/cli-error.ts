@@ -40,8 +40,12 @@ export function usageError(message: string, usage: string): CliError {
 	);
 }
 
-/** Renders an error for stderr in the fixed text or JSON shape. */
-export function formatError(error: CliError, json: boolean): string {
+/** Renders an error for stderr in the fixed text or JSON shape (`paint` colours the labels). */
+export function formatError(
+	error: CliError,
+	json: boolean,
+	paint: (style: "error" | "fix", text: string) => string = (_s, t) => t,
+): string {
 	if (json) {
 		const body: Record<string, string> = {
 			code: error.code,
@@ -52,7 +56,7 @@ export function formatError(error: CliError, json: boolean): string {
 		return `${JSON.stringify({ error: body })}\n`;
 	}
 	const id = error.requestId ? ` (request id ${error.requestId})` : "";
-	return `error: ${error.message}${id}\n  fix: ${error.fix}\n`;
+	return `${paint("error", "error:")} ${error.message}${id}\n  ${paint("fix", "fix:")} ${error.fix}\n`;
 }
 
 /** Any thrown value as a CliError: unknown exceptions are bugs and say so. */

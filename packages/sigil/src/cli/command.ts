@@ -1,9 +1,9 @@
 /**
- * What a command is: its name, usage line, options (as `node:util` `parseArgs` takes them, plus a
+ * What a command is: its name, usage line, options (type, short letter, repeatable, plus a
  * description for `--help`) and a `run`. Parsing is strict: an unknown flag or a missing
- * argument is a usage error (exit 2) that shows the usage line.
+ * argument is a usage error (exit 2) that shows the usage line and, for a typo, the nearest
+ * valid flag.
  */
-import { parseArgs } from "node:util";
 import { CliError, usageError } from "./cli-error.ts";
 import { ControlPlaneClient } from "./control-plane-client.ts";
 import type { CliIo } from "./io.ts";
@@ -55,6 +55,8 @@ export interface CommandSpec {
 	readonly args?: readonly string[];
 	readonly details?: string;
 	readonly examples?: readonly string[];
+	/** The values the first positional takes, when it is a closed set (for shell completion). */
+	readonly argChoices?: readonly string[];
 	run(ctx: CommandContext): Promise<number>;
 }
 
@@ -70,7 +72,7 @@ export const GLOBAL_OPTIONS: Readonly<Record<string, OptionSpec>> = {
 		type: "string",
 		value: "NAME",
 		description:
-			"profile of ~/.sigil/credentials (env SIGIL_PROFILE; default 'default')",
+			"profile of ~/.sigil/credentials, else ~/.aws/credentials (env SIGIL_PROFILE, then AWS_PROFILE; default 'default')",
 	},
 	region: {
 		type: "string",
@@ -108,44 +110,192 @@ export function renderHelp(spec: CommandSpec): string {
 			lines.push(`  ${left.padEnd(width)}  ${right}`);
 	};
 	section("options", spec.options);
-	section("global options", GLOBAL_OPTIONS);
+	section("global options (before or after the command)", GLOBAL_OPTIONS);
 	if (spec.examples?.length)
 		lines.push("", "examples:", ...spec.examples.map((e) => `  ${e}`));
 	return `${lines.join("\n")}\n`;
+}
+
+/**
+ * Optimal string alignment distance (Levenshtein plus adjacent transpositions, so `--hanlder`
+ * is one edit from `--handler`): how the CLI finds the flag or command a typo meant.
+ */
+export function editDistance(a: string, b: string): number {
+	const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) =>
+		Array.from({ length: b.length + 1 }, (_, j) =>
+			i === 0 ? j : j === 0 ? i : 0,
+		),
+	);
+	for (let i = 1; i <= a.length; i++)
+		for (let j = 1; j <= b.length; j++) {
+			const row = d[i] as number[];
+			const up = d[i - 1] as number[];
+			const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+			row[j] = Math.min(
+				(up[j] as number) + 1,
+				(row[j - 1] as number) + 1,
+				(up[j - 1] as number) + cost,
+			);
+			if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1])
+				row[j] = Math.min(row[j] as number, (d[i - 2]?.[j - 2] as number) + 1);
+		}
+	return d[a.length]?.[b.length] as number;
+}
+
+/**
+ * The candidate a typo most likely meant: the nearest within 1 edit for short words and 2 for
+ * longer ones, or the only candidate it is a prefix of (`--hand` → `--handler`). Undefined when
+ * nothing is close, so a wild guess is never offered.
+ */
+export function closest(
+	word: string,
+	candidates: readonly string[],
+): string | undefined {
+	let best: string | undefined;
+	let bestDistance = Number.POSITIVE_INFINITY;
+	for (const c of candidates) {
+		const distance = editDistance(word.toLowerCase(), c.toLowerCase());
+		if (distance < bestDistance) {
+			best = c;
+			bestDistance = distance;
+		}
+	}
+	if (best !== undefined && bestDistance <= (word.length <= 4 ? 1 : 2))
+		return best;
+	const prefixed = candidates.filter((c) => c.startsWith(word));
+	return word.length >= 3 && prefixed.length === 1 ? prefixed[0] : undefined;
+}
+
+/** Where a flag is parsed, for messages: `sigil deploy`, or `sigil` before any command. */
+export interface ParseScope {
+	readonly where: string;
+	readonly usage: string;
+	/** Other places a flag unknown here is valid, e.g. `--handler` → `sigil deploy`. */
+	readonly elsewhere?: (flag: string) => string | undefined;
+}
+
+function unknownFlag(
+	flag: string,
+	names: readonly string[],
+	scope: ParseScope,
+) {
+	const long = flag.startsWith("--");
+	const bare = flag.replace(/^--?/, "").split("=")[0] as string;
+	const guess = long ? closest(bare, names) : undefined;
+	const other = long ? scope.elsewhere?.(bare) : undefined;
+	const hint = guess
+		? `; did you mean --${guess}?`
+		: other
+			? ` (--${bare} is a flag of ${other})`
+			: "";
+	return usageError(
+		`unknown flag ${flag.split("=")[0]} for ${scope.where}${hint}`,
+		scope.usage,
+	);
+}
+
+/**
+ * Parses flags and positionals against `options` — Sigil's own parser rather than
+ * `node:util` parseArgs, so every mistake is answered in Sigil's words with the nearest valid
+ * flag. `--flag value`, `--flag=value`, `-f value`, `-fVALUE`, grouped short booleans (`-vh`),
+ * `--` ending the flags. A string flag never swallows a following flag as its value
+ * (`--name --runtime node` is "--name needs a value"); `--data=-v` passes one on purpose.
+ */
+export function parseTokens(
+	argv: readonly string[],
+	options: Readonly<Record<string, OptionSpec>>,
+	scope: ParseScope,
+): { values: OptionValues; positionals: string[] } {
+	const values: OptionValues = {};
+	const positionals: string[] = [];
+	const names = Object.keys(options);
+	const byShort = new Map(
+		Object.entries(options)
+			.filter(([, o]) => o.short)
+			.map(([name, o]) => [o.short as string, name] as const),
+	);
+	const isFlag = (token: string) =>
+		token.startsWith("--")
+			? names.includes(token.slice(2).split("=")[0] as string)
+			: /^-[A-Za-z]/.test(token) && byShort.has(token[1] as string);
+	const set = (name: string, value: string | boolean) => {
+		const o = options[name] as OptionSpec;
+		if (o.multiple) {
+			const previous = values[name];
+			values[name] = [
+				...(Array.isArray(previous) ? previous : []),
+				value as string,
+			];
+		} else values[name] = value;
+	};
+	const takeValue = (name: string, shown: string, index: number): string => {
+		const next = argv[index];
+		if (next === undefined || isFlag(next) || next === "--")
+			throw usageError(
+				`${shown} needs a value (${shown} ${options[name]?.value ?? "VALUE"})`,
+				scope.usage,
+			);
+		return next;
+	};
+	for (let i = 0; i < argv.length; i++) {
+		const token = argv[i] as string;
+		if (token === "--") {
+			positionals.push(...argv.slice(i + 1));
+			break;
+		}
+		if (token.startsWith("--")) {
+			const eq = token.indexOf("=");
+			const name = eq === -1 ? token.slice(2) : token.slice(2, eq);
+			const o = options[name];
+			if (!o) throw unknownFlag(token, names, scope);
+			if (o.type === "boolean") {
+				if (eq !== -1)
+					throw usageError(
+						`--${name} takes no value (got ${JSON.stringify(token.slice(eq + 1))})`,
+						scope.usage,
+					);
+				set(name, true);
+			} else if (eq !== -1) set(name, token.slice(eq + 1));
+			else set(name, takeValue(name, `--${name}`, ++i));
+			continue;
+		}
+		if (token.length > 1 && token.startsWith("-") && !/^-\d/.test(token)) {
+			// A group of short flags: booleans may share a dash; a string one takes the rest.
+			for (let k = 1; k < token.length; k++) {
+				const short = token[k] as string;
+				const name = byShort.get(short);
+				if (name === undefined) throw unknownFlag(`-${short}`, names, scope);
+				const o = options[name] as OptionSpec;
+				if (o.type === "boolean") {
+					set(name, true);
+					continue;
+				}
+				const rest = token.slice(k + 1);
+				set(name, rest !== "" ? rest : takeValue(name, `-${short}`, ++i));
+				break;
+			}
+			continue;
+		}
+		positionals.push(token);
+	}
+	return { values, positionals };
 }
 
 /** Parses a command's arguments; throws a usage CliError on anything unexpected. */
 export function parseCommandArgs(
 	spec: CommandSpec,
 	argv: readonly string[],
+	elsewhere?: ParseScope["elsewhere"],
 ): { values: OptionValues; positionals: string[] } {
-	const options: Record<
-		string,
-		{ type: "string" | "boolean"; short?: string; multiple?: boolean }
-	> = {};
-	for (const [name, o] of Object.entries({
-		...GLOBAL_OPTIONS,
-		...spec.options,
-	}))
-		options[name] = {
-			type: o.type,
-			...(o.short && { short: o.short }),
-			...(o.multiple && { multiple: true }),
-		};
-	let parsed: { values: OptionValues; positionals: string[] };
-	try {
-		parsed = parseArgs({
-			args: [...argv],
-			options,
-			strict: true,
-			allowPositionals: true,
-		}) as { values: OptionValues; positionals: string[] };
-	} catch (error) {
-		throw usageError(
-			(error as Error).message.split("\n")[0] ?? "bad arguments",
-			spec.usage,
-		);
-	}
+	const parsed = parseTokens(
+		argv,
+		{ ...GLOBAL_OPTIONS, ...spec.options },
+		{
+			where: `sigil ${spec.name}`,
+			usage: spec.usage,
+			...(elsewhere && { elsewhere }),
+		},
+	);
 	if (parsed.values.help) return parsed;
 	const args = spec.args ?? [];
 	const required = args.filter((a) => !a.endsWith("?")).length;

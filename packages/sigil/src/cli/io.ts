@@ -6,8 +6,15 @@ import { homedir } from "node:os";
 import type { Readable } from "node:stream";
 
 export interface CliIo {
-	readonly stdout: { write(chunk: string | Uint8Array): unknown };
-	readonly stderr: { write(chunk: string | Uint8Array): unknown };
+	/** `isTTY` true when a person reads it: only then is the output coloured (colour.ts). */
+	readonly stdout: {
+		write(chunk: string | Uint8Array): unknown;
+		isTTY?: boolean;
+	};
+	readonly stderr: {
+		write(chunk: string | Uint8Array): unknown;
+		isTTY?: boolean;
+	};
 	/** Standard input; `isTTY` true when a person is typing (then the CLI does not wait on it). */
 	readonly stdin: Readable & { isTTY?: boolean };
 	readonly env: Readonly<Record<string, string | undefined>>;

@@ -13,13 +13,20 @@ import {
 	toCliError,
 	usageError,
 } from "./cli-error.ts";
+import { painter } from "./colour.ts";
 import {
 	type CommandSpec,
+	closest,
+	GLOBAL_OPTIONS,
 	makeContext,
+	type OptionSpec,
+	type OptionValues,
 	parseCommandArgs,
+	parseTokens,
 	renderHelp,
 } from "./command.ts";
 import { accountCommands } from "./commands/account.ts";
+import { completionCommand } from "./commands/completion.ts";
 import { configureCommand, whoamiCommand } from "./commands/configure.ts";
 import { deployCommand } from "./commands/deploy.ts";
 import {
@@ -61,6 +68,7 @@ export const COMMANDS: readonly CommandSpec[] = [
 	...permissionCommands,
 	configureCommand,
 	whoamiCommand,
+	completionCommand,
 ];
 
 /** The top-level help: every command with its one-line summary. */
@@ -80,9 +88,17 @@ export function renderTopHelp(group?: string): string {
 		"",
 		"commands:",
 		...shown.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
+	];
+	if (!group)
+		lines.push(
+			"",
+			"global options (before or after the command):",
+			"  --gateway URL, --profile NAME, --region REGION, --json, -h/--help; -v/--version",
+		);
+	lines.push(
 		"",
 		`Run \`sigil <command> --help\` for a command's options.${group ? "" : " Docs: docs/cli.md"}`,
-	];
+	);
 	return `${lines.join("\n")}\n`;
 }
 
@@ -98,6 +114,58 @@ export function findCommand(
 	return { spec, rest: argv.slice(spec.name.split(" ").length) };
 }
 
+/** The commands that take `--flag`, for "--handler is a flag of sigil deploy". */
+function commandsWithFlag(flag: string): string | undefined {
+	const owners = COMMANDS.filter((c) => Object.hasOwn(c.options, flag)).map(
+		(c) => `sigil ${c.name}`,
+	);
+	if (owners.length === 0) return undefined;
+	return owners.length <= 3
+		? owners.join(", ")
+		: `${owners.slice(0, 3).join(", ")} and ${owners.length - 3} more`;
+}
+
+/** What may come before the command: the global options, plus -v/--version. */
+const LEADING_OPTIONS: Readonly<Record<string, OptionSpec>> = {
+	...GLOBAL_OPTIONS,
+	version: { type: "boolean", short: "v", description: "print the version" },
+};
+
+/**
+ * Splits `sigil [global flags] <command words> [rest]`: global flags may come before the
+ * command as well as after it (`sigil --profile ci deploy`), as in the AWS CLI and kubectl.
+ */
+function splitLeading(argv: readonly string[]): {
+	values: OptionValues;
+	rest: string[];
+} {
+	let end = 0;
+	while (end < argv.length) {
+		const token = argv[end] as string;
+		if (token === "--" || !token.startsWith("-") || token === "-") break;
+		const name = token.startsWith("--")
+			? (token.slice(2).split("=")[0] as string)
+			: Object.entries(LEADING_OPTIONS).find(
+					([, o]) => o.short === token[1],
+				)?.[0];
+		const o = name === undefined ? undefined : LEADING_OPTIONS[name];
+		const takesNext =
+			o?.type === "string" &&
+			!token.includes("=") &&
+			!/^-[A-Za-z]./.test(token);
+		end += takesNext ? 2 : 1;
+	}
+	const { values } = parseTokens(argv.slice(0, end), LEADING_OPTIONS, {
+		where: "sigil",
+		usage: "sigil [global options] <command> [options]",
+		elsewhere: (flag) => {
+			const owners = commandsWithFlag(flag);
+			return owners && `${owners}; a command's own flags go after it`;
+		},
+	});
+	return { values, rest: argv.slice(end) };
+}
+
 /** Runs the CLI and returns its exit code: 0 ok, 1 failure, 2 usage error. */
 export async function main(
 	argv: readonly string[],
@@ -105,25 +173,8 @@ export async function main(
 ): Promise<number> {
 	const json = argv.includes("--json");
 	try {
-		const first = argv[0];
-		if (
-			first === undefined ||
-			first === "--help" ||
-			first === "-h" ||
-			first === "help"
-		) {
-			const topic = first === "help" ? argv.slice(1) : [];
-			const found = topic.length ? findCommand(topic) : undefined;
-			if (found) io.stdout.write(renderHelp(found.spec));
-			else if (
-				topic[0] &&
-				COMMANDS.some((c) => c.name.startsWith(`${topic[0]} `))
-			)
-				io.stdout.write(renderTopHelp(topic[0]));
-			else (first === undefined ? io.stderr : io.stdout).write(renderTopHelp());
-			return first === undefined ? 2 : 0;
-		}
-		if (first === "--version" || first === "version") {
+		const { values: leading, rest } = splitLeading(argv);
+		if (leading.version) {
 			io.stdout.write(
 				json
 					? `${JSON.stringify({ version: VERSION })}\n`
@@ -131,43 +182,72 @@ export async function main(
 			);
 			return 0;
 		}
-		const found = findCommand(argv);
+		const first = rest[0];
+		if (first === "version") {
+			io.stdout.write(
+				json
+					? `${JSON.stringify({ version: VERSION })}\n`
+					: `sigil ${VERSION}\n`,
+			);
+			return 0;
+		}
+		if (first === undefined || first === "help") {
+			const topic = first === "help" ? rest.slice(1) : [];
+			const found = topic.length ? findCommand(topic) : undefined;
+			const asked = leading.help === true || first === "help";
+			if (found) io.stdout.write(renderHelp(found.spec));
+			else if (
+				topic[0] &&
+				COMMANDS.some((c) => c.name.startsWith(`${topic[0]} `))
+			)
+				io.stdout.write(renderTopHelp(topic[0]));
+			else (asked ? io.stdout : io.stderr).write(renderTopHelp());
+			return asked ? 0 : 2;
+		}
+		const found = findCommand(rest);
 		if (!found) {
-			const group = COMMANDS.some((c) => c.name.startsWith(`${first} `));
-			if (group) {
-				const asksHelp =
-					argv[1] === undefined || argv[1] === "--help" || argv[1] === "-h";
-				if (asksHelp && argv[1] !== undefined) {
+			const groupNames = COMMANDS.filter((c) =>
+				c.name.startsWith(`${first} `),
+			).map((c) => c.name.split(" ")[1] as string);
+			if (groupNames.length) {
+				const second = rest[1];
+				if (leading.help || second === "--help" || second === "-h") {
 					io.stdout.write(renderTopHelp(first));
 					return 0;
 				}
+				const guess = second && closest(second, groupNames);
 				throw usageError(
-					argv[1] === undefined
+					second === undefined
 						? `sigil ${first} needs a subcommand`
-						: `unknown subcommand ${first} ${argv[1]}`,
-					`sigil ${first} <${COMMANDS.filter((c) =>
-						c.name.startsWith(`${first} `),
-					)
-						.map((c) => c.name.split(" ")[1])
-						.join("|")}>`,
+						: `unknown subcommand ${first} ${second}${guess ? `; did you mean ${first} ${guess}?` : ""}`,
+					`sigil ${first} <${groupNames.join("|")}>`,
 				);
 			}
+			const words = [
+				...new Set(COMMANDS.map((c) => c.name.split(" ")[0] as string)),
+				"help",
+				"version",
+			];
+			const guess = closest(first, words);
 			throw usageError(
-				`unknown command ${JSON.stringify(first)}`,
+				`unknown command ${JSON.stringify(first)}${guess ? `; did you mean ${guess}?` : ""}`,
 				"sigil <command> [options] (sigil --help lists the commands)",
 			);
 		}
-		const { values, positionals } = parseCommandArgs(found.spec, found.rest);
+		const parsed = parseCommandArgs(found.spec, found.rest, commandsWithFlag);
+		// Flags after the command win over the same flag before it.
+		const values: OptionValues = { ...leading, ...parsed.values };
+		delete values.version;
 		if (values.help) {
 			io.stdout.write(renderHelp(found.spec));
 			return 0;
 		}
 		return await found.spec.run(
-			makeContext(found.spec, io, values, positionals),
+			makeContext(found.spec, io, values, parsed.positionals),
 		);
 	} catch (error) {
 		const cliError: CliError = toCliError(error);
-		io.stderr.write(formatError(cliError, json));
+		io.stderr.write(formatError(cliError, json, painter(io.stderr, io.env)));
 		return cliError.exitCode;
 	}
 }
