@@ -235,6 +235,83 @@ describe("seed 000, better: the gateway checks the HMAC (trigger auth hmac) and 
 	});
 });
 
+describe("seed 000 out of the box: a default hmac trigger accepts the lab's sha1= as well as sha256=", () => {
+	before(async () => {
+		const d = await sigil([
+			"deploy",
+			"--name",
+			"env-default",
+			"--runtime",
+			"process",
+			"--fprocess",
+			"env",
+			"--auth",
+			"hmac",
+			"--hmac-secret",
+			"cookie-key",
+		]);
+		assert.equal(d.code, 0, d.stderr);
+		const pinned = await sigil([
+			"deploy",
+			"--name",
+			"env-sha256-only",
+			"--runtime",
+			"process",
+			"--fprocess",
+			"env",
+			"--auth",
+			"hmac",
+			"--hmac-secret",
+			"cookie-key",
+			"--algorithm",
+			"sha256",
+		]);
+		assert.equal(pinned.code, 0, pinned.stderr);
+	});
+
+	/** The request faas-cli 0.17.0 (`sha1`) or 0.17.1+ (`sha256`) sends for `--sign=HMAC --key=cookie`. */
+	function faasCliInvoke(name: string, alg: "sha1" | "sha256", key = "cookie") {
+		return fetch(`${url}/function/${name}`, {
+			method: "POST",
+			headers: {
+				Hmac: `${alg}=${hmacHex(alg, key, "The message")}`,
+				"Content-Type": "text/plain",
+			},
+			body: "The message",
+		});
+	}
+
+	it("no algorithms: in the config, sha1= and sha256= both pass and reach the function as Http_Hmac", async () => {
+		for (const alg of ["sha1", "sha256"] as const) {
+			const res = await faasCliInvoke("env-default", alg);
+			const text = await res.text();
+			assert.equal(res.status, 200, text);
+			assert.ok(
+				httpLines(text).includes(
+					`Http_Hmac=${alg}=${hmacHex(alg, "cookie", "The message")}`,
+				),
+				text,
+			);
+		}
+		const wrong = await faasCliInvoke("env-default", "sha1", "wrongkey");
+		assert.equal(wrong.status, 401);
+		const body = (await wrong.json()) as { error: { code: string } };
+		assert.equal(body.error.code, "SIGNATURE_MISMATCH");
+	});
+
+	it("algorithms: [sha256] pins it down: sha1= is refused with ALGORITHM_NOT_ALLOWED before the function runs", async () => {
+		const ok = await faasCliInvoke("env-sha256-only", "sha256");
+		assert.equal(ok.status, 200, await ok.text());
+		const res = await faasCliInvoke("env-sha256-only", "sha1");
+		assert.equal(res.status, 401);
+		const body = (await res.json()) as {
+			error: { code: string; message: string };
+		};
+		assert.equal(body.error.code, "ALGORITHM_NOT_ALLOWED");
+		assert.match(body.error.message, /sha1/);
+	});
+});
+
 /** The lab's handler, with one edit: the secret's path (OpenFaaS: /var/openfaas/secrets/…). */
 const LAB_HANDLER = `import os, hmac, hashlib
 

@@ -257,7 +257,9 @@ export function parseFunctionConfig(
 			services: t.services ?? ["lambda"],
 			secrets: t.secrets ?? [],
 			header: t.header ?? (t.auth === "hmac" ? "Hmac" : ""),
-			algorithms: t.algorithms ?? ["sha256", "sha512"],
+			// sha1 too: faas-cli up to 0.17.0 signs `Hmac: sha1=…` (HMAC-SHA1 is still a sound MAC);
+			// `algorithms:` pins a trigger to fewer.
+			algorithms: t.algorithms ?? ["sha256", "sha512", "sha1"],
 			toleranceMs: t.tolerance ?? 300_000,
 			...(t.cors !== undefined && { cors: t.cors }),
 			maxBodyBytes: t.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,

@@ -7,7 +7,7 @@ import { decodeLowerHex } from "../shared/hex.ts";
 import { hmacKey } from "../shared/hmac-key.ts";
 import { sharedSecretFailure } from "./errors.ts";
 
-/** Digests a payload-HMAC header may name. sha1 is what faas-cli sent before 0.17.1: opt in only. */
+/** Digests a payload-HMAC header may name. sha1 is what faas-cli sent up to 0.17.0. */
 export type HmacAlgorithm = "sha1" | "sha256" | "sha512";
 
 const DIGEST_BYTES: Readonly<Record<HmacAlgorithm, number>> = {
@@ -24,7 +24,7 @@ export interface PayloadHmacOptions {
 	readonly header: string;
 	/** Every active secret; several during a rotation. */
 	readonly secrets: readonly (string | Uint8Array)[];
-	/** Accepted digests, e.g. `["sha256"]`; add `"sha1"` only for old faas-cli callers. */
+	/** Accepted digests, e.g. `["sha256"]`; `"sha1"` for faas-cli up to 0.17.0 (Sigil's triggers accept it by default). */
 	readonly algorithms: readonly HmacAlgorithm[];
 }
 
