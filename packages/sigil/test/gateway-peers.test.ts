@@ -181,4 +181,11 @@ test("FC's answers: wrong secret → SignatureNotMatch, no date → MissingRequi
 		ErrorMessage: string;
 	};
 	assert.equal(body.ErrorCode, "MissingRequiredHeader");
+	// Seed 001's troubleshooting text, word for word.
+	assert.equal(
+		body.ErrorMessage,
+		"required HTTP header Date was not specified",
+	);
+	assert.equal(missing.status, 400);
+	assert.ok(missing.headers.get("x-fc-request-id"));
 });

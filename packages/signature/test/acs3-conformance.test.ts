@@ -175,7 +175,8 @@ test("the failures carry FC's wire shape", () => {
 		[
 			"MissingRequiredHeader",
 			400,
-			"required HTTP header x-acs-date was not specified",
+			// FC's text, as seed 001 quotes it: the header is named `Date`.
+			"required HTTP header Date was not specified",
 		],
 	);
 	const skew = byName("neg-expired");

@@ -104,8 +104,12 @@ export function parseAcs3(
 	// The timestamp must exist, be unambiguous, be covered by the signature (or it could be
 	// replaced to replay an old request), and be close to the gateway's clock.
 	const dateValue = singleHeader(req.rawHeaders, ACS3_DATE);
+	// FC's own words for a missing x-acs-date name the header `Date` (seed 001's troubleshooting:
+	// "required HTTP header Date was not specified"); callers search for that sentence.
 	if (dateValue === undefined)
-		return fcFailure("acs3", "MISSING_REQUIRED_HEADER", ACS3_DATE);
+		return fcFailure("acs3", "MISSING_REQUIRED_HEADER", "Date", {
+			likelyCause: `the ${ACS3_DATE} header is missing: set it to the current UTC time (ISO 8601) before signing; FC words this as header Date`,
+		});
 	if (dateValue === null)
 		return fcFailure(
 			"acs3",

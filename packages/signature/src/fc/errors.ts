@@ -6,7 +6,9 @@ import { keyIdSnippet, redactDiagnosis } from "../shared/redact.ts";
  * `wireCode`, `status` and the message wording follow FC's error-code table
  * (`{"errorCode": …, "errorMessage": …}`): MissingRequiredHeader 400, SignatureNotMatch 403,
  * InvalidAccessKeyID 403, InvalidArgument 400. FC documents the skew text but not its code;
- * `RequestTimeTooSkewed` 403 is the name Alibaba's OSS uses for the same condition.
+ * `RequestTimeTooSkewed` 403 is the name Alibaba's OSS uses for the same condition. A missing
+ * `x-acs-date` is worded as FC words it, naming the header `Date` ("required HTTP header Date
+ * was not specified", seed 001's troubleshooting text).
  * `%s` is replaced by the one detail each message carries.
  */
 export const FC_FAILURES = {
