@@ -181,6 +181,72 @@ function status(params: URLSearchParams): "Active" | "Inactive" {
 	return s;
 }
 
+/** IAM's list paging: `MaxItems` (1–1000, default 100) and an opaque `Marker`. */
+const PAGING = ["Marker", "MaxItems"] as const;
+
+/**
+ * One page of `items` (sorted by `keyOf`), as IAM's listings return them: `IsTruncated` and,
+ * when truncated, the `Marker` of the next page (the last key returned, encoded).
+ */
+function page<T>(
+	items: readonly T[],
+	q: URLSearchParams,
+	keyOf: (item: T) => string,
+): { items: T[]; IsTruncated: boolean; Marker?: string } {
+	const rawMax = q.get("MaxItems");
+	let max = 100;
+	if (rawMax !== null) {
+		max = /^\d{1,4}$/.test(rawMax) ? Number(rawMax) : 0;
+		if (max < 1 || max > 1000)
+			throw new SigilError(
+				"INVALID_PARAMETER",
+				`1 validation error detected: Value '${rawMax.slice(0, 20)}' at 'maxItems' failed to satisfy constraint: Member must have value between 1 and 1000`,
+			);
+	}
+	const marker = q.get("Marker");
+	let start = 0;
+	if (marker !== null) {
+		const after = Buffer.from(marker, "base64url").toString("utf8");
+		if (!after || Buffer.from(after).toString("base64url") !== marker)
+			throw new SigilError("INVALID_PARAMETER", "Invalid Marker.");
+		start = items.findIndex(
+			(i) => keyOf(i).toLowerCase() > after.toLowerCase(),
+		);
+		if (start < 0) start = items.length;
+	}
+	const out = items.slice(start, start + max);
+	const truncated = start + max < items.length;
+	const last = out[out.length - 1];
+	return {
+		items: out,
+		IsTruncated: truncated,
+		...(truncated &&
+			last !== undefined && {
+				Marker: Buffer.from(keyOf(last)).toString("base64url"),
+			}),
+	};
+}
+
+/** `PathPrefix` (default `/`): only entities whose path starts with it. */
+function byPathPrefix<T extends { path: string }>(
+	items: readonly T[],
+	q: URLSearchParams,
+): T[] {
+	const prefix = q.get("PathPrefix") ?? "/";
+	if (!/^\/[\x21-\x7f]{0,511}$/.test(prefix))
+		throw new SigilError(
+			"INVALID_PARAMETER",
+			`1 validation error detected: Value '${prefix.slice(0, 64)}' at 'pathPrefix' failed to satisfy constraint: Member must satisfy regular expression pattern: \\u002F[\\u0021-\\u007F]*`,
+		);
+	return items.filter((i) => i.path.startsWith(prefix));
+}
+
+const allRoles = (_q: URLSearchParams, p: IamPrincipal): IamTarget => ({
+	name: null,
+	accountId: p.accountId,
+	resource: iamArn(p.accountId, "role/*"),
+});
+
 const admin = (ctx: GatewayContext) => new IamAdmin(ctx);
 
 /**
@@ -240,17 +306,18 @@ function inlinePolicyOperations(
 			},
 		}),
 		[`List${Kind}Policies`]: operation({
-			params: [nameParam],
+			params: [nameParam, ...PAGING],
 			target,
-			async run({ ex, ctx, target: t }) {
+			async run({ ex, ctx, target: t }, q) {
 				const list = await admin(ctx).listPolicies(
 					t.accountId,
 					kind,
 					nameOf(t),
 				);
+				const { items, ...more } = page(list, q, (x) => x.policyName);
 				sendQueryResult(ex, IAM_NS, `List${Kind}Policies`, {
-					PolicyNames: list.map((x) => x.policyName),
-					IsTruncated: false,
+					PolicyNames: items.map((x) => x.policyName),
+					...more,
 				});
 			},
 		}),
@@ -288,13 +355,14 @@ export const IAM_OPERATIONS: Readonly<Record<string, IamOperation>> = {
 		},
 	}),
 	ListUsers: operation({
-		params: [],
+		params: ["PathPrefix", ...PAGING],
 		target: allUsers,
-		async run({ ex, ctx, target: t }) {
-			const users = await admin(ctx).listUsers(t.accountId);
+		async run({ ex, ctx, target: t }, q) {
+			const users = byPathPrefix(await admin(ctx).listUsers(t.accountId), q);
+			const { items, ...more } = page(users, q, (u) => u.userName);
 			sendQueryResult(ex, IAM_NS, "ListUsers", {
-				Users: users.map(userXml),
-				IsTruncated: false,
+				Users: items.map(userXml),
+				...more,
 			});
 		},
 	}),
@@ -388,6 +456,38 @@ export const IAM_OPERATIONS: Readonly<Record<string, IamOperation>> = {
 		async run({ ex, ctx, target: t }) {
 			const role = await admin(ctx).getRole(t.accountId, nameOf(t));
 			sendQueryResult(ex, IAM_NS, "GetRole", { Role: roleXml(role) });
+		},
+	}),
+	ListRoles: operation({
+		params: ["PathPrefix", ...PAGING],
+		target: allRoles,
+		async run({ ex, ctx, target: t }, q) {
+			const roles = byPathPrefix(await admin(ctx).listRoles(t.accountId), q);
+			const { items, ...more } = page(roles, q, (r) => r.roleName);
+			sendQueryResult(ex, IAM_NS, "ListRoles", {
+				Roles: items.map(roleXml),
+				...more,
+			});
+		},
+	}),
+	DeleteRole: operation({
+		params: ["RoleName"],
+		target: byRole,
+		async run({ ex, ctx, target: t }) {
+			await admin(ctx).deleteRole(t.accountId, nameOf(t));
+			sendQueryResult(ex, IAM_NS, "DeleteRole");
+		},
+	}),
+	UpdateAssumeRolePolicy: operation({
+		params: ["RoleName", "PolicyDocument"],
+		target: byRole,
+		async run({ ex, ctx, target: t }, q) {
+			await admin(ctx).updateTrustPolicy(
+				t.accountId,
+				nameOf(t),
+				required(q, "PolicyDocument"),
+			);
+			sendQueryResult(ex, IAM_NS, "UpdateAssumeRolePolicy");
 		},
 	}),
 	...inlinePolicyOperations("user"),

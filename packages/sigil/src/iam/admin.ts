@@ -177,6 +177,50 @@ export class IamAdmin {
 		return this.#d.store.roles.list(accountId);
 	}
 
+	/** IAM's UpdateAssumeRolePolicy: the new trust policy, validated by the engine first. */
+	async updateTrustPolicy(
+		accountId: string,
+		roleName: string,
+		trustPolicy: string,
+	): Promise<void> {
+		validatePolicy(trustPolicy, "trust");
+		await this.getRole(accountId, roleName);
+		await iam(
+			`Role ${roleName}`,
+			() =>
+				this.#d.store.roles.setTrustPolicy(accountId, roleName, trustPolicy),
+			`The role with name ${roleName} cannot be found.`,
+		);
+	}
+
+	/**
+	 * IAM's DeleteRole: refused with DeleteConflict while the role has inline or attached
+	 * policies. The role's STS sessions end at once (they are bound to its unique id, and the
+	 * cached "still exists" answer is dropped here).
+	 */
+	async deleteRole(accountId: string, roleName: string): Promise<void> {
+		const role = await this.getRole(accountId, roleName);
+		const inline = await this.#d.store.policies.list(
+			accountId,
+			"role",
+			roleName,
+		);
+		if (inline.length > 0)
+			throw new SigilError(
+				"DELETE_CONFLICT",
+				"Cannot delete entity, must delete policies first.",
+			);
+		await iam(
+			`Role ${roleName}`,
+			() => this.#d.store.roles.delete(accountId, roleName),
+			`The role with name ${roleName} cannot be found.`,
+		);
+		for (const name of new Set([role.roleName, roleName])) {
+			this.#d.credentials.invalidatePrincipal(accountId, "role", name);
+			this.#d.authorizer.invalidatePrincipal(accountId, "role", name);
+		}
+	}
+
 	async putPolicy(
 		accountId: string,
 		kind: PrincipalKind,
