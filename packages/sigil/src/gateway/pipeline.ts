@@ -4,7 +4,8 @@
  * only with a verified principal (or on a route declared `auth: "none"`).
  *
  *   phase          answers on failure
- *   route          404 ROUTE_NOT_FOUND / FUNCTION_NOT_FOUND, 405 METHOD_NOT_ALLOWED
+ *   route          404 ROUTE_NOT_FOUND / FUNCTION_NOT_FOUND, 405 METHOD_NOT_ALLOWED; under a Lambda
+ *                  API version (`/2015-03-31/…`) either is Lambda's 404 UnknownOperationException
  *   CORS preflight 204 from the trigger's config (before authentication: browsers never sign it)
  *   body           413 BODY_TOO_LARGE (Content-Length checked before reading)
  *   authenticate   401/403 in the caller's dialect (SigV4 → AWS JSON, ACS3 → FC JSON, …)
@@ -18,6 +19,7 @@ import { NAME_PATTERN } from "../config/function-config.ts";
 import { ERRORS, SigilError } from "../errors.ts";
 import type { DeployedFunction } from "../functions/registry.ts";
 import type { IamPrincipal } from "../iam/principal.ts";
+import type { RequestMeter } from "../metrics/gateway-metrics.ts";
 import { RuntimeError } from "../runtime/types.ts";
 import { StoreError } from "../store/errors.ts";
 import {
@@ -33,6 +35,7 @@ import { readBody } from "./body.ts";
 import type { GatewayContext } from "./context.ts";
 import { isPreflight, preflightHeaders } from "./cors.ts";
 import type { Dialect, Exchange } from "./exchange.ts";
+import { isLambdaApiPath, unknownOperation } from "./lambda-api.ts";
 import {
 	namespaceOf,
 	sendQueryError,
@@ -75,12 +78,16 @@ export async function handleRequest(
 	ex: Exchange,
 	router: Router<GatewayRoute>,
 	ctx: GatewayContext,
+	meter?: RequestMeter,
 ): Promise<void> {
 	const started = performance.now();
 	let outcome = "OK";
 	let fn: DeployedFunction | undefined;
 	let authz: RouteAuthorization | undefined;
 	let matched: GatewayRoute | undefined;
+	// The function a handler was given and when it started: the meter times invocations.
+	let invoked: DeployedFunction | undefined;
+	let invokeStarted = 0;
 	try {
 		if (!ex.target.startsWith("/"))
 			throw new SigilError(
@@ -88,13 +95,21 @@ export async function handleRequest(
 				"the request-target must be an absolute path",
 			);
 		const match = router.match(ex.method, routePath(ex.rawPath));
-		if (!match)
-			throw new SigilError("ROUTE_NOT_FOUND", `no route for ${ex.rawPath}`);
-		if ("methodNotAllowed" in match)
+		if (!match || "methodNotAllowed" in match) {
+			// A path under one of Lambda's API versions is a Lambda call this gateway does not
+			// implement (or not with this method): Lambda's UnknownOperationException, so every
+			// SDK raises a named error instead of a bare 404.
+			if (isLambdaApiPath(ex.rawPath)) {
+				ex.dialect = "aws-lambda";
+				throw unknownOperation(ex.method, ex.rawPath);
+			}
+			if (!match)
+				throw new SigilError("ROUTE_NOT_FOUND", `no route for ${ex.rawPath}`);
 			throw new SigilError(
 				"METHOD_NOT_ALLOWED",
 				`${ex.method} is not allowed on ${ex.rawPath}`,
 			);
+		}
 		const { route, params } = match;
 		matched = route;
 
@@ -124,6 +139,7 @@ export async function handleRequest(
 		);
 
 		const auth = await authenticate(ex, route, ctx, fn);
+		meter?.authenticated(route, fn, auth);
 		if (!auth.ok) {
 			outcome = auth.error.code;
 			audit(ctx, ex, fn, outcome, auth.error.status, started, auth);
@@ -163,6 +179,8 @@ export async function handleRequest(
 				);
 				return;
 			}
+			invoked = fn;
+			invokeStarted = performance.now();
 			await route.handle({ ex, ctx, principal, target });
 			audit(ctx, ex, fn, outcome, ex.res.statusCode, started, undefined, authz);
 			return;
@@ -177,6 +195,8 @@ export async function handleRequest(
 			audit(ctx, ex, fn, outcome, ex.res.statusCode, started, undefined, authz);
 			return;
 		}
+		invoked = bound.target.fn;
+		invokeStarted = performance.now();
 		await bound.handle();
 		if (authz && route.auditSuccess !== false)
 			audit(ctx, ex, fn, outcome, ex.res.statusCode, started, undefined, authz);
@@ -187,6 +207,16 @@ export async function handleRequest(
 			audit(ctx, ex, fn, outcome, wire.status, started, undefined, authz);
 		sendFailure(ex, matched, wire);
 	} finally {
+		meter?.finished(
+			ex,
+			matched,
+			fn,
+			outcome,
+			started,
+			authz,
+			invoked,
+			invokeStarted,
+		);
 		ctx.log({
 			at: "request",
 			id: ex.id,

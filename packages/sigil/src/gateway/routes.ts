@@ -7,6 +7,7 @@
 import { getJob, invokeAsyncFunction, listJobs } from "./async-api.ts";
 import * as cp from "./control-plane.ts";
 import * as url from "./function-url-config.ts";
+import * as health from "./health.ts";
 import * as iamCp from "./iam-control-plane.ts";
 import { invoke, invokeAsyncLegacy, SYNC_PAYLOAD_BYTES } from "./lambda-api.ts";
 import * as perm from "./lambda-permissions.ts";
@@ -69,6 +70,47 @@ export const ROUTES: readonly GatewayRoute[] = [
 		},
 		target: inCallerAccount(() => "*"),
 		handle: cp.info,
+	}),
+	// Probes and the scrape live at the root, where orchestrators and Prometheus look for them
+	// (health.ts says why not under /sigil/v1); they cannot collide with /function/NAME.
+	api({
+		name: "healthz",
+		method: "GET",
+		pattern: "/healthz",
+		auth: "none",
+		action: "sigil:GetHealth",
+		authorization: {
+			by: "nothing",
+			why: "liveness probes (kubelet, load balancers) cannot sign; the answer is a constant",
+		},
+		target: inCallerAccount(() => "*"),
+		handle: health.healthz,
+	}),
+	api({
+		name: "readyz",
+		method: "GET",
+		pattern: "/readyz",
+		auth: "none",
+		action: "sigil:GetReadiness",
+		authorization: {
+			by: "nothing",
+			why: "readiness probes cannot sign; the answer names checks and fixed reasons, never a path, secret or tenant",
+		},
+		target: inCallerAccount(() => "*"),
+		handle: health.readyz,
+	}),
+	api({
+		name: "metrics",
+		method: "GET",
+		pattern: "/metrics",
+		auth: "none",
+		action: "sigil:GetMetrics",
+		authorization: {
+			by: "nothing",
+			why: "Prometheus scrapes without SigV4: the handler admits loopback callers or the SIGIL_METRICS_TOKEN bearer (metrics/access.ts), never a tenant's view of other accounts",
+		},
+		target: inCallerAccount(() => "*"),
+		handle: health.metrics,
 	}),
 	api({
 		name: "whoami",

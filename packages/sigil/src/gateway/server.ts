@@ -16,6 +16,8 @@ import { SigilError } from "../errors.ts";
 import { FunctionRegistry } from "../functions/registry.ts";
 import { Authorizer } from "../iam/authorizer.ts";
 import { SessionTokenCodec } from "../iam/session-token.ts";
+import { resolveMetricsAccess } from "../metrics/access.ts";
+import { GatewayMetrics } from "../metrics/gateway-metrics.ts";
 import {
 	DEFAULT_UID_RANGE,
 	detectSandbox,
@@ -32,6 +34,7 @@ import type { GatewayContext, LogEntry } from "./context.ts";
 import { CredentialCache } from "./credentials.ts";
 import { deployExamples, type ExampleInfo } from "./examples.ts";
 import { Exchange } from "./exchange.ts";
+import { attachHealth, Health, stateCheck, storeCheck } from "./health.ts";
 import { handleRequest } from "./pipeline.ts";
 import { StoreReplayGuard } from "./replay-guard.ts";
 import { Router } from "./router.ts";
@@ -139,6 +142,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
 		options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
 	const log = (entry: LogEntry) =>
 		write(JSON.stringify({ t: new Date().toISOString(), ...entry }));
+	// SIGIL_METRICS / SIGIL_METRICS_TOKEN: a bad value stops the start, before anything is opened.
+	const metricsAccess = resolveMetricsAccess(env);
 	await mkdir(options.dataDir, { recursive: true, mode: 0o700 });
 	const chosen = await resolveIsolation(
 		options.isolation ?? "sandbox",
@@ -184,6 +189,55 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
 		const router = new Router(ROUTES);
 		let inFlight = 0;
 		let idle: (() => void) | undefined;
+		// Set as close() takes each part down, so /readyz turns 503 while the gateway drains.
+		let workerStopped = false;
+		let runtimesClosed = false;
+		// The scrape and the probes read these facts; the request path only adds numbers.
+		const metrics = new GatewayMetrics(
+			ROUTES,
+			{
+				inFlight: () => inFlight,
+				connections: () =>
+					new Promise((resolve) =>
+						server.getConnections((err, n) => resolve(err ? 0 : n)),
+					),
+				queue: async () => ({
+					queued: await store.jobs.countQueued(),
+					running: asyncService?.worker.running ?? 0,
+				}),
+				functionExists: async (name) => {
+					try {
+						return (await store.functions.findByName(name)) !== undefined;
+					} catch {
+						return undefined;
+					}
+				},
+			},
+			{ version: VERSION },
+		);
+		attachHealth(
+			ctx,
+			new Health({
+				metrics,
+				metricsAccess,
+				checks: [
+					storeCheck(store),
+					// Runtimes start per function on first use: one tenant's function that cannot
+					// start is that function's 502, never the whole gateway taken out of rotation.
+					stateCheck("runtimes", () =>
+						runtimesClosed
+							? "function runtimes are closed: the gateway is shutting down"
+							: undefined,
+					),
+					// A worker paused by configuration is the operator's choice, not a fault.
+					stateCheck("queue-worker", () =>
+						workerStopped
+							? "the async queue worker is stopped: the gateway is shutting down"
+							: undefined,
+					),
+				],
+			}),
+		);
 		const limits = resolveLimits(options.server, env);
 		const server: Server = createServer(
 			httpServerOptions(limits),
@@ -193,11 +247,12 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
 				res.once("close", () => {
 					if (--inFlight === 0) idle?.();
 				});
-				void handleRequest(new Exchange(req, res), router, ctx);
+				void handleRequest(new Exchange(req, res), router, ctx, metrics);
 			},
 		);
 		// Connection cap, idle timeout, client errors: everything a client can hold at the socket level.
 		const guard = guardServer(server, limits, log);
+		server.on("drop", () => metrics.connectionRefused());
 		await new Promise<void>((resolve, reject) => {
 			server.once("error", reject);
 			server.listen(options.port, options.host, () => resolve());
@@ -219,6 +274,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
 		const close = () => {
 			closing ??= (async () => {
 				// The worker first: no new claims; running jobs get the drain time, then keep their lease.
+				workerStopped = true;
 				await asyncService?.stop(options.drainMs ?? 30_000);
 				server.close();
 				server.closeIdleConnections();
@@ -234,6 +290,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
 					]);
 				}
 				server.closeAllConnections();
+				runtimesClosed = true;
 				await functions.close(1_000);
 				await store.close();
 				log({ at: "stopped" });

@@ -113,7 +113,12 @@ describe("the route table", () => {
 			"account-create:gateway-root",
 			"accounts-list:gateway-root",
 			"aws-query:handler",
+			// Probes and the scrape (issue 10): orchestrators and Prometheus cannot sign; /metrics
+			// admits loopback or its bearer token in the handler (metrics/access.ts).
+			"healthz:nothing",
 			"info:nothing",
+			"metrics:nothing",
+			"readyz:nothing",
 			"whoami:nothing",
 		]);
 	});
