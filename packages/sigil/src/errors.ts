@@ -26,6 +26,18 @@ export const ERRORS = {
 		fc: "FunctionNotFound",
 		doc: "No function of that name is deployed. `sigil list` shows what is.",
 	},
+	UNKNOWN_OPERATION: {
+		status: 404,
+		aws: "UnknownOperationException",
+		fc: "PathNotFound",
+		doc: "A Lambda API path (`/2015-03-31/…`, `/2021-10-31/…`, …) that names no operation this gateway implements; docs/lambda.md lists those it does.",
+	},
+	PRECONDITION_FAILED: {
+		status: 412,
+		aws: "PreconditionFailedException",
+		fc: "PreconditionFailed",
+		doc: "The RevisionId sent with a Lambda update is not the function's current one: it changed meanwhile. Get the function again and retry.",
+	},
 	METHOD_NOT_ALLOWED: {
 		status: 405,
 		aws: "MethodNotAllowedException",

@@ -55,6 +55,42 @@ export function parseFunctionRef(raw: string): FunctionRef | undefined {
 	};
 }
 
+/**
+ * The API versions that prefix Lambda's REST paths (`/2015-03-31/functions/…`,
+ * `/2021-10-31/functions/…/url`, …): a path under one of them is a Lambda API call, whether or
+ * not this gateway implements that operation, so it is answered in Lambda's words.
+ */
+export const LAMBDA_API_VERSIONS: ReadonlySet<string> = new Set([
+	"2014-11-13",
+	"2015-03-31",
+	"2016-08-19",
+	"2017-03-31",
+	"2017-10-31",
+	"2018-10-31",
+	"2019-09-25",
+	"2019-09-30",
+	"2020-04-22",
+	"2020-06-30",
+	"2021-10-31",
+]);
+
+/** True when the path's first segment is one of Lambda's API versions. */
+export function isLambdaApiPath(rawPath: string): boolean {
+	const first = rawPath.split("/", 2)[1] ?? "";
+	return LAMBDA_API_VERSIONS.has(first);
+}
+
+/**
+ * What an SDK gets for a Lambda path that names no operation here: `UnknownOperationException`
+ * (botocore and the SDK v3 raise it by that name), never a bare 404.
+ */
+export function unknownOperation(method: string, rawPath: string): SigilError {
+	return new SigilError(
+		"UNKNOWN_OPERATION",
+		`Unknown operation: ${method.slice(0, 16)} ${rawPath.slice(0, 200)} is not a Lambda operation this gateway implements`,
+	);
+}
+
 /** Lambda answers a payload that is not JSON with InvalidRequestContentException. */
 function checkJson(body: Buffer): void {
 	if (body.length === 0) return;

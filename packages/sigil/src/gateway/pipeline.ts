@@ -4,7 +4,8 @@
  * only with a verified principal (or on a route declared `auth: "none"`).
  *
  *   phase          answers on failure
- *   route          404 ROUTE_NOT_FOUND / FUNCTION_NOT_FOUND, 405 METHOD_NOT_ALLOWED
+ *   route          404 ROUTE_NOT_FOUND / FUNCTION_NOT_FOUND, 405 METHOD_NOT_ALLOWED; under a Lambda
+ *                  API version (`/2015-03-31/…`) either is Lambda's 404 UnknownOperationException
  *   CORS preflight 204 from the trigger's config (before authentication: browsers never sign it)
  *   body           413 BODY_TOO_LARGE (Content-Length checked before reading)
  *   authenticate   401/403 in the caller's dialect (SigV4 → AWS JSON, ACS3 → FC JSON, …)
@@ -34,6 +35,7 @@ import { readBody } from "./body.ts";
 import type { GatewayContext } from "./context.ts";
 import { isPreflight, preflightHeaders } from "./cors.ts";
 import type { Dialect, Exchange } from "./exchange.ts";
+import { isLambdaApiPath, unknownOperation } from "./lambda-api.ts";
 import {
 	namespaceOf,
 	sendQueryError,
@@ -93,13 +95,21 @@ export async function handleRequest(
 				"the request-target must be an absolute path",
 			);
 		const match = router.match(ex.method, routePath(ex.rawPath));
-		if (!match)
-			throw new SigilError("ROUTE_NOT_FOUND", `no route for ${ex.rawPath}`);
-		if ("methodNotAllowed" in match)
+		if (!match || "methodNotAllowed" in match) {
+			// A path under one of Lambda's API versions is a Lambda call this gateway does not
+			// implement (or not with this method): Lambda's UnknownOperationException, so every
+			// SDK raises a named error instead of a bare 404.
+			if (isLambdaApiPath(ex.rawPath)) {
+				ex.dialect = "aws-lambda";
+				throw unknownOperation(ex.method, ex.rawPath);
+			}
+			if (!match)
+				throw new SigilError("ROUTE_NOT_FOUND", `no route for ${ex.rawPath}`);
 			throw new SigilError(
 				"METHOD_NOT_ALLOWED",
 				`${ex.method} is not allowed on ${ex.rawPath}`,
 			);
+		}
 		const { route, params } = match;
 		matched = route;
 
