@@ -1,7 +1,7 @@
 /**
- * `POST /` — the endpoint `aws iam … --endpoint-url` and `aws sts … --endpoint-url` call. The
- * service in the verified credential scope says whether the form's `Action` is an IAM or an STS
- * operation. IAM operations are authorized here, per operation (the route table cannot know the
+ * `POST /` (and `GET /`, presigned or signed in the headers) — the endpoint `aws iam|sts …
+ * --endpoint-url` call. The service in the verified credential scope says whether the form's
+ * `Action` is an IAM or an STS operation. IAM operations are authorized here, per operation (the route table cannot know the
  * action before the body is read); every decision is audited.
  */
 import { accessDeniedMessage, explain } from "@sigil/policy";

@@ -1,6 +1,7 @@
 /**
  * The AWS query protocol as IAM and STS speak it (botocore `protocol: "query"`): a form-encoded
- * POST to `/` with `Action=…&Version=…`, answered in XML —
+ * POST to `/` with `Action=…&Version=…` (or the same parameters in a GET's query string, signed
+ * in the headers or presigned), answered in XML —
  *
  *   <ActionResponse xmlns="NS"><ActionResult>…</ActionResult>
  *     <ResponseMetadata><RequestId>…</RequestId></ResponseMetadata></ActionResponse>
@@ -27,12 +28,36 @@ export function namespaceOf(service: string | undefined): string {
 	return service === "iam" ? IAM_NS : STS_NS;
 }
 
-/** The form parameters of a query request (body, or the query string for GET). */
+/**
+ * The SigV4 query-string authentication parameters of a presigned request: verified by the
+ * authenticator, and no operation's parameters.
+ */
+const PRESIGN_PARAMS = new Set([
+	"x-amz-algorithm",
+	"x-amz-credential",
+	"x-amz-date",
+	"x-amz-expires",
+	"x-amz-signedheaders",
+	"x-amz-signature",
+	"x-amz-security-token",
+]);
+
+/**
+ * The form parameters of a query request: the form body of a POST, or the query string of a GET
+ * (what a presigned `GetCallerIdentity` URL carries), without the presigning parameters.
+ */
 export function formParams(ex: Exchange): URLSearchParams {
 	const type = ex.header("content-type") ?? "";
-	if (ex.body.length > 0 && type.includes("application/x-www-form-urlencoded"))
+	if (
+		ex.method !== "GET" &&
+		ex.body.length > 0 &&
+		type.includes("application/x-www-form-urlencoded")
+	)
 		return new URLSearchParams(ex.body.toString("utf8"));
-	return new URLSearchParams(ex.rawQuery);
+	const q = new URLSearchParams(ex.rawQuery);
+	for (const key of [...q.keys()])
+		if (PRESIGN_PARAMS.has(key.toLowerCase())) q.delete(key);
+	return q;
 }
 
 export function escapeXml(text: string): string {

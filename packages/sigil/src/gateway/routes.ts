@@ -321,6 +321,24 @@ export const ROUTES: readonly GatewayRoute[] = [
 		target: callerItself,
 		handle: queryApi,
 	}),
+	// The same endpoint by GET, the parameters in the query string (signed in the headers or
+	// presigned): the presigned `sts:GetCallerIdentity` URL is the identity proof Vault's and
+	// Kubernetes' IAM authenticators pass on.
+	api({
+		name: "aws-query-get",
+		method: "GET",
+		pattern: "/",
+		protocol: "aws-query",
+		services: ["iam", "sts"],
+		dialect: "aws",
+		action: "iam:* | sts:*",
+		authorization: {
+			by: "handler",
+			why: "the Action is in the query string: query-api.ts resolves each operation's target and authorizes it, as for the POST",
+		},
+		target: callerItself,
+		handle: queryApi,
+	}),
 	// Lambda function policies and URL configs, as `aws lambda …` calls them. AWS refuses these
 	// across accounts (a function's policy cannot grant another account the right to rewrite it).
 	api({

@@ -112,6 +112,8 @@ describe("the route table", () => {
 		assert.deepEqual(exempt.sort(), [
 			"account-create:gateway-root",
 			"accounts-list:gateway-root",
+			// The query endpoint by GET too (issue 11: presigned sts:GetCallerIdentity).
+			"aws-query-get:handler",
 			"aws-query:handler",
 			// Probes and the scrape (issue 10): orchestrators and Prometheus cannot sign; /metrics
 			// admits loopback or its bearer token in the handler (metrics/access.ts).
