@@ -4,9 +4,13 @@
 // a name an anonymous caller invented, and which only trusted scrapers read in full.
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
+import { mkdtemp, rm } from "node:fs/promises";
+import { networkInterfaces, tmpdir } from "node:os";
+import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { evaluate, stateCheck } from "../src/gateway/health.ts";
 import { ROUTES } from "../src/gateway/routes.ts";
+import { startGateway } from "../src/gateway/server.ts";
 import {
 	decideMetricsAccess,
 	isLoopback,
@@ -581,6 +585,44 @@ describe("GET /metrics", () => {
 			await g.stop();
 		}
 	});
+});
+
+/** This host's first non-loopback IPv4 address: a peer that is not loopback, without leaving the host. */
+const outside = Object.values(networkInterfaces())
+	.flat()
+	.find((a) => a && a.family === "IPv4" && !a.internal)?.address;
+
+test("a caller from a non-loopback address is refused /metrics (probes still answer)", {
+	skip: outside ? false : "no non-loopback IPv4 address on this host",
+}, async () => {
+	const dataDir = await mkdtemp(join(tmpdir(), "sigil-test-"));
+	const g = await startGateway({
+		host: outside as string,
+		port: 0,
+		dataDir,
+		region: "us-east-1",
+		env: {
+			SIGIL_ROOT_ACCESS_KEY_ID: ROOT_KEY.accessKeyId,
+			SIGIL_ROOT_SECRET_ACCESS_KEY: ROOT_KEY.secretAccessKey,
+		},
+		log: () => {},
+		drainMs: 1_000,
+	});
+	try {
+		// The gateway listens on that address only, so the connection's peer is that address too.
+		const res = await fetch(`${g.url}/metrics`);
+		assert.equal(res.status, 403);
+		const body = (await res.json()) as {
+			error: { code: string; message: string };
+		};
+		assert.equal(body.error.code, "ACCESS_DENIED");
+		assert.match(body.error.message, /this host's callers only/);
+		assert.equal((await fetch(`${g.url}/healthz`)).status, 200);
+		assert.equal((await fetch(`${g.url}/readyz`)).status, 200);
+	} finally {
+		await g.close();
+		await rm(dataDir, { recursive: true, force: true });
+	}
 });
 
 describe("the metrics access decision", () => {
