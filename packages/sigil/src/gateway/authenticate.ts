@@ -3,7 +3,7 @@
  * the key (or named secret) is looked up, then the pure verifier decides. The result is a
  * verified principal, or a failure worded for the caller plus a diagnosis for the key's owner.
  */
-import { createHash } from "node:crypto";
+import { createHash, timingSafeEqual } from "node:crypto";
 import {
 	type Diagnosis,
 	fcFailure,
@@ -434,4 +434,88 @@ export async function authenticateWebhook(
 		ok: true,
 		principal: sharedSecretPrincipal(accountId, functionName, "webhook"),
 	};
+}
+
+/** What a basic-auth challenge says (RFC 7617); the pipeline sends it with every 401 of a basic route. */
+export const BASIC_CHALLENGE = 'Basic realm="sigil", charset="UTF-8"';
+
+/** Longest `Authorization: Basic …` value looked at: an access key id, its secret and base64. */
+const MAX_BASIC_HEADER = 1024;
+
+/** The 401 of a basic route; one wording for an unknown key, a disabled key and a wrong secret. */
+function basicRefused(
+	missing: boolean,
+	extra: {
+		ownerAccountId?: string;
+		accessKeyId?: string;
+		likelyCause?: string;
+	} = {},
+): AuthOutcome {
+	const { likelyCause, ...owner } = extra;
+	return {
+		ok: false,
+		error: missing
+			? {
+					code: "SIGNATURE_REQUIRED",
+					status: 401,
+					message:
+						"this API requires HTTP basic auth: user = access key id, password = secret access key (faas-cli login -u AKID --password-stdin)",
+				}
+			: {
+					code: "SIGNATURE_MISMATCH",
+					status: 401,
+					message:
+						"invalid credentials: the user must be an active access key id and the password its secret access key",
+				},
+		...(likelyCause && { diagnosis: { likelyCause } }),
+		...owner,
+	};
+}
+
+/**
+ * HTTP basic auth for OpenFaaS's gateway API (faas-cli login): user = access key id, password =
+ * its secret access key, compared in constant time (both sides hashed first, so the length of
+ * the stored secret does not show either). Only long-term keys: a session token has no field
+ * here. The password never leaves this function — not in the answer, the log or the audit record.
+ */
+export async function authenticateBasic(
+	ctx: AuthContext,
+	authorization: string | undefined,
+): Promise<AuthOutcome> {
+	if (authorization === undefined) return basicRefused(true);
+	const m = /^basic[ \t]+([A-Za-z0-9+/]+={0,2})[ \t]*$/i.exec(
+		authorization.length > MAX_BASIC_HEADER ? "" : authorization,
+	);
+	if (!m) return basicRefused(true);
+	const decoded = Buffer.from(m[1] as string, "base64").toString("utf8");
+	const colon = decoded.indexOf(":");
+	if (colon <= 0) return basicRefused(false);
+	const accessKeyId = decoded.slice(0, colon);
+	const password = decoded.slice(colon + 1);
+	const resolved = /^[A-Z0-9]{16,128}$/.test(accessKeyId)
+		? await ctx.credentials.get(accessKeyId)
+		: undefined;
+	const digest = (v: string) => createHash("sha256").update(v, "utf8").digest();
+	// Compared even for an unknown key, against a value no key has: the time taken says nothing.
+	const same = timingSafeEqual(
+		digest(password),
+		digest(resolved?.key.secretAccessKey ?? `\0unknown:${accessKeyId}`),
+	);
+	if (!resolved)
+		return basicRefused(false, { accessKeyId: keyIdSnippet(accessKeyId) });
+	if (!same || resolved.key.status !== "Active")
+		return basicRefused(false, {
+			ownerAccountId: resolved.key.accountId,
+			accessKeyId,
+			likelyCause: !same
+				? "the password is not this access key's secret access key"
+				: "the access key is disabled (`sigil key enable ID` turns it back on)",
+		});
+	void ctx.store.accessKeys.recordUse(accessKeyId, {
+		at: ctx.now(),
+		scheme: "basic",
+		service: "openfaas",
+	});
+	const principal: IamPrincipal = { ...resolved.identity, scheme: "basic" };
+	return { ok: true, principal };
 }

@@ -53,5 +53,13 @@ export interface Principal {
 	readonly userId: string;
 	readonly accessKeyId: string;
 	readonly userName?: string;
-	readonly scheme: "sigv4" | "acs3" | "fc" | "hmac" | "webhook" | "none";
+	readonly scheme:
+		| "sigv4"
+		| "acs3"
+		| "fc"
+		| "hmac"
+		| "webhook"
+		| "none"
+		/** HTTP basic auth with an access key (OpenFaaS's API, openfaas-api.ts). */
+		| "basic";
 }

@@ -25,9 +25,11 @@ import { StoreError } from "../store/errors.ts";
 import {
 	type AuthOutcome,
 	authenticateAcs3,
+	authenticateBasic,
 	authenticateHmac,
 	authenticateSigV4,
 	authenticateWebhook,
+	BASIC_CHALLENGE,
 	wireRequestOf,
 } from "./authenticate.ts";
 import { authorizeTarget, type RouteAuthorization } from "./authorize.ts";
@@ -252,6 +254,12 @@ async function authenticate(
 	fn: DeployedFunction | undefined,
 ): Promise<AuthOutcome> {
 	if (route.auth === "none") return { ok: true, principal: anonymous(ex) };
+	if (route.auth === "basic") {
+		// OpenFaaS's API (faas-cli): every 401 carries the challenge, as RFC 7617 asks.
+		const outcome = await authenticateBasic(ctx, ex.header("authorization"));
+		if (!outcome.ok) ex.res.setHeader("www-authenticate", BASIC_CHALLENGE);
+		return outcome;
+	}
 	const wire = wireRequestOf(ex);
 	if (route.auth === "sigv4") {
 		// IAM is a global service the CLI signs for us-east-1 whatever the gateway's region.

@@ -66,9 +66,9 @@ interface RouteMeta extends RoutePattern {
 	readonly auditSuccess?: false;
 }
 
-/** An API route (SigV4 or public): resolved after authentication, from the caller's view. */
+/** An API route (SigV4, basic auth or public): resolved after authentication, from the caller's view. */
 export interface ApiRoute extends RouteMeta {
-	readonly auth: "sigv4" | "none";
+	readonly auth: "sigv4" | "none" | "basic";
 	bind(
 		ex: Exchange,
 		params: RouteParams,
@@ -93,7 +93,7 @@ export interface TriggerRoute extends RouteMeta {
 export type GatewayRoute = ApiRoute | TriggerRoute;
 
 interface ApiRouteDef<T extends Target> extends Omit<RouteMeta, "auth"> {
-	readonly auth?: "sigv4" | "none";
+	readonly auth?: "sigv4" | "none" | "basic";
 	readonly target: Resolver<T>;
 	readonly handle: (call: Call<T>) => Promise<void>;
 }

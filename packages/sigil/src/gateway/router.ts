@@ -10,7 +10,12 @@ export type RouteAuth =
 	/** SigV4 (service `sigil` unless the route names others): the APIs. */
 	| "sigv4"
 	/** Whatever the addressed function's trigger requires. */
-	| "trigger";
+	| "trigger"
+	/**
+	 * HTTP basic auth, user = access key id, password = its secret access key: OpenFaaS's
+	 * gateway API as faas-cli calls it (openfaas-api.ts).
+	 */
+	| "basic";
 
 /** What the router needs of a route; the gateway's routes (routes.ts) add the rest. */
 export interface RoutePattern {

@@ -83,7 +83,7 @@ describe("the route table", () => {
 		for (const r of ROUTES) {
 			assert.ok(!names.has(r.name), `duplicate route name ${r.name}`);
 			names.add(r.name);
-			assert.ok(["none", "sigv4", "trigger"].includes(r.auth), r.name);
+			assert.ok(["none", "sigv4", "trigger", "basic"].includes(r.auth), r.name);
 			assert.match(r.action, /^[a-z]+:/, `${r.name} has an IAM action`);
 			const how = r.authorization;
 			if (how.by === "handler" || how.by === "nothing")
@@ -120,6 +120,8 @@ describe("the route table", () => {
 			"healthz:nothing",
 			"info:nothing",
 			"metrics:nothing",
+			// OpenFaaS's /system/info (issue 11): the same public facts, behind faas-cli's basic auth.
+			"openfaas-info:nothing",
 			"readyz:nothing",
 			"whoami:nothing",
 		]);
