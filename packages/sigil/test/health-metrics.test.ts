@@ -9,6 +9,7 @@ import { networkInterfaces, tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { evaluate, stateCheck } from "../src/gateway/health.ts";
+import { parseListenAddress } from "../src/gateway/metrics-listener.ts";
 import { ROUTES } from "../src/gateway/routes.ts";
 import { startGateway } from "../src/gateway/server.ts";
 import {
@@ -584,6 +585,74 @@ describe("GET /metrics", () => {
 		} finally {
 			await g.stop();
 		}
+	});
+});
+
+describe("SIGIL_METRICS_LISTEN: a second address for a remote scraper", () => {
+	test("every caller of that address gets the full view; it serves /metrics and nothing else", async () => {
+		const g = await startTestGateway({
+			env: { SIGIL_METRICS_LISTEN: "127.0.0.1:0" },
+		});
+		try {
+			await g.deploy(
+				"listen-fn",
+				{ runtime: "node", trigger: { auth: "none" } },
+				{ "index.mjs": OK_HANDLER },
+			);
+			assert.equal((await fetch(`${g.url}/function/listen-fn`)).status, 200);
+			const url = g.gateway.metricsUrl as string;
+			assert.match(url, /^http:\/\/127\.0\.0\.1:\d+\/metrics$/);
+			assert.notEqual(new URL(url).port, new URL(g.url).port);
+			// Trusted by address: a forwarding header changes nothing there…
+			const res = await fetch(url, {
+				headers: { "x-forwarded-for": "203.0.113.9" },
+			});
+			assert.equal(res.status, 200);
+			const fams = parseExposition(await res.text());
+			assert.equal(
+				sampleValue(fams, "gateway_function_invocation_total", {
+					function_name: "listen-fn.openfaas-fn",
+					code: "200",
+				}),
+				1,
+			);
+			// …while the gateway's own /metrics keeps its policy.
+			const main = await fetch(`${g.url}/metrics`, {
+				headers: { "x-forwarded-for": "203.0.113.9" },
+			});
+			assert.equal(main.status, 403);
+			const base = url.replace(/\/metrics$/, "");
+			for (const path of [
+				"/",
+				"/healthz",
+				"/function/listen-fn",
+				"/sigil/v1/info",
+			])
+				assert.equal((await fetch(`${base}${path}`)).status, 404, path);
+			assert.equal((await fetch(url, { method: "POST" })).status, 405);
+		} finally {
+			await g.stop();
+		}
+	});
+
+	test("the address must be HOST:PORT", () => {
+		assert.deepEqual(parseListenAddress("10.0.0.5:9464"), {
+			host: "10.0.0.5",
+			port: 9464,
+		});
+		assert.deepEqual(parseListenAddress("[::1]:9464"), {
+			host: "::1",
+			port: 9464,
+		});
+		for (const bad of [
+			"9464",
+			"10.0.0.5",
+			":9464",
+			"host:99999",
+			"::1:9464",
+			"a b:1",
+		])
+			assert.throws(() => parseListenAddress(bad), /HOST:PORT/, bad);
 	});
 });
 

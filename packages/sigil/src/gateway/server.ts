@@ -35,6 +35,11 @@ import { CredentialCache } from "./credentials.ts";
 import { deployExamples, type ExampleInfo } from "./examples.ts";
 import { Exchange } from "./exchange.ts";
 import { attachHealth, Health, stateCheck, storeCheck } from "./health.ts";
+import {
+	type MetricsListener,
+	parseListenAddress,
+	startMetricsListener,
+} from "./metrics-listener.ts";
 import { handleRequest } from "./pipeline.ts";
 import { StoreReplayGuard } from "./replay-guard.ts";
 import { Router } from "./router.ts";
@@ -74,6 +79,11 @@ export interface GatewayOptions {
 	readonly isolation?: Isolation;
 	/** With `sandbox` under a root gateway: the uids functions get (default 0x70000000 + 65,536). */
 	readonly sandboxUids?: UidRange;
+	/**
+	 * `HOST:PORT` where /metrics is also served, to every caller of that address (a private
+	 * interface a remote scraper reaches); default `SIGIL_METRICS_LISTEN`. See metrics-listener.ts.
+	 */
+	readonly metricsListen?: string;
 }
 
 export interface Gateway {
@@ -90,6 +100,8 @@ export interface Gateway {
 	/** The isolation functions run with, and in words for the start-up line. */
 	readonly isolation: Isolation;
 	readonly isolationSummary: string;
+	/** The second metrics address (`metricsListen`), when one was asked for. */
+	readonly metricsUrl?: string;
 	close(): Promise<void>;
 }
 
@@ -144,6 +156,10 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
 		write(JSON.stringify({ t: new Date().toISOString(), ...entry }));
 	// SIGIL_METRICS / SIGIL_METRICS_TOKEN: a bad value stops the start, before anything is opened.
 	const metricsAccess = resolveMetricsAccess(env);
+	const metricsListen = options.metricsListen ?? env.SIGIL_METRICS_LISTEN;
+	const metricsAt = metricsListen
+		? parseListenAddress(metricsListen)
+		: undefined;
 	await mkdir(options.dataDir, { recursive: true, mode: 0o700 });
 	const chosen = await resolveIsolation(
 		options.isolation ?? "sandbox",
@@ -269,6 +285,18 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
 			isolation: chosen.isolation.kind,
 		});
 		log({ at: "isolation", isolation: chosen.summary });
+		let metricsListener: MetricsListener | undefined;
+		if (metricsAt)
+			metricsListener = await startMetricsListener(
+				metricsAt,
+				metrics,
+				log,
+			).catch((err: unknown) => {
+				// The gateway is listening already: take it down with the failed start.
+				server.close();
+				server.closeAllConnections();
+				throw err;
+			});
 
 		let closing: Promise<void> | undefined;
 		const close = () => {
@@ -290,6 +318,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
 					]);
 				}
 				server.closeAllConnections();
+				await metricsListener?.close();
 				runtimesClosed = true;
 				await functions.close(1_000);
 				await store.close();
@@ -306,6 +335,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
 			store,
 			isolation: chosen.isolation.kind,
 			isolationSummary: chosen.summary,
+			...(metricsListener && { metricsUrl: metricsListener.url }),
 			close,
 		};
 	} catch (err) {
