@@ -1507,5 +1507,273 @@ export function runStoreContract(name: string, makeStore: MakeStore): void {
 				await h.cleanup();
 			}
 		});
+
+		// -- IAM managed policies, groups, boundaries, tags (issue 11) --------------------------
+
+		test("managed policies: ANPA ids, ARNs with paths, case-insensitive names, versions never reused", async () => {
+			await withStore(makeStore, async (store) => {
+				const { accountId } = await store.accounts.create({
+					name: "root",
+					accountId: "123456789012",
+				});
+				const p = await store.managedPolicies.create({
+					accountId,
+					policyName: "Invoke",
+					document: POLICY,
+					path: "/team/",
+					description: "invoke anything",
+				});
+				assert.match(p.policyId, /^ANPA[A-Z0-9]{17}$/);
+				assert.equal(p.arn, "arn:aws:iam::123456789012:policy/team/Invoke");
+				assert.equal(p.defaultVersionId, "v1");
+				assert.equal(p.attachmentCount, 0);
+				assert.equal(p.description, "invoke anything");
+				assert.deepEqual(
+					await store.managedPolicies.get(accountId, "invoke"),
+					p,
+				);
+				await rejectsWith(
+					store.managedPolicies.create({
+						accountId,
+						policyName: "INVOKE",
+						document: POLICY,
+					}),
+					"STORE_CONFLICT",
+				);
+				await rejectsWith(
+					store.managedPolicies.create({
+						accountId,
+						policyName: "bad",
+						document: "[1]",
+					}),
+					"STORE_INVALID",
+				);
+				await rejectsWith(
+					store.managedPolicies.create({
+						accountId: "999999999999",
+						policyName: "x",
+						document: POLICY,
+					}),
+					"STORE_NOT_FOUND",
+				);
+				const v2 = await store.managedPolicies.createVersion(
+					accountId,
+					"Invoke",
+					TRUST,
+					false,
+				);
+				assert.deepEqual([v2.versionId, v2.isDefault], ["v2", false]);
+				assert.equal(
+					(await store.managedPolicies.get(accountId, "Invoke"))
+						?.defaultVersionId,
+					"v1",
+				);
+				const v3 = await store.managedPolicies.createVersion(
+					accountId,
+					"Invoke",
+					POLICY,
+					true,
+				);
+				assert.equal(v3.isDefault, true);
+				assert.deepEqual(
+					(await store.managedPolicies.listVersions(accountId, "Invoke")).map(
+						(v) => [v.versionId, v.isDefault],
+					),
+					[
+						["v3", true],
+						["v2", false],
+						["v1", false],
+					],
+				);
+				assert.equal(
+					(await store.managedPolicies.getVersion(accountId, "Invoke", "v2"))
+						?.document,
+					TRUST,
+				);
+				assert.equal(
+					await store.managedPolicies.getVersion(accountId, "Invoke", "v9"),
+					undefined,
+				);
+				await rejectsWith(
+					store.managedPolicies.deleteVersion(accountId, "Invoke", "v3"),
+					"STORE_CONFLICT",
+				);
+				await store.managedPolicies.deleteVersion(accountId, "Invoke", "v2");
+				await rejectsWith(
+					store.managedPolicies.deleteVersion(accountId, "Invoke", "v2"),
+					"STORE_NOT_FOUND",
+				);
+				// Versions are numbered on: a deleted number is never handed out again.
+				const v4 = await store.managedPolicies.createVersion(
+					accountId,
+					"Invoke",
+					TRUST,
+					false,
+				);
+				assert.equal(v4.versionId, "v4");
+				await store.managedPolicies.createVersion(
+					accountId,
+					"Invoke",
+					TRUST,
+					false,
+				);
+				await store.managedPolicies.createVersion(
+					accountId,
+					"Invoke",
+					TRUST,
+					false,
+				);
+				await rejectsWith(
+					store.managedPolicies.createVersion(
+						accountId,
+						"Invoke",
+						TRUST,
+						false,
+					),
+					"STORE_TOO_LARGE",
+				);
+				await store.managedPolicies.setDefaultVersion(
+					accountId,
+					"Invoke",
+					"v1",
+				);
+				await rejectsWith(
+					store.managedPolicies.setDefaultVersion(accountId, "Invoke", "v2"),
+					"STORE_NOT_FOUND",
+				);
+				assert.equal(
+					(await store.managedPolicies.get(accountId, "Invoke"))
+						?.defaultVersionId,
+					"v1",
+				);
+			});
+		});
+
+		test("managed policies: attachments count, cascade with the principal, block the policy's delete", async () => {
+			await withStore(makeStore, async (store) => {
+				const { accountId } = await store.accounts.create({
+					name: "root",
+					accountId: "123456789012",
+				});
+				await store.users.create({ accountId, userName: "Alice" });
+				await store.roles.create({
+					accountId,
+					roleName: "worker",
+					trustPolicy: TRUST,
+				});
+				await store.managedPolicies.create({
+					accountId,
+					policyName: "invoke",
+					document: POLICY,
+				});
+				await store.managedPolicies.attach(
+					accountId,
+					"user",
+					"alice",
+					"INVOKE",
+				);
+				// Attaching again is a no-op.
+				await store.managedPolicies.attach(
+					accountId,
+					"user",
+					"Alice",
+					"invoke",
+				);
+				await store.managedPolicies.attach(
+					accountId,
+					"role",
+					"worker",
+					"invoke",
+				);
+				assert.equal(
+					(await store.managedPolicies.get(accountId, "invoke"))
+						?.attachmentCount,
+					2,
+				);
+				assert.deepEqual(
+					(
+						await store.managedPolicies.listAttached(accountId, "user", "alice")
+					).map((p) => p.policyName),
+					["invoke"],
+				);
+				assert.deepEqual(
+					await store.managedPolicies.listEntities(accountId, "invoke"),
+					[
+						{ kind: "user", name: "Alice" },
+						{ kind: "role", name: "worker" },
+					],
+				);
+				const docs = await store.managedPolicies.attachedDocuments(
+					accountId,
+					"role",
+					"worker",
+				);
+				assert.deepEqual(docs, [
+					{
+						policyName: "invoke",
+						arn: "arn:aws:iam::123456789012:policy/invoke",
+						versionId: "v1",
+						document: POLICY,
+					},
+				]);
+				await store.managedPolicies.createVersion(
+					accountId,
+					"invoke",
+					TRUST,
+					true,
+				);
+				assert.equal(
+					(
+						await store.managedPolicies.attachedDocuments(
+							accountId,
+							"role",
+							"worker",
+						)
+					)[0]?.document,
+					TRUST,
+					"the default version is the one in force",
+				);
+				await rejectsWith(
+					store.managedPolicies.attach(accountId, "user", "nobody", "invoke"),
+					"STORE_NOT_FOUND",
+				);
+				await rejectsWith(
+					store.managedPolicies.attach(accountId, "user", "alice", "nothing"),
+					"STORE_NOT_FOUND",
+				);
+				await rejectsWith(
+					store.managedPolicies.delete(accountId, "invoke"),
+					"STORE_CONFLICT",
+				);
+				await store.managedPolicies.detach(
+					accountId,
+					"role",
+					"worker",
+					"invoke",
+				);
+				await rejectsWith(
+					store.managedPolicies.detach(accountId, "role", "worker", "invoke"),
+					"STORE_NOT_FOUND",
+				);
+				await store.users.delete(accountId, "alice");
+				assert.equal(
+					(await store.managedPolicies.get(accountId, "invoke"))
+						?.attachmentCount,
+					0,
+				);
+				// Two versions remain: IAM's order is to delete the others first.
+				await rejectsWith(
+					store.managedPolicies.delete(accountId, "invoke"),
+					"STORE_CONFLICT",
+				);
+				await store.managedPolicies.deleteVersion(accountId, "invoke", "v1");
+				await store.managedPolicies.delete(accountId, "invoke");
+				assert.equal(
+					await store.managedPolicies.get(accountId, "invoke"),
+					undefined,
+				);
+				assert.deepEqual(await store.managedPolicies.list(accountId), []);
+			});
+		});
 	});
 }

@@ -1,25 +1,40 @@
 /**
  * IAM over the query protocol (IAM API Reference, version 2010-05-08), as `aws iam …` calls it:
- * users, access keys, inline user and role policies, roles. Every operation acts in the
- * caller's own account. Each declares the parameters it takes (any other — a permissions
+ * users, access keys, inline user and role policies, roles, customer managed policies and their
+ * attachments. Every operation acts in the caller's own account. Each declares the parameters it takes (any other — a permissions
  * boundary, tags — is refused, never stored and ignored) and resolves its target from the form
  * once; query-api.ts authorizes `iam:ACTION` on that target and runs the operation on the same
  * object. The rules themselves (ownership, quotas, conflicts) are iam/admin.ts's.
  */
+import type { RequestContext } from "@sigil/policy";
 import { SigilError } from "../errors.ts";
-import { IamAdmin } from "../iam/admin.ts";
+import { IamAdmin, type PolicyRef, parsePolicyArn } from "../iam/admin.ts";
 import { type IamPrincipal, isRoot } from "../iam/principal.ts";
-import type { AccessKey, Role, User } from "../store/types.ts";
+import type {
+	AccessKey,
+	AttachmentKind,
+	ManagedPolicy,
+	ManagedPolicyVersion,
+	Role,
+	User,
+} from "../store/types.ts";
 import type { GatewayContext } from "./context.ts";
 import type { Exchange } from "./exchange.ts";
 import { IAM_NS, sendQueryResult, type XmlValue } from "./query-protocol.ts";
 import type { Call } from "./route.ts";
-import { IAM_NAME, iamArn, type Target } from "./targets.ts";
+import { IAM_NAME, iamArn, POLICY_NAME, type Target } from "./targets.ts";
 
 /** The IAM entity an operation acts on, named once from the form. */
 export interface IamTarget extends Target {
-	/** The user (`null`: the account's root identity) or role the operation names or implies. */
+	/**
+	 * The user (`null`: the account's root identity), role or managed policy the operation names
+	 * or implies.
+	 */
 	readonly name: string | null;
+	/** The managed policy the operation names by `PolicyArn` (the target, or what it attaches). */
+	readonly policy?: PolicyRef;
+	/** Condition keys the operation adds to the decision (`iam:PolicyARN`). */
+	readonly context?: RequestContext;
 }
 
 /** One IAM operation bound to its target: authorize `target`, then `run`. */
@@ -246,6 +261,308 @@ const allRoles = (_q: URLSearchParams, p: IamPrincipal): IamTarget => ({
 	accountId: p.accountId,
 	resource: iamArn(p.accountId, "role/*"),
 });
+
+const allPolicies = (_q: URLSearchParams, p: IamPrincipal): IamTarget => ({
+	name: null,
+	accountId: p.accountId,
+	resource: iamArn(p.accountId, "policy/*"),
+});
+
+/** The managed policy `PolicyArn` names: authorized on that ARN, acted on in the caller's account only. */
+function byPolicyArn(q: URLSearchParams, p: IamPrincipal): IamTarget {
+	const policy = parsePolicyArn(required(q, "PolicyArn"));
+	return {
+		name: policy.policyName,
+		policy,
+		accountId: p.accountId,
+		resource: policy.arn,
+	};
+}
+
+/** A new policy, `PolicyName` under `Path`. */
+function newPolicy(q: URLSearchParams, p: IamPrincipal): IamTarget {
+	const name = required(q, "PolicyName");
+	if (!POLICY_NAME.test(name))
+		throw new SigilError(
+			"INVALID_PARAMETER",
+			`1 validation error detected: Value '${name.slice(0, 140)}' at 'policyName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]+ and have length less than or equal to 128`,
+		);
+	const path = q.get("Path") ?? "/";
+	if (!/^\/(?:[\x21-\x7e]*\/)?$/.test(path) || path.length > 512)
+		throw new SigilError(
+			"INVALID_PARAMETER",
+			`1 validation error detected: Value '${path.slice(0, 64)}' at 'path' failed to satisfy constraint: Member must satisfy regular expression pattern: (\\u002F)|(\\u002F[\\u0021-\\u007E]+\\u002F)`,
+		);
+	return {
+		name,
+		accountId: p.accountId,
+		resource: iamArn(p.accountId, `policy${path}${name}`),
+	};
+}
+
+/** A user or role (by `UserName` / `RoleName`) and the managed policy `PolicyArn` names. */
+function attachTarget(kind: AttachmentKind) {
+	const owner = named(kind);
+	return (q: URLSearchParams, p: IamPrincipal): IamTarget => {
+		const policy = parsePolicyArn(required(q, "PolicyArn"));
+		return {
+			...owner(q, p),
+			policy,
+			context: { "iam:PolicyARN": policy.arn },
+		};
+	};
+}
+
+const policyOf = (t: IamTarget): PolicyRef => t.policy as PolicyRef;
+
+function policyXml(m: ManagedPolicy, withDescription: boolean): XmlValue {
+	return {
+		PolicyName: m.policyName,
+		PolicyId: m.policyId,
+		Arn: m.arn,
+		Path: m.path,
+		DefaultVersionId: m.defaultVersionId,
+		AttachmentCount: m.attachmentCount,
+		PermissionsBoundaryUsageCount: 0,
+		IsAttachable: true,
+		...(withDescription &&
+			m.description !== null && { Description: m.description }),
+		CreateDate: iso(m.createdAt),
+		UpdateDate: iso(m.updatedAt),
+	};
+}
+
+function versionXml(v: ManagedPolicyVersion, withDocument: boolean): XmlValue {
+	return {
+		...(withDocument && { Document: encodeURIComponent(v.document) }),
+		VersionId: v.versionId,
+		IsDefaultVersion: v.isDefault,
+		CreateDate: iso(v.createdAt),
+	};
+}
+
+/** `true`/`false` as the query protocol spells booleans; anything else is a validation error. */
+function bool(q: URLSearchParams, name: string): boolean {
+	const v = q.get(name);
+	if (v === null) return false;
+	if (v === "true" || v === "false") return v === "true";
+	throw new SigilError(
+		"INVALID_PARAMETER",
+		`1 validation error detected: Value '${v.slice(0, 20)}' at '${name[0]?.toLowerCase()}${name.slice(1)}' failed to satisfy constraint: Member must be a boolean`,
+	);
+}
+
+/** Attach/Detach/ListAttached…Policies for users (`UserName`) and roles (`RoleName`). */
+function attachmentOperations(
+	kind: AttachmentKind,
+): Record<string, IamOperation> {
+	const Kind = kind === "user" ? "User" : "Role";
+	const nameParam = `${Kind}Name`;
+	return {
+		[`Attach${Kind}Policy`]: operation({
+			params: [nameParam, "PolicyArn"],
+			target: attachTarget(kind),
+			async run({ ex, ctx, target: t }) {
+				await admin(ctx).attachPolicy(
+					t.accountId,
+					kind,
+					nameOf(t),
+					policyOf(t),
+				);
+				sendQueryResult(ex, IAM_NS, `Attach${Kind}Policy`);
+			},
+		}),
+		[`Detach${Kind}Policy`]: operation({
+			params: [nameParam, "PolicyArn"],
+			target: attachTarget(kind),
+			async run({ ex, ctx, target: t }) {
+				await admin(ctx).detachPolicy(
+					t.accountId,
+					kind,
+					nameOf(t),
+					policyOf(t),
+				);
+				sendQueryResult(ex, IAM_NS, `Detach${Kind}Policy`);
+			},
+		}),
+		[`ListAttached${Kind}Policies`]: operation({
+			params: [nameParam, "PathPrefix", ...PAGING],
+			target: named(kind),
+			async run({ ex, ctx, target: t }, q) {
+				const list = byPathPrefix(
+					await admin(ctx).listAttachedPolicies(t.accountId, kind, nameOf(t)),
+					q,
+				);
+				const { items, ...more } = page(list, q, (m) => m.policyName);
+				sendQueryResult(ex, IAM_NS, `ListAttached${Kind}Policies`, {
+					AttachedPolicies: items.map((m) => ({
+						PolicyName: m.policyName,
+						PolicyArn: m.arn,
+					})),
+					...more,
+				});
+			},
+		}),
+	};
+}
+
+/** CreatePolicy … DeletePolicy: customer managed policies and their versions. */
+const MANAGED_POLICY_OPERATIONS: Record<string, IamOperation> = {
+	CreatePolicy: operation({
+		params: ["PolicyName", "PolicyDocument", "Path", "Description"],
+		target: newPolicy,
+		async run({ ex, ctx, target: t }, q) {
+			const path = q.get("Path");
+			const description = q.get("Description");
+			const policy = await admin(ctx).createManagedPolicy({
+				accountId: t.accountId,
+				policyName: nameOf(t),
+				document: required(q, "PolicyDocument"),
+				...(path !== null && { path }),
+				...(description !== null && { description }),
+			});
+			sendQueryResult(ex, IAM_NS, "CreatePolicy", {
+				Policy: policyXml(policy, true),
+			});
+		},
+	}),
+	GetPolicy: operation({
+		params: ["PolicyArn"],
+		target: byPolicyArn,
+		async run({ ex, ctx, target: t }) {
+			const policy = await admin(ctx).getManagedPolicy(
+				t.accountId,
+				policyOf(t),
+			);
+			sendQueryResult(ex, IAM_NS, "GetPolicy", {
+				Policy: policyXml(policy, true),
+			});
+		},
+	}),
+	ListPolicies: operation({
+		params: [
+			"Scope",
+			"OnlyAttached",
+			"PathPrefix",
+			"PolicyUsageFilter",
+			...PAGING,
+		],
+		target: allPolicies,
+		async run({ ex, ctx, target: t }, q) {
+			const scope = q.get("Scope") ?? "All";
+			if (!["All", "AWS", "Local"].includes(scope))
+				throw new SigilError(
+					"INVALID_PARAMETER",
+					`1 validation error detected: Value '${scope.slice(0, 20)}' at 'scope' failed to satisfy constraint: Member must satisfy enum value set: [All, AWS, Local]`,
+				);
+			const usage = q.get("PolicyUsageFilter");
+			if (
+				usage !== null &&
+				!["PermissionsPolicy", "PermissionsBoundary"].includes(usage)
+			)
+				throw new SigilError(
+					"INVALID_PARAMETER",
+					`1 validation error detected: Value '${usage.slice(0, 30)}' at 'policyUsageFilter' failed to satisfy constraint: Member must satisfy enum value set: [PermissionsPolicy, PermissionsBoundary]`,
+				);
+			const onlyAttached = bool(q, "OnlyAttached");
+			// This gateway has no AWS managed policies: every policy is the account's own (Local).
+			const all =
+				scope === "AWS" || usage === "PermissionsBoundary"
+					? []
+					: await admin(ctx).listManagedPolicies(t.accountId);
+			const list = byPathPrefix(
+				onlyAttached ? all.filter((m) => m.attachmentCount > 0) : all,
+				q,
+			);
+			const { items, ...more } = page(list, q, (m) => m.policyName);
+			sendQueryResult(ex, IAM_NS, "ListPolicies", {
+				Policies: items.map((m) => policyXml(m, false)),
+				...more,
+			});
+		},
+	}),
+	DeletePolicy: operation({
+		params: ["PolicyArn"],
+		target: byPolicyArn,
+		async run({ ex, ctx, target: t }) {
+			await admin(ctx).deleteManagedPolicy(t.accountId, policyOf(t));
+			sendQueryResult(ex, IAM_NS, "DeletePolicy");
+		},
+	}),
+	CreatePolicyVersion: operation({
+		params: ["PolicyArn", "PolicyDocument", "SetAsDefault"],
+		target: byPolicyArn,
+		async run({ ex, ctx, target: t }, q) {
+			const version = await admin(ctx).createPolicyVersion(
+				t.accountId,
+				policyOf(t),
+				required(q, "PolicyDocument"),
+				bool(q, "SetAsDefault"),
+			);
+			sendQueryResult(ex, IAM_NS, "CreatePolicyVersion", {
+				PolicyVersion: versionXml(version, false),
+			});
+		},
+	}),
+	GetPolicyVersion: operation({
+		params: ["PolicyArn", "VersionId"],
+		target: byPolicyArn,
+		async run({ ex, ctx, target: t }, q) {
+			const version = await admin(ctx).getPolicyVersion(
+				t.accountId,
+				policyOf(t),
+				required(q, "VersionId"),
+			);
+			sendQueryResult(ex, IAM_NS, "GetPolicyVersion", {
+				PolicyVersion: versionXml(version, true),
+			});
+		},
+	}),
+	ListPolicyVersions: operation({
+		params: ["PolicyArn", ...PAGING],
+		target: byPolicyArn,
+		async run({ ex, ctx, target: t }, q) {
+			const versions = await admin(ctx).listPolicyVersions(
+				t.accountId,
+				policyOf(t),
+			);
+			// Newest first; the marker is the version id, compared by number.
+			const keyed = versions.map((v) => ({
+				v,
+				key: String(1e9 - Number(v.versionId.slice(1))).padStart(10, "0"),
+			}));
+			const { items, ...more } = page(keyed, q, (x) => x.key);
+			sendQueryResult(ex, IAM_NS, "ListPolicyVersions", {
+				Versions: items.map((x) => versionXml(x.v, false)),
+				...more,
+			});
+		},
+	}),
+	SetDefaultPolicyVersion: operation({
+		params: ["PolicyArn", "VersionId"],
+		target: byPolicyArn,
+		async run({ ex, ctx, target: t }, q) {
+			await admin(ctx).setDefaultPolicyVersion(
+				t.accountId,
+				policyOf(t),
+				required(q, "VersionId"),
+			);
+			sendQueryResult(ex, IAM_NS, "SetDefaultPolicyVersion");
+		},
+	}),
+	DeletePolicyVersion: operation({
+		params: ["PolicyArn", "VersionId"],
+		target: byPolicyArn,
+		async run({ ex, ctx, target: t }, q) {
+			await admin(ctx).deletePolicyVersion(
+				t.accountId,
+				policyOf(t),
+				required(q, "VersionId"),
+			);
+			sendQueryResult(ex, IAM_NS, "DeletePolicyVersion");
+		},
+	}),
+};
 
 const admin = (ctx: GatewayContext) => new IamAdmin(ctx);
 
@@ -492,4 +809,7 @@ export const IAM_OPERATIONS: Readonly<Record<string, IamOperation>> = {
 	}),
 	...inlinePolicyOperations("user"),
 	...inlinePolicyOperations("role"),
+	...MANAGED_POLICY_OPERATIONS,
+	...attachmentOperations("user"),
+	...attachmentOperations("role"),
 };

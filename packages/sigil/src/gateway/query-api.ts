@@ -65,7 +65,10 @@ export async function queryApi({
 					action: `iam:${action}`,
 					resource: bound.target.resource,
 					resourceAccountId: bound.target.accountId,
-					context: requestContext(ex, ctx.now(), ctx.region),
+					context: {
+						...requestContext(ex, ctx.now(), ctx.region),
+						...bound.target.context,
+					},
 				});
 				record(
 					ex,

@@ -19,7 +19,10 @@ import type {
 	AccessKey,
 	AccessKeyStatus,
 	AccessKeyWithSecret,
+	AttachmentKind,
 	InlinePolicy,
+	ManagedPolicy,
+	ManagedPolicyVersion,
 	PrincipalKind,
 	Role,
 	User,
@@ -28,6 +31,38 @@ import type { Authorizer } from "./authorizer.ts";
 
 /** IAM quota "Access keys per user": 2. */
 export const ACCESS_KEYS_PER_USER = 2;
+/** IAM quota "Managed policies per user / role / group" (the default): 10. */
+export const MANAGED_POLICIES_PER_PRINCIPAL = 10;
+/** IAM quota "Managed policy length": 6,144 characters, white space not counted. */
+export const MANAGED_POLICY_CHARS = 6144;
+
+/** A managed policy named by its ARN: `arn:aws:iam::ACCOUNT:policy/PATH/NAME`. */
+export interface PolicyRef {
+	readonly arn: string;
+	/** A 12-digit id, or `aws` for AWS managed policies (which this gateway has none of). */
+	readonly accountId: string;
+	readonly path: string;
+	readonly policyName: string;
+}
+
+const POLICY_ARN =
+	/^arn:aws:iam::(\d{12}|aws):policy(\/(?:[\x21-\x7e]*\/)?)([\w+=,.@-]{1,128})$/;
+
+/** Parses a policy ARN; INVALID_PARAMETER ("ARN … is not valid.") otherwise, as IAM says. */
+export function parsePolicyArn(arn: string): PolicyRef {
+	const m = POLICY_ARN.exec(arn);
+	if (!m || arn.length > 2048)
+		throw new SigilError(
+			"INVALID_PARAMETER",
+			`ARN ${arn.slice(0, 200)} is not valid.`,
+		);
+	return {
+		arn,
+		accountId: m[1] as string,
+		path: m[2] as string,
+		policyName: m[3] as string,
+	};
+}
 const NAME = /^[\w+=,.@-]{1,64}$/;
 const POLICY_NAME = /^[\w+=,.@-]{1,128}$/;
 
@@ -48,6 +83,16 @@ export function validatePolicy(text: string, kind: PolicyKind): string {
 				.join("; "),
 		);
 	return text;
+}
+
+/** A managed policy's document: valid for the engine, within IAM's size quota. */
+function checkManagedDocument(text: string): void {
+	if (text.replace(/\s/g, "").length > MANAGED_POLICY_CHARS)
+		throw new SigilError(
+			"LIMIT_EXCEEDED",
+			`Cannot exceed quota for PolicySize: ${MANAGED_POLICY_CHARS}`,
+		);
+	validatePolicy(text, "identity");
 }
 
 function checkName(value: string | undefined, what: string, re = NAME): string {
@@ -113,7 +158,7 @@ export class IamAdmin {
 		return this.#d.store.users.list(accountId);
 	}
 
-	/** IAM's DeleteUser: refused with DeleteConflict while the user has keys or inline policies. */
+	/** IAM's DeleteUser: refused with DeleteConflict while the user has keys, inline or attached policies. */
 	async deleteUser(accountId: string, userName: string): Promise<void> {
 		await this.getUser(accountId, userName);
 		const keys = await this.#d.store.accessKeys.list(accountId, userName);
@@ -132,6 +177,7 @@ export class IamAdmin {
 				"DELETE_CONFLICT",
 				"Cannot delete entity, must delete policies first.",
 			);
+		await this.#noAttachedPolicies(accountId, "user", userName);
 		await iam(`User ${userName}`, () =>
 			this.#d.store.users.delete(accountId, userName),
 		);
@@ -195,7 +241,7 @@ export class IamAdmin {
 
 	/**
 	 * IAM's DeleteRole: refused with DeleteConflict while the role has inline or attached
-	 * policies. The role's STS sessions end at once (they are bound to its unique id, and the
+	 * (managed) policies. The role's STS sessions end at once (they are bound to its unique id, and the
 	 * cached "still exists" answer is dropped here).
 	 */
 	async deleteRole(accountId: string, roleName: string): Promise<void> {
@@ -210,6 +256,7 @@ export class IamAdmin {
 				"DELETE_CONFLICT",
 				"Cannot delete entity, must delete policies first.",
 			);
+		await this.#noAttachedPolicies(accountId, "role", roleName);
 		await iam(
 			`Role ${roleName}`,
 			() => this.#d.store.roles.delete(accountId, roleName),
@@ -284,6 +331,290 @@ export class IamAdmin {
 			this.#d.store.policies.delete(accountId, kind, principalName, policyName),
 		);
 		this.#d.authorizer.invalidatePrincipal(accountId, kind, principalName);
+	}
+
+	// -- Customer managed policies ---------------------------------------------------------
+
+	/** IAM's CreatePolicy: the document validated by the engine and within the size quota. */
+	async createManagedPolicy(input: {
+		accountId: string;
+		policyName: string;
+		document: string;
+		path?: string;
+		description?: string;
+	}): Promise<ManagedPolicy> {
+		checkName(input.policyName, "policyName", POLICY_NAME);
+		checkManagedDocument(input.document);
+		if (input.description !== undefined && input.description.length > 1000)
+			throw new SigilError(
+				"INVALID_PARAMETER",
+				"1 validation error detected: Value at 'description' failed to satisfy constraint: Member must have length less than or equal to 1000",
+			);
+		return iam(`A policy called ${input.policyName}`, () =>
+			this.#d.store.managedPolicies.create(input),
+		).catch((err: unknown) => {
+			if (err instanceof SigilError && err.code === "ENTITY_ALREADY_EXISTS")
+				throw new SigilError(
+					"ENTITY_ALREADY_EXISTS",
+					`A policy called ${input.policyName} already exists. Duplicate names are not allowed.`,
+				);
+			throw err;
+		});
+	}
+
+	/** The caller's account's policy `ref` names; NoSuchEntity for any other (AWS's own included). */
+	async getManagedPolicy(
+		accountId: string,
+		ref: PolicyRef,
+		notFound = `Policy ${ref.arn} was not found.`,
+	): Promise<ManagedPolicy> {
+		const policy =
+			ref.accountId === accountId
+				? await this.#d.store.managedPolicies.get(accountId, ref.policyName)
+				: undefined;
+		if (!policy || policy.path !== ref.path)
+			throw new SigilError("NO_SUCH_ENTITY", notFound);
+		return policy;
+	}
+
+	listManagedPolicies(accountId: string): Promise<ManagedPolicy[]> {
+		return this.#d.store.managedPolicies.list(accountId);
+	}
+
+	async getPolicyVersion(
+		accountId: string,
+		ref: PolicyRef,
+		versionId: string,
+	): Promise<ManagedPolicyVersion> {
+		const policy = await this.getManagedPolicy(accountId, ref);
+		const version = await this.#d.store.managedPolicies.getVersion(
+			accountId,
+			policy.policyName,
+			versionId,
+		);
+		if (!version)
+			throw new SigilError(
+				"NO_SUCH_ENTITY",
+				`Policy ${ref.arn} version ${versionId.slice(0, 20)} does not exist or is not attachable.`,
+			);
+		return version;
+	}
+
+	async listPolicyVersions(
+		accountId: string,
+		ref: PolicyRef,
+	): Promise<ManagedPolicyVersion[]> {
+		const policy = await this.getManagedPolicy(accountId, ref);
+		return this.#d.store.managedPolicies.listVersions(
+			accountId,
+			policy.policyName,
+		);
+	}
+
+	/** IAM's CreatePolicyVersion: at most five versions; the new default applies at once. */
+	async createPolicyVersion(
+		accountId: string,
+		ref: PolicyRef,
+		document: string,
+		setAsDefault: boolean,
+	): Promise<ManagedPolicyVersion> {
+		checkManagedDocument(document);
+		const policy = await this.getManagedPolicy(accountId, ref);
+		let version: ManagedPolicyVersion;
+		try {
+			version = await this.#d.store.managedPolicies.createVersion(
+				accountId,
+				policy.policyName,
+				document,
+				setAsDefault,
+			);
+		} catch (err) {
+			if (isStoreError(err, "STORE_TOO_LARGE"))
+				throw new SigilError(
+					"LIMIT_EXCEEDED",
+					"A managed policy can have up to 5 versions. Before you create a new version, you must delete an existing version.",
+				);
+			throw err;
+		}
+		if (setAsDefault) await this.#policyChanged(accountId, policy.policyName);
+		return version;
+	}
+
+	async setDefaultPolicyVersion(
+		accountId: string,
+		ref: PolicyRef,
+		versionId: string,
+	): Promise<void> {
+		const policy = await this.getManagedPolicy(accountId, ref);
+		await iam(
+			"Policy version",
+			() =>
+				this.#d.store.managedPolicies.setDefaultVersion(
+					accountId,
+					policy.policyName,
+					versionId,
+				),
+			`Policy ${ref.arn} version ${versionId.slice(0, 20)} does not exist or is not attachable.`,
+		);
+		await this.#policyChanged(accountId, policy.policyName);
+	}
+
+	async deletePolicyVersion(
+		accountId: string,
+		ref: PolicyRef,
+		versionId: string,
+	): Promise<void> {
+		const policy = await this.getManagedPolicy(accountId, ref);
+		if (policy.defaultVersionId === versionId)
+			throw new SigilError(
+				"DELETE_CONFLICT",
+				"Cannot delete the default version of a policy.",
+			);
+		await iam(
+			"Policy version",
+			() =>
+				this.#d.store.managedPolicies.deleteVersion(
+					accountId,
+					policy.policyName,
+					versionId,
+				),
+			`Policy ${ref.arn} version ${versionId.slice(0, 20)} does not exist or is not attachable.`,
+		);
+	}
+
+	/** IAM's DeletePolicy: DeleteConflict while attached, or with versions besides the default. */
+	async deleteManagedPolicy(accountId: string, ref: PolicyRef): Promise<void> {
+		const policy = await this.getManagedPolicy(accountId, ref);
+		if (policy.attachmentCount > 0)
+			throw new SigilError(
+				"DELETE_CONFLICT",
+				"Cannot delete a policy attached to entities.",
+			);
+		const versions = await this.#d.store.managedPolicies.listVersions(
+			accountId,
+			policy.policyName,
+		);
+		if (versions.length > 1)
+			throw new SigilError(
+				"DELETE_CONFLICT",
+				"This policy has more than one version. Before you delete a policy, you must delete the policy's versions. The default version is deleted with the policy.",
+			);
+		try {
+			await this.#d.store.managedPolicies.delete(accountId, policy.policyName);
+		} catch (err) {
+			// Attached, or given a version, between the checks above and the delete.
+			if (isStoreError(err, "STORE_CONFLICT"))
+				throw new SigilError(
+					"DELETE_CONFLICT",
+					"Cannot delete a policy attached to entities.",
+				);
+			if (isStoreError(err, "STORE_NOT_FOUND"))
+				throw new SigilError(
+					"NO_SUCH_ENTITY",
+					`Policy ${ref.arn} was not found.`,
+				);
+			throw err;
+		}
+	}
+
+	/** Attach{User,Role}Policy: the principal's decisions include the policy from now on. */
+	async attachPolicy(
+		accountId: string,
+		kind: AttachmentKind,
+		principalName: string,
+		ref: PolicyRef,
+	): Promise<void> {
+		await this.#exists(accountId, kind, principalName);
+		const policy = await this.getManagedPolicy(
+			accountId,
+			ref,
+			`Policy ${ref.arn} does not exist or is not attachable.`,
+		);
+		const attached = await this.#d.store.managedPolicies.listAttached(
+			accountId,
+			kind,
+			principalName,
+		);
+		const already = attached.some((p) => p.policyId === policy.policyId);
+		if (!already && attached.length >= MANAGED_POLICIES_PER_PRINCIPAL)
+			throw new SigilError(
+				"LIMIT_EXCEEDED",
+				`Cannot exceed quota for PoliciesPer${kind === "user" ? "User" : "Role"}: ${MANAGED_POLICIES_PER_PRINCIPAL}`,
+			);
+		await iam(
+			`Policy ${ref.arn}`,
+			() =>
+				this.#d.store.managedPolicies.attach(
+					accountId,
+					kind,
+					principalName,
+					policy.policyName,
+				),
+			`Policy ${ref.arn} does not exist or is not attachable.`,
+		);
+		this.#d.authorizer.invalidatePrincipal(accountId, kind, principalName);
+	}
+
+	async detachPolicy(
+		accountId: string,
+		kind: AttachmentKind,
+		principalName: string,
+		ref: PolicyRef,
+	): Promise<void> {
+		await this.#exists(accountId, kind, principalName);
+		const policy = await this.getManagedPolicy(accountId, ref);
+		await iam(
+			`Policy ${ref.arn}`,
+			() =>
+				this.#d.store.managedPolicies.detach(
+					accountId,
+					kind,
+					principalName,
+					policy.policyName,
+				),
+			`Policy ${ref.arn} was not found.`,
+		);
+		this.#d.authorizer.invalidatePrincipal(accountId, kind, principalName);
+	}
+
+	async listAttachedPolicies(
+		accountId: string,
+		kind: AttachmentKind,
+		principalName: string,
+	): Promise<ManagedPolicy[]> {
+		await this.#exists(accountId, kind, principalName);
+		return this.#d.store.managedPolicies.listAttached(
+			accountId,
+			kind,
+			principalName,
+		);
+	}
+
+	/** The version in force changed: every principal it is attached to decides anew. */
+	async #policyChanged(accountId: string, policyName: string): Promise<void> {
+		const entities = await this.#d.store.managedPolicies.listEntities(
+			accountId,
+			policyName,
+		);
+		for (const e of entities)
+			this.#d.authorizer.invalidatePrincipal(accountId, e.kind, e.name);
+	}
+
+	async #noAttachedPolicies(
+		accountId: string,
+		kind: AttachmentKind,
+		name: string,
+	): Promise<void> {
+		const attached = await this.#d.store.managedPolicies.listAttached(
+			accountId,
+			kind,
+			name,
+		);
+		if (attached.length > 0)
+			throw new SigilError(
+				"DELETE_CONFLICT",
+				"Cannot delete entity, must detach all policies first.",
+			);
 	}
 
 	/** A new key for a user (or, with `null`, the account's root identity), within the quota. */

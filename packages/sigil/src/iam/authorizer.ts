@@ -1,8 +1,8 @@
 /**
  * Phase 3 of the pipeline: may this principal perform this action on this resource? Loads the
- * principal's identity policies (a user's or a role's inline policies), the session policy of
- * STS credentials and the function's resource policy, each compiled once and cached, then asks
- * the pure engine (@sigil/policy) for the decision.
+ * principal's identity policies (a user's or a role's inline policies and attached managed
+ * policies), the session policy of STS credentials and the function's resource policy, each
+ * compiled once and cached, then asks the pure engine (@sigil/policy) for the decision.
  *
  * Caches: compiled identity policies per principal and the compiled resource policy per
  * function, for `ttlMs` (bounding how long another gateway's write takes to bite here); this
@@ -118,7 +118,11 @@ export class Authorizer {
 		return { decision: evaluate(request), request };
 	}
 
-	/** The compiled inline policies of a user or role (cached). */
+	/**
+	 * The compiled identity policies of a user or role (cached): its inline policies (named by
+	 * policy name) and the version in force of each managed policy attached to it (named by the
+	 * policy's ARN).
+	 */
 	async identityPolicies(
 		accountId: string,
 		kind: PrincipalKind,
@@ -128,10 +132,17 @@ export class Authorizer {
 		const now = this.#now();
 		const hit = this.#identity.get(key);
 		if (hit && hit.until > now) return hit.value;
-		const stored = await this.#store.policies.list(accountId, kind, name);
+		const [inline, attached] = await Promise.all([
+			this.#store.policies.list(accountId, kind, name),
+			this.#store.managedPolicies.attachedDocuments(accountId, kind, name),
+		]);
 		const value: NamedPolicy[] = [];
-		for (const p of stored) {
+		for (const p of inline) {
 			const compiled = this.#compile(p.document, "identity", p.policyName);
+			if (compiled) value.push(compiled);
+		}
+		for (const p of attached) {
+			const compiled = this.#compile(p.document, "identity", p.arn);
 			if (compiled) value.push(compiled);
 		}
 		this.#identity.set(key, { value, until: now + this.#ttlMs });

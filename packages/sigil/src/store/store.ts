@@ -13,6 +13,8 @@ import type {
 	AccessKeyStatus,
 	AccessKeyWithSecret,
 	Account,
+	AttachedPolicyDocument,
+	AttachmentKind,
 	AuditInput,
 	AuditRecord,
 	FunctionCode,
@@ -24,6 +26,8 @@ import type {
 	JobCallback,
 	JobInput,
 	JobStatus,
+	ManagedPolicy,
+	ManagedPolicyVersion,
 	PrincipalKind,
 	Role,
 	SecretInfo,
@@ -98,6 +102,98 @@ export interface InlinePolicyStore {
 		principalName: string,
 		policyName: string,
 	): Promise<void>;
+}
+
+/** IAM's quota of versions per managed policy. */
+export const MANAGED_POLICY_VERSIONS = 5;
+
+/**
+ * Customer managed policies, keyed by (account, policy name; names collide case-insensitively),
+ * with their versions and attachments. Deleting a user or role drops its attachments.
+ */
+export interface ManagedPolicyStore {
+	/** Creates the policy with `document` as its version `v1`, the default. */
+	create(input: {
+		accountId: string;
+		policyName: string;
+		document: string;
+		path?: string;
+		description?: string;
+	}): Promise<ManagedPolicy>;
+	get(
+		accountId: string,
+		policyName: string,
+	): Promise<ManagedPolicy | undefined>;
+	/** Every policy of the account, by name. */
+	list(accountId: string): Promise<ManagedPolicy[]>;
+	/**
+	 * Deletes the policy with its versions. `STORE_CONFLICT` while it is attached to anyone or
+	 * has versions besides the default (IAM's order: detach, delete the versions, then this).
+	 */
+	delete(accountId: string, policyName: string): Promise<void>;
+	/**
+	 * Adds the next version (optionally making it the default). `STORE_TOO_LARGE` when the
+	 * policy already has {@link MANAGED_POLICY_VERSIONS}.
+	 */
+	createVersion(
+		accountId: string,
+		policyName: string,
+		document: string,
+		setAsDefault: boolean,
+	): Promise<ManagedPolicyVersion>;
+	getVersion(
+		accountId: string,
+		policyName: string,
+		versionId: string,
+	): Promise<ManagedPolicyVersion | undefined>;
+	/** Newest first. */
+	listVersions(
+		accountId: string,
+		policyName: string,
+	): Promise<ManagedPolicyVersion[]>;
+	/** `STORE_NOT_FOUND` unless the version exists. */
+	setDefaultVersion(
+		accountId: string,
+		policyName: string,
+		versionId: string,
+	): Promise<void>;
+	/** `STORE_CONFLICT` for the default version (it goes with the policy). */
+	deleteVersion(
+		accountId: string,
+		policyName: string,
+		versionId: string,
+	): Promise<void>;
+	/** Attaches (a no-op when already attached); `STORE_NOT_FOUND` when either side is missing. */
+	attach(
+		accountId: string,
+		kind: AttachmentKind,
+		principalName: string,
+		policyName: string,
+	): Promise<void>;
+	/** `STORE_NOT_FOUND` when the policy is not attached to the principal. */
+	detach(
+		accountId: string,
+		kind: AttachmentKind,
+		principalName: string,
+		policyName: string,
+	): Promise<void>;
+	/** The policies attached to one principal, by name. */
+	listAttached(
+		accountId: string,
+		kind: AttachmentKind,
+		principalName: string,
+	): Promise<ManagedPolicy[]>;
+	/** The principals a policy is attached to, by kind then name. */
+	listEntities(
+		accountId: string,
+		policyName: string,
+	): Promise<{ kind: AttachmentKind; name: string }[]>;
+	/** The default version of every policy attached to one principal, in one read. */
+	attachedDocuments(
+		accountId: string,
+		kind: AttachmentKind,
+		principalName: string,
+	): Promise<AttachedPolicyDocument[]>;
 }
 
 export interface AccessKeyStore {
@@ -292,6 +388,7 @@ export interface Store {
 	readonly users: UserStore;
 	readonly roles: RoleStore;
 	readonly policies: InlinePolicyStore;
+	readonly managedPolicies: ManagedPolicyStore;
 	readonly accessKeys: AccessKeyStore;
 	readonly functions: FunctionStore;
 	readonly secrets: SecretStore;

@@ -50,6 +50,47 @@ export interface InlinePolicy {
 	readonly updatedAt: number;
 }
 
+/** What a managed policy attaches to (IAM: users, roles and groups). */
+export type AttachmentKind = "user" | "role";
+
+/**
+ * A customer managed policy (`arn:aws:iam::ACCOUNT:policy/PATH/NAME`, id `ANPA…`): a named,
+ * versioned document attached to any number of principals; the default version is the one in
+ * force.
+ */
+export interface ManagedPolicy {
+	readonly accountId: string;
+	readonly policyName: string;
+	readonly policyId: string;
+	readonly arn: string;
+	readonly path: string;
+	readonly description: string | null;
+	/** `v1`, `v2`, …: never reused, even after the version is deleted. */
+	readonly defaultVersionId: string;
+	/** Principals it is attached to. */
+	readonly attachmentCount: number;
+	readonly createdAt: number;
+	/** When the default version last changed (set or created). */
+	readonly updatedAt: number;
+}
+
+/** One version of a managed policy. */
+export interface ManagedPolicyVersion {
+	readonly versionId: string;
+	/** The policy document, as JSON text. */
+	readonly document: string;
+	readonly isDefault: boolean;
+	readonly createdAt: number;
+}
+
+/** The version in force of one policy attached to a principal: what the authorizer evaluates. */
+export interface AttachedPolicyDocument {
+	readonly policyName: string;
+	readonly arn: string;
+	readonly versionId: string;
+	readonly document: string;
+}
+
 export type AccessKeyStatus = "Active" | "Inactive";
 
 /** An access key without its secret: what listings show. */

@@ -208,6 +208,59 @@ ALTER TABLE jobs ADD COLUMN callback TEXT;
 CREATE INDEX jobs_plaintext ON jobs (seq) WHERE sealed = 0;
 `,
 	},
+	{
+		version: 4,
+		description:
+			"IAM customer managed policies: versions, attachments to users and roles",
+		sql: `
+CREATE TABLE managed_policies (
+	account_id TEXT NOT NULL REFERENCES accounts (account_id) ON DELETE CASCADE,
+	policy_name TEXT NOT NULL COLLATE NOCASE,
+	policy_id TEXT NOT NULL UNIQUE,
+	path TEXT NOT NULL,
+	description TEXT,
+	-- The version in force (vN), and the next number to hand out (never reused).
+	default_version INTEGER NOT NULL,
+	next_version INTEGER NOT NULL,
+	created_at INTEGER NOT NULL,
+	updated_at INTEGER NOT NULL,
+	PRIMARY KEY (account_id, policy_name)
+) STRICT;
+
+CREATE TABLE managed_policy_versions (
+	account_id TEXT NOT NULL,
+	policy_name TEXT NOT NULL COLLATE NOCASE,
+	version INTEGER NOT NULL,
+	document TEXT NOT NULL,
+	created_at INTEGER NOT NULL,
+	PRIMARY KEY (account_id, policy_name, version),
+	FOREIGN KEY (account_id, policy_name) REFERENCES managed_policies (account_id, policy_name) ON DELETE CASCADE
+) STRICT;
+
+-- Deleting the principal drops its attachments; a policy cannot be deleted while attached.
+CREATE TABLE user_managed_policies (
+	account_id TEXT NOT NULL,
+	principal_name TEXT NOT NULL COLLATE NOCASE,
+	policy_name TEXT NOT NULL COLLATE NOCASE,
+	attached_at INTEGER NOT NULL,
+	PRIMARY KEY (account_id, principal_name, policy_name),
+	FOREIGN KEY (account_id, principal_name) REFERENCES users (account_id, user_name) ON DELETE CASCADE,
+	FOREIGN KEY (account_id, policy_name) REFERENCES managed_policies (account_id, policy_name)
+) STRICT;
+CREATE INDEX user_managed_policies_policy ON user_managed_policies (account_id, policy_name);
+
+CREATE TABLE role_managed_policies (
+	account_id TEXT NOT NULL,
+	principal_name TEXT NOT NULL COLLATE NOCASE,
+	policy_name TEXT NOT NULL COLLATE NOCASE,
+	attached_at INTEGER NOT NULL,
+	PRIMARY KEY (account_id, principal_name, policy_name),
+	FOREIGN KEY (account_id, principal_name) REFERENCES roles (account_id, role_name) ON DELETE CASCADE,
+	FOREIGN KEY (account_id, policy_name) REFERENCES managed_policies (account_id, policy_name)
+) STRICT;
+CREATE INDEX role_managed_policies_policy ON role_managed_policies (account_id, policy_name);
+`,
+	},
 ];
 
 /** The newest schema this code knows. */

@@ -10,6 +10,7 @@ import type { Db } from "./db.ts";
 import { SqliteFunctions } from "./functions.ts";
 import { SqliteInlinePolicies } from "./inline-policies.ts";
 import { SqliteJobs } from "./jobs.ts";
+import { SqliteManagedPolicies } from "./managed-policies.ts";
 import { type ReplayLogOptions, SqliteReplayLog } from "./replay.ts";
 import { SqliteRoles } from "./roles.ts";
 import { SqliteSecrets } from "./secrets.ts";
@@ -35,6 +36,7 @@ export class SqliteStore implements Store {
 	readonly users: SqliteUsers;
 	readonly roles: SqliteRoles;
 	readonly policies: SqliteInlinePolicies;
+	readonly managedPolicies: SqliteManagedPolicies;
 	readonly accessKeys: SqliteAccessKeys;
 	readonly functions: SqliteFunctions;
 	readonly secrets: SqliteSecrets;
@@ -74,6 +76,7 @@ export class SqliteStore implements Store {
 		this.users = new SqliteUsers(db);
 		this.roles = new SqliteRoles(db);
 		this.policies = new SqliteInlinePolicies(db);
+		this.managedPolicies = new SqliteManagedPolicies(db);
 		this.accessKeys = new SqliteAccessKeys(db, box, poke);
 		this.functions = new SqliteFunctions(db);
 		this.secrets = new SqliteSecrets(db, box);
