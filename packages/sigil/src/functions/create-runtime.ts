@@ -8,7 +8,10 @@ import { join } from "node:path";
 import type { FunctionConfig } from "../config/function-config.ts";
 import { SigilError } from "../errors.ts";
 import { createHttpRuntime } from "../runtime/http-runtime.ts";
-import { createNodeRuntime } from "../runtime/node-runtime.ts";
+import {
+	createNodeRuntime,
+	type NodeInstances,
+} from "../runtime/node-runtime.ts";
 import {
 	createProcessRuntime,
 	type ProcessSandbox,
@@ -39,6 +42,7 @@ export interface RuntimeInput {
  */
 async function processSandbox(
 	input: RuntimeInput,
+	longLived = false,
 ): Promise<ProcessSandbox | undefined> {
 	const iso = input.isolation;
 	if (iso?.kind !== "sandbox") return undefined;
@@ -57,12 +61,27 @@ async function processSandbox(
 			network: config.network,
 			uid,
 			gid: uid,
-			limits: {
-				...DEFAULT_LIMITS,
-				memoryMb: config.memoryMb,
-				// One process per request: its CPU cannot usefully exceed its wall-clock timeout.
-				cpuSeconds: Math.ceil(config.timeoutMs / 1000) + 1,
-			},
+			limits: longLived
+				? {
+						...DEFAULT_LIMITS,
+						// The heap is bounded by --max-old-space-size; RLIMIT_DATA is the backstop for
+						// native memory (Buffers). Node counts ~560 MiB of V8 reservations in VmData
+						// before any code runs, hence the fixed part.
+						memoryMb: 1024 + 2 * config.memoryMb,
+						// Threads count too (a Node process has ~10): room for every instance.
+						maxProcesses: Math.max(
+							DEFAULT_LIMITS.maxProcesses,
+							32 * config.concurrency.max,
+						),
+						// No RLIMIT_CPU: a warm instance's CPU adds up over many invocations; each
+						// invocation's timeout bounds it instead.
+					}
+				: {
+						...DEFAULT_LIMITS,
+						memoryMb: config.memoryMb,
+						// One process per request: its CPU cannot usefully exceed its wall-clock timeout.
+						cpuSeconds: Math.ceil(config.timeoutMs / 1000) + 1,
+					},
 		},
 		identity: {
 			functionName: input.name,
@@ -103,7 +122,18 @@ export async function createRuntime(
 		...(input.secretsDir && { SIGIL_SECRETS_DIR: input.secretsDir }),
 	};
 	switch (config.runtime) {
-		case "node":
+		case "node": {
+			// isolation none: worker threads; process: own processes; sandbox: own sandboxed processes.
+			const kind = input.isolation?.kind ?? "none";
+			const instances: NodeInstances | undefined =
+				kind === "none"
+					? undefined
+					: kind === "process"
+						? { kind: "process" }
+						: {
+								kind: "process",
+								sandbox: (await processSandbox(input, true)) as ProcessSandbox,
+							};
 			return createNodeRuntime({
 				name: input.name,
 				codeDir: input.codeDir,
@@ -117,7 +147,9 @@ export async function createRuntime(
 				perInstanceConcurrency: config.concurrency.perInstance,
 				maxQueue: config.concurrency.queue,
 				invokedFunctionArn: input.arn,
+				...(instances && { instances }),
 			});
+		}
 		case "process": {
 			const sandbox = await processSandbox(input);
 			return createProcessRuntime({

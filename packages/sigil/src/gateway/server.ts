@@ -130,7 +130,7 @@ export async function resolveIsolation(
 			isolation: { kind: choice },
 			summary:
 				choice === "process"
-					? "process (chosen explicitly: functions are separate processes with the gateway's uid and file system, no sandbox)"
+					? "process (chosen explicitly: functions are processes of their own, but with the gateway's uid and file system, no sandbox)"
 					: "none (chosen explicitly: Node functions run inside the gateway's process, others with its uid and file system)",
 		};
 	const probe = await probeSandbox();
@@ -142,7 +142,7 @@ export async function resolveIsolation(
 	const h = probe.host;
 	return {
 		isolation: { kind: "sandbox", host: h, uidRange },
-		summary: `sandbox (bubblewrap ${h.version}; ${h.privileged ? `each function its own uid in ${uidRange.first}–${uidRange.first + uidRange.count - 1}` : "uid nobody in a user namespace"}; process and python3 functions sandboxed, node functions still worker threads in the gateway)`,
+		summary: `sandbox (bubblewrap ${h.version}; ${h.privileged ? `each function its own uid in ${uidRange.first}–${uidRange.first + uidRange.count - 1}` : "uid nobody in a user namespace"}; node instances, process and python3 requests each in a sandbox; http servers not yet)`,
 	};
 }
 

@@ -1,14 +1,26 @@
 /**
  * The `node` runtime: Lambda-style ESM handlers (`export const handler = async (event, context)
- * => …`) run in a pool of warm worker threads. HTTP requests arrive as function URL events
+ * => …`) run in a pool of warm instances — each its own long-lived process, in a bubblewrap
+ * sandbox (isolation `sandbox`) or not (`process`), or a worker thread of the gateway (`none`,
+ * the default when no `instances` is given). HTTP requests arrive as function URL events
  * (payload format 2.0); Lambda-API invocations pass their JSON payload straight through.
  */
 
-import { resolve } from "node:path";
+import { realpathSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import { baseEnvironment } from "./base-env.ts";
 import { buildFunctionUrlEvent } from "./function-url-event.ts";
 import { mapFunctionUrlResponse } from "./function-url-response.ts";
 import { utf8Tail } from "./log-tail.ts";
+import { processInstances } from "./process-instance.ts";
+import type { ProcessSandbox } from "./process-runtime.ts";
+import {
+	SECRETS_ROOT,
+	sandboxArgv,
+	sandboxEnvironment,
+	TASK_ROOT,
+} from "./sandbox.ts";
 import type {
 	EventInvocation,
 	EventResult,
@@ -17,8 +29,30 @@ import type {
 	HttpResult,
 } from "./types.ts";
 import { RuntimeError } from "./types.ts";
-import { type PoolStats, WorkerPool } from "./worker-pool.ts";
-import type { DoneMessage } from "./worker-protocol.ts";
+import {
+	type InstanceFactory,
+	type PoolStats,
+	threadInstances,
+	WorkerPool,
+} from "./worker-pool.ts";
+import type { DoneMessage, WorkerBoot } from "./worker-protocol.ts";
+
+/**
+ * Where a Node function's instances run: worker threads of the gateway (`thread`), or processes
+ * of their own (`process`), inside a sandbox when one is given.
+ */
+export type NodeInstances =
+	| { readonly kind: "thread" }
+	| { readonly kind: "process"; readonly sandbox?: ProcessSandbox };
+
+/** Sigil's side of an instance process: this folder (child-entry.ts and what it imports). */
+const RUNTIME_DIR = dirname(fileURLToPath(import.meta.url));
+const CHILD_ENTRY = join(RUNTIME_DIR, "child-entry.ts");
+/** The package.json above it says `"type": "module"`: the .ts files load as ESM in the sandbox too. */
+const PACKAGE_JSON = join(RUNTIME_DIR, "..", "..", "package.json");
+/** Fixed places inside the sandbox, so nothing there names the host's layout. */
+const SANDBOX_NODE = "/opt/sigil/bin/node";
+const SANDBOX_RUNTIME = "/opt/sigil/src/runtime";
 
 /** One invocation's captured console output, for the invocation log. */
 export interface FunctionLogRecord {
@@ -56,6 +90,8 @@ export interface NodeRuntimeSpec {
 	readonly invokedFunctionArn?: string;
 	/** Receives each invocation's console output once it ends; must not throw. */
 	readonly onLog?: (record: FunctionLogRecord) => void;
+	/** Where instances run (default: worker threads, isolation `none`). */
+	readonly instances?: NodeInstances;
 }
 
 /** A {@link FunctionRuntime} with a view of its pool (for metrics and tests). */
@@ -70,6 +106,51 @@ function positiveInt(name: string, value: number, min: number): number {
 		);
 	}
 	return value;
+}
+
+/** How this function's instances start (see {@link NodeInstances}). */
+function instanceFactory(
+	spec: NodeRuntimeSpec,
+	boot: WorkerBoot,
+	env: Record<string, string>,
+	memoryMb: number,
+): InstanceFactory {
+	const how = spec.instances ?? { kind: "thread" };
+	if (how.kind === "thread") return threadInstances({ boot, env, memoryMb });
+	// The heap limit a worker got from resourceLimits; the sandbox's RLIMIT_DATA bounds the rest.
+	const flags = [`--max-old-space-size=${memoryMb}`];
+	const sandbox = how.sandbox;
+	if (sandbox === undefined)
+		return processInstances({
+			argv: [process.execPath, ...flags, CHILD_ENTRY],
+			env,
+			cwd: spec.codeDir,
+			boot,
+			memoryMb,
+		});
+	const own: Record<string, string> = { ...spec.env };
+	if (spec.secretsDir !== undefined) own.SIGIL_SECRETS_DIR = SECRETS_ROOT;
+	return processInstances({
+		argv: sandboxArgv(
+			sandbox.host,
+			{
+				...sandbox.policy,
+				codeDir: spec.codeDir,
+				...(spec.secretsDir !== undefined && { secretsDir: spec.secretsDir }),
+				readOnly: [
+					...(sandbox.policy.readOnly ?? []),
+					[realpathSync(process.execPath), SANDBOX_NODE],
+					[PACKAGE_JSON, "/opt/sigil/package.json"],
+					[RUNTIME_DIR, SANDBOX_RUNTIME],
+				],
+			},
+			[SANDBOX_NODE, ...flags, `${SANDBOX_RUNTIME}/child-entry.ts`],
+		),
+		env: sandboxEnvironment(sandbox.identity, own),
+		cwd: spec.codeDir,
+		boot: { ...boot, codeDir: TASK_ROOT },
+		memoryMb,
+	});
 }
 
 /** Creates the runtime; workers start lazily on the first invocation (or now, for minInstances). */
@@ -89,19 +170,22 @@ export function createNodeRuntime(spec: NodeRuntimeSpec): NodeRuntime {
 	};
 	if (spec.secretsDir !== undefined) env.SIGIL_SECRETS_DIR = spec.secretsDir;
 	const onLog = spec.onLog;
+	const memoryMb = positiveInt("memoryMb", spec.memoryMb, 8);
+	const boot: WorkerBoot = {
+		codeDir: spec.codeDir,
+		handler: spec.handler,
+		functionName: spec.name,
+		memoryMb: spec.memoryMb,
+		...(spec.invokedFunctionArn !== undefined
+			? { invokedFunctionArn: spec.invokedFunctionArn }
+			: {}),
+	};
 	const pool = new WorkerPool({
 		name: spec.name,
-		boot: {
-			codeDir: spec.codeDir,
-			handler: spec.handler,
-			functionName: spec.name,
-			memoryMb: spec.memoryMb,
-			...(spec.invokedFunctionArn !== undefined
-				? { invokedFunctionArn: spec.invokedFunctionArn }
-				: {}),
-		},
+		boot,
 		env,
-		memoryMb: positiveInt("memoryMb", spec.memoryMb, 8),
+		instances: instanceFactory(spec, boot, env, memoryMb),
+		memoryMb,
 		timeoutMs: positiveInt("timeoutMs", spec.timeoutMs, 1),
 		minInstances,
 		maxInstances,

@@ -1,7 +1,9 @@
 /**
- * A pool of warm worker threads running one function: min/max instances, per-instance
- * concurrency, a bounded FIFO wait queue, a timeout per invocation, heap limits, crash isolation
- * (a dead or killed worker is replaced) and idle retirement.
+ * A pool of warm instances running one function: min/max instances, per-instance concurrency,
+ * a bounded FIFO wait queue, a timeout per invocation, heap limits, crash isolation (a dead or
+ * killed instance is replaced) and idle retirement. An instance is a worker thread (isolation
+ * `none`, the default here) or the function's own process, sandboxed or not
+ * (`process-instance.ts`): the pool only sees {@link Instance}.
  */
 import { Worker } from "node:worker_threads";
 import { RuntimeError } from "./types.ts";
@@ -27,6 +29,70 @@ export interface WorkerPoolOptions {
 	readonly idleTimeoutMs: number;
 	/** Output written outside any invocation (module init, timers, raw stdout/stderr). */
 	readonly onBackgroundLog?: (text: string) => void;
+	/** How instances start (default: worker threads from `boot`, `env` and `memoryMb`). */
+	readonly instances?: InstanceFactory;
+}
+
+/** One running instance as the pool drives it. */
+export interface Instance {
+	/** Sends one batch of invocations (one message per event-loop turn, see `#dispatch`). */
+	post(batch: InvokeMessage[]): void;
+	/** Ends the instance at once; resolves when it is gone. */
+	terminate(): Promise<unknown>;
+}
+
+/** What an instance reports to its pool. */
+export interface InstanceEvents {
+	/** A batch of messages from the instance. */
+	message(batch: WorkerMessage[]): void;
+	/** The instance ended by itself; `why` completes "function NAME …", `detail` is for the owner. */
+	exit(why: string, detail?: string): void;
+	/** Raw output of the instance (stdout/stderr). */
+	log(text: string): void;
+}
+
+export type InstanceFactory = (events: InstanceEvents) => Instance;
+
+/** Worker threads inside the gateway's process (isolation `none`). */
+export function threadInstances(o: {
+	readonly boot: WorkerBoot;
+	readonly env: Record<string, string>;
+	readonly memoryMb: number;
+}): InstanceFactory {
+	return (events) => {
+		const worker = new Worker(WORKER_SCRIPT, {
+			workerData: o.boot,
+			env: o.env,
+			resourceLimits: { maxOldGenerationSizeMb: o.memoryMb },
+			// Raw stdout/stderr of the function are captured, not mixed into the gateway's own.
+			stdout: true,
+			stderr: true,
+		});
+		let lastError: (Error & { code?: string }) | undefined;
+		const background = (chunk: Buffer) => events.log(chunk.toString("utf8"));
+		worker.stdout.on("data", background);
+		worker.stderr.on("data", background);
+		// Workers answer in batches (one message per event-loop turn, see function-host.ts).
+		worker.on("message", (batch: WorkerMessage[]) => events.message(batch));
+		worker.on("error", (err) => {
+			lastError = err;
+		});
+		worker.on("exit", (code) => {
+			const err = lastError;
+			events.exit(
+				err?.code === "ERR_WORKER_OUT_OF_MEMORY"
+					? `ran out of memory (memoryMb ${o.memoryMb})`
+					: err !== undefined
+						? `crashed: ${err.message}`
+						: `exited with code ${code} (process.exit in the handler?)`,
+				err?.stack,
+			);
+		});
+		return {
+			post: (batch) => worker.postMessage(batch),
+			terminate: () => worker.terminate(),
+		};
+	};
 }
 
 /** One job for the pool: the event JSON and what the worker needs to build its context. */
@@ -47,11 +113,10 @@ export interface PoolStats {
 }
 
 interface Slot {
-	readonly worker: Worker;
+	instance: Instance | undefined;
 	state: "starting" | "ready" | "dead";
 	readonly inFlight: Map<number, Pending>;
 	idleTimer: NodeJS.Timeout | undefined;
-	lastError: Error | undefined;
 	/** Invocations dispatched this event-loop turn, sent to the worker as one message. */
 	outbox: InvokeMessage[];
 }
@@ -70,6 +135,7 @@ const WORKER_SCRIPT = new URL("./worker-entry.ts", import.meta.url);
 
 export class WorkerPool {
 	readonly #o: WorkerPoolOptions;
+	readonly #instances: InstanceFactory;
 	readonly #slots = new Set<Slot>();
 	readonly #queue: Pending[] = [];
 	#nextId = 1;
@@ -80,6 +146,7 @@ export class WorkerPool {
 
 	constructor(options: WorkerPoolOptions) {
 		this.#o = options;
+		this.#instances = options.instances ?? threadInstances(options);
 		for (let i = 0; i < options.minInstances; i++) this.#spawn();
 	}
 
@@ -167,57 +234,36 @@ export class WorkerPool {
 
 	#spawn(): void {
 		const o = this.#o;
-		const worker = new Worker(WORKER_SCRIPT, {
-			workerData: o.boot,
-			env: o.env,
-			resourceLimits: { maxOldGenerationSizeMb: o.memoryMb },
-			// Raw stdout/stderr of the function are captured, not mixed into the gateway's own.
-			stdout: true,
-			stderr: true,
-		});
 		this.#started++;
 		const slot: Slot = {
-			worker,
+			instance: undefined,
 			state: "starting",
 			inFlight: new Map(),
 			idleTimer: undefined,
-			lastError: undefined,
 			outbox: [],
 		};
 		this.#slots.add(slot);
-		const background = (chunk: Buffer) =>
-			o.onBackgroundLog?.(chunk.toString("utf8"));
-		worker.stdout.on("data", background);
-		worker.stderr.on("data", background);
-		// Workers answer in batches (one message per event-loop turn, see worker-entry.ts).
-		worker.on("message", (batch: WorkerMessage[]) => {
-			for (const msg of batch) this.#onMessage(slot, msg);
-		});
-		worker.on("error", (err) => {
-			slot.lastError = err;
-		});
-		worker.on("exit", (code) => {
-			if (slot.state === "dead") return;
-			const err = slot.lastError as (Error & { code?: string }) | undefined;
-			const why =
-				err?.code === "ERR_WORKER_OUT_OF_MEMORY"
-					? `ran out of memory (memoryMb ${o.memoryMb})`
-					: err !== undefined
-						? `crashed: ${err.message}`
-						: `exited with code ${code} (process.exit in the handler?)`;
-			// Dying before "ready" (process.exit or OOM while the module loads) is a load failure.
-			if (slot.state === "starting")
-				this.#startFailed(
-					slot,
-					`the worker ${why.replace(" (process.exit in the handler?)", "")} while loading the handler\n${err?.stack ?? ""}`,
-				);
-			else
-				void this.#kill(
-					slot,
-					"FUNCTION_CRASHED",
-					`function ${o.name} ${why}`,
-					err?.stack,
-				);
+		slot.instance = this.#instances({
+			message: (batch) => {
+				for (const msg of batch) this.#onMessage(slot, msg);
+			},
+			log: (text) => o.onBackgroundLog?.(text),
+			exit: (why, detail) => {
+				if (slot.state === "dead") return;
+				// Dying before "ready" (process.exit or OOM while the module loads) is a load failure.
+				if (slot.state === "starting")
+					this.#startFailed(
+						slot,
+						`the worker ${why.replace(" (process.exit in the handler?)", "")} while loading the handler\n${detail ?? ""}`,
+					);
+				else
+					void this.#kill(
+						slot,
+						"FUNCTION_CRASHED",
+						`function ${o.name} ${why}`,
+						detail,
+					);
+			},
 		});
 	}
 
@@ -317,8 +363,7 @@ export class WorkerPool {
 		const batch = slot.outbox;
 		slot.outbox = [];
 		// A worker killed meanwhile has already failed these invocations.
-		if (slot.state !== "dead" && batch.length > 0)
-			slot.worker.postMessage(batch);
+		if (slot.state !== "dead" && batch.length > 0) slot.instance?.post(batch);
 	}
 
 	/** The code may still be spinning, so the whole worker goes; its other jobs crash with it. */
@@ -355,7 +400,7 @@ export class WorkerPool {
 			this.#settle(p, undefined, new RuntimeError(code, message, detail));
 		}
 		slot.inFlight.clear();
-		const exited = slot.worker.terminate();
+		const exited = slot.instance?.terminate() ?? Promise.resolve();
 		this.#pump();
 		return exited;
 	}

@@ -217,7 +217,8 @@ describe("sandbox escapes (process runtime)", () => {
 	it("a process started with setsid does not outlive its request", async () => {
 		await fn(
 			"esc-setsid",
-			"setsid sleep 27.1828 </dev/null >/dev/null 2>&1 & echo started",
+			// The pause lets setsid() run before the request ends (else the group kill may win the race).
+			"setsid sleep 27.1828 </dev/null >/dev/null 2>&1 & sleep 0.3; echo started",
 		);
 		const r = await call("esc-setsid");
 		assert.equal(r.status, 200);
@@ -271,5 +272,89 @@ def handle(req):
 		assert.ok(!r.text.includes(masterKey));
 		assert.ok(!r.text.includes(CANARY));
 		assert.ok(!r.text.includes("the-victims-secret-value"));
+	});
+});
+
+describe("sandbox escapes (node runtime)", () => {
+	const NODE = `import { readFileSync, readdirSync, writeFileSync } from "node:fs";
+const tryRead = (p) => { try { return readFileSync(p, "utf8"); } catch (e) { return e.code; } };
+export const handler = async () => {
+	const data = process.env.DATA_DIR;
+	const gw = Number(process.env.GATEWAY_PID);
+	let visible;
+	try { process.kill(gw, 0); visible = "visible"; } catch { visible = "invisible"; }
+	let wrote;
+	try { writeFileSync(data + "/pwned-node", "x"); wrote = "wrote"; } catch (e) { wrote = e.code; }
+	let secrets = [];
+	try { secrets = readdirSync(data + "/run/secrets", { recursive: true }).map((f) => tryRead(data + "/run/secrets/" + f)); } catch {}
+	return {
+		uid: process.getuid(),
+		visible,
+		wrote,
+		master: tryRead(data + "/master.key"),
+		environ: [tryRead("/proc/self/environ"), tryRead("/proc/1/environ"), tryRead("/proc/" + gw + "/environ")].join("\\n"),
+		secrets: secrets.join("\\n"),
+	};
+};
+export const selfKill = () => { process.kill(process.pid, "SIGKILL"); return new Promise(() => {}); };
+`;
+	before(async () => {
+		await gw.deploy(
+			"esc-node",
+			{
+				runtime: "node",
+				environment: {
+					DATA_DIR: gw.dataDir,
+					GATEWAY_PID: String(process.pid),
+				},
+			},
+			{ "index.mjs": NODE },
+		);
+	});
+
+	it("cannot read the master key, another function's secret or the gateway's environment, write the data dir, see the gateway's pid; not root", async () => {
+		const res = await gw.signed(
+			"POST",
+			"/2015-03-31/functions/esc-node/invocations",
+			{ body: "{}", service: "lambda" },
+		);
+		const text = await res.text();
+		assert.equal(res.status, 200, text);
+		const r = JSON.parse(text);
+		assert.notEqual(r.uid, 0, "the node function runs as root");
+		assert.equal(r.visible, "invisible", "the gateway's pid can be signalled");
+		assert.notEqual(r.wrote, "wrote");
+		assert.ok(!existsSync(join(gw.dataDir, "pwned-node")));
+		assert.ok(!String(r.master).includes(masterKey), "the master key was read");
+		assert.ok(!r.secrets.includes("the-victims-secret-value"));
+		const initial = (await readFile("/proc/self/environ", "utf8"))
+			.split("\0")
+			.filter((e) => e !== "" && !COMMON.has(e.slice(0, e.indexOf("="))));
+		assert.deepEqual(
+			initial.filter((e) => r.environ.includes(e)),
+			[],
+			"the gateway's environment leaked",
+		);
+	});
+
+	it("process.kill(process.pid, 'SIGKILL') in a handler costs only its request", async (t) => {
+		// Without the sandbox this kills the gateway, which is this test process.
+		if (gw.gateway.isolation !== "sandbox") return t.skip("no sandbox");
+		await gw.deploy(
+			"esc-node-kill",
+			{ runtime: "node", entry: "index.selfKill" },
+			{ "index.mjs": NODE },
+		);
+		const res = await fetch(`${gw.url}/function/esc-node-kill`, {
+			method: "POST",
+		});
+		assert.equal(res.status, 502);
+		await res.text();
+		assert.ok((await gatewayAnswers()) < 1000);
+		const again = await fetch(`${gw.url}/function/esc-node-kill`, {
+			method: "POST",
+		});
+		assert.equal(again.status, 502, "a fresh instance served (and died) again");
+		await again.text();
 	});
 });

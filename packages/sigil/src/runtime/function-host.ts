@@ -1,0 +1,236 @@
+/**
+ * What runs around a function's code in its instance, whatever carries the messages (a worker
+ * thread's port, or the framed pipe of a function's own process): loads the function's module
+ * once (a warm instance keeps it), then runs invocations as they arrive, each with its own log
+ * capture. Call {@link startFunctionHost} once per instance, before anything else of the
+ * function runs.
+ */
+import { AsyncLocalStorage } from "node:async_hooks";
+import { existsSync } from "node:fs";
+import { relative, resolve, sep } from "node:path";
+import { pathToFileURL } from "node:url";
+import { format, inspect } from "node:util";
+import { parseHandlerRef } from "./handler-ref.ts";
+import { LogBuffer } from "./log-tail.ts";
+import {
+	codeRoots,
+	installOwnStackTraces,
+	ownTrace,
+	trimStackText,
+} from "./own-frames.ts";
+import type {
+	HandlerErrorInfo,
+	InvokeMessage,
+	WorkerBoot,
+	WorkerMessage,
+} from "./worker-protocol.ts";
+
+type Handler = (event: unknown, context: object, callback?: unknown) => unknown;
+
+/** Sends one batch of messages to the pool. */
+export type SendBatch = (batch: WorkerMessage[]) => void;
+/** Registers the receiver of invocation batches (called once the handler has loaded). */
+export type ListenBatches = (onBatch: (batch: InvokeMessage[]) => void) => void;
+
+export function startFunctionHost(
+	boot: WorkerBoot,
+	send: SendBatch,
+	listen: ListenBatches,
+): void {
+	// Before the function's code loads: every stack captured in this worker keeps only the function's
+	// frames, relative to its code folder. The rest (this file, the pool, Node's internals) is Sigil's
+	// and must not reach the caller's `trace` or the function's logs.
+	const roots = codeRoots(boot.codeDir);
+	installOwnStackTraces(roots);
+	// Messages leave in batches, one postMessage per event-loop turn (the pool reads arrays): a busy
+	// worker finishes many invocations per turn, and each message costs the gateway's main thread
+	// far more than the bytes it carries.
+	let outbox: WorkerMessage[] = [];
+	const post = (msg: WorkerMessage) => {
+		if (outbox.push(msg) === 1)
+			setImmediate(() => {
+				const batch = outbox;
+				outbox = [];
+				send(batch);
+			});
+	};
+
+	// Console capture: output is attributed to the invocation whose async context wrote it, so
+	// concurrent invocations on one worker keep their logs apart. Lines follow Lambda's Node.js
+	// runtime layout: timestamp, request id, level, message.
+	interface Capture {
+		readonly requestId: string;
+		readonly logs: LogBuffer;
+		/** Set once the result is posted: later output (timers, rejections) goes out as background. */
+		finished: boolean;
+	}
+	const capture = new AsyncLocalStorage<Capture>();
+
+	function write(level: string, message: string): void {
+		const store = capture.getStore();
+		const line = `${new Date().toISOString()}\t${store?.requestId ?? "undefined"}\t${level}\t${message}\n`;
+		if (store !== undefined && !store.finished) store.logs.append(line);
+		else post({ type: "log", text: line });
+	}
+
+	const levels = {
+		log: "INFO",
+		info: "INFO",
+		warn: "WARN",
+		error: "ERROR",
+		debug: "DEBUG",
+		trace: "TRACE",
+	};
+	for (const [method, level] of Object.entries(levels)) {
+		(console as unknown as Record<string, unknown>)[method] = (
+			...args: unknown[]
+		) => write(level, format(...args));
+	}
+	console.dir = (obj: unknown) => write("INFO", inspect(obj));
+
+	// A promise rejected in the background (after the invocation answered, or never awaited) is
+	// logged instead of ending the worker: Node's default would crash every invocation on it.
+	process.on("unhandledRejection", (reason) => {
+		write(
+			"ERROR",
+			`Unhandled Promise Rejection\t${reason instanceof Error ? stackOf(reason) : format(reason)}`,
+		);
+	});
+
+	/** An error's stack as text with only the function's frames (a stack getter may throw or lie). */
+	function stackOf(err: Error): string {
+		let stack: unknown;
+		try {
+			stack = err.stack;
+		} catch {
+			stack = undefined;
+		}
+		return typeof stack === "string"
+			? trimStackText(stack, roots)
+			: trimStackText(err.message, roots);
+	}
+
+	function errorInfo(err: unknown): HandlerErrorInfo {
+		if (err instanceof Error) {
+			return {
+				errorType: err.name || err.constructor.name,
+				errorMessage: err.message,
+				trace: ownTrace(stackOf(err), roots),
+			};
+		}
+		return {
+			errorType: typeof err === "string" ? "string" : "Error",
+			errorMessage: format(err),
+			trace: [],
+		};
+	}
+
+	async function loadHandler(): Promise<Handler> {
+		const ref = parseHandlerRef(boot.handler);
+		if (!ref.ok) throw new Error(ref.detail);
+		const root = resolve(boot.codeDir);
+		const file = ref.candidates
+			.map((c) => resolve(root, c))
+			.find((f) => f.startsWith(root + sep) && existsSync(f));
+		if (file === undefined) {
+			throw new Error(
+				`handler ${boot.handler}: none of ${ref.candidates.join(", ")} exists in the function's code`,
+			);
+		}
+		const mod = (await import(pathToFileURL(file).href)) as Record<
+			string,
+			unknown
+		>;
+		const fn = mod[ref.exportName];
+		if (typeof fn !== "function") {
+			const names = Object.keys(mod).join(", ") || "none";
+			throw new Error(
+				`${relative(root, file)} does not export a function named "${ref.exportName}" (exports: ${names})`,
+			);
+		}
+		return fn as Handler;
+	}
+
+	function parseClientContext(encoded: string | undefined): unknown {
+		if (encoded === undefined) return undefined;
+		try {
+			return JSON.parse(Buffer.from(encoded, "base64").toString("utf8"));
+		} catch {
+			return undefined;
+		}
+	}
+
+	function makeContext(msg: InvokeMessage): object {
+		return {
+			awsRequestId: msg.requestId,
+			functionName: boot.functionName,
+			functionVersion: "$LATEST",
+			memoryLimitInMB: String(boot.memoryMb),
+			invokedFunctionArn: boot.invokedFunctionArn,
+			logGroupName: `/aws/lambda/${boot.functionName}`,
+			clientContext: parseClientContext(msg.clientContext),
+			callbackWaitsForEmptyEventLoop: true,
+			getRemainingTimeInMillis: () => Math.max(0, msg.deadline - Date.now()),
+		};
+	}
+
+	/** Calls the handler: async, sync return, or (three parameters) the old callback style. */
+	function callHandler(
+		fn: Handler,
+		event: unknown,
+		context: object,
+	): Promise<unknown> {
+		if (fn.length < 3) return Promise.resolve().then(() => fn(event, context));
+		return new Promise((ok, fail) => {
+			const returned = fn(event, context, (err: unknown, value: unknown) =>
+				err ? fail(err) : ok(value),
+			);
+			if (returned instanceof Promise) returned.then(ok, fail);
+		});
+	}
+
+	async function run(fn: Handler, msg: InvokeMessage): Promise<void> {
+		const logs = new LogBuffer();
+		const store: Capture = { requestId: msg.requestId, logs, finished: false };
+		await capture.run(store, async () => {
+			try {
+				const result = await callHandler(
+					fn,
+					JSON.parse(msg.eventJson),
+					makeContext(msg),
+				);
+				// Lambda serializes the result as JSON; undefined (and functions) become null.
+				const resultJson = JSON.stringify(result) ?? "null";
+				store.finished = true;
+				post({
+					type: "done",
+					id: msg.id,
+					ok: true,
+					resultJson,
+					logs: logs.text(),
+				});
+			} catch (err) {
+				const error = errorInfo(err);
+				logs.append(
+					`${new Date().toISOString()}\t${msg.requestId}\tERROR\tInvoke Error\t${JSON.stringify(error)}\n`,
+				);
+				post({ type: "done", id: msg.id, ok: false, error, logs: logs.text() });
+			}
+		});
+	}
+
+	loadHandler().then(
+		(fn) => {
+			listen((batch) => {
+				for (const msg of batch) void run(fn, msg);
+			});
+			post({ type: "ready" });
+		},
+		(err: unknown) => {
+			post({
+				type: "startFailed",
+				detail: err instanceof Error ? stackOf(err) : format(err),
+			});
+		},
+	);
+}
