@@ -46,6 +46,10 @@ const envName = str({
 	hint: "an environment variable name",
 });
 
+/** Lambda's pattern for a function's execution role (API_CreateFunction, Role). */
+export const ROLE_ARN =
+	/^arn:(aws[a-zA-Z-]*)?:iam::\d{12}:role\/?[a-zA-Z_0-9+=,.@\-_/]+$/;
+
 /** `30`, `"30s"`, `"500ms"`, `"2m"` → milliseconds within [min, max]. */
 function duration(minMs: number, maxMs: number): Rule<number> {
 	return (value, path, issues) => {
@@ -135,6 +139,18 @@ export const functionConfigRule = obj({
 	memory: opt(int(16, 16_384)),
 	concurrency: opt(concurrency),
 	trigger: opt(trigger),
+	/**
+	 * The function's execution role (Lambda's `Role`), an IAM role ARN. Stored and reported; the
+	 * role's credentials reaching the function is later work (issue 11, execution roles).
+	 */
+	role: opt(
+		str({
+			pattern: ROLE_ARN,
+			hint: "an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)",
+		}),
+	),
+	/** Free text for people (Lambda's `Description`, at most 256 characters). */
+	description: opt(str({ max: 256 })),
 });
 
 export type FunctionConfigInput = NonNullable<
@@ -160,6 +176,8 @@ export interface FunctionConfig {
 		readonly queue: number;
 	};
 	readonly trigger: TriggerConfig;
+	readonly role?: string;
+	readonly description: string;
 }
 
 export interface TriggerConfig {
@@ -264,6 +282,8 @@ export function parseFunctionConfig(
 			...(t.cors !== undefined && { cors: t.cors }),
 			maxBodyBytes: t.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
 		},
+		...(c.role !== undefined && { role: c.role }),
+		description: c.description ?? "",
 	};
 	return { ok: true, config };
 }

@@ -10,6 +10,7 @@ import * as url from "./function-url-config.ts";
 import * as health from "./health.ts";
 import * as iamCp from "./iam-control-plane.ts";
 import { invoke, invokeAsyncLegacy, SYNC_PAYLOAD_BYTES } from "./lambda-api.ts";
+import * as lambdaFns from "./lambda-functions.ts";
 import * as perm from "./lambda-permissions.ts";
 import * as faas from "./openfaas-api.ts";
 import { queryApi } from "./query-api.ts";
@@ -411,6 +412,107 @@ export const ROUTES: readonly GatewayRoute[] = [
 		authorization: OWN_ACCOUNT_ONLY,
 		target: lambdaFunction({ qualifierFromQuery: true }),
 		handle: url.deleteUrlConfig,
+	}),
+	// Lambda's function management (issue 11), on the registry's one model (lambda-functions.ts).
+	// Reads may be granted across accounts by the function's policy, as AWS allows; writes
+	// are refused across accounts whatever the policy says.
+	api({
+		name: "lambda-create-function",
+		method: "POST",
+		pattern: "/2015-03-31/functions",
+		...LAMBDA,
+		action: "lambda:CreateFunction",
+		authorization: OWN_ACCOUNT_ONLY,
+		maxBodyBytes: lambdaFns.CREATE_BODY_BYTES,
+		target: lambdaFns.newFunction,
+		handle: lambdaFns.createFunction,
+	}),
+	// The API reference spells these with a trailing `/` (botocore sends it); the SDK v3 drops it.
+	...["/2015-03-31/functions", "/2015-03-31/functions/"].map((pattern) =>
+		api({
+			name: `lambda-list-functions${pattern.endsWith("/") ? "-slash" : ""}`,
+			method: "GET",
+			pattern,
+			...LAMBDA,
+			action: "lambda:ListFunctions",
+			authorization: POLICY,
+			target: allFunctions,
+			handle: lambdaFns.listFunctions,
+		}),
+	),
+	api({
+		name: "lambda-get-function",
+		method: "GET",
+		pattern: "/2015-03-31/functions/:name",
+		...LAMBDA,
+		action: "lambda:GetFunction",
+		authorization: POLICY,
+		target: lambdaFunction({ qualifierFromQuery: true }),
+		handle: lambdaFns.getFunction,
+	}),
+	api({
+		name: "lambda-get-function-configuration",
+		method: "GET",
+		pattern: "/2015-03-31/functions/:name/configuration",
+		...LAMBDA,
+		action: "lambda:GetFunctionConfiguration",
+		authorization: POLICY,
+		target: lambdaFunction({ qualifierFromQuery: true }),
+		handle: lambdaFns.getFunctionConfiguration,
+	}),
+	api({
+		name: "lambda-update-function-code",
+		method: "PUT",
+		pattern: "/2015-03-31/functions/:name/code",
+		...LAMBDA,
+		action: "lambda:UpdateFunctionCode",
+		authorization: OWN_ACCOUNT_ONLY,
+		maxBodyBytes: lambdaFns.CREATE_BODY_BYTES,
+		target: lambdaFunction(),
+		handle: lambdaFns.updateFunctionCode,
+	}),
+	api({
+		name: "lambda-update-function-configuration",
+		method: "PUT",
+		pattern: "/2015-03-31/functions/:name/configuration",
+		...LAMBDA,
+		action: "lambda:UpdateFunctionConfiguration",
+		authorization: OWN_ACCOUNT_ONLY,
+		target: lambdaFunction(),
+		handle: lambdaFns.updateFunctionConfiguration,
+	}),
+	api({
+		name: "lambda-delete-function",
+		method: "DELETE",
+		pattern: "/2015-03-31/functions/:name",
+		...LAMBDA,
+		action: "lambda:DeleteFunction",
+		authorization: OWN_ACCOUNT_ONLY,
+		target: lambdaFunction({ qualifierFromQuery: true }),
+		handle: lambdaFns.deleteFunction,
+	}),
+	...["/2016-08-19/account-settings", "/2016-08-19/account-settings/"].map(
+		(pattern) =>
+			api({
+				name: `lambda-get-account-settings${pattern.endsWith("/") ? "-slash" : ""}`,
+				method: "GET",
+				pattern,
+				...LAMBDA,
+				action: "lambda:GetAccountSettings",
+				authorization: POLICY,
+				target: inCallerAccount(() => "*"),
+				handle: lambdaFns.getAccountSettings,
+			}),
+	),
+	api({
+		name: "lambda-list-url-configs",
+		method: "GET",
+		pattern: "/2021-10-31/functions/:name/urls",
+		...LAMBDA,
+		action: "lambda:ListFunctionUrlConfigs",
+		authorization: OWN_ACCOUNT_ONLY,
+		target: lambdaFunction(),
+		handle: lambdaFns.listFunctionUrlConfigs,
 	}),
 	// Sigil's own identity-and-access API (sigil account|user|role|policy|permission …).
 	api({
