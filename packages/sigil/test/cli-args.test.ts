@@ -92,7 +92,11 @@ test("-v, --version and version print the version; -v after invoke is still verb
 	assert.equal(deployed.code, 0, deployed.stderr);
 	const verbose = await gw.cli(["invoke", "hi", "-v"]);
 	assert.equal(verbose.code, 0, verbose.stderr);
-	assert.match(verbose.stderr, /^HTTP 200 OK\n/, "the status line of -v");
+	assert.match(
+		verbose.stderr,
+		/^signing: none \(chosen by the trigger\)\nHTTP 200 OK\n/,
+		"the scheme and status line of -v",
+	);
 	assert.equal(verbose.stdout, "hi");
 });
 

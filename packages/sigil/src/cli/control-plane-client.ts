@@ -105,14 +105,15 @@ export class ControlPlaneClient {
 	listFunctions(): Promise<{ functions: Record<string, unknown>[] }> {
 		return this.request("GET", "/functions");
 	}
+	/** Deploys; without `code` the gateway keeps the live code and applies the config only. */
 	putFunction(
 		name: string,
 		config: unknown,
-		code: Bundle,
+		code: Bundle | undefined,
 	): Promise<{ function: Record<string, unknown> }> {
 		return this.request("PUT", `/functions/${encodeURIComponent(name)}`, {
 			config,
-			code,
+			...(code !== undefined && { code }),
 		});
 	}
 	getFunction(name: string): Promise<{ function: Record<string, unknown> }> {
@@ -224,6 +225,14 @@ export function decodeAnswer<T>(
 
 /** How to fix a server error: the registry's sentence when it knows the code. */
 export function fixFor(code: string): string {
+	// A policy denial (any dialect): the signature was fine, a permission is missing — say so, and
+	// how to see who the caller is and why, rather than anything about signatures.
+	if (
+		code === "ACCESS_DENIED" ||
+		code === "AccessDeniedException" ||
+		code === "AccessDenied"
+	)
+		return `${(ERRORS as Record<string, { doc: string }>).ACCESS_DENIED?.doc ?? "Not allowed."} \`sigil whoami\` shows who you are; \`sigil policy simulate\` explains the decision.`;
 	const known = (ERRORS as Record<string, { doc: string }>)[code];
 	if (known) return known.doc;
 	if (

@@ -4,8 +4,9 @@
  * paths) and the code bundle packed from the handler — a folder as is, a single file as a
  * one-file bundle whose entry defaults to `<file>.handler`.
  */
+import { spawnSync } from "node:child_process";
 import { readFile, stat } from "node:fs/promises";
-import { basename, extname, resolve } from "node:path";
+import { basename, extname, join, resolve } from "node:path";
 import {
 	type FunctionConfigInput,
 	NAME_PATTERN,
@@ -14,6 +15,7 @@ import {
 import type { SchemaIssue } from "../config/schema.ts";
 import type { StackFunction } from "../config/stack-file.ts";
 import { type Bundle, packDirectory } from "../functions/bundle.ts";
+import { parseHandlerRef } from "../runtime/handler-ref.ts";
 import { CliError, usageError } from "./cli-error.ts";
 
 /** Deploy flags, as parsed (see `sigil deploy --help`). */
@@ -166,16 +168,35 @@ export function itemsFromStack(
 	});
 }
 
+/** Runtimes whose code is the bundle: without one there is nothing to run. */
+const CODE_RUNTIMES = new Set(["node", "python3"]);
+
 /**
  * Packs the handler: a folder into a bundle of its files; a single file into a one-file bundle,
  * with `entry` defaulted to `<file name without extension>.handler` when the config has none.
- * No handler (runtime http, or a process command on the image) → an empty bundle.
+ *
+ * Refused here, before anything is sent, so the live revision keeps running: a node or python3
+ * function without a handler, an empty folder or file, an entry the bundle does not hold, and
+ * a handler that does not parse (checked with this very Node, and python3 when it is there).
+ * Without these a deploy answered "deployed" and the next request failed.
+ * No handler for process or http (a command on the machine, an upstream) → an empty bundle
+ * marked `handlerless`: the caller sends it for a new function only, and keeps the live code of
+ * an existing one rather than replacing it with nothing.
  */
 export async function packHandler(
 	item: DeployItem,
-): Promise<{ config: FunctionConfigInput; code: Bundle }> {
-	if (item.handlerPath === undefined)
-		return { config: item.config, code: { files: [] } };
+): Promise<{ config: FunctionConfigInput; code: Bundle; handlerless?: true }> {
+	const runtime = String(item.config.runtime);
+	if (item.handlerPath === undefined) {
+		if (CODE_RUNTIMES.has(runtime))
+			throw new CliError(
+				"HANDLER_REQUIRED",
+				`function ${item.name} has runtime ${runtime} but no handler: deploying it would replace its code with nothing`,
+				"pass --handler FILE_OR_FOLDER (or set `handler:` in the stack file); nothing was deployed, the live revision keeps running",
+				{ exitCode: 2 },
+			);
+		return { config: item.config, code: { files: [] }, handlerless: true };
+	}
 	let info: Awaited<ReturnType<typeof stat>>;
 	try {
 		info = await stat(item.handlerPath);
@@ -186,17 +207,15 @@ export async function packHandler(
 			"pass --handler FILE_OR_FOLDER, or fix `handler:` in the stack file",
 		);
 	}
-	if (info.isDirectory())
-		return { config: item.config, code: await packDirectory(item.handlerPath) };
-	const file = basename(item.handlerPath);
-	const data = await readFile(item.handlerPath);
-	const config =
-		item.config.entry || item.config.runtime !== "node"
-			? item.config
-			: { ...item.config, entry: `${basename(file, extname(file))}.handler` };
-	return {
-		config,
-		code: {
+	let config = item.config;
+	let code: Bundle;
+	if (info.isDirectory()) code = await packDirectory(item.handlerPath);
+	else {
+		const file = basename(item.handlerPath);
+		const data = await readFile(item.handlerPath);
+		if (!config.entry && runtime === "node")
+			config = { ...config, entry: `${basename(file, extname(file))}.handler` };
+		code = {
 			files: [
 				{
 					path: file,
@@ -204,6 +223,92 @@ export async function packHandler(
 					data: data.toString("base64"),
 				},
 			],
-		},
-	};
+		};
+	}
+	const sizes = code.files.map((f) => Buffer.byteLength(f.data, "base64"));
+	if (code.files.length === 0 || sizes.every((n) => n === 0))
+		throw new CliError(
+			"BUNDLE_EMPTY",
+			`handler ${item.handlerPath} of function ${item.name} is empty (${code.files.length === 0 ? "no files" : "only empty files"})`,
+			"point --handler (or `handler:`) at the function's code; nothing was deployed, the live revision keeps running",
+		);
+	await checkEntry(item, config, code, info.isDirectory());
+	return { config, code };
+}
+
+/** The bundle holds the entry the runtime will load, and it parses. */
+async function checkEntry(
+	item: DeployItem,
+	config: FunctionConfigInput,
+	code: Bundle,
+	isFolder: boolean,
+): Promise<void> {
+	const runtime = String(config.runtime);
+	const paths = new Set(code.files.map((f) => f.path));
+	const onDisk = (path: string) =>
+		isFolder
+			? join(item.handlerPath as string, path)
+			: (item.handlerPath as string);
+	let entryFile: string | undefined;
+	if (runtime === "node") {
+		const entry = config.entry ?? "index.handler";
+		const ref = parseHandlerRef(entry);
+		if (!ref.ok) return; // parseFunctionConfig already named the entry's mistake.
+		entryFile = ref.candidates.find((c) => paths.has(c));
+		if (!entryFile)
+			throw new CliError(
+				"ENTRY_NOT_FOUND",
+				`entry ${entry} of function ${item.name}: the bundle holds none of ${ref.candidates.join(", ")} (it has ${[...paths].slice(0, 5).join(", ")}${paths.size > 5 ? ", …" : ""})`,
+				"pass --entry FILE.EXPORT naming a file of the bundle, or add the file; nothing was deployed",
+				{ exitCode: 2 },
+			);
+		if (/\.(mjs|js|cjs)$/.test(entryFile))
+			syntaxCheck(item.name, entryFile, process.execPath, [
+				"--check",
+				onDisk(entryFile),
+			]);
+	} else if (runtime === "python3") {
+		if (!paths.has("handler.py"))
+			throw new CliError(
+				"ENTRY_NOT_FOUND",
+				`function ${item.name} (python3): the bundle has no handler.py (it has ${[...paths].slice(0, 5).join(", ")})`,
+				"the python3 runtime imports handler.py and calls handle(req): add it (`sigil new NAME --lang python3` shows the layout)",
+				{ exitCode: 2 },
+			);
+		syntaxCheck(item.name, "handler.py", "python3", [
+			"-c",
+			"import sys; compile(open(sys.argv[1], 'rb').read(), sys.argv[1], 'exec')",
+			onDisk("handler.py"),
+		]);
+	}
+}
+
+/** Runs a parser over the entry file; a syntax error refuses the deploy with the parser's words. */
+function syntaxCheck(
+	name: string,
+	file: string,
+	command: string,
+	args: string[],
+): void {
+	const r = spawnSync(command, args, { encoding: "utf8", timeout: 30_000 });
+	if (r.error) return; // No python3 here: the gateway is the judge then.
+	if (r.status === 0) return;
+	// The parser's own report (where, the line, the caret, the message), without its stack.
+	const report = (r.stderr ?? "")
+		.split("\n")
+		.filter(
+			(line) =>
+				!/^\s+at |^Node\.js v|^Traceback|^\s+File "<string>"/.test(line),
+		)
+		.join("\n")
+		.replace(/\n{2,}/g, "\n")
+		.trim();
+	throw new CliError(
+		"HANDLER_SYNTAX",
+		`${file} of function ${name} does not parse:\n${report
+			.split("\n")
+			.map((l) => `    ${l}`)
+			.join("\n")}`,
+		"fix the syntax error; nothing was deployed, the live revision keeps running",
+	);
 }

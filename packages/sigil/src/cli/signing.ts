@@ -3,11 +3,13 @@
  * the one place that knows the SDK's call shapes, so the commands only say "sign this request
  * with SigV4 / ACS3 / a payload HMAC".
  */
+import { randomUUID } from "node:crypto";
 import {
 	type HmacAlgorithm,
 	signAcs3,
 	signPayloadHmac,
 	signSigV4,
+	signStandardWebhook,
 } from "@sigil/signature";
 import type { Credentials } from "./settings.ts";
 
@@ -107,4 +109,23 @@ export function canonicalHeaderName(name: string): string {
 			part ? part[0]?.toUpperCase() + part.slice(1).toLowerCase() : part,
 		)
 		.join("-");
+}
+
+/**
+ * The three Standard Webhooks headers (`webhook-id`, `webhook-timestamp`, `webhook-signature`)
+ * for a delivery of `body`. The key is given as the secret's bytes, exactly as the gateway reads
+ * the stored secret: `whsec_<base64>` is decoded, anything else is the raw key. A fresh id per
+ * call, since the gateway refuses a replayed one.
+ */
+export function standardWebhookHeaders(
+	body: Uint8Array,
+	key: string,
+	now: Date,
+): Record<string, string> {
+	return signStandardWebhook({
+		id: `msg_${randomUUID().replaceAll("-", "")}`,
+		now: now.getTime(),
+		body,
+		secrets: [Buffer.from(key, "utf8")],
+	});
 }

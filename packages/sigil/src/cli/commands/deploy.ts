@@ -6,8 +6,15 @@
 import { readFile } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
 import { parseStackFile } from "../../config/stack-file.ts";
+import {
+	type Bundle,
+	bundleBytes,
+	decodeBundle,
+} from "../../functions/bundle.ts";
 import { CliError, usageError } from "../cli-error.ts";
+import { painter } from "../colour.ts";
 import { type CommandSpec, list, str } from "../command.ts";
+import type { ControlPlaneClient } from "../control-plane-client.ts";
 import {
 	configFromFlags,
 	type DeployItem,
@@ -15,6 +22,35 @@ import {
 	packHandler,
 } from "../deploy-plan.ts";
 import { authOf, functionUrl } from "./functions.ts";
+
+/** The live function, or undefined when there is none (or the caller may not read it). */
+async function liveFunction(
+	client: ControlPlaneClient,
+	name: string,
+): Promise<Record<string, unknown> | undefined> {
+	try {
+		return (await client.getFunction(name)).function;
+	} catch (error) {
+		// Not deployed yet, or a key that may deploy but not read: the PUT decides then.
+		if (
+			error instanceof CliError &&
+			(error.code === "FUNCTION_NOT_FOUND" ||
+				error.code === "ACCESS_DENIED" ||
+				error.code === "AccessDeniedException")
+		)
+			return undefined;
+		throw error;
+	}
+}
+
+/** The SHA-256 the gateway records for this bundle, or undefined if it cannot be encoded. */
+function bundleSha256(code: Bundle): string | undefined {
+	try {
+		return bundleBytes(decodeBundle(code)).sha256;
+	} catch {
+		return undefined; // The gateway answers BUNDLE_INVALID with its reason.
+	}
+}
 
 const FLAG_NAMES = [
 	"name",
@@ -187,22 +223,50 @@ export const deployCommand: CommandSpec = {
 			items = itemsFromStack(stack.functions, str(v, "filter"));
 		}
 		const client = await ctx.client(stackGateway);
+		const paint = painter(ctx.io.stdout, ctx.io.env);
 		const results: Record<string, unknown>[] = [];
 		for (const item of items) {
-			const { config, code } = await packHandler(item);
-			const { function: fn } = await client.putFunction(
-				item.name,
-				config,
-				code,
-			);
-			const url =
+			const { config, code, handlerless } = await packHandler(item);
+			const live = await liveFunction(client, item.name);
+			// Same bytes, same hash the gateway keeps (bundleBytes): re-sending them would only make a
+			// new revision of identical code. A handlerless process/http deploy keeps the live code.
+			const codeSame =
+				live !== undefined &&
+				(handlerless === true || live.codeSha256 === bundleSha256(code));
+			const configSame =
+				live !== undefined &&
+				JSON.stringify(live.config) === JSON.stringify(config);
+			const url = (fn: Record<string, unknown>) =>
 				typeof fn.url === "string"
 					? fn.url
 					: functionUrl(client.gateway, item.name);
-			results.push({ ...fn, name: item.name, url });
+			if (live && codeSame && configSame) {
+				results.push({
+					...live,
+					name: item.name,
+					url: url(live),
+					unchanged: true,
+				});
+				if (!ctx.json)
+					ctx.print(
+						`${paint("dim", "unchanged")} ${item.name} (revision ${live.revision}, same code and config as live): ${url(live)}  auth ${authOf(live)}`,
+					);
+				continue;
+			}
+			const { function: fn } = await client.putFunction(
+				item.name,
+				config,
+				codeSame ? undefined : code,
+			);
+			results.push({
+				...fn,
+				name: item.name,
+				url: url(fn),
+				...(codeSame && { codeUnchanged: true }),
+			});
 			if (!ctx.json)
 				ctx.print(
-					`deployed ${item.name}${fn.revision !== undefined ? ` (revision ${fn.revision})` : ""}: ${url}  auth ${authOf({ ...fn, config: fn.config ?? config })}`,
+					`${paint("ok", "deployed")} ${item.name}${fn.revision !== undefined ? ` (revision ${fn.revision}${codeSame ? ", config only: code unchanged" : ""})` : ""}: ${url(fn)}  auth ${authOf({ ...fn, config: fn.config ?? config })}`,
 				);
 		}
 		if (ctx.json) ctx.printJson({ functions: results });

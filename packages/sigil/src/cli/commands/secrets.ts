@@ -140,7 +140,20 @@ export const secretRemoveCommand: CommandSpec = {
 	async run(ctx) {
 		const name = checkName(ctx.positionals[0] as string, ctx.spec.usage);
 		const client = await ctx.client();
-		await client.deleteSecret(name);
+		try {
+			await client.deleteSecret(name);
+		} catch (error) {
+			// The gateway answers 409 CONFLICT naming the functions that use the secret; the
+			// registry's generic fix for CONFLICT ("already exists") would say the opposite.
+			if (error instanceof CliError && error.code === "CONFLICT")
+				throw new CliError(
+					"SECRET_IN_USE",
+					error.message,
+					`deploy those functions without ${name} (drop it from \`secrets:\`/\`trigger.secrets\`, or from --secret/--hmac-secret), then run \`sigil secret remove ${name}\` again; \`sigil describe FUNCTION\` shows what each uses`,
+					error.requestId ? { requestId: error.requestId } : {},
+				);
+			throw error;
+		}
 		if (ctx.json) ctx.printJson({ removed: name });
 		else ctx.print(`removed secret ${name}`);
 		return 0;
