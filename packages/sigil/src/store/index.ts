@@ -1,4 +1,7 @@
-/** The store's public surface: the interface, its records and errors, encryption at rest, the SQLite adapter. */
+/** The store's public surface: the interface, its records and errors, encryption at rest, the SQLite and PostgreSQL adapters. */
+import type { OpenPostgresStoreOptions } from "./postgres/open.ts";
+import type { Store } from "./store.ts";
+
 export { isStoreError, StoreError, type StoreErrorCode } from "./errors.ts";
 export { ACCESS_KEY_ID, ACCOUNT_ID, iamArn } from "./ids.ts";
 export * from "./limits.ts";
@@ -9,6 +12,7 @@ export {
 	type MasterKey,
 	parseMasterKey,
 } from "./master-key.ts";
+export type { OpenPostgresStoreOptions } from "./postgres/open.ts";
 export { SecretBox } from "./secret-box.ts";
 export {
 	DATABASE_FILE,
@@ -17,3 +21,11 @@ export {
 } from "./sqlite/open.ts";
 export type * from "./store.ts";
 export type * from "./types.ts";
+
+/** Opens the PostgreSQL store; `pg` loads on first use, so the embedded default never pays for it. */
+export async function openPostgresStore(
+	options: OpenPostgresStoreOptions,
+): Promise<Store> {
+	const { openPostgresStore: open } = await import("./postgres/open.ts");
+	return open(options);
+}

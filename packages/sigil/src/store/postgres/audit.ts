@@ -1,0 +1,227 @@
+/**
+ * Invocation and audit records in PostgreSQL. `append` only buffers; the write-behind writer
+ * inserts the buffer as one multi-row `INSERT … SELECT FROM unnest(…)` every ~20 ms (or at once
+ * when 200 records wait), then prunes each account that has grown by a hundredth of its retention
+ * since its last prune. Committed before `flush` resolves; `close` flushes.
+ */
+
+import { StoreError } from "../errors.ts";
+import { MAX_DETAIL_BYTES } from "../limits.ts";
+import { boundLogs } from "../sqlite/audit.ts";
+import type { AuditLog, AuditQuery } from "../store.ts";
+import type { AuditInput, AuditRecord } from "../types.ts";
+import type { PgDb, Queryable } from "./db.ts";
+
+const FLUSH_AT = 200;
+
+interface Pending {
+	request_id: string;
+	time: number;
+	account_id: string;
+	function_name: string | null;
+	principal_arn: string | null;
+	access_key_id: string | null;
+	scheme: string;
+	outcome: string;
+	http_status: number;
+	duration_ms: number;
+	detail: string;
+	logs: string;
+}
+
+interface AuditRow extends Pending {
+	[key: string]: unknown;
+	id: number;
+}
+
+const COLUMNS =
+	"request_id, time, account_id, function_name, principal_arn, access_key_id, scheme, outcome, http_status, duration_ms, detail, logs";
+
+function serializeDetail(detail: unknown): string {
+	const text = JSON.stringify(detail ?? null) ?? "null";
+	return text.length > MAX_DETAIL_BYTES
+		? JSON.stringify({ truncated: true, bytes: text.length })
+		: text;
+}
+
+function toRecord(row: AuditRow): AuditRecord {
+	return {
+		id: row.id,
+		requestId: row.request_id,
+		time: row.time,
+		accountId: row.account_id,
+		functionName: row.function_name,
+		principalArn: row.principal_arn,
+		accessKeyId: row.access_key_id,
+		scheme: row.scheme,
+		outcome: row.outcome,
+		httpStatus: row.http_status,
+		durationMs: row.duration_ms,
+		detail: JSON.parse(row.detail) as unknown,
+		logs: row.logs,
+	};
+}
+
+export class PgAudit implements AuditLog {
+	readonly #db: PgDb;
+	readonly #retention: number;
+	readonly #pruneEvery: number;
+	readonly #flushAll: () => Promise<void>;
+	readonly #poke: () => void;
+	readonly #flushSoon: () => void;
+	#buffer: Pending[] = [];
+	readonly #sincePrune = new Map<string, number>();
+
+	/**
+	 * @param flushAll writes every buffered thing of the store (this buffer and key uses).
+	 * @param poke schedules `flushAll` on the write-behind timer.
+	 * @param flushSoon starts `flushAll` now without waiting (its failure goes where the timer's go).
+	 */
+	constructor(
+		db: PgDb,
+		retention: number,
+		flushAll: () => Promise<void>,
+		poke: () => void,
+		flushSoon: () => void,
+	) {
+		this.#db = db;
+		this.#retention = retention;
+		this.#pruneEvery = Math.max(1, Math.floor(retention / 100));
+		this.#flushAll = flushAll;
+		this.#poke = poke;
+		this.#flushSoon = flushSoon;
+	}
+
+	async append(record: AuditInput): Promise<void> {
+		if (this.#db.closed)
+			throw new StoreError("STORE_CLOSED", "the store is closed");
+		if (
+			typeof record.accountId !== "string" ||
+			typeof record.requestId !== "string"
+		) {
+			throw new StoreError(
+				"STORE_INVALID",
+				"an audit record needs a requestId and an accountId",
+			);
+		}
+		this.#buffer.push({
+			request_id: record.requestId,
+			time: record.time,
+			account_id: record.accountId,
+			function_name: record.functionName ?? null,
+			principal_arn: record.principalArn ?? null,
+			access_key_id: record.accessKeyId ?? null,
+			scheme: record.scheme,
+			outcome: record.outcome,
+			http_status: record.httpStatus,
+			duration_ms: record.durationMs,
+			detail: serializeDetail(record.detail),
+			logs: boundLogs(record.logs ?? ""),
+		});
+		// The request does not wait for the batch; a failed batch reaches onBackgroundError.
+		if (this.#buffer.length >= FLUSH_AT) this.#flushSoon();
+		else this.#poke();
+	}
+
+	hasBuffered(): boolean {
+		return this.#buffer.length > 0;
+	}
+
+	/** Inserts the buffer in one statement; called inside the write-behind transaction. */
+	async writeBuffered(q: Queryable): Promise<void> {
+		if (this.#buffer.length === 0) return;
+		const batch = this.#buffer;
+		this.#buffer = [];
+		try {
+			const col = <K extends keyof Pending>(k: K) => batch.map((r) => r[k]);
+			await q.query(
+				`INSERT INTO audit (${COLUMNS})
+				 SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::int[], $10::float8[], $11::text[], $12::text[])`,
+				[
+					col("request_id"),
+					col("time"),
+					col("account_id"),
+					col("function_name"),
+					col("principal_arn"),
+					col("access_key_id"),
+					col("scheme"),
+					col("outcome"),
+					col("http_status"),
+					col("duration_ms"),
+					col("detail"),
+					col("logs"),
+				],
+			);
+		} catch (err) {
+			// Not written: keep the records for the next batch (ahead of newer ones).
+			this.#buffer = batch.concat(this.#buffer);
+			throw err;
+		}
+		for (const r of batch)
+			this.#sincePrune.set(
+				r.account_id,
+				(this.#sincePrune.get(r.account_id) ?? 0) + 1,
+			);
+	}
+
+	/** Prunes the accounts that grew enough since their last prune (after a flush). */
+	async pruneDue(): Promise<number> {
+		let deleted = 0;
+		for (const [accountId, count] of this.#sincePrune) {
+			if (count < this.#pruneEvery) continue;
+			this.#sincePrune.delete(accountId);
+			deleted += await this.#pruneAccount(accountId);
+		}
+		return deleted;
+	}
+
+	async #pruneAccount(accountId: string): Promise<number> {
+		const { rowCount } = await this.#db.query(
+			"DELETE FROM audit WHERE account_id = $1 AND id <= (SELECT id FROM audit WHERE account_id = $1 ORDER BY id DESC LIMIT 1 OFFSET $2)",
+			[accountId, this.#retention],
+		);
+		return rowCount;
+	}
+
+	async flush(): Promise<void> {
+		await this.#flushAll();
+	}
+
+	async query(
+		query: AuditQuery,
+	): Promise<{ records: AuditRecord[]; next: number }> {
+		const limit = Math.min(Math.max(1, Math.floor(query.limit ?? 100)), 1000);
+		await this.#flushAll(); // a reader sees every record this gateway appended before it asked
+		const fn = query.functionName !== undefined;
+		const where = `account_id = $1${fn ? " AND function_name = $2" : ""}`;
+		const params: unknown[] = fn
+			? [query.accountId, query.functionName as string]
+			: [query.accountId];
+		const n = params.length;
+		const { rows } =
+			query.after !== undefined
+				? await this.#db.query<AuditRow>(
+						`SELECT * FROM audit WHERE ${where} AND id > $${n + 1} ORDER BY id LIMIT $${n + 2}`,
+						[...params, query.after, limit],
+					)
+				: await this.#db.query<AuditRow>(
+						`SELECT * FROM (SELECT * FROM audit WHERE ${where} ORDER BY id DESC LIMIT $${n + 1}) newest ORDER BY id`,
+						[...params, limit],
+					);
+		const last = rows.at(-1);
+		return { records: rows.map(toRecord), next: last?.id ?? query.after ?? 0 };
+	}
+
+	async prune(): Promise<number> {
+		await this.#flushAll();
+		const { rows } = await this.#db.query<{ account_id: string }>(
+			"SELECT DISTINCT account_id FROM audit",
+		);
+		let deleted = 0;
+		for (const { account_id } of rows) {
+			this.#sincePrune.delete(account_id);
+			deleted += await this.#pruneAccount(account_id);
+		}
+		return deleted;
+	}
+}

@@ -1,0 +1,490 @@
+/**
+ * Customer managed policies in PostgreSQL: the policy row (default version, version counter), its
+ * versions, and one attachment table per principal kind, each with real foreign keys to the
+ * principal (cascade) and to the policy (no action: a policy cannot be deleted from under an
+ * attachment). Names are kept in their own spelling beside a lower-case key, as IAM compares them.
+ * Changes of one policy take its row `FOR UPDATE`; an attach's foreign-key check takes it
+ * `FOR KEY SHARE`, so a delete and a concurrent attach never both succeed.
+ */
+import { randomBytes } from "node:crypto";
+import { StoreError } from "../errors.ts";
+import { check, checkJsonObject, IAM_PATH, POLICY_NAME } from "../ids.ts";
+import { MANAGED_POLICY_VERSIONS, type ManagedPolicyStore } from "../store.ts";
+import type {
+	AttachedPolicyDocument,
+	AttachmentKind,
+	ManagedPolicy,
+	ManagedPolicyVersion,
+} from "../types.ts";
+import { requireAccount } from "./accounts.ts";
+import type { PgDb, Queryable } from "./db.ts";
+
+interface PolicyRow {
+	[key: string]: unknown;
+	account_id: string;
+	policy_name: string;
+	policy_id: string;
+	path: string;
+	description: string | null;
+	default_version: number;
+	attachments: number;
+	created_at: number;
+	updated_at: number;
+}
+
+interface VersionRow {
+	[key: string]: unknown;
+	version: number;
+	document: string;
+	created_at: number;
+	is_default: boolean;
+}
+
+// Table and column names come from this fixed map only, never from input.
+const ATTACHMENTS = {
+	user: {
+		table: "user_managed_policies",
+		principals: "users",
+		name: "user_name",
+	},
+	role: {
+		table: "role_managed_policies",
+		principals: "roles",
+		name: "role_name",
+	},
+} as const;
+
+function attachments(kind: AttachmentKind) {
+	const t = Object.hasOwn(ATTACHMENTS, kind)
+		? ATTACHMENTS[kind as keyof typeof ATTACHMENTS]
+		: undefined;
+	if (t === undefined)
+		throw new StoreError(
+			"STORE_INVALID",
+			`attachment kind must be one of ${Object.keys(ATTACHMENTS).join(", ")}`,
+		);
+	return t;
+}
+
+const ATTACHMENT_COUNT = Object.values(ATTACHMENTS)
+	.map(
+		(t) =>
+			`(SELECT count(*) FROM ${t.table} a WHERE a.account_id = p.account_id AND a.policy_key = p.name_key)`,
+	)
+	.join(" + ");
+
+const SELECT = `SELECT p.account_id, p.policy_name, p.policy_id, p.path, p.description, p.default_version, p.created_at, p.updated_at, (${ATTACHMENT_COUNT})::int AS attachments FROM managed_policies p`;
+
+const BASE32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+
+/** `ANPA` + 17 base32 characters: an IAM managed policy id. */
+function newPolicyId(): string {
+	let out = "ANPA";
+	for (const b of randomBytes(17)) out += BASE32[b & 31];
+	return out;
+}
+
+/** `v3` → 3; anything else → undefined (IAM's pattern `v[1-9][0-9]*`). */
+function versionNumber(versionId: string): number | undefined {
+	const m = /^v([1-9]\d{0,8})$/.exec(versionId);
+	return m ? Number(m[1]) : undefined;
+}
+
+function arnOf(accountId: string, path: string, policyName: string): string {
+	return `arn:aws:iam::${accountId}:policy${path}${policyName}`;
+}
+
+function toPolicy(row: PolicyRow): ManagedPolicy {
+	return {
+		accountId: row.account_id,
+		policyName: row.policy_name,
+		policyId: row.policy_id,
+		arn: arnOf(row.account_id, row.path, row.policy_name),
+		path: row.path,
+		description: row.description,
+		defaultVersionId: `v${row.default_version}`,
+		attachmentCount: row.attachments,
+		createdAt: row.created_at,
+		updatedAt: row.updated_at,
+	};
+}
+
+function toVersion(row: VersionRow): ManagedPolicyVersion {
+	return {
+		versionId: `v${row.version}`,
+		document: row.document,
+		isDefault: row.is_default,
+		createdAt: row.created_at,
+	};
+}
+
+function notFound(accountId: string, policyName: string): StoreError {
+	return new StoreError(
+		"STORE_NOT_FOUND",
+		`managed policy ${policyName} does not exist in account ${accountId}`,
+	);
+}
+
+function noVersion(policyName: string, versionId: string): StoreError {
+	return new StoreError(
+		"STORE_NOT_FOUND",
+		`managed policy ${policyName} has no version ${versionId}`,
+	);
+}
+
+export class PgManagedPolicies implements ManagedPolicyStore {
+	readonly #db: PgDb;
+	constructor(db: PgDb) {
+		this.#db = db;
+	}
+
+	async #row(
+		q: Queryable,
+		accountId: string,
+		policyName: string,
+	): Promise<PolicyRow | undefined> {
+		const { rows } = await q.query<PolicyRow>(
+			`${SELECT} WHERE p.account_id = $1 AND p.name_key = lower($2)`,
+			[accountId, policyName],
+		);
+		return rows[0];
+	}
+
+	/** The policy's row, locked for this transaction; STORE_NOT_FOUND when missing. */
+	async #lock(
+		q: Queryable,
+		accountId: string,
+		policyName: string,
+	): Promise<{
+		policy_name: string;
+		default_version: number;
+		next_version: number;
+	}> {
+		const { rows } = await q.query<{
+			policy_name: string;
+			default_version: number;
+			next_version: number;
+		}>(
+			"SELECT policy_name, default_version, next_version FROM managed_policies WHERE account_id = $1 AND name_key = lower($2) FOR UPDATE",
+			[accountId, policyName],
+		);
+		const row = rows[0];
+		if (!row) throw notFound(accountId, policyName);
+		return row;
+	}
+
+	async create(input: {
+		accountId: string;
+		policyName: string;
+		document: string;
+		path?: string;
+		description?: string;
+	}): Promise<ManagedPolicy> {
+		const path = input.path ?? "/";
+		check(input.policyName, POLICY_NAME, "policy name");
+		check(path, IAM_PATH, "IAM path");
+		checkJsonObject(input.document, "a policy document");
+		if (input.description !== undefined && input.description.length > 1000)
+			throw new StoreError(
+				"STORE_INVALID",
+				"a policy description is at most 1000 characters",
+			);
+		return this.#db.tx(async (q) => {
+			await requireAccount(q, input.accountId);
+			const now = this.#db.now();
+			const inserted = await q.query(
+				`INSERT INTO managed_policies (account_id, name_key, policy_name, policy_id, path, description, default_version, next_version, created_at, updated_at)
+				 VALUES ($1, lower($2), $2, $3, $4, $5, 1, 2, $6, $6) ON CONFLICT (account_id, name_key) DO NOTHING`,
+				[
+					input.accountId,
+					input.policyName,
+					newPolicyId(),
+					path,
+					input.description ?? null,
+					now,
+				],
+			);
+			if (inserted.rowCount === 0)
+				throw new StoreError(
+					"STORE_CONFLICT",
+					`managed policy ${input.policyName} already exists in account ${input.accountId} (names are case-insensitive)`,
+				);
+			await q.query(
+				"INSERT INTO managed_policy_versions (account_id, policy_key, version, document, created_at) VALUES ($1, lower($2), 1, $3, $4)",
+				[input.accountId, input.policyName, input.document, now],
+			);
+			return toPolicy(
+				(await this.#row(q, input.accountId, input.policyName)) as PolicyRow,
+			);
+		});
+	}
+
+	async get(
+		accountId: string,
+		policyName: string,
+	): Promise<ManagedPolicy | undefined> {
+		const row = await this.#row(this.#db, accountId, policyName);
+		return row && toPolicy(row);
+	}
+
+	async list(accountId: string): Promise<ManagedPolicy[]> {
+		const { rows } = await this.#db.query<PolicyRow>(
+			`${SELECT} WHERE p.account_id = $1 ORDER BY p.name_key, p.policy_name`,
+			[accountId],
+		);
+		return rows.map(toPolicy);
+	}
+
+	async delete(accountId: string, policyName: string): Promise<void> {
+		await this.#db.tx(async (q) => {
+			await this.#lock(q, accountId, policyName);
+			const row = (await this.#row(q, accountId, policyName)) as PolicyRow;
+			if (row.attachments > 0)
+				throw new StoreError(
+					"STORE_CONFLICT",
+					`managed policy ${policyName} is attached to ${row.attachments} principal(s)`,
+				);
+			const { rows } = await q.query<{ n: number }>(
+				"SELECT count(*)::int AS n FROM managed_policy_versions WHERE account_id = $1 AND policy_key = lower($2)",
+				[accountId, policyName],
+			);
+			if ((rows[0]?.n ?? 0) > 1)
+				throw new StoreError(
+					"STORE_CONFLICT",
+					`managed policy ${policyName} has versions besides the default`,
+				);
+			await q.query(
+				"DELETE FROM managed_policies WHERE account_id = $1 AND name_key = lower($2)",
+				[accountId, policyName],
+			);
+		});
+	}
+
+	async createVersion(
+		accountId: string,
+		policyName: string,
+		document: string,
+		setAsDefault: boolean,
+	): Promise<ManagedPolicyVersion> {
+		checkJsonObject(document, "a policy document");
+		return this.#db.tx(async (q) => {
+			const row = await this.#lock(q, accountId, policyName);
+			const { rows } = await q.query<{ n: number }>(
+				"SELECT count(*)::int AS n FROM managed_policy_versions WHERE account_id = $1 AND policy_key = lower($2)",
+				[accountId, policyName],
+			);
+			if ((rows[0]?.n ?? 0) >= MANAGED_POLICY_VERSIONS)
+				throw new StoreError(
+					"STORE_TOO_LARGE",
+					`managed policy ${policyName} already has ${MANAGED_POLICY_VERSIONS} versions`,
+				);
+			const now = this.#db.now();
+			const version = row.next_version;
+			await q.query(
+				"INSERT INTO managed_policy_versions (account_id, policy_key, version, document, created_at) VALUES ($1, lower($2), $3, $4, $5)",
+				[accountId, policyName, version, document, now],
+			);
+			await q.query(
+				`UPDATE managed_policies SET next_version = next_version + 1,
+					default_version = CASE WHEN $3 THEN $4 ELSE default_version END,
+					updated_at = CASE WHEN $3 THEN $5 ELSE updated_at END
+				 WHERE account_id = $1 AND name_key = lower($2)`,
+				[accountId, policyName, setAsDefault === true, version, now],
+			);
+			return {
+				versionId: `v${version}`,
+				document,
+				isDefault: setAsDefault === true,
+				createdAt: now,
+			};
+		});
+	}
+
+	async #versions(
+		q: Queryable,
+		accountId: string,
+		policyName: string,
+		version?: number,
+	): Promise<VersionRow[]> {
+		const { rows } = await q.query<VersionRow>(
+			`SELECT v.version, v.document, v.created_at, (v.version = p.default_version) AS is_default
+			 FROM managed_policy_versions v JOIN managed_policies p ON p.account_id = v.account_id AND p.name_key = v.policy_key
+			 WHERE v.account_id = $1 AND v.policy_key = lower($2) AND ($3::int IS NULL OR v.version = $3) ORDER BY v.version DESC`,
+			[accountId, policyName, version ?? null],
+		);
+		return rows;
+	}
+
+	async getVersion(
+		accountId: string,
+		policyName: string,
+		versionId: string,
+	): Promise<ManagedPolicyVersion | undefined> {
+		const n = versionNumber(versionId);
+		if (n === undefined) return undefined;
+		const [row] = await this.#versions(this.#db, accountId, policyName, n);
+		return row && toVersion(row);
+	}
+
+	async listVersions(
+		accountId: string,
+		policyName: string,
+	): Promise<ManagedPolicyVersion[]> {
+		return (await this.#versions(this.#db, accountId, policyName)).map(
+			toVersion,
+		);
+	}
+
+	async setDefaultVersion(
+		accountId: string,
+		policyName: string,
+		versionId: string,
+	): Promise<void> {
+		const n = versionNumber(versionId);
+		await this.#db.tx(async (q) => {
+			await this.#lock(q, accountId, policyName);
+			if (
+				n === undefined ||
+				(await this.#versions(q, accountId, policyName, n)).length === 0
+			)
+				throw noVersion(policyName, versionId);
+			await q.query(
+				"UPDATE managed_policies SET default_version = $1, updated_at = $2 WHERE account_id = $3 AND name_key = lower($4)",
+				[n, this.#db.now(), accountId, policyName],
+			);
+		});
+	}
+
+	async deleteVersion(
+		accountId: string,
+		policyName: string,
+		versionId: string,
+	): Promise<void> {
+		const n = versionNumber(versionId);
+		await this.#db.tx(async (q) => {
+			const row = await this.#lock(q, accountId, policyName);
+			if (n === row.default_version)
+				throw new StoreError(
+					"STORE_CONFLICT",
+					`${versionId} is the default version of managed policy ${policyName}`,
+				);
+			const changed =
+				n === undefined
+					? 0
+					: (
+							await q.query(
+								"DELETE FROM managed_policy_versions WHERE account_id = $1 AND policy_key = lower($2) AND version = $3",
+								[accountId, policyName, n],
+							)
+						).rowCount;
+			if (changed === 0) throw noVersion(policyName, versionId);
+		});
+	}
+
+	async attach(
+		accountId: string,
+		kind: AttachmentKind,
+		principalName: string,
+		policyName: string,
+	): Promise<void> {
+		const t = attachments(kind);
+		await this.#db.tx(async (q) => {
+			const principal = await q.query(
+				`SELECT 1 FROM ${t.principals} WHERE account_id = $1 AND name_key = lower($2)`,
+				[accountId, principalName],
+			);
+			if (principal.rows.length === 0)
+				throw new StoreError(
+					"STORE_NOT_FOUND",
+					`${kind} ${principalName} does not exist in account ${accountId}`,
+				);
+			const policy = await q.query(
+				"SELECT 1 FROM managed_policies WHERE account_id = $1 AND name_key = lower($2)",
+				[accountId, policyName],
+			);
+			if (policy.rows.length === 0) throw notFound(accountId, policyName);
+			// The principal's own spelling is read from its row; the foreign keys catch a principal
+			// or policy deleted meanwhile (STORE_NOT_FOUND).
+			await q.query(
+				`INSERT INTO ${t.table} (account_id, principal_key, principal_name, policy_key, attached_at)
+				 SELECT account_id, name_key, ${t.name}, lower($3), $4 FROM ${t.principals} WHERE account_id = $1 AND name_key = lower($2)
+				 ON CONFLICT (account_id, principal_key, policy_key) DO NOTHING`,
+				[accountId, principalName, policyName, this.#db.now()],
+			);
+		});
+	}
+
+	async detach(
+		accountId: string,
+		kind: AttachmentKind,
+		principalName: string,
+		policyName: string,
+	): Promise<void> {
+		const t = attachments(kind);
+		const { rowCount } = await this.#db.query(
+			`DELETE FROM ${t.table} WHERE account_id = $1 AND principal_key = lower($2) AND policy_key = lower($3)`,
+			[accountId, principalName, policyName],
+		);
+		if (rowCount === 0)
+			throw new StoreError(
+				"STORE_NOT_FOUND",
+				`managed policy ${policyName} is not attached to ${kind} ${principalName}`,
+			);
+	}
+
+	async listAttached(
+		accountId: string,
+		kind: AttachmentKind,
+		principalName: string,
+	): Promise<ManagedPolicy[]> {
+		const t = attachments(kind);
+		const { rows } = await this.#db.query<PolicyRow>(
+			`${SELECT} JOIN ${t.table} x ON x.account_id = p.account_id AND x.policy_key = p.name_key
+			 WHERE x.account_id = $1 AND x.principal_key = lower($2) ORDER BY p.name_key, p.policy_name`,
+			[accountId, principalName],
+		);
+		return rows.map(toPolicy);
+	}
+
+	async listEntities(
+		accountId: string,
+		policyName: string,
+	): Promise<{ kind: AttachmentKind; name: string }[]> {
+		const out: { kind: AttachmentKind; name: string }[] = [];
+		for (const kind of Object.keys(ATTACHMENTS) as AttachmentKind[]) {
+			const { rows } = await this.#db.query<{ name: string }>(
+				`SELECT principal_name AS name FROM ${attachments(kind).table} WHERE account_id = $1 AND policy_key = lower($2) ORDER BY principal_key, principal_name`,
+				[accountId, policyName],
+			);
+			for (const r of rows) out.push({ kind, name: r.name });
+		}
+		return out;
+	}
+
+	async attachedDocuments(
+		accountId: string,
+		kind: AttachmentKind,
+		principalName: string,
+	): Promise<AttachedPolicyDocument[]> {
+		const t = attachments(kind);
+		const { rows } = await this.#db.query<{
+			policy_name: string;
+			path: string;
+			version: number;
+			document: string;
+		}>(
+			`SELECT p.policy_name, p.path, v.version, v.document
+			 FROM ${t.table} x
+			 JOIN managed_policies p ON p.account_id = x.account_id AND p.name_key = x.policy_key
+			 JOIN managed_policy_versions v ON v.account_id = p.account_id AND v.policy_key = p.name_key AND v.version = p.default_version
+			 WHERE x.account_id = $1 AND x.principal_key = lower($2) ORDER BY p.name_key, p.policy_name`,
+			[accountId, principalName],
+		);
+		return rows.map((r) => ({
+			policyName: r.policy_name,
+			arn: arnOf(accountId, r.path, r.policy_name),
+			versionId: `v${r.version}`,
+			document: r.document,
+		}));
+	}
+}

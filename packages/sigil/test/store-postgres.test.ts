@@ -1,0 +1,344 @@
+// The PostgreSQL adapter: the shared contract in a fresh schema per store, plus what only a shared
+// server can show — ciphertext at rest, refusal of a newer schema, a wrong key or a foreign
+// schema, and several stores (as several gateways) racing one database.
+import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
+import { after, describe, test } from "node:test";
+import { isStoreError } from "../src/store/errors.ts";
+import { LATEST_VERSION } from "../src/store/postgres/migrations.ts";
+import { openPostgresStore } from "../src/store/postgres/open.ts";
+import type { Store } from "../src/store/store.ts";
+import {
+	adminQuery,
+	dropSchema,
+	freshSchema,
+	PG_URL,
+	pgSkip,
+} from "./pg-harness.ts";
+import {
+	type MakeStore,
+	rejectsWith,
+	runStoreContract,
+	type StoreHarness,
+} from "./store-contract.ts";
+
+const skip = await pgSkip();
+const schemas = new Set<string>();
+after(async () => {
+	await Promise.all([...schemas].map((s) => dropSchema(s).catch(() => {})));
+});
+
+function newSchema(): string {
+	const schema = freshSchema();
+	schemas.add(schema);
+	return schema;
+}
+
+const makePostgres: MakeStore = async (options) => {
+	const schema = newSchema();
+	const masterKey = randomBytes(32);
+	const open = () =>
+		openPostgresStore({
+			connectionString: PG_URL,
+			masterKey,
+			schema,
+			...options,
+		});
+	const h: StoreHarness = {
+		store: await open(),
+		reopen: open,
+		async cleanup() {
+			await h.store.close();
+			await dropSchema(schema);
+			schemas.delete(schema);
+		},
+	};
+	return h;
+};
+
+if (skip) describe("Store contract: postgres", { skip }, () => {});
+else runStoreContract("postgres", makePostgres);
+
+/** Every text and bytea value of every table of `schema`, as one buffer to search. */
+async function everyValue(schema: string): Promise<Buffer> {
+	const tables = await adminQuery<{ table_name: string }>(
+		"SELECT table_name FROM information_schema.tables WHERE table_schema = $1",
+		[schema],
+	);
+	const parts: Buffer[] = [];
+	for (const { table_name } of tables) {
+		for (const row of await adminQuery(
+			`SELECT * FROM ${schema}."${table_name}"`,
+		)) {
+			for (const value of Object.values(row)) {
+				if (typeof value === "string") parts.push(Buffer.from(value));
+				else if (Buffer.isBuffer(value)) parts.push(value);
+			}
+		}
+	}
+	return Buffer.concat(parts);
+}
+
+describe("PostgreSQL store", { skip }, () => {
+	test("secrets, keys and job contents are ciphertext at rest; a ciphertext moved to another row fails", async () => {
+		const schema = newSchema();
+		const masterKey = randomBytes(32);
+		const store = await openPostgresStore({
+			connectionString: PG_URL,
+			masterKey,
+			schema,
+		});
+		try {
+			const { accountId } = await store.accounts.create({ name: "root" });
+			const k1 = await store.accessKeys.create({ accountId });
+			const k2 = await store.accessKeys.create({ accountId });
+			const secretValue = "correct horse battery staple 0123456789";
+			await store.secrets.put(accountId, "one", Buffer.from(secretValue));
+			await store.secrets.put(accountId, "two", Buffer.from("another value"));
+			const job = await store.jobs.enqueue({
+				accountId,
+				functionName: "f",
+				payload: Buffer.from("job payload sentinel 4242"),
+				headers: { hmac: "sha256=header-sentinel-4343" },
+				callbackUrl: "https://cb.example/?token=callback-sentinel-4444",
+				notBefore: 0,
+			});
+			const [claimed] = await store.jobs.claim(1, 1, 1000);
+			await store.jobs.complete(
+				job.id,
+				claimed?.leaseToken as string,
+				Buffer.from("result sentinel 4545"),
+				2,
+			);
+			const values = await everyValue(schema);
+			for (const clear of [
+				k1.secretAccessKey,
+				k2.secretAccessKey,
+				secretValue,
+				"job payload sentinel 4242",
+				"header-sentinel-4343",
+				"callback-sentinel-4444",
+				"result sentinel 4545",
+			])
+				assert.equal(
+					values.includes(Buffer.from(clear)),
+					false,
+					`${clear} is nowhere in clear`,
+				);
+			assert.ok(
+				values.includes(Buffer.from(k1.accessKeyId)),
+				"the search itself finds what is stored in clear",
+			);
+			await adminQuery(
+				`UPDATE ${schema}.access_keys SET secret = (SELECT secret FROM ${schema}.access_keys WHERE access_key_id = $1) WHERE access_key_id = $2`,
+				[k2.accessKeyId, k1.accessKeyId],
+			);
+			await adminQuery(
+				`UPDATE ${schema}.secrets SET value = (SELECT value FROM ${schema}.secrets WHERE name = 'two') WHERE name = 'one'`,
+			);
+			await rejectsWith(
+				store.accessKeys.get(k1.accessKeyId),
+				"STORE_DECRYPT_FAILED",
+			);
+			await rejectsWith(
+				store.secrets.get(accountId, "one"),
+				"STORE_DECRYPT_FAILED",
+			);
+			assert.equal(
+				(await store.accessKeys.get(k2.accessKeyId))?.secretAccessKey,
+				k2.secretAccessKey,
+			);
+		} finally {
+			await store.close();
+		}
+	});
+
+	test("a schema of a newer Sigil, another master key and a foreign schema are refused", async () => {
+		const schema = newSchema();
+		const masterKey = randomBytes(32);
+		const open = (key = masterKey, s = schema) =>
+			openPostgresStore({
+				connectionString: PG_URL,
+				masterKey: key,
+				schema: s,
+			});
+		await (await open()).close();
+		await rejectsWith(open(randomBytes(32)), "STORE_MASTER_KEY_MISMATCH");
+		await adminQuery(
+			`UPDATE ${schema}.sigil_meta SET value = '999' WHERE key = 'schema_version'`,
+		);
+		await assert.rejects(open(), (err: unknown) => {
+			assert.ok(isStoreError(err, "STORE_SCHEMA_TOO_NEW"), String(err));
+			assert.match(err.message, /schema version 999/);
+			assert.match(err.message, new RegExp(`knows up to ${LATEST_VERSION}`));
+			return true;
+		});
+		const foreign = newSchema();
+		await adminQuery(`CREATE SCHEMA ${foreign}`);
+		await adminQuery(`CREATE TABLE ${foreign}.orders (id int)`);
+		await rejectsWith(open(masterKey, foreign), "STORE_FOREIGN");
+		await rejectsWith(open(masterKey, "Bad-Schema"), "STORE_INVALID");
+	});
+
+	test("an unreachable server is STORE_BUSY naming the server, not a hang", async () => {
+		const started = Date.now();
+		await assert.rejects(
+			openPostgresStore({
+				connectionString: "postgres://root@127.0.0.1:1/test",
+				masterKey: randomBytes(32),
+				schema: newSchema(),
+				connectionTimeoutMs: 2000,
+			}),
+			(err: unknown) => {
+				assert.ok(isStoreError(err, "STORE_BUSY"), String(err));
+				assert.match(err.message, /127\.0\.0\.1:1\/test/);
+				return true;
+			},
+		);
+		assert.ok(Date.now() - started < 5000);
+	});
+
+	test("two gateways migrating one schema at once: it is migrated once, both open", async () => {
+		const schema = newSchema();
+		const masterKey = randomBytes(32);
+		const stores = await Promise.all(
+			Array.from({ length: 4 }, () =>
+				openPostgresStore({ connectionString: PG_URL, masterKey, schema }),
+			),
+		);
+		try {
+			assert.equal(
+				new Set(stores.map((s) => s.meta.installationId)).size,
+				1,
+				"one installation",
+			);
+			for (const s of stores)
+				assert.equal(s.meta.schemaVersion, LATEST_VERSION);
+			const meta = await adminQuery<{ key: string; value: string }>(
+				`SELECT key, value FROM ${schema}.sigil_meta ORDER BY key`,
+			);
+			assert.deepEqual(
+				meta.map((r) => r.key),
+				["created_at", "installation_id", "master_key_check", "schema_version"],
+			);
+			const { accountId } = await (stores[0] as Store).accounts.create({
+				name: "root",
+			});
+			assert.equal(
+				(await (stores[3] as Store).accounts.root())?.accountId,
+				accountId,
+				"every store sees one database",
+			);
+		} finally {
+			await Promise.all(stores.map((s) => s.close()));
+		}
+	});
+
+	test("two gateways racing for function names: exactly one wins each, the other gets STORE_CONFLICT", async () => {
+		const schema = newSchema();
+		const masterKey = randomBytes(32);
+		const open = () =>
+			openPostgresStore({ connectionString: PG_URL, masterKey, schema });
+		const [s1, s2] = [await open(), await open()] as [Store, Store];
+		try {
+			const a = await s1.accounts.create({ name: "a" });
+			const b = await s2.accounts.create({ name: "b" });
+			const code = Buffer.from("export const handler = () => 1;");
+			const names = Array.from({ length: 25 }, (_, i) => `raced-${i}`);
+			const results = await Promise.all(
+				names.map(async (name) => {
+					const outcomes = await Promise.allSettled([
+						s1.functions.put({
+							accountId: a.accountId,
+							name,
+							config: {},
+							code,
+						}),
+						s2.functions.put({
+							accountId: b.accountId,
+							name,
+							config: {},
+							code,
+						}),
+					]);
+					return { name, outcomes };
+				}),
+			);
+			for (const { name, outcomes } of results) {
+				const won = outcomes.filter((o) => o.status === "fulfilled");
+				assert.equal(won.length, 1, `${name}: one winner`);
+				const lost = outcomes.find((o) => o.status === "rejected");
+				assert.ok(
+					lost && isStoreError(lost.reason, "STORE_CONFLICT"),
+					`${name}: the loser gets STORE_CONFLICT (${String(lost?.status === "rejected" && lost.reason)})`,
+				);
+				const holder = await s1.functions.findByName(name);
+				const winner = outcomes[0]?.status === "fulfilled" ? a : b;
+				assert.equal(holder?.accountId, winner.accountId);
+				assert.equal(holder?.revision, 1);
+			}
+			// Same account, two gateways at once: both deploys land, as revisions 1 and 2.
+			const same = await Promise.all([
+				s1.functions.put({
+					accountId: a.accountId,
+					name: "twice",
+					config: {},
+					code,
+				}),
+				s2.functions.put({
+					accountId: a.accountId,
+					name: "twice",
+					config: {},
+					code,
+				}),
+			]);
+			assert.deepEqual(same.map((r) => r.revision).sort(), [1, 2]);
+		} finally {
+			await Promise.all([s1.close(), s2.close()]);
+		}
+	});
+
+	test("many concurrent claims from three gateways: every job is claimed exactly once", async () => {
+		const schema = newSchema();
+		const masterKey = randomBytes(32);
+		const open = () =>
+			openPostgresStore({ connectionString: PG_URL, masterKey, schema });
+		const stores = [await open(), await open(), await open()];
+		try {
+			const { accountId } = await (stores[0] as Store).accounts.create({
+				name: "root",
+			});
+			const ids = new Set<string>();
+			await Promise.all(
+				Array.from({ length: 300 }, async (_, i) => {
+					const job = await (stores[i % 3] as Store).jobs.enqueue({
+						accountId,
+						functionName: "f",
+						payload: Buffer.from(String(i)),
+						notBefore: 0,
+					});
+					ids.add(job.id);
+				}),
+			);
+			const claimed: string[] = [];
+			// 3 gateways × 8 workers, each claiming up to 5 at a time until the queue is empty.
+			await Promise.all(
+				stores.flatMap((store) =>
+					Array.from({ length: 8 }, async () => {
+						for (;;) {
+							const batch = await store.jobs.claim(1, 5, 60_000);
+							if (batch.length === 0) return;
+							for (const job of batch) claimed.push(job.id);
+						}
+					}),
+				),
+			);
+			assert.equal(claimed.length, 300, "no job claimed twice, none missed");
+			assert.equal(new Set(claimed).size, 300);
+			assert.deepEqual([...claimed].sort(), [...ids].sort());
+			assert.equal(await (stores[1] as Store).jobs.countQueued(), 0);
+		} finally {
+			await Promise.all(stores.map((s) => s.close()));
+		}
+	});
+});
