@@ -6,7 +6,16 @@
  * (payload format 2.0); Lambda-API invocations pass their JSON payload straight through.
  */
 
-import { realpathSync } from "node:fs";
+import {
+	chmodSync,
+	mkdtempSync,
+	readFileSync,
+	realpathSync,
+	rmSync,
+	writeFileSync,
+} from "node:fs";
+import { stripTypeScriptTypes } from "node:module";
+import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { baseEnvironment } from "./base-env.ts";
@@ -45,14 +54,55 @@ export type NodeInstances =
 	| { readonly kind: "thread" }
 	| { readonly kind: "process"; readonly sandbox?: ProcessSandbox };
 
-/** Sigil's side of an instance process: this folder (child-entry.ts and what it imports). */
+/** Sigil's side of an instance process: child-entry.ts and everything it imports. */
 const RUNTIME_DIR = dirname(fileURLToPath(import.meta.url));
-const CHILD_ENTRY = join(RUNTIME_DIR, "child-entry.ts");
-/** The package.json above it says `"type": "module"`: the .ts files load as ESM in the sandbox too. */
-const PACKAGE_JSON = join(RUNTIME_DIR, "..", "..", "package.json");
+const CHILD_FILES = [
+	"child-entry",
+	"frames",
+	"function-host",
+	"handler-ref",
+	"log-tail",
+	"own-frames",
+	"worker-protocol",
+];
 /** Fixed places inside the sandbox, so nothing there names the host's layout. */
 const SANDBOX_NODE = "/opt/sigil/bin/node";
-const SANDBOX_RUNTIME = "/opt/sigil/src/runtime";
+const SANDBOX_RUNTIME = "/opt/sigil/runtime";
+
+let childDir: string | undefined;
+
+/**
+ * The instance's side of Sigil as plain JavaScript, written once per gateway process into a
+ * fresh private folder (mkdtemp: nobody can have prepared it) made readable to the functions'
+ * uids. Loading the .ts sources directly makes every cold start pay Node's type stripping
+ * (~100–200 ms here, most of the cold start); the gateway strips them once instead.
+ */
+function childRuntimeDir(): string {
+	if (childDir !== undefined) return childDir;
+	const dir = mkdtempSync(join(tmpdir(), "sigil-runtime-"));
+	// The warning names an experimental API the gateway calls once; it is not news to the operator.
+	const emit = process.emitWarning;
+	process.emitWarning = () => {};
+	try {
+		for (const name of CHILD_FILES) {
+			const ts = readFileSync(join(RUNTIME_DIR, `${name}.ts`), "utf8");
+			const js = stripTypeScriptTypes(ts).replace(
+				/(from\s+["']\.\/[\w-]+)\.ts(["'])/g,
+				"$1.js$2",
+			);
+			writeFileSync(join(dir, `${name}.js`), js, { mode: 0o644 });
+		}
+	} finally {
+		process.emitWarning = emit;
+	}
+	writeFileSync(join(dir, "package.json"), '{"type":"module"}\n', {
+		mode: 0o644,
+	});
+	chmodSync(dir, 0o755);
+	process.once("exit", () => rmSync(dir, { recursive: true, force: true }));
+	childDir = dir;
+	return dir;
+}
 
 /** One invocation's captured console output, for the invocation log. */
 export interface FunctionLogRecord {
@@ -120,9 +170,10 @@ function instanceFactory(
 	// The heap limit a worker got from resourceLimits; the sandbox's RLIMIT_DATA bounds the rest.
 	const flags = [`--max-old-space-size=${memoryMb}`];
 	const sandbox = how.sandbox;
+	const runtimeDir = childRuntimeDir();
 	if (sandbox === undefined)
 		return processInstances({
-			argv: [process.execPath, ...flags, CHILD_ENTRY],
+			argv: [process.execPath, ...flags, join(runtimeDir, "child-entry.js")],
 			env,
 			cwd: spec.codeDir,
 			boot,
@@ -140,11 +191,10 @@ function instanceFactory(
 				readOnly: [
 					...(sandbox.policy.readOnly ?? []),
 					[realpathSync(process.execPath), SANDBOX_NODE],
-					[PACKAGE_JSON, "/opt/sigil/package.json"],
-					[RUNTIME_DIR, SANDBOX_RUNTIME],
+					[runtimeDir, SANDBOX_RUNTIME],
 				],
 			},
-			[SANDBOX_NODE, ...flags, `${SANDBOX_RUNTIME}/child-entry.ts`],
+			[SANDBOX_NODE, ...flags, `${SANDBOX_RUNTIME}/child-entry.js`],
 		),
 		env: sandboxEnvironment(sandbox.identity, own),
 		cwd: spec.codeDir,
