@@ -29,6 +29,7 @@ import { accountCommands } from "./commands/account.ts";
 import { completionCommand } from "./commands/completion.ts";
 import { configureCommand, whoamiCommand } from "./commands/configure.ts";
 import { deployCommand } from "./commands/deploy.ts";
+import { envCommand } from "./commands/env.ts";
 import {
 	describeCommand,
 	listCommand,
@@ -68,6 +69,7 @@ export const COMMANDS: readonly CommandSpec[] = [
 	...permissionCommands,
 	configureCommand,
 	whoamiCommand,
+	envCommand,
 	completionCommand,
 ];
 

@@ -256,6 +256,12 @@ export const upCommand: CommandSpec = {
 			}
 			if (examples.length) {
 				out.push("", "Example functions:");
+				// The curl lines below use $AWS_ACCESS_KEY_ID/$AWS_SECRET_ACCESS_KEY: this line sets them
+				// (and AWS_REGION, AWS_ENDPOINT_URL for the AWS CLI), so they run as printed.
+				if (examples.some((e) => e.auth === "aws_iam"))
+					out.push(
+						`  eval "$(sigil env${profileFlag})"    # first: exports this profile's key for curl and the AWS CLI`,
+					);
 				for (const e of examples)
 					out.push(
 						`  ${e.name}  (auth ${e.auth})  ${e.url}`,
