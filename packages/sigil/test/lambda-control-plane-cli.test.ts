@@ -271,6 +271,33 @@ describe("aws lambda create-function … delete-function --endpoint-url", {
 		assert.equal((await invoke("cli-made")).v, 2);
 	});
 
+	test("put-function-concurrency, get-function-concurrency, delete-function-concurrency", async () => {
+		const put = await aws(
+			"put-function-concurrency",
+			"--function-name",
+			"cli-made",
+			"--reserved-concurrent-executions",
+			"2",
+		);
+		assert.equal(put.ReservedConcurrentExecutions, 2);
+		assert.equal(
+			(await aws("get-function-concurrency", "--function-name", "cli-made"))
+				.ReservedConcurrentExecutions,
+			2,
+		);
+		assert.equal(
+			(await aws("get-function", "--function-name", "cli-made")).Concurrency
+				.ReservedConcurrentExecutions,
+			2,
+		);
+		await aws("delete-function-concurrency", "--function-name", "cli-made");
+		assert.deepEqual(
+			await aws("get-function-concurrency", "--function-name", "cli-made"),
+			{},
+		);
+		assert.equal((await invoke("cli-made")).v, 2);
+	});
+
 	test("delete-function, then get-function is ResourceNotFoundException", async () => {
 		await aws("delete-function", "--function-name", "cli-page-2");
 		assert.match(

@@ -8,13 +8,16 @@ import {
 	CreateFunctionCommand,
 	type CreateFunctionCommandInput,
 	DeleteFunctionCommand,
+	DeleteFunctionConcurrencyCommand,
 	GetAccountSettingsCommand,
 	GetFunctionCommand,
+	GetFunctionConcurrencyCommand,
 	GetFunctionConfigurationCommand,
 	InvokeCommand,
 	LambdaClient,
 	ListFunctionsCommand,
 	ListFunctionUrlConfigsCommand,
+	PutFunctionConcurrencyCommand,
 	UpdateFunctionCodeCommand,
 	UpdateFunctionConfigurationCommand,
 } from "@aws-sdk/client-lambda";
@@ -614,6 +617,175 @@ describe("what CreateFunction refuses (InvalidParameterValueException naming it;
 			{ ...base, Code: { ZipFile: many.toString("base64") } },
 			/more than 10000/,
 		);
+	});
+});
+
+describe("reserved concurrency", () => {
+	const SLOW = `export const handler = async (e) => { await new Promise((r) => setTimeout(r, e.ms ?? 0)); return { ok: true }; };`;
+
+	test("Put/Get/Delete; over the reservation is 429 TooManyRequestsException, at once", async () => {
+		await client.send(
+			new CreateFunctionCommand(
+				createInput("lcp-reserved", {
+					Handler: "index.handler",
+					Timeout: 10,
+					Code: { ZipFile: nodeZip(SLOW) },
+				}),
+			),
+		);
+		assert.deepEqual(
+			(
+				await client.send(
+					new GetFunctionConcurrencyCommand({ FunctionName: "lcp-reserved" }),
+				)
+			).ReservedConcurrentExecutions,
+			undefined,
+		);
+		const put = await client.send(
+			new PutFunctionConcurrencyCommand({
+				FunctionName: "lcp-reserved",
+				ReservedConcurrentExecutions: 1,
+			}),
+		);
+		assert.equal(put.ReservedConcurrentExecutions, 1);
+		const got = await client.send(
+			new GetFunctionConcurrencyCommand({ FunctionName: "lcp-reserved" }),
+		);
+		assert.equal(got.ReservedConcurrentExecutions, 1);
+		const fn = await client.send(
+			new GetFunctionCommand({ FunctionName: "lcp-reserved" }),
+		);
+		assert.equal(fn.Concurrency?.ReservedConcurrentExecutions, 1);
+		const settings = await client.send(new GetAccountSettingsCommand({}));
+		assert.equal(
+			(settings.AccountLimit?.ConcurrentExecutions ?? 0) -
+				(settings.AccountLimit?.UnreservedConcurrentExecutions ?? 0),
+			1,
+		);
+
+		const slow = client.send(
+			new InvokeCommand({
+				FunctionName: "lcp-reserved",
+				Payload: Buffer.from('{"ms":1500}'),
+			}),
+		);
+		await new Promise((r) => setTimeout(r, 300));
+		const started = Date.now();
+		await rejectsWith(
+			client.send(
+				new InvokeCommand({
+					FunctionName: "lcp-reserved",
+					Payload: Buffer.from("{}"),
+				}),
+			),
+			"TooManyRequestsException",
+		);
+		assert.ok(Date.now() - started < 1000, "throttled at once, not queued");
+		assert.equal((await slow).FunctionError, undefined);
+
+		await client.send(
+			new DeleteFunctionConcurrencyCommand({ FunctionName: "lcp-reserved" }),
+		);
+		assert.equal(
+			(
+				await client.send(
+					new GetFunctionConcurrencyCommand({ FunctionName: "lcp-reserved" }),
+				)
+			).ReservedConcurrentExecutions,
+			undefined,
+		);
+		// The default concurrency is back: two at once both run.
+		const both = await Promise.all([
+			client.send(
+				new InvokeCommand({
+					FunctionName: "lcp-reserved",
+					Payload: Buffer.from('{"ms":300}'),
+				}),
+			),
+			client.send(
+				new InvokeCommand({
+					FunctionName: "lcp-reserved",
+					Payload: Buffer.from('{"ms":300}'),
+				}),
+			),
+		]);
+		for (const r of both) assert.equal(r.FunctionError, undefined);
+	});
+
+	test("0, over 256, or another account: refused", async () => {
+		await rejectsWith(
+			client.send(
+				new PutFunctionConcurrencyCommand({
+					FunctionName: "lcp-reserved",
+					ReservedConcurrentExecutions: 0,
+				}),
+			),
+			"InvalidParameterValueException",
+			/not supported yet/,
+		);
+		await rejectsWith(
+			client.send(
+				new PutFunctionConcurrencyCommand({
+					FunctionName: "lcp-reserved",
+					ReservedConcurrentExecutions: 257,
+				}),
+			),
+			"InvalidParameterValueException",
+			/less than or equal to 256/,
+		);
+		await rejectsWith(
+			client.send(
+				new PutFunctionConcurrencyCommand({
+					FunctionName: "lcp-nope",
+					ReservedConcurrentExecutions: 2,
+				}),
+			),
+			"ResourceNotFoundException",
+		);
+		const other = await createAccount(gw, "lcp-conc-other");
+		const them = lambda(other.keys);
+		try {
+			const arn = `arn:aws:lambda:us-east-1:${account}:function:lcp-reserved`;
+			await rejectsWith(
+				them.send(
+					new PutFunctionConcurrencyCommand({
+						FunctionName: arn,
+						ReservedConcurrentExecutions: 1,
+					}),
+				),
+				"AccessDeniedException",
+			);
+			await rejectsWith(
+				them.send(new DeleteFunctionConcurrencyCommand({ FunctionName: arn })),
+				"AccessDeniedException",
+			);
+		} finally {
+			them.destroy();
+		}
+	});
+
+	test("sigil.yml's reservedConcurrency is the same setting", async () => {
+		await gw.deploy(
+			"lcp-yml-reserved",
+			{ runtime: "node", reservedConcurrency: 3, concurrency: { max: 8 } },
+			{ "index.mjs": SLOW },
+		);
+		const got = await client.send(
+			new GetFunctionConcurrencyCommand({ FunctionName: "lcp-yml-reserved" }),
+		);
+		assert.equal(got.ReservedConcurrentExecutions, 3);
+		await client.send(
+			new DeleteFunctionConcurrencyCommand({
+				FunctionName: "lcp-yml-reserved",
+			}),
+		);
+		const back = await cp<{ function: { config: Record<string, unknown> } }>(
+			gw,
+			"GET",
+			"/functions/lcp-yml-reserved",
+		);
+		assert.equal(back.function.config.reservedConcurrency, undefined);
+		assert.deepEqual(back.function.config.concurrency, { max: 8 });
 	});
 });
 

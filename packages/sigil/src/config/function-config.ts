@@ -151,6 +151,12 @@ export const functionConfigRule = obj({
 	),
 	/** Free text for people (Lambda's `Description`, at most 256 characters). */
 	description: opt(str({ max: 256 })),
+	/**
+	 * Lambda's reserved concurrency: at most this many invocations at once, each in its own
+	 * instance, and none waiting — the next is 429 TooManyRequestsException. When set it
+	 * overrides `concurrency.max`, `perInstance` and `queue`.
+	 */
+	reservedConcurrency: opt(int(1, 256)),
 });
 
 export type FunctionConfigInput = NonNullable<
@@ -178,6 +184,7 @@ export interface FunctionConfig {
 	readonly trigger: TriggerConfig;
 	readonly role?: string;
 	readonly description: string;
+	readonly reservedConcurrency?: number;
 }
 
 export interface TriggerConfig {
@@ -264,12 +271,20 @@ export function parseFunctionConfig(
 		network: c.network ?? "full",
 		timeoutMs: c.timeout ?? 30_000,
 		memoryMb: c.memory ?? 256,
-		concurrency: {
-			min: conc.min ?? 0,
-			max: conc.max ?? 4,
-			perInstance: conc.perInstance ?? 1,
-			queue: conc.queue ?? 100,
-		},
+		concurrency:
+			c.reservedConcurrency !== undefined
+				? {
+						min: Math.min(conc.min ?? 0, c.reservedConcurrency),
+						max: c.reservedConcurrency,
+						perInstance: 1,
+						queue: 0,
+					}
+				: {
+						min: conc.min ?? 0,
+						max: conc.max ?? 4,
+						perInstance: conc.perInstance ?? 1,
+						queue: conc.queue ?? 100,
+					},
 		trigger: {
 			auth: t.auth,
 			services: t.services ?? ["lambda"],
@@ -284,6 +299,9 @@ export function parseFunctionConfig(
 		},
 		...(c.role !== undefined && { role: c.role }),
 		description: c.description ?? "",
+		...(c.reservedConcurrency !== undefined && {
+			reservedConcurrency: c.reservedConcurrency,
+		}),
 	};
 	return { ok: true, config };
 }

@@ -565,7 +565,13 @@ export async function getFunction({
 	target,
 }: Call<FunctionTarget>): Promise<void> {
 	const fn = deployedFunction(target);
-	sendJson(ex, 200, { Configuration: await viewOf(fn) });
+	const reserved = fn.config.reservedConcurrency;
+	sendJson(ex, 200, {
+		Configuration: await viewOf(fn),
+		...(reserved !== undefined && {
+			Concurrency: { ReservedConcurrentExecutions: reserved },
+		}),
+	});
 }
 
 /** `GET /2015-03-31/functions/{FunctionName}/configuration` → FunctionConfiguration. */
@@ -745,11 +751,13 @@ export async function getAccountSettings({
 }: Call<AccountTarget>): Promise<void> {
 	const records = await ctx.store.functions.list(target.accountId);
 	let capacity = 0;
+	let reserved = 0;
 	for (const r of records) {
 		const parsed = parseFunctionConfig(r.config);
-		if (parsed.ok)
-			capacity +=
-				parsed.config.concurrency.max * parsed.config.concurrency.perInstance;
+		if (!parsed.ok) continue;
+		capacity +=
+			parsed.config.concurrency.max * parsed.config.concurrency.perInstance;
+		reserved += parsed.config.reservedConcurrency ?? 0;
 	}
 	sendJson(ex, 200, {
 		AccountLimit: {
@@ -757,7 +765,7 @@ export async function getAccountSettings({
 			CodeSizeUnzipped: MAX_BUNDLE_BYTES,
 			CodeSizeZipped: ZIP_BYTES,
 			ConcurrentExecutions: capacity,
-			UnreservedConcurrentExecutions: capacity,
+			UnreservedConcurrentExecutions: capacity - reserved,
 		},
 		AccountUsage: {
 			TotalCodeSize: records.reduce((n, r) => n + r.codeSize, 0),
@@ -801,4 +809,70 @@ function urlConfig(ex: Exchange, fn: DeployedFunction) {
 		LastModifiedTime: new Date(fn.record.updatedAt).toISOString(),
 		InvokeMode: "BUFFERED",
 	};
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reserved concurrency (PutFunctionConcurrency, GetFunctionConcurrency, DeleteFunctionConcurrency).
+
+/** The most instances a function may have here (function-config.ts `concurrency.max`). */
+const MAX_RESERVED = 256;
+
+/** `PUT /2017-10-31/functions/{FunctionName}/concurrency` → {ReservedConcurrentExecutions}. */
+export async function putFunctionConcurrency({
+	ex,
+	ctx,
+	target,
+}: Call<FunctionTarget>): Promise<void> {
+	const fn = deployedFunction(target);
+	const b = jsonBody(
+		ex.body,
+		["ReservedConcurrentExecutions"],
+		"PutFunctionConcurrency",
+	);
+	if (b.ReservedConcurrentExecutions === undefined)
+		throw notNull("reservedConcurrentExecutions");
+	const n = intIn(
+		b,
+		"ReservedConcurrentExecutions",
+		"reservedConcurrentExecutions",
+		0,
+		MAX_RESERVED,
+	) as number;
+	if (n === 0)
+		throw invalid(
+			"ReservedConcurrentExecutions 0 (throttle every invocation) is not supported yet: Sigil's runtimes keep at least one instance; delete the function, or close its URL and remove its permissions, to stop it",
+		);
+	const config = {
+		...(fn.record.config as FunctionConfigInput),
+		reservedConcurrency: n,
+	};
+	await ctx.functions.deploy(fn.accountId, fn.name, config, undefined);
+	sendJson(ex, 200, { ReservedConcurrentExecutions: n });
+}
+
+/** `GET /2019-09-30/functions/{FunctionName}/concurrency` → {} or {ReservedConcurrentExecutions}. */
+export async function getFunctionConcurrency({
+	ex,
+	target,
+}: Call<FunctionTarget>): Promise<void> {
+	const reserved = deployedFunction(target).config.reservedConcurrency;
+	sendJson(
+		ex,
+		200,
+		reserved === undefined ? {} : { ReservedConcurrentExecutions: reserved },
+	);
+}
+
+/** `DELETE /2017-10-31/functions/{FunctionName}/concurrency` → 204; the config's own concurrency returns. */
+export async function deleteFunctionConcurrency({
+	ex,
+	ctx,
+	target,
+}: Call<FunctionTarget>): Promise<void> {
+	const fn = deployedFunction(target);
+	const { reservedConcurrency: _, ...config } = fn.record
+		.config as FunctionConfigInput;
+	if (fn.config.reservedConcurrency !== undefined)
+		await ctx.functions.deploy(fn.accountId, fn.name, config, undefined);
+	send(ex, 204, Buffer.alloc(0));
 }
