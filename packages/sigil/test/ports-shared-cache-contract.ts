@@ -84,16 +84,16 @@ export function runSharedCacheContract(
 		test("replay: an id is accepted again once its TTL has passed", () =>
 			withCaches(make, 2, async ([a, b]) => {
 				assert.equal(
-					await (a as SharedCache).firstSighting("s", "ttl", 150),
+					await (a as SharedCache).firstSighting("s", "ttl", 500),
 					true,
 				);
 				assert.equal(
-					await (b as SharedCache).firstSighting("s", "ttl", 150),
+					await (b as SharedCache).firstSighting("s", "ttl", 500),
 					false,
 				);
-				await sleep(250);
+				await sleep(650);
 				assert.equal(
-					await (b as SharedCache).firstSighting("s", "ttl", 150),
+					await (b as SharedCache).firstSighting("s", "ttl", 500),
 					true,
 				);
 			}));
@@ -126,20 +126,23 @@ export function runSharedCacheContract(
 		test("rate: the window slides — a place frees when the oldest call leaves it, not at a boundary", () =>
 			withCaches(make, 1, async ([c]) => {
 				const cache = c as SharedCache;
-				assert.equal((await cache.rateLimit("slide", 2, 400)).allowed, true);
-				await sleep(200);
-				assert.equal((await cache.rateLimit("slide", 2, 400)).allowed, true);
-				const refused = await cache.rateLimit("slide", 2, 400);
+				const start = performance.now();
+				assert.equal((await cache.rateLimit("slide", 2, 1000)).allowed, true);
+				await sleep(500);
+				assert.equal((await cache.rateLimit("slide", 2, 1000)).allowed, true);
+				const refused = await cache.rateLimit("slide", 2, 1000);
 				assert.equal(refused.allowed, false);
-				// The first call leaves the window ~200 ms from now.
+				// The first call leaves the window 1000 ms after it was made, ~500 ms from now.
+				const expected = 1000 - (performance.now() - start);
 				assert.ok(
-					refused.retryAfterMs > 50 && refused.retryAfterMs <= 250,
-					`retryAfterMs ${refused.retryAfterMs}`,
+					refused.retryAfterMs >= Math.max(1, expected - 100) &&
+						refused.retryAfterMs <= expected + 100,
+					`retryAfterMs ${refused.retryAfterMs}, expected about ${Math.round(expected)}`,
 				);
-				await sleep(refused.retryAfterMs + 30);
-				assert.equal((await cache.rateLimit("slide", 2, 400)).allowed, true);
+				await sleep(refused.retryAfterMs + 50);
+				assert.equal((await cache.rateLimit("slide", 2, 1000)).allowed, true);
 				// …and only one place freed: the second call is still in the window.
-				assert.equal((await cache.rateLimit("slide", 2, 400)).allowed, false);
+				assert.equal((await cache.rateLimit("slide", 2, 1000)).allowed, false);
 			}));
 
 		test("rate: atomic under concurrent calls from two clients — never more than `limit` allowed", () =>
@@ -185,11 +188,11 @@ export function runSharedCacheContract(
 			withCaches(make, 2, async ([a, b]) => {
 				const ca = a as SharedCache;
 				const cb = b as SharedCache;
-				const dead = await ca.acquireSlot("fn:one", 1, 200);
+				const dead = await ca.acquireSlot("fn:one", 1, 500);
 				assert.ok(dead);
 				assert.ok(dead.expiresAt > 0);
-				assert.equal(await cb.acquireSlot("fn:one", 1, 200), undefined);
-				await sleep(300);
+				assert.equal(await cb.acquireSlot("fn:one", 1, 500), undefined);
+				await sleep(650);
 				assert.equal(await cb.slotsHeld("fn:one"), 0);
 				const mine = await cb.acquireSlot("fn:one", 1, 10_000);
 				assert.ok(mine, "the expired lease's slot is free again");
@@ -204,19 +207,19 @@ export function runSharedCacheContract(
 			withCaches(make, 2, async ([a, b]) => {
 				const ca = a as SharedCache;
 				const cb = b as SharedCache;
-				let lease = await ca.acquireSlot("fn:renew", 1, 250);
+				let lease = await ca.acquireSlot("fn:renew", 1, 600);
 				assert.ok(lease);
 				for (let i = 0; i < 4; i++) {
-					await sleep(120);
-					const renewed = await ca.renewSlot(lease, 250);
+					await sleep(250);
+					const renewed = await ca.renewSlot(lease, 600);
 					assert.ok(renewed, `renewal ${i}`);
 					assert.ok(renewed.expiresAt >= lease.expiresAt);
 					lease = renewed;
 				}
-				// ~480 ms after a 250 ms lease: still held thanks to the renewals.
-				assert.equal(await cb.acquireSlot("fn:renew", 1, 250), undefined);
+				// ~1 s after a 600 ms lease: still held thanks to the renewals.
+				assert.equal(await cb.acquireSlot("fn:renew", 1, 600), undefined);
 				await ca.releaseSlot(lease);
-				assert.ok(await cb.acquireSlot("fn:renew", 1, 250));
+				assert.ok(await cb.acquireSlot("fn:renew", 1, 600));
 			}));
 
 		test("arguments out of range are refused, not stored", () =>
