@@ -1775,5 +1775,128 @@ export function runStoreContract(name: string, makeStore: MakeStore): void {
 				assert.deepEqual(await store.managedPolicies.list(accountId), []);
 			});
 		});
+
+		test("groups: AGPA ids, members, inline and attached policies, cascades both ways", async () => {
+			await withStore(makeStore, async (store) => {
+				const { accountId } = await store.accounts.create({
+					name: "root",
+					accountId: "123456789012",
+				});
+				const devs = await store.groups.create({
+					accountId,
+					groupName: "Devs",
+					path: "/eng/",
+				});
+				assert.match(devs.groupId, /^AGPA[A-Z0-9]{17}$/);
+				assert.equal(devs.arn, "arn:aws:iam::123456789012:group/eng/Devs");
+				assert.deepEqual(await store.groups.get(accountId, "devs"), devs);
+				await rejectsWith(
+					store.groups.create({ accountId, groupName: "DEVS" }),
+					"STORE_CONFLICT",
+				);
+				await store.groups.create({ accountId, groupName: "ops" });
+				await store.users.create({ accountId, userName: "alice" });
+				await store.users.create({ accountId, userName: "bob" });
+				await store.groups.addUser(accountId, "devs", "ALICE");
+				await store.groups.addUser(accountId, "Devs", "alice");
+				await store.groups.addUser(accountId, "devs", "bob");
+				await store.groups.addUser(accountId, "ops", "alice");
+				await rejectsWith(
+					store.groups.addUser(accountId, "devs", "nobody"),
+					"STORE_NOT_FOUND",
+				);
+				await rejectsWith(
+					store.groups.addUser(accountId, "nogroup", "alice"),
+					"STORE_NOT_FOUND",
+				);
+				assert.deepEqual(
+					(await store.groups.listUsers(accountId, "devs")).map(
+						(u) => u.userName,
+					),
+					["alice", "bob"],
+				);
+				assert.deepEqual(
+					(await store.groups.listGroupsForUser(accountId, "alice")).map(
+						(g) => g.groupName,
+					),
+					["Devs", "ops"],
+				);
+				await store.groups.putPolicy(accountId, "devs", "invoke", POLICY);
+				await store.groups.putPolicy(accountId, "ops", "invoke", TRUST);
+				assert.equal(
+					(await store.groups.getPolicy(accountId, "devs", "invoke"))?.document,
+					POLICY,
+				);
+				assert.deepEqual(
+					(await store.groups.policiesForUser(accountId, "alice")).map(
+						(p) => `${p.groupName}/${p.policyName}`,
+					),
+					["Devs/invoke", "ops/invoke"],
+				);
+				await rejectsWith(
+					store.groups.putPolicy(accountId, "nogroup", "x", POLICY),
+					"STORE_NOT_FOUND",
+				);
+				await store.managedPolicies.create({
+					accountId,
+					policyName: "shared",
+					document: POLICY,
+				});
+				await store.managedPolicies.attach(
+					accountId,
+					"group",
+					"devs",
+					"shared",
+				);
+				assert.deepEqual(
+					(
+						await store.managedPolicies.groupDocumentsForUser(accountId, "bob")
+					).map((d) => d.arn),
+					["arn:aws:iam::123456789012:policy/shared"],
+				);
+				assert.deepEqual(
+					await store.managedPolicies.listEntities(accountId, "shared"),
+					[{ kind: "group", name: "Devs" }],
+				);
+				// Deleting a user drops its memberships.
+				await store.users.delete(accountId, "bob");
+				assert.deepEqual(
+					(await store.groups.listUsers(accountId, "devs")).map(
+						(u) => u.userName,
+					),
+					["alice"],
+				);
+				await store.groups.removeUser(accountId, "devs", "alice");
+				await rejectsWith(
+					store.groups.removeUser(accountId, "devs", "alice"),
+					"STORE_NOT_FOUND",
+				);
+				await store.groups.deletePolicy(accountId, "devs", "invoke");
+				await rejectsWith(
+					store.groups.deletePolicy(accountId, "devs", "invoke"),
+					"STORE_NOT_FOUND",
+				);
+				// Deleting a group drops its members, policies and attachments.
+				await store.groups.delete(accountId, "ops");
+				assert.deepEqual(
+					await store.groups.listGroupsForUser(accountId, "alice"),
+					[],
+				);
+				assert.deepEqual(
+					await store.groups.policiesForUser(accountId, "alice"),
+					[],
+				);
+				await store.groups.delete(accountId, "devs");
+				assert.equal(
+					(await store.managedPolicies.get(accountId, "shared"))
+						?.attachmentCount,
+					0,
+				);
+				await rejectsWith(
+					store.groups.delete(accountId, "devs"),
+					"STORE_NOT_FOUND",
+				);
+			});
+		});
 	});
 }

@@ -1,7 +1,7 @@
 /**
  * IAM over the query protocol (IAM API Reference, version 2010-05-08), as `aws iam …` calls it:
- * users, access keys, inline user and role policies, roles, customer managed policies and their
- * attachments. Every operation acts in the caller's own account. Each declares the parameters it takes (any other — a permissions
+ * users, access keys, inline user and role policies, roles, groups (members, inline policies),
+ * customer managed policies and their attachments. Every operation acts in the caller's own account. Each declares the parameters it takes (any other — a permissions
  * boundary, tags — is refused, never stored and ignored) and resolves its target from the form
  * once; query-api.ts authorizes `iam:ACTION` on that target and runs the operation on the same
  * object. The rules themselves (ownership, quotas, conflicts) are iam/admin.ts's.
@@ -13,6 +13,7 @@ import { type IamPrincipal, isRoot } from "../iam/principal.ts";
 import type {
 	AccessKey,
 	AttachmentKind,
+	Group,
 	ManagedPolicy,
 	ManagedPolicyVersion,
 	Role,
@@ -131,10 +132,13 @@ function byUser(params: URLSearchParams, p: IamPrincipal): IamTarget {
 }
 
 /** A user or role the operation must name (`UserName` / `RoleName` required). */
-function named(kind: "user" | "role") {
-	const param = kind === "user" ? "UserName" : "RoleName";
+function named(kind: AttachmentKind) {
+	const param =
+		kind === "user" ? "UserName" : kind === "role" ? "RoleName" : "GroupName";
 	return (params: URLSearchParams, p: IamPrincipal): IamTarget => {
-		const name = valid(required(params, param), `${kind}Name`);
+		const given = required(params, param);
+		const name =
+			kind === "group" ? validGroupName(given) : valid(given, `${kind}Name`);
 		return {
 			name,
 			accountId: p.accountId,
@@ -144,6 +148,17 @@ function named(kind: "user" | "role") {
 }
 const namedUser = named("user");
 const byRole = named("role");
+const byGroup = named("group");
+
+/** Group names: 1–128 of `[\w+=,.@-]`. */
+function validGroupName(value: string): string {
+	if (!/^[\w+=,.@-]{1,128}$/.test(value))
+		throw new SigilError(
+			"INVALID_PARAMETER",
+			`1 validation error detected: Value '${value.slice(0, 140)}' at 'groupName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]+`,
+		);
+	return value;
+}
 
 const allUsers = (_q: URLSearchParams, p: IamPrincipal): IamTarget => ({
 	name: null,
@@ -352,11 +367,11 @@ function bool(q: URLSearchParams, name: string): boolean {
 	);
 }
 
-/** Attach/Detach/ListAttached…Policies for users (`UserName`) and roles (`RoleName`). */
+/** Attach/Detach/ListAttached…Policies for users, roles and groups (`UserName`, …). */
 function attachmentOperations(
 	kind: AttachmentKind,
 ): Record<string, IamOperation> {
-	const Kind = kind === "user" ? "User" : "Role";
+	const Kind = kind === "user" ? "User" : kind === "role" ? "Role" : "Group";
 	const nameParam = `${Kind}Name`;
 	return {
 		[`Attach${Kind}Policy`]: operation({
@@ -405,6 +420,162 @@ function attachmentOperations(
 		}),
 	};
 }
+
+function groupXml(g: Group): XmlValue {
+	return {
+		Path: g.path,
+		GroupName: g.groupName,
+		GroupId: g.groupId,
+		Arn: g.arn,
+		CreateDate: iso(g.createdAt),
+	};
+}
+
+const allGroups = (_q: URLSearchParams, p: IamPrincipal): IamTarget => ({
+	name: null,
+	accountId: p.accountId,
+	resource: iamArn(p.accountId, "group/*"),
+});
+
+/** The user `UserName` names, as an extra of a group operation (AddUserToGroup, …). */
+const memberName = (q: URLSearchParams): string =>
+	valid(required(q, "UserName"), "userName");
+
+/** Groups, their members and their inline policies. */
+const GROUP_OPERATIONS: Record<string, IamOperation> = {
+	CreateGroup: operation({
+		params: ["GroupName", "Path"],
+		target: byGroup,
+		async run({ ex, ctx, target: t }, q) {
+			const group = await admin(ctx).createGroup(
+				t.accountId,
+				nameOf(t),
+				q.get("Path") ?? undefined,
+			);
+			sendQueryResult(ex, IAM_NS, "CreateGroup", { Group: groupXml(group) });
+		},
+	}),
+	GetGroup: operation({
+		params: ["GroupName", ...PAGING],
+		target: byGroup,
+		async run({ ex, ctx, target: t }, q) {
+			const a = admin(ctx);
+			const group = await a.getGroup(t.accountId, nameOf(t));
+			const users = await a.groupUsers(t.accountId, group.groupName);
+			const { items, ...more } = page(users, q, (u) => u.userName);
+			sendQueryResult(ex, IAM_NS, "GetGroup", {
+				Group: groupXml(group),
+				Users: items.map(userXml),
+				...more,
+			});
+		},
+	}),
+	ListGroups: operation({
+		params: ["PathPrefix", ...PAGING],
+		target: allGroups,
+		async run({ ex, ctx, target: t }, q) {
+			const groups = byPathPrefix(await admin(ctx).listGroups(t.accountId), q);
+			const { items, ...more } = page(groups, q, (g) => g.groupName);
+			sendQueryResult(ex, IAM_NS, "ListGroups", {
+				Groups: items.map(groupXml),
+				...more,
+			});
+		},
+	}),
+	DeleteGroup: operation({
+		params: ["GroupName"],
+		target: byGroup,
+		async run({ ex, ctx, target: t }) {
+			await admin(ctx).deleteGroup(t.accountId, nameOf(t));
+			sendQueryResult(ex, IAM_NS, "DeleteGroup");
+		},
+	}),
+	AddUserToGroup: operation({
+		params: ["GroupName", "UserName"],
+		target: byGroup,
+		async run({ ex, ctx, target: t }, q) {
+			await admin(ctx).addUserToGroup(t.accountId, nameOf(t), memberName(q));
+			sendQueryResult(ex, IAM_NS, "AddUserToGroup");
+		},
+	}),
+	RemoveUserFromGroup: operation({
+		params: ["GroupName", "UserName"],
+		target: byGroup,
+		async run({ ex, ctx, target: t }, q) {
+			await admin(ctx).removeUserFromGroup(
+				t.accountId,
+				nameOf(t),
+				memberName(q),
+			);
+			sendQueryResult(ex, IAM_NS, "RemoveUserFromGroup");
+		},
+	}),
+	ListGroupsForUser: operation({
+		params: ["UserName", ...PAGING],
+		target: namedUser,
+		async run({ ex, ctx, target: t }, q) {
+			const groups = await admin(ctx).groupsForUser(t.accountId, nameOf(t));
+			const { items, ...more } = page(groups, q, (g) => g.groupName);
+			sendQueryResult(ex, IAM_NS, "ListGroupsForUser", {
+				Groups: items.map(groupXml),
+				...more,
+			});
+		},
+	}),
+	PutGroupPolicy: operation({
+		params: ["GroupName", "PolicyName", "PolicyDocument"],
+		target: byGroup,
+		async run({ ex, ctx, target: t }, q) {
+			await admin(ctx).putGroupPolicy(
+				t.accountId,
+				nameOf(t),
+				required(q, "PolicyName"),
+				required(q, "PolicyDocument"),
+			);
+			sendQueryResult(ex, IAM_NS, "PutGroupPolicy");
+		},
+	}),
+	GetGroupPolicy: operation({
+		params: ["GroupName", "PolicyName"],
+		target: byGroup,
+		async run({ ex, ctx, target: t }, q) {
+			const policy = await admin(ctx).getGroupPolicy(
+				t.accountId,
+				nameOf(t),
+				required(q, "PolicyName"),
+			);
+			sendQueryResult(ex, IAM_NS, "GetGroupPolicy", {
+				GroupName: nameOf(t),
+				PolicyName: policy.policyName,
+				PolicyDocument: encodeURIComponent(policy.document),
+			});
+		},
+	}),
+	ListGroupPolicies: operation({
+		params: ["GroupName", ...PAGING],
+		target: byGroup,
+		async run({ ex, ctx, target: t }, q) {
+			const list = await admin(ctx).listGroupPolicies(t.accountId, nameOf(t));
+			const { items, ...more } = page(list, q, (x) => x.policyName);
+			sendQueryResult(ex, IAM_NS, "ListGroupPolicies", {
+				PolicyNames: items.map((x) => x.policyName),
+				...more,
+			});
+		},
+	}),
+	DeleteGroupPolicy: operation({
+		params: ["GroupName", "PolicyName"],
+		target: byGroup,
+		async run({ ex, ctx, target: t }, q) {
+			await admin(ctx).deleteGroupPolicy(
+				t.accountId,
+				nameOf(t),
+				required(q, "PolicyName"),
+			);
+			sendQueryResult(ex, IAM_NS, "DeleteGroupPolicy");
+		},
+	}),
+};
 
 /** CreatePolicy … DeletePolicy: customer managed policies and their versions. */
 const MANAGED_POLICY_OPERATIONS: Record<string, IamOperation> = {
@@ -812,4 +983,6 @@ export const IAM_OPERATIONS: Readonly<Record<string, IamOperation>> = {
 	...MANAGED_POLICY_OPERATIONS,
 	...attachmentOperations("user"),
 	...attachmentOperations("role"),
+	...GROUP_OPERATIONS,
+	...attachmentOperations("group"),
 };

@@ -20,6 +20,8 @@ import type {
 	AccessKeyStatus,
 	AccessKeyWithSecret,
 	AttachmentKind,
+	Group,
+	GroupPolicy,
 	InlinePolicy,
 	ManagedPolicy,
 	ManagedPolicyVersion,
@@ -33,6 +35,8 @@ import type { Authorizer } from "./authorizer.ts";
 export const ACCESS_KEYS_PER_USER = 2;
 /** IAM quota "Managed policies per user / role / group" (the default): 10. */
 export const MANAGED_POLICIES_PER_PRINCIPAL = 10;
+/** IAM quota "Groups an IAM user can be a member of": 10. */
+export const GROUPS_PER_USER = 10;
 /** IAM quota "Managed policy length": 6,144 characters, white space not counted. */
 export const MANAGED_POLICY_CHARS = 6144;
 
@@ -65,6 +69,7 @@ export function parsePolicyArn(arn: string): PolicyRef {
 }
 const NAME = /^[\w+=,.@-]{1,64}$/;
 const POLICY_NAME = /^[\w+=,.@-]{1,128}$/;
+const GROUP_NAME = /^[\w+=,.@-]{1,128}$/;
 
 export interface IamAdminDeps {
 	readonly store: Store;
@@ -158,7 +163,10 @@ export class IamAdmin {
 		return this.#d.store.users.list(accountId);
 	}
 
-	/** IAM's DeleteUser: refused with DeleteConflict while the user has keys, inline or attached policies. */
+	/**
+	 * IAM's DeleteUser: refused with DeleteConflict while the user has keys, inline or attached
+	 * policies, or group memberships.
+	 */
 	async deleteUser(accountId: string, userName: string): Promise<void> {
 		await this.getUser(accountId, userName);
 		const keys = await this.#d.store.accessKeys.list(accountId, userName);
@@ -178,6 +186,13 @@ export class IamAdmin {
 				"Cannot delete entity, must delete policies first.",
 			);
 		await this.#noAttachedPolicies(accountId, "user", userName);
+		if (
+			(await this.#d.store.groups.listGroupsForUser(accountId, userName)).length
+		)
+			throw new SigilError(
+				"DELETE_CONFLICT",
+				"Cannot delete entity, must remove user from all groups first.",
+			);
 		await iam(`User ${userName}`, () =>
 			this.#d.store.users.delete(accountId, userName),
 		);
@@ -517,7 +532,7 @@ export class IamAdmin {
 		}
 	}
 
-	/** Attach{User,Role}Policy: the principal's decisions include the policy from now on. */
+	/** Attach{User,Role,Group}Policy: the principal's (members') decisions include it from now on. */
 	async attachPolicy(
 		accountId: string,
 		kind: AttachmentKind,
@@ -539,7 +554,7 @@ export class IamAdmin {
 		if (!already && attached.length >= MANAGED_POLICIES_PER_PRINCIPAL)
 			throw new SigilError(
 				"LIMIT_EXCEEDED",
-				`Cannot exceed quota for PoliciesPer${kind === "user" ? "User" : "Role"}: ${MANAGED_POLICIES_PER_PRINCIPAL}`,
+				`Cannot exceed quota for PoliciesPer${kind === "user" ? "User" : kind === "role" ? "Role" : "Group"}: ${MANAGED_POLICIES_PER_PRINCIPAL}`,
 			);
 		await iam(
 			`Policy ${ref.arn}`,
@@ -552,7 +567,7 @@ export class IamAdmin {
 				),
 			`Policy ${ref.arn} does not exist or is not attachable.`,
 		);
-		this.#d.authorizer.invalidatePrincipal(accountId, kind, principalName);
+		await this.#invalidate(accountId, kind, principalName);
 	}
 
 	async detachPolicy(
@@ -574,7 +589,7 @@ export class IamAdmin {
 				),
 			`Policy ${ref.arn} was not found.`,
 		);
-		this.#d.authorizer.invalidatePrincipal(accountId, kind, principalName);
+		await this.#invalidate(accountId, kind, principalName);
 	}
 
 	async listAttachedPolicies(
@@ -596,8 +611,179 @@ export class IamAdmin {
 			accountId,
 			policyName,
 		);
-		for (const e of entities)
-			this.#d.authorizer.invalidatePrincipal(accountId, e.kind, e.name);
+		for (const e of entities) await this.#invalidate(accountId, e.kind, e.name);
+	}
+
+	/** Drops the cached policies of a user or role, or of every member of a group. */
+	async #invalidate(
+		accountId: string,
+		kind: AttachmentKind,
+		name: string,
+	): Promise<void> {
+		if (kind !== "group") {
+			this.#d.authorizer.invalidatePrincipal(accountId, kind, name);
+			return;
+		}
+		for (const u of await this.#d.store.groups.listUsers(accountId, name))
+			this.#d.authorizer.invalidatePrincipal(accountId, "user", u.userName);
+	}
+
+	// -- Groups ---------------------------------------------------------------------------
+
+	async createGroup(
+		accountId: string,
+		groupName: string,
+		path?: string,
+	): Promise<Group> {
+		checkName(groupName, "groupName", GROUP_NAME);
+		return iam(`Group with name ${groupName}`, () =>
+			this.#d.store.groups.create({
+				accountId,
+				groupName,
+				...(path !== undefined && { path }),
+			}),
+		);
+	}
+
+	async getGroup(accountId: string, groupName: string): Promise<Group> {
+		const group = await this.#d.store.groups.get(accountId, groupName);
+		if (!group)
+			throw new SigilError(
+				"NO_SUCH_ENTITY",
+				`The group with name ${groupName} cannot be found.`,
+			);
+		return group;
+	}
+
+	listGroups(accountId: string): Promise<Group[]> {
+		return this.#d.store.groups.list(accountId);
+	}
+
+	async groupUsers(accountId: string, groupName: string): Promise<User[]> {
+		await this.getGroup(accountId, groupName);
+		return this.#d.store.groups.listUsers(accountId, groupName);
+	}
+
+	async groupsForUser(accountId: string, userName: string): Promise<Group[]> {
+		await this.getUser(accountId, userName);
+		return this.#d.store.groups.listGroupsForUser(accountId, userName);
+	}
+
+	/** IAM's DeleteGroup: DeleteConflict while it has members, inline or attached policies. */
+	async deleteGroup(accountId: string, groupName: string): Promise<void> {
+		await this.getGroup(accountId, groupName);
+		const conflict = (why: string) =>
+			new SigilError("DELETE_CONFLICT", `Cannot delete entity, must ${why}.`);
+		if ((await this.#d.store.groups.listUsers(accountId, groupName)).length)
+			throw conflict("remove users from group first");
+		if ((await this.#d.store.groups.listPolicies(accountId, groupName)).length)
+			throw conflict("delete policies first");
+		await this.#noAttachedPolicies(accountId, "group", groupName);
+		await iam(
+			`Group ${groupName}`,
+			() => this.#d.store.groups.delete(accountId, groupName),
+			`The group with name ${groupName} cannot be found.`,
+		);
+	}
+
+	/** The user's decisions include the group's policies from now on (at most 10 groups). */
+	async addUserToGroup(
+		accountId: string,
+		groupName: string,
+		userName: string,
+	): Promise<void> {
+		const group = await this.getGroup(accountId, groupName);
+		await this.getUser(accountId, userName);
+		const groups = await this.#d.store.groups.listGroupsForUser(
+			accountId,
+			userName,
+		);
+		if (
+			!groups.some((g) => g.groupId === group.groupId) &&
+			groups.length >= GROUPS_PER_USER
+		)
+			throw new SigilError(
+				"LIMIT_EXCEEDED",
+				`Cannot exceed quota for GroupsPerUser: ${GROUPS_PER_USER}`,
+			);
+		await iam(`Group ${groupName}`, () =>
+			this.#d.store.groups.addUser(accountId, groupName, userName),
+		);
+		this.#d.authorizer.invalidatePrincipal(accountId, "user", userName);
+	}
+
+	async removeUserFromGroup(
+		accountId: string,
+		groupName: string,
+		userName: string,
+	): Promise<void> {
+		await this.getGroup(accountId, groupName);
+		await this.getUser(accountId, userName);
+		await iam(
+			`User ${userName}`,
+			() => this.#d.store.groups.removeUser(accountId, groupName, userName),
+			`The user with name ${userName} is not in group ${groupName}.`,
+		);
+		this.#d.authorizer.invalidatePrincipal(accountId, "user", userName);
+	}
+
+	async putGroupPolicy(
+		accountId: string,
+		groupName: string,
+		policyName: string,
+		document: string,
+	): Promise<void> {
+		checkName(policyName, "policyName", POLICY_NAME);
+		validatePolicy(document, "identity");
+		await this.getGroup(accountId, groupName);
+		await iam(`Policy ${policyName}`, () =>
+			this.#d.store.groups.putPolicy(
+				accountId,
+				groupName,
+				policyName,
+				document,
+			),
+		);
+		await this.#invalidate(accountId, "group", groupName);
+	}
+
+	async getGroupPolicy(
+		accountId: string,
+		groupName: string,
+		policyName: string,
+	): Promise<GroupPolicy> {
+		await this.getGroup(accountId, groupName);
+		const p = await this.#d.store.groups.getPolicy(
+			accountId,
+			groupName,
+			policyName,
+		);
+		if (!p)
+			throw new SigilError(
+				"NO_SUCH_ENTITY",
+				`The group policy with name ${policyName} cannot be found.`,
+			);
+		return p;
+	}
+
+	async listGroupPolicies(
+		accountId: string,
+		groupName: string,
+	): Promise<GroupPolicy[]> {
+		await this.getGroup(accountId, groupName);
+		return this.#d.store.groups.listPolicies(accountId, groupName);
+	}
+
+	async deleteGroupPolicy(
+		accountId: string,
+		groupName: string,
+		policyName: string,
+	): Promise<void> {
+		await this.getGroupPolicy(accountId, groupName, policyName);
+		await iam(`The group policy with name ${policyName}`, () =>
+			this.#d.store.groups.deletePolicy(accountId, groupName, policyName),
+		);
+		await this.#invalidate(accountId, "group", groupName);
 	}
 
 	async #noAttachedPolicies(
@@ -694,10 +880,11 @@ export class IamAdmin {
 
 	async #exists(
 		accountId: string,
-		kind: PrincipalKind,
+		kind: AttachmentKind,
 		name: string,
 	): Promise<void> {
 		if (kind === "user") await this.getUser(accountId, name);
-		else await this.getRole(accountId, name);
+		else if (kind === "role") await this.getRole(accountId, name);
+		else await this.getGroup(accountId, name);
 	}
 }

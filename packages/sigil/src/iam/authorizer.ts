@@ -1,8 +1,9 @@
 /**
  * Phase 3 of the pipeline: may this principal perform this action on this resource? Loads the
  * principal's identity policies (a user's or a role's inline policies and attached managed
- * policies), the session policy of STS credentials and the function's resource policy, each
- * compiled once and cached, then asks the pure engine (@sigil/policy) for the decision.
+ * policies, and a user's groups' policies), the session policy of STS credentials and the
+ * function's resource policy, each compiled once and cached, then asks the pure engine
+ * (@sigil/policy) for the decision.
  *
  * Caches: compiled identity policies per principal and the compiled resource policy per
  * function, for `ttlMs` (bounding how long another gateway's write takes to bite here); this
@@ -120,8 +121,9 @@ export class Authorizer {
 
 	/**
 	 * The compiled identity policies of a user or role (cached): its inline policies (named by
-	 * policy name) and the version in force of each managed policy attached to it (named by the
-	 * policy's ARN).
+	 * policy name), the version in force of each managed policy attached to it (named by the
+	 * policy's ARN) and, for a user, the inline (`GROUP/POLICY`) and attached policies of every
+	 * group it belongs to.
 	 */
 	async identityPolicies(
 		accountId: string,
@@ -132,19 +134,30 @@ export class Authorizer {
 		const now = this.#now();
 		const hit = this.#identity.get(key);
 		if (hit && hit.until > now) return hit.value;
-		const [inline, attached] = await Promise.all([
+		const user = kind === "user";
+		const [inline, attached, groupInline, groupAttached] = await Promise.all([
 			this.#store.policies.list(accountId, kind, name),
 			this.#store.managedPolicies.attachedDocuments(accountId, kind, name),
+			user ? this.#store.groups.policiesForUser(accountId, name) : [],
+			user
+				? this.#store.managedPolicies.groupDocumentsForUser(accountId, name)
+				: [],
 		]);
 		const value: NamedPolicy[] = [];
-		for (const p of inline) {
-			const compiled = this.#compile(p.document, "identity", p.policyName);
+		const add = (document: string, label: string) => {
+			const compiled = this.#compile(document, "identity", label);
 			if (compiled) value.push(compiled);
-		}
-		for (const p of attached) {
-			const compiled = this.#compile(p.document, "identity", p.arn);
-			if (compiled) value.push(compiled);
-		}
+		};
+		for (const p of inline) add(p.document, p.policyName);
+		for (const p of groupInline)
+			add(p.document, `${p.groupName}/${p.policyName}`);
+		// A policy attached to the user and to one of its groups counts once.
+		const seen = new Set<string>();
+		for (const p of [...attached, ...groupAttached])
+			if (!seen.has(p.arn)) {
+				seen.add(p.arn);
+				add(p.document, p.arn);
+			}
 		this.#identity.set(key, { value, until: now + this.#ttlMs });
 		return value;
 	}

@@ -21,6 +21,8 @@ import type {
 	FunctionConfig,
 	FunctionPolicy,
 	FunctionRecord,
+	Group,
+	GroupPolicy,
 	InlinePolicy,
 	Job,
 	JobCallback,
@@ -102,6 +104,60 @@ export interface InlinePolicyStore {
 		principalName: string,
 		policyName: string,
 	): Promise<void>;
+}
+
+/**
+ * IAM groups, their members and their inline policies (attached managed policies are the
+ * {@link ManagedPolicyStore}'s, kind `group`). Names collide case-insensitively. Deleting a
+ * group, or a user, drops the memberships, inline policies and attachments that name it.
+ */
+export interface GroupStore {
+	create(input: {
+		accountId: string;
+		groupName: string;
+		path?: string;
+	}): Promise<Group>;
+	get(accountId: string, groupName: string): Promise<Group | undefined>;
+	/** Every group of the account, by name. */
+	list(accountId: string): Promise<Group[]>;
+	delete(accountId: string, groupName: string): Promise<void>;
+	/** Adds the user (a no-op when already a member); `STORE_NOT_FOUND` when either is missing. */
+	addUser(
+		accountId: string,
+		groupName: string,
+		userName: string,
+	): Promise<void>;
+	/** `STORE_NOT_FOUND` when the user is not a member. */
+	removeUser(
+		accountId: string,
+		groupName: string,
+		userName: string,
+	): Promise<void>;
+	/** The members, by name. */
+	listUsers(accountId: string, groupName: string): Promise<User[]>;
+	/** The groups a user belongs to, by name. */
+	listGroupsForUser(accountId: string, userName: string): Promise<Group[]>;
+	/** Creates or replaces an inline policy; the group must exist. */
+	putPolicy(
+		accountId: string,
+		groupName: string,
+		policyName: string,
+		document: string,
+	): Promise<void>;
+	getPolicy(
+		accountId: string,
+		groupName: string,
+		policyName: string,
+	): Promise<GroupPolicy | undefined>;
+	/** By policy name. */
+	listPolicies(accountId: string, groupName: string): Promise<GroupPolicy[]>;
+	deletePolicy(
+		accountId: string,
+		groupName: string,
+		policyName: string,
+	): Promise<void>;
+	/** The inline policies of every group the user belongs to, in one read (the authorizer's). */
+	policiesForUser(accountId: string, userName: string): Promise<GroupPolicy[]>;
 }
 
 /** IAM's quota of versions per managed policy. */
@@ -193,6 +249,11 @@ export interface ManagedPolicyStore {
 		accountId: string,
 		kind: AttachmentKind,
 		principalName: string,
+	): Promise<AttachedPolicyDocument[]>;
+	/** The default version of every policy attached to any group the user belongs to. */
+	groupDocumentsForUser(
+		accountId: string,
+		userName: string,
 	): Promise<AttachedPolicyDocument[]>;
 }
 
@@ -389,6 +450,7 @@ export interface Store {
 	readonly roles: RoleStore;
 	readonly policies: InlinePolicyStore;
 	readonly managedPolicies: ManagedPolicyStore;
+	readonly groups: GroupStore;
 	readonly accessKeys: AccessKeyStore;
 	readonly functions: FunctionStore;
 	readonly secrets: SecretStore;

@@ -50,8 +50,28 @@ export interface InlinePolicy {
 	readonly updatedAt: number;
 }
 
+/** An IAM group (`arn:aws:iam::ACCOUNT:group/PATH/NAME`, id `AGPA…`): users share its policies. */
+export interface Group {
+	readonly accountId: string;
+	readonly groupName: string;
+	readonly groupId: string;
+	readonly arn: string;
+	readonly path: string;
+	readonly createdAt: number;
+}
+
+/** An inline policy of a group. */
+export interface GroupPolicy {
+	readonly accountId: string;
+	readonly groupName: string;
+	readonly policyName: string;
+	/** The policy document, as JSON text. */
+	readonly document: string;
+	readonly updatedAt: number;
+}
+
 /** What a managed policy attaches to (IAM: users, roles and groups). */
-export type AttachmentKind = "user" | "role";
+export type AttachmentKind = "user" | "role" | "group";
 
 /**
  * A customer managed policy (`arn:aws:iam::ACCOUNT:policy/PATH/NAME`, id `ANPA…`): a named,

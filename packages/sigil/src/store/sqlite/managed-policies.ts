@@ -1,7 +1,7 @@
 /**
  * Customer managed policies in SQLite: the policy row (default version, version counter), its
  * versions, and one attachment table per principal kind, each with real foreign keys to the
- * principal (cascade: deleting a user or role drops its attachments) and to the policy (no
+ * principal (cascade: deleting a user, role or group drops its attachments) and to the policy (no
  * action: a policy cannot be deleted from under an attachment).
  */
 import { randomBytes } from "node:crypto";
@@ -46,6 +46,11 @@ const ATTACHMENTS = {
 		table: "role_managed_policies",
 		principals: "roles",
 		name: "role_name",
+	},
+	group: {
+		table: "group_managed_policies",
+		principals: "groups",
+		name: "group_name",
 	},
 } as const;
 
@@ -460,12 +465,7 @@ export class SqliteManagedPolicies implements ManagedPolicyStore {
 	): Promise<AttachedPolicyDocument[]> {
 		const t = attachments(kind);
 		const rows = this.#db.do(() =>
-			this.#db.all<{
-				policy_name: string;
-				path: string;
-				version: number;
-				document: string;
-			}>(
+			this.#db.all<DocumentRow>(
 				`SELECT p.policy_name, p.path, v.version, v.document
 				 FROM ${t.table} x
 				 JOIN managed_policies p ON p.account_id = x.account_id AND p.policy_name = x.policy_name
@@ -475,11 +475,41 @@ export class SqliteManagedPolicies implements ManagedPolicyStore {
 				principalName,
 			),
 		);
-		return rows.map((r) => ({
-			policyName: r.policy_name,
-			arn: `arn:aws:iam::${accountId}:policy${r.path}${r.policy_name}`,
-			versionId: `v${r.version}`,
-			document: r.document,
-		}));
+		return rows.map((r) => toDocument(accountId, r));
 	}
+
+	async groupDocumentsForUser(
+		accountId: string,
+		userName: string,
+	): Promise<AttachedPolicyDocument[]> {
+		const rows = this.#db.do(() =>
+			this.#db.all<DocumentRow>(
+				`SELECT DISTINCT p.policy_name, p.path, v.version, v.document
+				 FROM group_members m
+				 JOIN group_managed_policies x ON x.account_id = m.account_id AND x.principal_name = m.group_name
+				 JOIN managed_policies p ON p.account_id = x.account_id AND p.policy_name = x.policy_name
+				 JOIN managed_policy_versions v ON v.account_id = p.account_id AND v.policy_name = p.policy_name AND v.version = p.default_version
+				 WHERE m.account_id = ? AND m.user_name = ? ORDER BY p.policy_name`,
+				accountId,
+				userName,
+			),
+		);
+		return rows.map((r) => toDocument(accountId, r));
+	}
+}
+
+interface DocumentRow {
+	policy_name: string;
+	path: string;
+	version: number;
+	document: string;
+}
+
+function toDocument(accountId: string, r: DocumentRow): AttachedPolicyDocument {
+	return {
+		policyName: r.policy_name,
+		arn: `arn:aws:iam::${accountId}:policy${r.path}${r.policy_name}`,
+		versionId: `v${r.version}`,
+		document: r.document,
+	};
 }

@@ -261,6 +261,53 @@ CREATE TABLE role_managed_policies (
 CREATE INDEX role_managed_policies_policy ON role_managed_policies (account_id, policy_name);
 `,
 	},
+	{
+		version: 5,
+		description:
+			"IAM groups: members, inline policies, attached managed policies",
+		sql: `
+CREATE TABLE groups (
+	account_id TEXT NOT NULL REFERENCES accounts (account_id) ON DELETE CASCADE,
+	group_name TEXT NOT NULL COLLATE NOCASE,
+	group_id TEXT NOT NULL UNIQUE,
+	path TEXT NOT NULL,
+	created_at INTEGER NOT NULL,
+	PRIMARY KEY (account_id, group_name)
+) STRICT;
+
+CREATE TABLE group_members (
+	account_id TEXT NOT NULL,
+	group_name TEXT NOT NULL COLLATE NOCASE,
+	user_name TEXT NOT NULL COLLATE NOCASE,
+	added_at INTEGER NOT NULL,
+	PRIMARY KEY (account_id, group_name, user_name),
+	FOREIGN KEY (account_id, group_name) REFERENCES groups (account_id, group_name) ON DELETE CASCADE,
+	FOREIGN KEY (account_id, user_name) REFERENCES users (account_id, user_name) ON DELETE CASCADE
+) STRICT;
+CREATE INDEX group_members_user ON group_members (account_id, user_name);
+
+CREATE TABLE group_policies (
+	account_id TEXT NOT NULL,
+	group_name TEXT NOT NULL COLLATE NOCASE,
+	policy_name TEXT NOT NULL,
+	document TEXT NOT NULL,
+	updated_at INTEGER NOT NULL,
+	PRIMARY KEY (account_id, group_name, policy_name),
+	FOREIGN KEY (account_id, group_name) REFERENCES groups (account_id, group_name) ON DELETE CASCADE
+) STRICT;
+
+CREATE TABLE group_managed_policies (
+	account_id TEXT NOT NULL,
+	principal_name TEXT NOT NULL COLLATE NOCASE,
+	policy_name TEXT NOT NULL COLLATE NOCASE,
+	attached_at INTEGER NOT NULL,
+	PRIMARY KEY (account_id, principal_name, policy_name),
+	FOREIGN KEY (account_id, principal_name) REFERENCES groups (account_id, group_name) ON DELETE CASCADE,
+	FOREIGN KEY (account_id, policy_name) REFERENCES managed_policies (account_id, policy_name)
+) STRICT;
+CREATE INDEX group_managed_policies_policy ON group_managed_policies (account_id, policy_name);
+`,
+	},
 ];
 
 /** The newest schema this code knows. */

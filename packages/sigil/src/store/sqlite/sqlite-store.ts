@@ -8,6 +8,7 @@ import { SqliteAudit } from "./audit.ts";
 import { Checkpointer } from "./checkpointer.ts";
 import type { Db } from "./db.ts";
 import { SqliteFunctions } from "./functions.ts";
+import { SqliteGroups } from "./groups.ts";
 import { SqliteInlinePolicies } from "./inline-policies.ts";
 import { SqliteJobs } from "./jobs.ts";
 import { SqliteManagedPolicies } from "./managed-policies.ts";
@@ -37,6 +38,7 @@ export class SqliteStore implements Store {
 	readonly roles: SqliteRoles;
 	readonly policies: SqliteInlinePolicies;
 	readonly managedPolicies: SqliteManagedPolicies;
+	readonly groups: SqliteGroups;
 	readonly accessKeys: SqliteAccessKeys;
 	readonly functions: SqliteFunctions;
 	readonly secrets: SqliteSecrets;
@@ -77,6 +79,7 @@ export class SqliteStore implements Store {
 		this.roles = new SqliteRoles(db);
 		this.policies = new SqliteInlinePolicies(db);
 		this.managedPolicies = new SqliteManagedPolicies(db);
+		this.groups = new SqliteGroups(db);
 		this.accessKeys = new SqliteAccessKeys(db, box, poke);
 		this.functions = new SqliteFunctions(db);
 		this.secrets = new SqliteSecrets(db, box);
