@@ -177,6 +177,18 @@ describe("CreateFunction → Get → Invoke → Update → Delete (SDK v3)", () 
 		);
 	});
 
+	test("two creates of one name at once: one 201, one ResourceConflictException", async () => {
+		const results = await Promise.allSettled([
+			client.send(new CreateFunctionCommand(createInput("lcp-race"))),
+			client.send(new CreateFunctionCommand(createInput("lcp-race"))),
+		]);
+		const names = results
+			.map((r) => (r.status === "fulfilled" ? "ok" : (r.reason as Error).name))
+			.sort();
+		assert.deepEqual(names, ["ResourceConflictException", "ok"]);
+		await client.send(new DeleteFunctionCommand({ FunctionName: "lcp-race" }));
+	});
+
 	test("UpdateFunctionCode: the new code runs; CodeSha256 and RevisionId change; a stale RevisionId is PreconditionFailed", async () => {
 		const before = await client.send(
 			new GetFunctionConfigurationCommand({ FunctionName: "lcp-one" }),

@@ -527,6 +527,12 @@ const CREATE_FIELDS = [
 	"Architectures",
 ] as const;
 
+/** Names with a CreateFunction in flight, per gateway. */
+const inFlight = new WeakMap<object, Set<string>>();
+
+const exists = (name: string) =>
+	new SigilError("CONFLICT", `Function already exist: ${name}`);
+
 /** `POST /2015-03-31/functions` → 201 FunctionConfiguration. */
 export async function createFunction({
 	ex,
@@ -545,18 +551,28 @@ export async function createFunction({
 	checkFixed(b);
 	const config = configFrom(b, undefined, undefined);
 	const bundle = bundleOf(b.Code, "Code");
-	if (
-		target.fn ||
-		(await ctx.store.functions.get(target.accountId, target.name))
-	)
-		throw new SigilError("CONFLICT", `Function already exist: ${target.name}`);
-	const { fn } = await ctx.functions.deploy(
-		target.accountId,
-		target.name,
-		config,
-		bundle,
-	);
-	sendJson(ex, 201, await viewOf(fn));
+	// One create of a name at a time on this gateway: the loser of a race is told the name
+	// exists, as Lambda tells it, instead of silently redeploying over the winner.
+	const creating = inFlight.get(ctx.functions) ?? new Set<string>();
+	inFlight.set(ctx.functions, creating);
+	if (creating.has(target.name)) throw exists(target.name);
+	creating.add(target.name);
+	try {
+		if (
+			target.fn ||
+			(await ctx.store.functions.get(target.accountId, target.name))
+		)
+			throw exists(target.name);
+		const { fn } = await ctx.functions.deploy(
+			target.accountId,
+			target.name,
+			config,
+			bundle,
+		);
+		sendJson(ex, 201, await viewOf(fn));
+	} finally {
+		creating.delete(target.name);
+	}
 }
 
 /** `GET /2015-03-31/functions/{FunctionName}` → {Configuration}. */
