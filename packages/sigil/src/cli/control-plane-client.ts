@@ -44,7 +44,10 @@ export class ControlPlaneClient {
 		method: string,
 		path: string,
 		body?: unknown,
-		options: { signed?: boolean } = {},
+		options: {
+			signed?: boolean;
+			onProgress?: (sent: number, total: number) => void;
+		} = {},
 	): Promise<T> {
 		const url = new URL(this.gateway);
 		const target = `${url.pathname.replace(/\/+$/, "")}${API_PREFIX}${path}`;
@@ -80,6 +83,7 @@ export class ControlPlaneClient {
 				target,
 				headers,
 				body: bytes,
+				...(options.onProgress && { onProgress: options.onProgress }),
 			});
 		} catch (error) {
 			throw new CliError(
@@ -110,11 +114,14 @@ export class ControlPlaneClient {
 		name: string,
 		config: unknown,
 		code: Bundle | undefined,
+		onProgress?: (sent: number, total: number) => void,
 	): Promise<{ function: Record<string, unknown> }> {
-		return this.request("PUT", `/functions/${encodeURIComponent(name)}`, {
-			config,
-			...(code !== undefined && { code }),
-		});
+		return this.request(
+			"PUT",
+			`/functions/${encodeURIComponent(name)}`,
+			{ config, ...(code !== undefined && { code }) },
+			onProgress ? { onProgress } : {},
+		);
 	}
 	getFunction(name: string): Promise<{ function: Record<string, unknown> }> {
 		return this.request("GET", `/functions/${encodeURIComponent(name)}`);

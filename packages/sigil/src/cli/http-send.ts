@@ -16,7 +16,12 @@ export interface OutgoingRequest {
 	readonly headers: Readonly<Record<string, string>>;
 	readonly body: Uint8Array;
 	readonly timeoutMs?: number;
+	/** Called as the body is handed to the socket (bytes so far, total), for progress lines. */
+	readonly onProgress?: (sent: number, total: number) => void;
 }
+
+/** Body slices for progress: small enough to move the line, large enough to stay cheap. */
+const CHUNK = 64 * 1024;
 
 export interface IncomingResponse {
 	readonly status: number;
@@ -79,6 +84,32 @@ export function send(req: OutgoingRequest): Promise<IncomingResponse> {
 			),
 		);
 		outgoing.on("error", reject);
-		outgoing.end(req.body);
+		const onProgress = req.onProgress;
+		if (!onProgress || req.body.length <= CHUNK) {
+			outgoing.end(req.body, () =>
+				onProgress?.(req.body.length, req.body.length),
+			);
+			return;
+		}
+		// Written slice by slice, waiting for the socket to drain, so progress is what was sent.
+		const total = req.body.length;
+		let offset = 0;
+		let sent = 0;
+		const pump = () => {
+			while (offset < total) {
+				const chunk = req.body.subarray(offset, offset + CHUNK);
+				offset += chunk.length;
+				const more = outgoing.write(chunk, () => {
+					sent += chunk.length;
+					onProgress(sent, total);
+				});
+				if (!more) {
+					outgoing.once("drain", pump);
+					return;
+				}
+			}
+			outgoing.end();
+		};
+		pump();
 	});
 }

@@ -21,6 +21,7 @@ import {
 	itemsFromStack,
 	packHandler,
 } from "../deploy-plan.ts";
+import { progress } from "../progress.ts";
 import { authOf, functionUrl } from "./functions.ts";
 
 /** The live function, or undefined when there is none (or the caller may not read it). */
@@ -225,49 +226,69 @@ export const deployCommand: CommandSpec = {
 		const client = await ctx.client(stackGateway);
 		const paint = painter(ctx.io.stdout, ctx.io.env);
 		const results: Record<string, unknown>[] = [];
-		for (const item of items) {
-			const { config, code, handlerless } = await packHandler(item);
-			const live = await liveFunction(client, item.name);
-			// Same bytes, same hash the gateway keeps (bundleBytes): re-sending them would only make a
-			// new revision of identical code. A handlerless process/http deploy keeps the live code.
-			const codeSame =
-				live !== undefined &&
-				(handlerless === true || live.codeSha256 === bundleSha256(code));
-			const configSame =
-				live !== undefined &&
-				JSON.stringify(live.config) === JSON.stringify(config);
-			const url = (fn: Record<string, unknown>) =>
-				typeof fn.url === "string"
-					? fn.url
-					: functionUrl(client.gateway, item.name);
-			if (live && codeSame && configSame) {
+		const shown = progress(ctx.io, ctx.json);
+		try {
+			for (const item of items) {
+				shown.phase(`packing ${item.name}`);
+				const { config, code, handlerless } = await packHandler(item);
+				shown.phase(`comparing ${item.name} with the live revision`);
+				const live = await liveFunction(client, item.name);
+				// Same bytes, same hash the gateway keeps (bundleBytes): re-sending them would only make
+				// a new revision of identical code. A handlerless process/http deploy keeps the live code.
+				const codeSame =
+					live !== undefined &&
+					(handlerless === true || live.codeSha256 === bundleSha256(code));
+				const configSame =
+					live !== undefined &&
+					JSON.stringify(live.config) === JSON.stringify(config);
+				const url = (fn: Record<string, unknown>) =>
+					typeof fn.url === "string"
+						? fn.url
+						: functionUrl(client.gateway, item.name);
+				if (live && codeSame && configSame) {
+					shown.clear();
+					results.push({
+						...live,
+						name: item.name,
+						url: url(live),
+						unchanged: true,
+					});
+					if (!ctx.json)
+						ctx.print(
+							`${paint("dim", "unchanged")} ${item.name} (revision ${live.revision}, same code and config as live): ${url(live)}  auth ${authOf(live)}`,
+						);
+					continue;
+				}
+				shown.phase(`uploading ${item.name}`);
+				let started = false;
+				const { function: fn } = await client.putFunction(
+					item.name,
+					config,
+					codeSame ? undefined : code,
+					(sent, total) => {
+						shown.bytes(sent, total);
+						// All sent: the gateway now unpacks the code and starts the instances.
+						if (sent === total && !started) {
+							started = true;
+							shown.phase(`starting ${item.name} on the gateway`);
+						}
+					},
+				);
+				shown.clear();
 				results.push({
-					...live,
+					...fn,
 					name: item.name,
-					url: url(live),
-					unchanged: true,
+					url: url(fn),
+					...(codeSame && { codeUnchanged: true }),
 				});
 				if (!ctx.json)
 					ctx.print(
-						`${paint("dim", "unchanged")} ${item.name} (revision ${live.revision}, same code and config as live): ${url(live)}  auth ${authOf(live)}`,
+						`${paint("ok", "deployed")} ${item.name}${fn.revision !== undefined ? ` (revision ${fn.revision}${codeSame ? ", config only: code unchanged" : ""})` : ""}: ${url(fn)}  auth ${authOf({ ...fn, config: fn.config ?? config })}`,
 					);
-				continue;
 			}
-			const { function: fn } = await client.putFunction(
-				item.name,
-				config,
-				codeSame ? undefined : code,
-			);
-			results.push({
-				...fn,
-				name: item.name,
-				url: url(fn),
-				...(codeSame && { codeUnchanged: true }),
-			});
-			if (!ctx.json)
-				ctx.print(
-					`${paint("ok", "deployed")} ${item.name}${fn.revision !== undefined ? ` (revision ${fn.revision}${codeSame ? ", config only: code unchanged" : ""})` : ""}: ${url(fn)}  auth ${authOf({ ...fn, config: fn.config ?? config })}`,
-				);
+		} finally {
+			// An error is printed after this: never on top of a half-drawn progress line.
+			shown.clear();
 		}
 		if (ctx.json) ctx.printJson({ functions: results });
 		return 0;
