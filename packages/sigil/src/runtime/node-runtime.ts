@@ -178,6 +178,7 @@ function instanceFactory(
 			cwd: spec.codeDir,
 			boot,
 			memoryMb,
+			captureStdout: spec.onLog !== undefined,
 		});
 	const own: Record<string, string> = { ...spec.env };
 	if (spec.secretsDir !== undefined) own.SIGIL_SECRETS_DIR = SECRETS_ROOT;
@@ -200,6 +201,7 @@ function instanceFactory(
 		cwd: spec.codeDir,
 		boot: { ...boot, codeDir: TASK_ROOT },
 		memoryMb,
+		captureStdout: spec.onLog !== undefined,
 	});
 }
 

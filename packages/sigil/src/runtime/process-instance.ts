@@ -22,6 +22,12 @@ export interface ProcessInstanceOptions {
 	readonly memoryMb: number;
 	/** A frame from the instance over this ends it (default 64 MiB). */
 	readonly maxFrameBytes?: number;
+	/**
+	 * Read the instance's stdout as background log (default true). Without a log consumer it is
+	 * not even read: a function printing without end then costs the gateway nothing. stderr is
+	 * always read, for the tail that says why an instance died.
+	 */
+	readonly captureStdout?: boolean;
 }
 
 /** stderr kept per instance to say why it died (V8's out-of-memory report, a last stack). */
@@ -37,7 +43,12 @@ export function processInstances(o: ProcessInstanceOptions): InstanceFactory {
 			env: o.env,
 			// Its own process group: terminate() kills whatever the function started with it.
 			detached: true,
-			stdio: ["ignore", "pipe", "pipe", "pipe"],
+			stdio: [
+				"ignore",
+				o.captureStdout === false ? "ignore" : "pipe",
+				"pipe",
+				"pipe",
+			],
 		});
 		const channel = child.stdio[3] as Socket;
 		const reader = new FrameReader(o.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES);
