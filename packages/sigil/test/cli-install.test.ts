@@ -6,7 +6,7 @@ import { spawnSync } from "node:child_process";
 import { copyFileSync, existsSync } from "node:fs";
 import { mkdir, mkdtemp, readFile, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { test } from "node:test";
 
 const BIN = join(import.meta.dirname, "..", "bin");
@@ -173,4 +173,70 @@ test("bin/sigil.mjs under an old Node re-runs the CLI with the pinned Node, or s
 		/^error: sigil needs Node\.js 24 or newer; this is Node 20\.[^\n]*\n {2}fix: run `npm install`[^\n]*\n$/,
 	);
 	assert.ok(!lost.stderr.includes("    at "), "no stack trace");
+});
+
+test("a fresh clone: the README's install command puts a working `sigil` on PATH", {
+	skip:
+		spawnSync("git", ["--version"]).status === 0 &&
+		spawnSync("npm", ["--version"]).status === 0
+			? false
+			: "needs git and npm",
+}, async () => {
+	const repo = join(import.meta.dirname, "..", "..", "..");
+	const root = await mkdtemp(join(tmpdir(), "sigil-fresh-"));
+	const clone = join(root, "clone");
+	const cloned = spawnSync(
+		"git",
+		["clone", "--quiet", "--local", "--no-hardlinks", repo, clone],
+		{ encoding: "utf8" },
+	);
+	assert.equal(cloned.status, 0, cloned.stderr);
+	// The README's first line, as printed.
+	const readme = await readFile(join(clone, "README.md"), "utf8");
+	const line = readme
+		.split("\n")
+		.find((l) => l.startsWith("npm install && npm run install-cli"));
+	assert.ok(line, "README starts with the install command");
+	const command = (line.split("#")[0] as string).trim();
+	assert.equal(command, "npm install && npm run install-cli");
+	// `npm install` is the registry's part; this checkout borrows the repository's installed
+	// packages instead, and runs the rest of the line exactly as printed.
+	const { symlink } = await import("node:fs/promises");
+	await symlink(join(repo, "node_modules"), join(clone, "node_modules"));
+	const bin = join(root, "home", ".local", "bin");
+	await mkdir(bin, { recursive: true });
+	const old = await oldNodeDir(root);
+	const userPath = [bin, old, "/usr/bin", "/bin"].join(":");
+	const npmDir = dirname(
+		spawnSync("bash", ["-c", "command -v npm"], {
+			encoding: "utf8",
+		}).stdout.trim(),
+	);
+	const ran = spawnSync(
+		"bash",
+		["-c", command.replace(/^npm install && /, "")],
+		{
+			encoding: "utf8",
+			cwd: clone,
+			// npm itself runs on the pinned Node it finds in the clone's node_modules/.bin.
+			env: {
+				HOME: join(root, "home"),
+				PATH: `${join(clone, "node_modules", ".bin")}:${userPath}:${npmDir}`,
+			},
+		},
+	);
+	assert.equal(ran.status, 0, ran.stderr);
+	assert.match(ran.stdout, /installed .*\.local\/bin\/sigil/);
+	const launcher = await readFile(join(bin, "sigil"), "utf8");
+	assert.ok(
+		launcher.includes(join(clone, "packages", "sigil", "bin", "sigil.ts")),
+		"the clone's CLI",
+	);
+	const version = spawnSync("sigil", ["--version"], {
+		encoding: "utf8",
+		cwd: root,
+		env: { HOME: join(root, "home"), PATH: userPath },
+	});
+	assert.equal(version.status, 0, version.stderr);
+	assert.equal(version.stdout, "sigil 0.1.0\n");
 });

@@ -7,12 +7,7 @@
  *     process.exitCode = await main(process.argv.slice(2), processIo());
  */
 
-import {
-	type CliError,
-	formatError,
-	toCliError,
-	usageError,
-} from "./cli-error.ts";
+import { CliError, formatError, toCliError, usageError } from "./cli-error.ts";
 import { painter } from "./colour.ts";
 import {
 	type CommandSpec,
@@ -231,9 +226,11 @@ export async function main(
 				"version",
 			];
 			const guess = closest(first, words);
-			throw usageError(
+			throw new CliError(
+				"USAGE",
 				`unknown command ${JSON.stringify(first)}${guess ? `; did you mean ${guess}?` : ""}`,
-				"sigil <command> [options] (sigil --help lists the commands)",
+				"usage: sigil <command> [options]; `sigil --help` lists the commands",
+				{ exitCode: 2 },
 			);
 		}
 		const parsed = parseCommandArgs(found.spec, found.rest, commandsWithFlag);
