@@ -270,3 +270,60 @@ test("putProfile replaces one section in the middle and keeps every other line",
 	);
 	assert.equal((await stat(file)).mode & 0o777, 0o600);
 });
+
+test("configure on a real terminal (script(1) pty): prompts, the secret typed without echo, Backspace applied", {
+	skip:
+		spawnSync("script", ["--version"]).status === 0 ? false : "no script(1)",
+}, async () => {
+	const { mkdtemp } = await import("node:fs/promises");
+	const { tmpdir } = await import("node:os");
+	const cfg = await mkdtemp(join(tmpdir(), "sigil-configure-tty-"));
+	const bin = join(import.meta.dirname, "..", "bin", "sigil.ts");
+	// Each answer is typed once its prompt is on the screen (so the secret goes to the raw-mode
+	// read, not to the terminal's cooked echo); \x7f is what Backspace sends, \r what Enter does.
+	const { spawn } = await import("node:child_process");
+	const child = spawn(
+		"script",
+		["-qec", `${process.execPath} ${bin} configure --profile tty`, "/dev/null"],
+		{
+			env: {
+				PATH: process.env.PATH ?? "",
+				SIGIL_CONFIG_DIR: cfg,
+				TERM: "dumb",
+			},
+		},
+	);
+	const answers: [string, string][] = [
+		["Access key ID [none]: ", "AKIATTY\n"],
+		["Secret access key [none]: ", "sec\u007fcr3t\r"],
+		["Region [us-east-1]: ", "\n"],
+		["Gateway URL [http://127.0.0.1:8080]: ", `${gw.url}\n`],
+	];
+	let stdout = "";
+	const r = await new Promise<{ stdout: string }>((resolve) => {
+		const timer = setTimeout(() => child.kill(), 30_000);
+		child.stdout.on("data", (d) => {
+			stdout += d;
+			const next = answers[0];
+			if (next && stdout.includes(next[0])) {
+				answers.shift();
+				child.stdin.write(next[1]);
+			}
+		});
+		child.on("close", () => {
+			clearTimeout(timer);
+			resolve({ stdout });
+		});
+	});
+	assert.match(r.stdout, /Access key ID \[none\]: /);
+	assert.match(r.stdout, /Secret access key \[none\]: /);
+	assert.ok(
+		!r.stdout.includes("cr3t"),
+		`the secret is not echoed: ${JSON.stringify(r.stdout)}`,
+	);
+	const text = await readFile(join(cfg, "credentials"), "utf8");
+	assert.match(
+		text,
+		/^\[tty\]\naws_access_key_id = AKIATTY\naws_secret_access_key = secr3t\nregion = us-east-1\n/,
+	);
+});
