@@ -1898,5 +1898,102 @@ export function runStoreContract(name: string, makeStore: MakeStore): void {
 				);
 			});
 		});
+
+		test("permissions boundaries: one per principal, counted, block the policy's delete, go with the principal", async () => {
+			await withStore(makeStore, async (store) => {
+				const { accountId } = await store.accounts.create({
+					name: "root",
+					accountId: "123456789012",
+				});
+				await store.users.create({ accountId, userName: "alice" });
+				await store.roles.create({
+					accountId,
+					roleName: "worker",
+					trustPolicy: TRUST,
+				});
+				for (const policyName of ["narrow", "wide"])
+					await store.managedPolicies.create({
+						accountId,
+						policyName,
+						document: POLICY,
+					});
+				assert.equal(
+					await store.managedPolicies.getBoundary(accountId, "user", "alice"),
+					undefined,
+				);
+				await store.managedPolicies.putBoundary(
+					accountId,
+					"user",
+					"ALICE",
+					"narrow",
+				);
+				await store.managedPolicies.putBoundary(
+					accountId,
+					"role",
+					"worker",
+					"narrow",
+				);
+				assert.deepEqual(
+					await store.managedPolicies.getBoundary(accountId, "user", "alice"),
+					{
+						policyName: "narrow",
+						arn: "arn:aws:iam::123456789012:policy/narrow",
+						versionId: "v1",
+						document: POLICY,
+					},
+				);
+				const narrow = await store.managedPolicies.get(accountId, "narrow");
+				assert.equal(narrow?.permissionsBoundaryUsageCount, 2);
+				assert.equal(narrow?.attachmentCount, 0);
+				assert.deepEqual(
+					await store.managedPolicies.boundaryEntities(accountId, "narrow"),
+					[
+						{ kind: "user", name: "alice" },
+						{ kind: "role", name: "worker" },
+					],
+				);
+				await rejectsWith(
+					store.managedPolicies.delete(accountId, "narrow"),
+					"STORE_CONFLICT",
+				);
+				// Replacing: still one boundary per principal.
+				await store.managedPolicies.putBoundary(
+					accountId,
+					"user",
+					"alice",
+					"wide",
+				);
+				assert.equal(
+					(await store.managedPolicies.getBoundary(accountId, "user", "alice"))
+						?.policyName,
+					"wide",
+				);
+				await rejectsWith(
+					store.managedPolicies.putBoundary(
+						accountId,
+						"user",
+						"nobody",
+						"wide",
+					),
+					"STORE_NOT_FOUND",
+				);
+				await rejectsWith(
+					store.managedPolicies.putBoundary(accountId, "user", "alice", "none"),
+					"STORE_NOT_FOUND",
+				);
+				await store.managedPolicies.deleteBoundary(accountId, "role", "worker");
+				await rejectsWith(
+					store.managedPolicies.deleteBoundary(accountId, "role", "worker"),
+					"STORE_NOT_FOUND",
+				);
+				await store.managedPolicies.delete(accountId, "narrow");
+				await store.users.delete(accountId, "alice");
+				assert.equal(
+					(await store.managedPolicies.get(accountId, "wide"))
+						?.permissionsBoundaryUsageCount,
+					0,
+				);
+			});
+		});
 	});
 }

@@ -1,8 +1,9 @@
 /**
  * IAM over the query protocol (IAM API Reference, version 2010-05-08), as `aws iam …` calls it:
  * users, access keys, inline user and role policies, roles, groups (members, inline policies),
- * customer managed policies and their attachments. Every operation acts in the caller's own account. Each declares the parameters it takes (any other — a permissions
- * boundary, tags — is refused, never stored and ignored) and resolves its target from the form
+ * customer managed policies and their attachments, permissions boundaries. Every operation acts
+ * in the caller's own account. Each declares the parameters it takes (any other — tags, a role's
+ * description — is refused, never stored and ignored) and resolves its target from the form
  * once; query-api.ts authorizes `iam:ACTION` on that target and runs the operation on the same
  * object. The rules themselves (ownership, quotas, conflicts) are iam/admin.ts's.
  */
@@ -16,6 +17,7 @@ import type {
 	Group,
 	ManagedPolicy,
 	ManagedPolicyVersion,
+	PrincipalKind,
 	Role,
 	User,
 } from "../store/types.ts";
@@ -169,17 +171,30 @@ const allUsers = (_q: URLSearchParams, p: IamPrincipal): IamTarget => ({
 /** The target's user name, for operations whose target is always a named user or role. */
 const nameOf = (t: IamTarget): string => t.name as string;
 
-function userXml(u: User): XmlValue {
+/** `<PermissionsBoundary>` of GetUser / GetRole / Create…, when the principal has one. */
+function boundaryXml(arn: string | undefined): Record<string, XmlValue> {
+	return arn === undefined
+		? {}
+		: {
+				PermissionsBoundary: {
+					PermissionsBoundaryType: "Policy",
+					PermissionsBoundaryArn: arn,
+				},
+			};
+}
+
+function userXml(u: User, boundary?: string): XmlValue {
 	return {
 		Path: u.path,
 		UserName: u.userName,
 		UserId: u.userId,
 		Arn: u.arn,
 		CreateDate: iso(u.createdAt),
+		...boundaryXml(boundary),
 	};
 }
 
-function roleXml(r: Role): XmlValue {
+function roleXml(r: Role, boundary?: string): XmlValue {
 	return {
 		Path: r.path,
 		RoleName: r.roleName,
@@ -189,6 +204,63 @@ function roleXml(r: Role): XmlValue {
 		// IAM returns policy documents URL-encoded; the CLI decodes them.
 		AssumeRolePolicyDocument: encodeURIComponent(r.trustPolicy),
 		MaxSessionDuration: r.maxSessionDuration,
+		...boundaryXml(boundary),
+	};
+}
+
+/**
+ * The target of an operation that takes `PermissionsBoundary` (required or not): the policy is
+ * parsed at bind and offered to the decision as `iam:PermissionsBoundary`, so an administrator
+ * can be allowed to create users only with a given boundary.
+ */
+function withBoundary(
+	target: (q: URLSearchParams, p: IamPrincipal) => IamTarget,
+	isRequired: boolean,
+) {
+	return (q: URLSearchParams, p: IamPrincipal): IamTarget => {
+		const t = target(q, p);
+		const raw = isRequired
+			? required(q, "PermissionsBoundary")
+			: q.get("PermissionsBoundary");
+		if (raw === null) return t;
+		const policy = parsePolicyArn(raw);
+		return {
+			...t,
+			policy,
+			context: { ...t.context, "iam:PermissionsBoundary": policy.arn },
+		};
+	};
+}
+
+/** Put/Delete…PermissionsBoundary for users (`UserName`) and roles (`RoleName`). */
+function boundaryOperations(kind: PrincipalKind): Record<string, IamOperation> {
+	const Kind = kind === "user" ? "User" : "Role";
+	return {
+		[`Put${Kind}PermissionsBoundary`]: operation({
+			params: [`${Kind}Name`, "PermissionsBoundary"],
+			target: withBoundary(named(kind), true),
+			async run({ ex, ctx, target: t }) {
+				await admin(ctx).putPermissionsBoundary(
+					t.accountId,
+					kind,
+					nameOf(t),
+					policyOf(t),
+				);
+				sendQueryResult(ex, IAM_NS, `Put${Kind}PermissionsBoundary`);
+			},
+		}),
+		[`Delete${Kind}PermissionsBoundary`]: operation({
+			params: [`${Kind}Name`],
+			target: named(kind),
+			async run({ ex, ctx, target: t }) {
+				await admin(ctx).deletePermissionsBoundary(
+					t.accountId,
+					kind,
+					nameOf(t),
+				);
+				sendQueryResult(ex, IAM_NS, `Delete${Kind}PermissionsBoundary`);
+			},
+		}),
 	};
 }
 
@@ -338,7 +410,7 @@ function policyXml(m: ManagedPolicy, withDescription: boolean): XmlValue {
 		Path: m.path,
 		DefaultVersionId: m.defaultVersionId,
 		AttachmentCount: m.attachmentCount,
-		PermissionsBoundaryUsageCount: 0,
+		PermissionsBoundaryUsageCount: m.permissionsBoundaryUsageCount,
 		IsAttachable: true,
 		...(withDescription &&
 			m.description !== null && { Description: m.description }),
@@ -465,7 +537,7 @@ const GROUP_OPERATIONS: Record<string, IamOperation> = {
 			const { items, ...more } = page(users, q, (u) => u.userName);
 			sendQueryResult(ex, IAM_NS, "GetGroup", {
 				Group: groupXml(group),
-				Users: items.map(userXml),
+				Users: items.map((u) => userXml(u)),
 				...more,
 			});
 		},
@@ -638,11 +710,20 @@ const MANAGED_POLICY_OPERATIONS: Record<string, IamOperation> = {
 			const onlyAttached = bool(q, "OnlyAttached");
 			// This gateway has no AWS managed policies: every policy is the account's own (Local).
 			const all =
-				scope === "AWS" || usage === "PermissionsBoundary"
+				scope === "AWS"
 					? []
 					: await admin(ctx).listManagedPolicies(t.accountId);
+			const used = (m: ManagedPolicy) =>
+				usage === "PermissionsBoundary"
+					? m.permissionsBoundaryUsageCount > 0
+					: m.attachmentCount > 0;
 			const list = byPathPrefix(
-				onlyAttached ? all.filter((m) => m.attachmentCount > 0) : all,
+				all.filter(
+					(m) =>
+						(!onlyAttached || used(m)) &&
+						(usage !== "PermissionsBoundary" ||
+							m.permissionsBoundaryUsageCount > 0),
+				),
 				q,
 			);
 			const { items, ...more } = page(list, q, (m) => m.policyName);
@@ -815,12 +896,16 @@ function inlinePolicyOperations(
 /** Every IAM operation Sigil serves, by query `Action`. */
 export const IAM_OPERATIONS: Readonly<Record<string, IamOperation>> = {
 	CreateUser: operation({
-		params: ["UserName", "Path"],
-		target: namedUser,
+		params: ["UserName", "Path", "PermissionsBoundary"],
+		target: withBoundary(namedUser, false),
 		async run({ ex, ctx, target: t }, q) {
 			const path = q.get("Path") ?? undefined;
-			const user = await admin(ctx).createUser(t.accountId, nameOf(t), path);
-			sendQueryResult(ex, IAM_NS, "CreateUser", { User: userXml(user) });
+			const user = await admin(ctx).createUser(t.accountId, nameOf(t), path, {
+				...(t.policy && { boundary: t.policy }),
+			});
+			sendQueryResult(ex, IAM_NS, "CreateUser", {
+				User: userXml(user, t.policy?.arn),
+			});
 		},
 	}),
 	GetUser: operation({
@@ -838,8 +923,16 @@ export const IAM_OPERATIONS: Readonly<Record<string, IamOperation>> = {
 				});
 				return;
 			}
-			const user = await admin(ctx).getUser(t.accountId, t.name);
-			sendQueryResult(ex, IAM_NS, "GetUser", { User: userXml(user) });
+			const a = admin(ctx);
+			const user = await a.getUser(t.accountId, t.name);
+			const boundary = await a.permissionsBoundaryOf(
+				t.accountId,
+				"user",
+				user.userName,
+			);
+			sendQueryResult(ex, IAM_NS, "GetUser", {
+				User: userXml(user, boundary),
+			});
 		},
 	}),
 	ListUsers: operation({
@@ -849,7 +942,7 @@ export const IAM_OPERATIONS: Readonly<Record<string, IamOperation>> = {
 			const users = byPathPrefix(await admin(ctx).listUsers(t.accountId), q);
 			const { items, ...more } = page(users, q, (u) => u.userName);
 			sendQueryResult(ex, IAM_NS, "ListUsers", {
-				Users: items.map(userXml),
+				Users: items.map((u) => userXml(u)),
 				...more,
 			});
 		},
@@ -923,27 +1016,41 @@ export const IAM_OPERATIONS: Readonly<Record<string, IamOperation>> = {
 			"AssumeRolePolicyDocument",
 			"Path",
 			"MaxSessionDuration",
+			"PermissionsBoundary",
 		],
-		target: byRole,
+		target: withBoundary(byRole, false),
 		async run({ ex, ctx, target: t }, q) {
 			const max = q.get("MaxSessionDuration");
 			const path = q.get("Path");
-			const role = await admin(ctx).createRole({
-				accountId: t.accountId,
-				roleName: nameOf(t),
-				trustPolicy: required(q, "AssumeRolePolicyDocument"),
-				...(path !== null && { path }),
-				...(max !== null && { maxSessionDuration: Number(max) }),
+			const role = await admin(ctx).createRole(
+				{
+					accountId: t.accountId,
+					roleName: nameOf(t),
+					trustPolicy: required(q, "AssumeRolePolicyDocument"),
+					...(path !== null && { path }),
+					...(max !== null && { maxSessionDuration: Number(max) }),
+				},
+				{ ...(t.policy && { boundary: t.policy }) },
+			);
+			sendQueryResult(ex, IAM_NS, "CreateRole", {
+				Role: roleXml(role, t.policy?.arn),
 			});
-			sendQueryResult(ex, IAM_NS, "CreateRole", { Role: roleXml(role) });
 		},
 	}),
 	GetRole: operation({
 		params: ["RoleName"],
 		target: byRole,
 		async run({ ex, ctx, target: t }) {
-			const role = await admin(ctx).getRole(t.accountId, nameOf(t));
-			sendQueryResult(ex, IAM_NS, "GetRole", { Role: roleXml(role) });
+			const a = admin(ctx);
+			const role = await a.getRole(t.accountId, nameOf(t));
+			const boundary = await a.permissionsBoundaryOf(
+				t.accountId,
+				"role",
+				role.roleName,
+			);
+			sendQueryResult(ex, IAM_NS, "GetRole", {
+				Role: roleXml(role, boundary),
+			});
 		},
 	}),
 	ListRoles: operation({
@@ -953,7 +1060,7 @@ export const IAM_OPERATIONS: Readonly<Record<string, IamOperation>> = {
 			const roles = byPathPrefix(await admin(ctx).listRoles(t.accountId), q);
 			const { items, ...more } = page(roles, q, (r) => r.roleName);
 			sendQueryResult(ex, IAM_NS, "ListRoles", {
-				Roles: items.map(roleXml),
+				Roles: items.map((r) => roleXml(r)),
 				...more,
 			});
 		},
@@ -985,4 +1092,6 @@ export const IAM_OPERATIONS: Readonly<Record<string, IamOperation>> = {
 	...attachmentOperations("role"),
 	...GROUP_OPERATIONS,
 	...attachmentOperations("group"),
+	...boundaryOperations("user"),
+	...boundaryOperations("role"),
 };

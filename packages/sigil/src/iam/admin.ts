@@ -71,6 +71,12 @@ const NAME = /^[\w+=,.@-]{1,64}$/;
 const POLICY_NAME = /^[\w+=,.@-]{1,128}$/;
 const GROUP_NAME = /^[\w+=,.@-]{1,128}$/;
 
+/** What IAM's CreateUser / CreateRole take besides the principal itself. */
+export interface CreateOptions {
+	/** The managed policy to set as the permissions boundary. */
+	readonly boundary?: PolicyRef;
+}
+
 export interface IamAdminDeps {
 	readonly store: Store;
 	readonly authorizer: Authorizer;
@@ -138,15 +144,126 @@ export class IamAdmin {
 		this.#d = deps;
 	}
 
-	async createUser(accountId: string, userName: string, path?: string) {
+	/**
+	 * IAM's CreateUser; with `options.boundary`, the user is created with that permissions
+	 * boundary or not at all (the policy is checked first; should setting it fail anyway, the
+	 * new user is deleted again).
+	 */
+	async createUser(
+		accountId: string,
+		userName: string,
+		path?: string,
+		options: CreateOptions = {},
+	): Promise<User> {
 		checkName(userName, "userName");
-		return iam(`User with name ${userName}`, () =>
+		const boundary = await this.#boundaryPolicy(accountId, options.boundary);
+		const user = await iam(`User with name ${userName}`, () =>
 			this.#d.store.users.create({
 				accountId,
 				userName,
 				...(path && { path }),
 			}),
 		);
+		await this.#completeCreate(accountId, "user", user.userName, boundary, () =>
+			this.#d.store.users.delete(accountId, user.userName),
+		);
+		return user;
+	}
+
+	/** The boundary policy a create names, checked before anything is created. */
+	async #boundaryPolicy(
+		accountId: string,
+		ref: PolicyRef | undefined,
+	): Promise<ManagedPolicy | undefined> {
+		if (ref === undefined) return undefined;
+		return this.getManagedPolicy(
+			accountId,
+			ref,
+			`Policy ${ref.arn} does not exist or is not attachable.`,
+		);
+	}
+
+	/** Sets what a create was given besides the principal; on failure, undoes the create. */
+	async #completeCreate(
+		accountId: string,
+		kind: PrincipalKind,
+		name: string,
+		boundary: ManagedPolicy | undefined,
+		undo: () => Promise<void>,
+	): Promise<void> {
+		if (boundary === undefined) return;
+		try {
+			await this.#d.store.managedPolicies.putBoundary(
+				accountId,
+				kind,
+				name,
+				boundary.policyName,
+			);
+		} catch (err) {
+			await undo().catch(() => {});
+			if (isStoreError(err, "STORE_NOT_FOUND"))
+				throw new SigilError(
+					"NO_SUCH_ENTITY",
+					`Policy ${boundary.arn} does not exist or is not attachable.`,
+				);
+			throw err;
+		} finally {
+			this.#d.authorizer.invalidatePrincipal(accountId, kind, name);
+		}
+	}
+
+	// -- Permissions boundaries ------------------------------------------------------------
+
+	/** Put{User,Role}PermissionsBoundary: the principal's next decisions are bounded by it. */
+	async putPermissionsBoundary(
+		accountId: string,
+		kind: PrincipalKind,
+		name: string,
+		ref: PolicyRef,
+	): Promise<void> {
+		await this.#exists(accountId, kind, name);
+		const policy = await this.getManagedPolicy(
+			accountId,
+			ref,
+			`Policy ${ref.arn} does not exist or is not attachable.`,
+		);
+		await iam(
+			`Policy ${ref.arn}`,
+			() =>
+				this.#d.store.managedPolicies.putBoundary(
+					accountId,
+					kind,
+					name,
+					policy.policyName,
+				),
+			`Policy ${ref.arn} does not exist or is not attachable.`,
+		);
+		this.#d.authorizer.invalidatePrincipal(accountId, kind, name);
+	}
+
+	async deletePermissionsBoundary(
+		accountId: string,
+		kind: PrincipalKind,
+		name: string,
+	): Promise<void> {
+		await this.#exists(accountId, kind, name);
+		await iam(
+			"Permissions boundary",
+			() => this.#d.store.managedPolicies.deleteBoundary(accountId, kind, name),
+			`The ${kind} with name ${name} has no permissions boundary.`,
+		);
+		this.#d.authorizer.invalidatePrincipal(accountId, kind, name);
+	}
+
+	/** The ARN of the principal's permissions boundary, if it has one. */
+	async permissionsBoundaryOf(
+		accountId: string,
+		kind: PrincipalKind,
+		name: string,
+	): Promise<string | undefined> {
+		return (
+			await this.#d.store.managedPolicies.getBoundary(accountId, kind, name)
+		)?.arn;
 	}
 
 	async getUser(accountId: string, userName: string): Promise<User> {
@@ -201,13 +318,17 @@ export class IamAdmin {
 		this.#d.authorizer.invalidatePrincipal(accountId, "user", userName);
 	}
 
-	async createRole(input: {
-		accountId: string;
-		roleName: string;
-		trustPolicy: string;
-		path?: string;
-		maxSessionDuration?: number;
-	}): Promise<Role> {
+	/** IAM's CreateRole; `options` as for {@link createUser}. */
+	async createRole(
+		input: {
+			accountId: string;
+			roleName: string;
+			trustPolicy: string;
+			path?: string;
+			maxSessionDuration?: number;
+		},
+		options: CreateOptions = {},
+	): Promise<Role> {
 		checkName(input.roleName, "roleName");
 		validatePolicy(input.trustPolicy, "trust");
 		const max = input.maxSessionDuration;
@@ -219,9 +340,21 @@ export class IamAdmin {
 				"INVALID_PARAMETER",
 				`1 validation error detected: Value '${max}' at 'maxSessionDuration' failed to satisfy constraint: Member must have value between 3600 and 43200`,
 			);
-		return iam(`Role with name ${input.roleName}`, () =>
+		const boundary = await this.#boundaryPolicy(
+			input.accountId,
+			options.boundary,
+		);
+		const role = await iam(`Role with name ${input.roleName}`, () =>
 			this.#d.store.roles.create(input),
 		);
+		await this.#completeCreate(
+			input.accountId,
+			"role",
+			role.roleName,
+			boundary,
+			() => this.#d.store.roles.delete(input.accountId, role.roleName),
+		);
+		return role;
 	}
 
 	async getRole(accountId: string, roleName: string): Promise<Role> {
@@ -500,7 +633,7 @@ export class IamAdmin {
 	/** IAM's DeletePolicy: DeleteConflict while attached, or with versions besides the default. */
 	async deleteManagedPolicy(accountId: string, ref: PolicyRef): Promise<void> {
 		const policy = await this.getManagedPolicy(accountId, ref);
-		if (policy.attachmentCount > 0)
+		if (policy.attachmentCount > 0 || policy.permissionsBoundaryUsageCount > 0)
 			throw new SigilError(
 				"DELETE_CONFLICT",
 				"Cannot delete a policy attached to entities.",
@@ -612,6 +745,12 @@ export class IamAdmin {
 			policyName,
 		);
 		for (const e of entities) await this.#invalidate(accountId, e.kind, e.name);
+		const bounded = await this.#d.store.managedPolicies.boundaryEntities(
+			accountId,
+			policyName,
+		);
+		for (const e of bounded)
+			this.#d.authorizer.invalidatePrincipal(accountId, e.kind, e.name);
 	}
 
 	/** Drops the cached policies of a user or role, or of every member of a group. */

@@ -1,9 +1,9 @@
 /**
  * Phase 3 of the pipeline: may this principal perform this action on this resource? Loads the
  * principal's identity policies (a user's or a role's inline policies and attached managed
- * policies, and a user's groups' policies), the session policy of STS credentials and the
- * function's resource policy, each compiled once and cached, then asks the pure engine
- * (@sigil/policy) for the decision.
+ * policies, and a user's groups' policies) and permissions boundary, the session policy of STS
+ * credentials and the function's resource policy, each compiled once and cached, then asks the
+ * pure engine (@sigil/policy) for the decision.
  *
  * Caches: compiled identity policies per principal and the compiled resource policy per
  * function, for `ttlMs` (bounding how long another gateway's write takes to bite here); this
@@ -62,7 +62,13 @@ interface Entry<T> {
 
 const DENY_ALL =
 	'{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"*","Resource":"*"}]}';
-const NO_POLICIES: readonly NamedPolicy[] = [];
+/** What a user's or role's decisions take from IAM: identity policies and the boundary. */
+export interface PrincipalPolicies {
+	readonly identity: readonly NamedPolicy[];
+	readonly boundary?: NamedPolicy;
+}
+
+const NO_POLICIES: PrincipalPolicies = { identity: [] };
 
 /** Loads, compiles and caches policies; decides with the engine. */
 export class Authorizer {
@@ -71,7 +77,7 @@ export class Authorizer {
 	readonly #now: () => number;
 	readonly #log: (entry: Record<string, unknown>) => void;
 	readonly #compileCache: CompileCache = createCompileCache();
-	readonly #identity = new Map<string, Entry<readonly NamedPolicy[]>>();
+	readonly #identity = new Map<string, Entry<PrincipalPolicies>>();
 	readonly #resource = new Map<string, Entry<NamedPolicy | undefined>>();
 	readonly #session = new Map<string, NamedPolicy | undefined>();
 
@@ -93,11 +99,11 @@ export class Authorizer {
 	async authorize(input: AuthorizeInput): Promise<Authorization> {
 		const p = input.principal;
 		const principal = requestPrincipalOf(p);
-		const identityPolicies =
+		const { identity: identityPolicies, boundary: permissionsBoundary } =
 			principal.type === "User" && p.userName !== undefined
-				? await this.identityPolicies(p.accountId, "user", p.userName)
+				? await this.principalPolicies(p.accountId, "user", p.userName)
 				: principal.type === "AssumedRole" && p.roleName !== undefined
-					? await this.identityPolicies(p.accountId, "role", p.roleName)
+					? await this.principalPolicies(p.accountId, "role", p.roleName)
 					: NO_POLICIES;
 		const resourcePolicy =
 			input.resourcePolicy ??
@@ -112,6 +118,7 @@ export class Authorizer {
 			resource: input.resource,
 			resourceAccountId: input.resourceAccountId,
 			identityPolicies,
+			...(permissionsBoundary && { permissionsBoundary }),
 			...(sessionPolicy && { sessionPolicies: [sessionPolicy] }),
 			...(resourcePolicy && { resourcePolicy }),
 			context: input.context,
@@ -130,19 +137,33 @@ export class Authorizer {
 		kind: PrincipalKind,
 		name: string,
 	): Promise<readonly NamedPolicy[]> {
+		return (await this.principalPolicies(accountId, kind, name)).identity;
+	}
+
+	/**
+	 * {@link identityPolicies} and the permissions boundary (the version in force of the managed
+	 * policy set as the user's or role's boundary), cached together.
+	 */
+	async principalPolicies(
+		accountId: string,
+		kind: PrincipalKind,
+		name: string,
+	): Promise<PrincipalPolicies> {
 		const key = `${accountId}\0${kind}\0${name.toLowerCase()}`;
 		const now = this.#now();
 		const hit = this.#identity.get(key);
 		if (hit && hit.until > now) return hit.value;
 		const user = kind === "user";
-		const [inline, attached, groupInline, groupAttached] = await Promise.all([
-			this.#store.policies.list(accountId, kind, name),
-			this.#store.managedPolicies.attachedDocuments(accountId, kind, name),
-			user ? this.#store.groups.policiesForUser(accountId, name) : [],
-			user
-				? this.#store.managedPolicies.groupDocumentsForUser(accountId, name)
-				: [],
-		]);
+		const [inline, attached, groupInline, groupAttached, boundaryDoc] =
+			await Promise.all([
+				this.#store.policies.list(accountId, kind, name),
+				this.#store.managedPolicies.attachedDocuments(accountId, kind, name),
+				user ? this.#store.groups.policiesForUser(accountId, name) : [],
+				user
+					? this.#store.managedPolicies.groupDocumentsForUser(accountId, name)
+					: [],
+				this.#store.managedPolicies.getBoundary(accountId, kind, name),
+			]);
 		const value: NamedPolicy[] = [];
 		const add = (document: string, label: string) => {
 			const compiled = this.#compile(document, "identity", label);
@@ -158,8 +179,18 @@ export class Authorizer {
 				seen.add(p.arn);
 				add(p.document, p.arn);
 			}
-		this.#identity.set(key, { value, until: now + this.#ttlMs });
-		return value;
+		// Validated when written; should the boundary ever fail to compile, it allows nothing.
+		const boundary =
+			boundaryDoc === undefined
+				? undefined
+				: (this.#compile(boundaryDoc.document, "identity", boundaryDoc.arn) ??
+					this.#compile(DENY_ALL, "identity", boundaryDoc.arn));
+		const entry: PrincipalPolicies = {
+			identity: value,
+			...(boundary && { boundary }),
+		};
+		this.#identity.set(key, { value: entry, until: now + this.#ttlMs });
+		return entry;
 	}
 
 	/** The compiled resource policy of a function (cached), adding the public statement if due. */

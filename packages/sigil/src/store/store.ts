@@ -183,8 +183,9 @@ export interface ManagedPolicyStore {
 	/** Every policy of the account, by name. */
 	list(accountId: string): Promise<ManagedPolicy[]>;
 	/**
-	 * Deletes the policy with its versions. `STORE_CONFLICT` while it is attached to anyone or
-	 * has versions besides the default (IAM's order: detach, delete the versions, then this).
+	 * Deletes the policy with its versions. `STORE_CONFLICT` while it is attached to anyone, is
+	 * anyone's permissions boundary, or has versions besides the default (IAM's order: detach,
+	 * delete the versions, then this).
 	 */
 	delete(accountId: string, policyName: string): Promise<void>;
 	/**
@@ -255,6 +256,33 @@ export interface ManagedPolicyStore {
 		accountId: string,
 		userName: string,
 	): Promise<AttachedPolicyDocument[]>;
+	/**
+	 * Makes the policy the user's or role's permissions boundary (replacing any other);
+	 * `STORE_NOT_FOUND` when either is missing. Deleting the principal drops it.
+	 */
+	putBoundary(
+		accountId: string,
+		kind: PrincipalKind,
+		principalName: string,
+		policyName: string,
+	): Promise<void>;
+	/** `STORE_NOT_FOUND` when the principal has no boundary. */
+	deleteBoundary(
+		accountId: string,
+		kind: PrincipalKind,
+		principalName: string,
+	): Promise<void>;
+	/** The boundary policy's ARN and version in force, when the principal has one. */
+	getBoundary(
+		accountId: string,
+		kind: PrincipalKind,
+		principalName: string,
+	): Promise<AttachedPolicyDocument | undefined>;
+	/** The users and roles whose boundary the policy is. */
+	boundaryEntities(
+		accountId: string,
+		policyName: string,
+	): Promise<{ kind: PrincipalKind; name: string }[]>;
 }
 
 export interface AccessKeyStore {

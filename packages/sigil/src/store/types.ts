@@ -89,6 +89,8 @@ export interface ManagedPolicy {
 	readonly defaultVersionId: string;
 	/** Principals it is attached to. */
 	readonly attachmentCount: number;
+	/** Users and roles whose permissions boundary it is. */
+	readonly permissionsBoundaryUsageCount: number;
 	readonly createdAt: number;
 	/** When the default version last changed (set or created). */
 	readonly updatedAt: number;

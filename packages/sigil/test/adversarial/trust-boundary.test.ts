@@ -444,7 +444,7 @@ describe("class 6: IAM rules at every front door, unsupported parameters refused
 		assert.ok(await gw.gateway.store.users.get(rootAccount, "leaver"));
 	});
 
-	test("CreateRole --permissions-boundary, user tags, role descriptions: refused naming the parameter, nothing created", async () => {
+	test("CreateRole with a boundary that does not exist, user tags: refused, nothing created", async () => {
 		const trust = JSON.stringify({
 			Version: "2012-10-17",
 			Statement: [
@@ -461,8 +461,10 @@ describe("class 6: IAM rules at every front door, unsupported parameters refused
 			AssumeRolePolicyDocument: trust,
 			PermissionsBoundary: `arn:aws:iam::${rootAccount}:policy/limit`,
 		});
-		assert.equal(boundary.status, 400);
-		assert.match(await boundary.text(), /PermissionsBoundary/);
+		// Boundaries are implemented (issue 11): a missing policy is NoSuchEntity, and the role
+		// is not created without it.
+		assert.equal(boundary.status, 404);
+		assert.match(await boundary.text(), /policy\/limit does not exist/);
 		assert.equal(
 			await gw.gateway.store.roles.get(rootAccount, "bounded"),
 			undefined,

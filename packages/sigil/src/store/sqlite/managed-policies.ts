@@ -2,7 +2,8 @@
  * Customer managed policies in SQLite: the policy row (default version, version counter), its
  * versions, and one attachment table per principal kind, each with real foreign keys to the
  * principal (cascade: deleting a user, role or group drops its attachments) and to the policy (no
- * action: a policy cannot be deleted from under an attachment).
+ * action: a policy cannot be deleted from under an attachment); likewise the permissions
+ * boundaries of users and roles (one per principal).
  */
 import { randomBytes } from "node:crypto";
 import { StoreError } from "../errors.ts";
@@ -13,6 +14,7 @@ import type {
 	AttachmentKind,
 	ManagedPolicy,
 	ManagedPolicyVersion,
+	PrincipalKind,
 } from "../types.ts";
 import type { Db } from "./db.ts";
 
@@ -24,6 +26,7 @@ interface PolicyRow {
 	description: string | null;
 	default_version: number;
 	attachments: number;
+	boundaries: number;
 	created_at: number;
 	updated_at: number;
 }
@@ -64,6 +67,37 @@ function attachments(kind: AttachmentKind) {
 	return t;
 }
 
+// Permissions boundaries: one table per principal kind, one row per principal.
+const BOUNDARIES = {
+	user: {
+		table: "user_permissions_boundaries",
+		principals: "users",
+		name: "user_name",
+	},
+	role: {
+		table: "role_permissions_boundaries",
+		principals: "roles",
+		name: "role_name",
+	},
+} as const;
+
+function boundaries(kind: PrincipalKind) {
+	const t = BOUNDARIES[kind];
+	if (t === undefined)
+		throw new StoreError(
+			"STORE_INVALID",
+			`principal kind must be "user" or "role"`,
+		);
+	return t;
+}
+
+const BOUNDARY_COUNT = Object.values(BOUNDARIES)
+	.map(
+		(t) =>
+			`(SELECT count(*) FROM ${t.table} b WHERE b.account_id = p.account_id AND b.policy_name = p.policy_name)`,
+	)
+	.join(" + ");
+
 /** Every attachment table, for counting a policy's attachments. */
 const ATTACHMENT_COUNT = Object.values(ATTACHMENTS)
 	.map(
@@ -72,7 +106,7 @@ const ATTACHMENT_COUNT = Object.values(ATTACHMENTS)
 	)
 	.join(" + ");
 
-const SELECT = `SELECT p.account_id, p.policy_name, p.policy_id, p.path, p.description, p.default_version, p.created_at, p.updated_at, ${ATTACHMENT_COUNT} AS attachments FROM managed_policies p`;
+const SELECT = `SELECT p.account_id, p.policy_name, p.policy_id, p.path, p.description, p.default_version, p.created_at, p.updated_at, ${ATTACHMENT_COUNT} AS attachments, ${BOUNDARY_COUNT} AS boundaries FROM managed_policies p`;
 
 const BASE32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
 
@@ -99,6 +133,7 @@ function toPolicy(row: PolicyRow): ManagedPolicy {
 		description: row.description,
 		defaultVersionId: `v${row.default_version}`,
 		attachmentCount: row.attachments,
+		permissionsBoundaryUsageCount: row.boundaries,
 		createdAt: row.created_at,
 		updatedAt: row.updated_at,
 	};
@@ -208,6 +243,11 @@ export class SqliteManagedPolicies implements ManagedPolicyStore {
 				throw new StoreError(
 					"STORE_CONFLICT",
 					`managed policy ${policyName} is attached to ${row.attachments} principal(s)`,
+				);
+			if (row.boundaries > 0)
+				throw new StoreError(
+					"STORE_CONFLICT",
+					`managed policy ${policyName} is the permissions boundary of ${row.boundaries} principal(s)`,
 				);
 			const versions = this.#db.one<{ n: number }>(
 				"SELECT count(*) AS n FROM managed_policy_versions WHERE account_id = ? AND policy_name = ?",
@@ -495,6 +535,94 @@ export class SqliteManagedPolicies implements ManagedPolicyStore {
 			),
 		);
 		return rows.map((r) => toDocument(accountId, r));
+	}
+
+	async putBoundary(
+		accountId: string,
+		kind: PrincipalKind,
+		principalName: string,
+		policyName: string,
+	): Promise<void> {
+		const t = boundaries(kind);
+		this.#db.tx(() => {
+			const principal = this.#db.one<{ name: string }>(
+				`SELECT ${t.name} AS name FROM ${t.principals} WHERE account_id = ? AND ${t.name} = ?`,
+				accountId,
+				principalName,
+			);
+			if (!principal)
+				throw new StoreError(
+					"STORE_NOT_FOUND",
+					`${kind} ${principalName} does not exist in account ${accountId}`,
+				);
+			const policy = this.#row(accountId, policyName);
+			if (!policy) throw notFound(accountId, policyName);
+			this.#db.run(
+				`INSERT INTO ${t.table} (account_id, principal_name, policy_name, set_at) VALUES (?, ?, ?, ?)
+				 ON CONFLICT (account_id, principal_name) DO UPDATE SET policy_name = excluded.policy_name, set_at = excluded.set_at`,
+				accountId,
+				principal.name,
+				policy.policy_name,
+				this.#db.now(),
+			);
+		});
+	}
+
+	async deleteBoundary(
+		accountId: string,
+		kind: PrincipalKind,
+		principalName: string,
+	): Promise<void> {
+		const t = boundaries(kind);
+		const changed = this.#db.tx(() =>
+			this.#db.run(
+				`DELETE FROM ${t.table} WHERE account_id = ? AND principal_name = ?`,
+				accountId,
+				principalName,
+			),
+		);
+		if (changed === 0)
+			throw new StoreError(
+				"STORE_NOT_FOUND",
+				`${kind} ${principalName} has no permissions boundary`,
+			);
+	}
+
+	async getBoundary(
+		accountId: string,
+		kind: PrincipalKind,
+		principalName: string,
+	): Promise<AttachedPolicyDocument | undefined> {
+		const t = boundaries(kind);
+		const row = this.#db.do(() =>
+			this.#db.one<DocumentRow>(
+				`SELECT p.policy_name, p.path, v.version, v.document
+				 FROM ${t.table} b
+				 JOIN managed_policies p ON p.account_id = b.account_id AND p.policy_name = b.policy_name
+				 JOIN managed_policy_versions v ON v.account_id = p.account_id AND v.policy_name = p.policy_name AND v.version = p.default_version
+				 WHERE b.account_id = ? AND b.principal_name = ?`,
+				accountId,
+				principalName,
+			),
+		);
+		return row && toDocument(accountId, row);
+	}
+
+	async boundaryEntities(
+		accountId: string,
+		policyName: string,
+	): Promise<{ kind: PrincipalKind; name: string }[]> {
+		return this.#db.do(() =>
+			(Object.keys(BOUNDARIES) as PrincipalKind[]).flatMap((kind) =>
+				this.#db
+					.all<{ name: string }>(
+						`SELECT principal_name AS name FROM ${BOUNDARIES[kind].table} WHERE account_id = ? AND policy_name = ? ORDER BY principal_name`,
+						accountId,
+						policyName,
+					)
+					.map((r) => ({ kind, name: r.name })),
+			),
+		);
 	}
 }
 

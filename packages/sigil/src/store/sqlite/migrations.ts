@@ -308,6 +308,35 @@ CREATE TABLE group_managed_policies (
 CREATE INDEX group_managed_policies_policy ON group_managed_policies (account_id, policy_name);
 `,
 	},
+	{
+		version: 6,
+		description: "IAM permissions boundaries of users and roles",
+		sql: `
+-- At most one boundary per principal (the primary key); the principal's delete drops it, and
+-- a policy in use as a boundary cannot be deleted.
+CREATE TABLE user_permissions_boundaries (
+	account_id TEXT NOT NULL,
+	principal_name TEXT NOT NULL COLLATE NOCASE,
+	policy_name TEXT NOT NULL COLLATE NOCASE,
+	set_at INTEGER NOT NULL,
+	PRIMARY KEY (account_id, principal_name),
+	FOREIGN KEY (account_id, principal_name) REFERENCES users (account_id, user_name) ON DELETE CASCADE,
+	FOREIGN KEY (account_id, policy_name) REFERENCES managed_policies (account_id, policy_name)
+) STRICT;
+CREATE INDEX user_permissions_boundaries_policy ON user_permissions_boundaries (account_id, policy_name);
+
+CREATE TABLE role_permissions_boundaries (
+	account_id TEXT NOT NULL,
+	principal_name TEXT NOT NULL COLLATE NOCASE,
+	policy_name TEXT NOT NULL COLLATE NOCASE,
+	set_at INTEGER NOT NULL,
+	PRIMARY KEY (account_id, principal_name),
+	FOREIGN KEY (account_id, principal_name) REFERENCES roles (account_id, role_name) ON DELETE CASCADE,
+	FOREIGN KEY (account_id, policy_name) REFERENCES managed_policies (account_id, policy_name)
+) STRICT;
+CREATE INDEX role_permissions_boundaries_policy ON role_permissions_boundaries (account_id, policy_name);
+`,
+	},
 ];
 
 /** The newest schema this code knows. */
