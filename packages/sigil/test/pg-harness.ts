@@ -14,6 +14,17 @@ export const PG_URL =
 	process.env.DATABASE_URL ??
 	"postgres://root@127.0.0.1:5432/test";
 
+/** The URL for messages: a password in it is masked. */
+export const PG_URL_SHOWN = (() => {
+	try {
+		const url = new URL(PG_URL);
+		if (url.password) url.password = "***";
+		return url.toString();
+	} catch {
+		return "(an unparsable PGURL/DATABASE_URL)";
+	}
+})();
+
 /** Why PostgreSQL cannot be used, or undefined when it answers. */
 export async function pgUnavailable(): Promise<string | undefined> {
 	const client = new pg.Client({
@@ -25,7 +36,7 @@ export async function pgUnavailable(): Promise<string | undefined> {
 		await client.query("SELECT 1");
 		return undefined;
 	} catch (err) {
-		return `PostgreSQL at ${PG_URL} is unreachable (${(err as Error).message})`;
+		return `PostgreSQL at ${PG_URL_SHOWN} is unreachable (${(err as Error).message})`;
 	} finally {
 		await client.end().catch(() => {});
 	}
@@ -39,7 +50,7 @@ export async function pgSkip(): Promise<false | string> {
 	const reason = await pgUnavailable();
 	if (reason === undefined) return false;
 	if (process.env.CI) {
-		test(`PostgreSQL must be reachable in CI: ${PG_URL}`, () => {
+		test(`PostgreSQL must be reachable in CI: ${PG_URL_SHOWN}`, () => {
 			throw new Error(
 				`${reason}. CI requires it: start PostgreSQL, or set PGURL/DATABASE_URL to one that answers`,
 			);

@@ -9,7 +9,7 @@ import type {
 	Change,
 	ChangeFeed,
 	ChangeKind,
-} from "../src/store/change-feed.ts";
+} from "../src/ports/change-feed.ts";
 import { rejectsWith } from "./store-contract.ts";
 
 export interface ChangeFeedHarness {

@@ -4,9 +4,14 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { after, describe, test } from "node:test";
+import pg from "pg";
 import { isStoreError } from "../src/store/errors.ts";
-import { LATEST_VERSION } from "../src/store/postgres/migrations.ts";
+import {
+	LATEST_VERSION,
+	MIGRATIONS,
+} from "../src/store/postgres/migrations.ts";
 import { openPostgresStore } from "../src/store/postgres/open.ts";
+import { SecretBox } from "../src/store/secret-box.ts";
 import type { Store } from "../src/store/store.ts";
 import {
 	adminQuery,
@@ -339,6 +344,161 @@ describe("PostgreSQL store", { skip }, () => {
 			assert.equal(await (stores[1] as Store).jobs.countQueued(), 0);
 		} finally {
 			await Promise.all(stores.map((s) => s.close()));
+		}
+	});
+
+	test("statements and lock waits are bounded: a row held elsewhere costs STORE_BUSY after the timeout, not a hang", async () => {
+		const schema = newSchema();
+		const store = await openPostgresStore({
+			connectionString: PG_URL,
+			masterKey: randomBytes(32),
+			schema,
+			statementTimeoutMs: 300,
+		});
+		const holder = new pg.Client({ connectionString: PG_URL });
+		await holder.connect();
+		try {
+			const { accountId } = await store.accounts.create({ name: "root" });
+			const key = await store.accessKeys.create({ accountId });
+			await holder.query("BEGIN");
+			await holder.query(
+				`SELECT 1 FROM ${schema}.access_keys WHERE access_key_id = $1 FOR UPDATE`,
+				[key.accessKeyId],
+			);
+			const started = Date.now();
+			await rejectsWith(
+				store.accessKeys.setStatus(key.accessKeyId, "Inactive"),
+				"STORE_BUSY",
+			);
+			const waited = Date.now() - started;
+			assert.ok(waited >= 250 && waited < 3000, `waited ${waited} ms`);
+			await holder.query("ROLLBACK");
+			await store.accessKeys.setStatus(key.accessKeyId, "Inactive");
+		} finally {
+			await holder.end();
+			await store.close();
+		}
+	});
+
+	test("the pool is bounded, and connections killed by the server are replaced by themselves", async () => {
+		const applicationName = `sigil-test-${randomBytes(4).toString("hex")}`;
+		const store = await openPostgresStore({
+			connectionString: PG_URL,
+			masterKey: randomBytes(32),
+			schema: newSchema(),
+			maxConnections: 3,
+			applicationName,
+			onBackgroundError: () => {},
+		});
+		const sessions = async () =>
+			(
+				await adminQuery<{ n: number }>(
+					"SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1",
+					[applicationName],
+				)
+			)[0]?.n ?? 0;
+		try {
+			const { accountId } = await store.accounts.create({ name: "root" });
+			let peak = 0;
+			let running = true;
+			const sampler = (async () => {
+				while (running) {
+					peak = Math.max(peak, await sessions());
+					await new Promise((r) => setTimeout(r, 5));
+				}
+			})();
+			await Promise.all(
+				Array.from({ length: 60 }, (_, i) =>
+					store.replay.firstSighting("s", `id-${i}`, 2000, 1000),
+				),
+			);
+			running = false;
+			await sampler;
+			assert.ok(peak >= 1 && peak <= 3, `peak ${peak} sessions`);
+			await adminQuery(
+				"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1",
+				[applicationName],
+			);
+			await new Promise((r) => setTimeout(r, 100));
+			// Killed while idle: the pool has dropped them; the next statements get new sessions.
+			assert.equal((await store.accounts.get(accountId))?.name, "root");
+			assert.equal(await store.jobs.countQueued(), 0);
+		} finally {
+			await store.close();
+		}
+	});
+
+	test("a schema of an older version is upgraded step by step, its rows kept", async () => {
+		const schema = newSchema();
+		const masterKey = randomBytes(32);
+		const v1 = MIGRATIONS.find((m) => m.version === 1);
+		assert.ok(v1);
+		// A database as the first release left it: meta rows at version 1 and its tables.
+		const client = new pg.Client({ connectionString: PG_URL });
+		await client.connect();
+		try {
+			await client.query(`CREATE SCHEMA ${schema}`);
+			await client.query(`SET search_path TO ${schema}`);
+			await client.query(
+				"CREATE TABLE sigil_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+			);
+			for (const [key, value] of [
+				["installation_id", "00000000-0000-4000-8000-000000000001"],
+				[
+					"master_key_check",
+					new SecretBox(masterKey).checkValue().toString("hex"),
+				],
+				["created_at", "1700000000000"],
+				["schema_version", "1"],
+			])
+				await client.query("INSERT INTO sigil_meta VALUES ($1, $2)", [
+					key,
+					value,
+				]);
+			await client.query(v1.sql);
+			await client.query(
+				"INSERT INTO accounts VALUES ('123456789012', 'root', true, 1700000000000)",
+			);
+			await client.query(
+				"INSERT INTO users VALUES ('123456789012', 'alice', 'Alice', 'AIDAAAAAAAAAAAAAAAAAA', '/', 1700000000000)",
+			);
+		} finally {
+			await client.end();
+		}
+		const store = await openPostgresStore({
+			connectionString: PG_URL,
+			masterKey,
+			schema,
+		});
+		try {
+			assert.equal(store.meta.schemaVersion, LATEST_VERSION);
+			assert.equal(
+				store.meta.installationId,
+				"00000000-0000-4000-8000-000000000001",
+			);
+			assert.equal(
+				(await store.users.get("123456789012", "alice"))?.userName,
+				"Alice",
+			);
+			// The later steps' tables work.
+			await store.managedPolicies.create({
+				accountId: "123456789012",
+				policyName: "p",
+				document: JSON.stringify({ Version: "2012-10-17", Statement: [] }),
+			});
+			await store.managedPolicies.attach("123456789012", "user", "alice", "p");
+			assert.equal(
+				(
+					await store.managedPolicies.listAttached(
+						"123456789012",
+						"user",
+						"ALICE",
+					)
+				).length,
+				1,
+			);
+		} finally {
+			await store.close();
 		}
 	});
 });

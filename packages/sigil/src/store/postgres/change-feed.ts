@@ -22,7 +22,7 @@ import {
 	checkChange,
 	Listeners,
 	type ReconcileListener,
-} from "../change-feed.ts";
+} from "../../ports/change-feed.ts";
 import { StoreError } from "../errors.ts";
 import { describeTarget, SCHEMA_NAME, translate } from "./db.ts";
 import { DEFAULT_SCHEMA } from "./open.ts";

@@ -43,6 +43,8 @@ export interface PoolOptions {
 	statementTimeoutMs?: number;
 	/** Waiting for a connection from a full pool, or to connect, fails after this (default 10 s). */
 	connectionTimeoutMs?: number;
+	/** The sessions' `application_name` (default `sigil`), as `pg_stat_activity` shows it. */
+	applicationName?: string;
 	onBackgroundError: (err: unknown) => void;
 }
 
@@ -81,7 +83,7 @@ export class PgDb implements Queryable {
 			connectionTimeoutMillis: options.connectionTimeoutMs ?? 10_000,
 			idleTimeoutMillis: 30_000,
 			keepAlive: true,
-			application_name: "sigil",
+			application_name: options.applicationName ?? "sigil",
 			...sessionOptions(options.schema, options.statementTimeoutMs ?? 30_000),
 		});
 		// An idle connection that breaks (server restart, pg_terminate_backend) is dropped by the

@@ -1,8 +1,9 @@
 /**
  * Customer managed policies in PostgreSQL: the policy row (default version, version counter), its
- * versions, and one attachment table per principal kind, each with real foreign keys to the
- * principal (cascade) and to the policy (no action: a policy cannot be deleted from under an
+ * versions, and one attachment table per principal kind (user, role, group), each with real
+ * foreign keys to the principal (cascade) and to the policy (no action: a policy cannot be deleted from under an
  * attachment). Names are kept in their own spelling beside a lower-case key, as IAM compares them.
+ * Likewise the permissions boundaries of users and roles (one per principal).
  * Changes of one policy take its row `FOR UPDATE`; an attach's foreign-key check takes it
  * `FOR KEY SHARE`, so a delete and a concurrent attach never both succeed.
  */
@@ -15,6 +16,7 @@ import type {
 	AttachmentKind,
 	ManagedPolicy,
 	ManagedPolicyVersion,
+	PrincipalKind,
 } from "../types.ts";
 import { requireAccount } from "./accounts.ts";
 import type { PgDb, Queryable } from "./db.ts";
@@ -28,6 +30,7 @@ interface PolicyRow {
 	description: string | null;
 	default_version: number;
 	attachments: number;
+	boundaries: number;
 	created_at: number;
 	updated_at: number;
 }
@@ -52,6 +55,11 @@ const ATTACHMENTS = {
 		principals: "roles",
 		name: "role_name",
 	},
+	group: {
+		table: "group_managed_policies",
+		principals: "groups",
+		name: "group_name",
+	},
 } as const;
 
 function attachments(kind: AttachmentKind) {
@@ -73,7 +81,38 @@ const ATTACHMENT_COUNT = Object.values(ATTACHMENTS)
 	)
 	.join(" + ");
 
-const SELECT = `SELECT p.account_id, p.policy_name, p.policy_id, p.path, p.description, p.default_version, p.created_at, p.updated_at, (${ATTACHMENT_COUNT})::int AS attachments FROM managed_policies p`;
+// Permissions boundaries: one table per principal kind, one row per principal.
+const BOUNDARIES = {
+	user: {
+		table: "user_permissions_boundaries",
+		principals: "users",
+		name: "user_name",
+	},
+	role: {
+		table: "role_permissions_boundaries",
+		principals: "roles",
+		name: "role_name",
+	},
+} as const;
+
+function boundaries(kind: PrincipalKind) {
+	const t = Object.hasOwn(BOUNDARIES, kind) ? BOUNDARIES[kind] : undefined;
+	if (t === undefined)
+		throw new StoreError(
+			"STORE_INVALID",
+			`principal kind must be "user" or "role"`,
+		);
+	return t;
+}
+
+const BOUNDARY_COUNT = Object.values(BOUNDARIES)
+	.map(
+		(t) =>
+			`(SELECT count(*) FROM ${t.table} b WHERE b.account_id = p.account_id AND b.policy_key = p.name_key)`,
+	)
+	.join(" + ");
+
+const SELECT = `SELECT p.account_id, p.policy_name, p.policy_id, p.path, p.description, p.default_version, p.created_at, p.updated_at, (${ATTACHMENT_COUNT})::int AS attachments, (${BOUNDARY_COUNT})::int AS boundaries FROM managed_policies p`;
 
 const BASE32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
 
@@ -95,7 +134,7 @@ function arnOf(accountId: string, path: string, policyName: string): string {
 }
 
 function toPolicy(row: PolicyRow): ManagedPolicy {
-	return {
+	const policy = {
 		accountId: row.account_id,
 		policyName: row.policy_name,
 		policyId: row.policy_id,
@@ -104,9 +143,12 @@ function toPolicy(row: PolicyRow): ManagedPolicy {
 		description: row.description,
 		defaultVersionId: `v${row.default_version}`,
 		attachmentCount: row.attachments,
+		permissionsBoundaryUsageCount: row.boundaries,
 		createdAt: row.created_at,
 		updatedAt: row.updated_at,
 	};
+	// Through a variable: the record may carry fields a store.ts of another version lacks.
+	return policy;
 }
 
 function toVersion(row: VersionRow): ManagedPolicyVersion {
@@ -243,6 +285,11 @@ export class PgManagedPolicies implements ManagedPolicyStore {
 				throw new StoreError(
 					"STORE_CONFLICT",
 					`managed policy ${policyName} is attached to ${row.attachments} principal(s)`,
+				);
+			if (row.boundaries > 0)
+				throw new StoreError(
+					"STORE_CONFLICT",
+					`managed policy ${policyName} is the permissions boundary of ${row.boundaries} principal(s)`,
 				);
 			const { rows } = await q.query<{ n: number }>(
 				"SELECT count(*)::int AS n FROM managed_policy_versions WHERE account_id = $1 AND policy_key = lower($2)",
@@ -467,12 +514,7 @@ export class PgManagedPolicies implements ManagedPolicyStore {
 		principalName: string,
 	): Promise<AttachedPolicyDocument[]> {
 		const t = attachments(kind);
-		const { rows } = await this.#db.query<{
-			policy_name: string;
-			path: string;
-			version: number;
-			document: string;
-		}>(
+		const { rows } = await this.#db.query<DocumentRow>(
 			`SELECT p.policy_name, p.path, v.version, v.document
 			 FROM ${t.table} x
 			 JOIN managed_policies p ON p.account_id = x.account_id AND p.name_key = x.policy_key
@@ -480,11 +522,119 @@ export class PgManagedPolicies implements ManagedPolicyStore {
 			 WHERE x.account_id = $1 AND x.principal_key = lower($2) ORDER BY p.name_key, p.policy_name`,
 			[accountId, principalName],
 		);
-		return rows.map((r) => ({
-			policyName: r.policy_name,
-			arn: arnOf(accountId, r.path, r.policy_name),
-			versionId: `v${r.version}`,
-			document: r.document,
-		}));
+		return rows.map((r) => toDocument(accountId, r));
 	}
+
+	async groupDocumentsForUser(
+		accountId: string,
+		userName: string,
+	): Promise<AttachedPolicyDocument[]> {
+		const { rows } = await this.#db.query<DocumentRow>(
+			`SELECT DISTINCT p.name_key, p.policy_name, p.path, v.version, v.document
+			 FROM group_members m
+			 JOIN group_managed_policies x ON x.account_id = m.account_id AND x.principal_key = m.group_key
+			 JOIN managed_policies p ON p.account_id = x.account_id AND p.name_key = x.policy_key
+			 JOIN managed_policy_versions v ON v.account_id = p.account_id AND v.policy_key = p.name_key AND v.version = p.default_version
+			 WHERE m.account_id = $1 AND m.user_key = lower($2) ORDER BY p.name_key, p.policy_name`,
+			[accountId, userName],
+		);
+		return rows.map((r) => toDocument(accountId, r));
+	}
+
+	async putBoundary(
+		accountId: string,
+		kind: PrincipalKind,
+		principalName: string,
+		policyName: string,
+	): Promise<void> {
+		const t = boundaries(kind);
+		await this.#db.tx(async (q) => {
+			const principal = await q.query(
+				`SELECT 1 FROM ${t.principals} WHERE account_id = $1 AND name_key = lower($2)`,
+				[accountId, principalName],
+			);
+			if (principal.rows.length === 0)
+				throw new StoreError(
+					"STORE_NOT_FOUND",
+					`${kind} ${principalName} does not exist in account ${accountId}`,
+				);
+			const policy = await q.query(
+				"SELECT 1 FROM managed_policies WHERE account_id = $1 AND name_key = lower($2)",
+				[accountId, policyName],
+			);
+			if (policy.rows.length === 0) throw notFound(accountId, policyName);
+			await q.query(
+				`INSERT INTO ${t.table} (account_id, principal_key, principal_name, policy_key, set_at)
+				 SELECT account_id, name_key, ${t.name}, lower($3), $4 FROM ${t.principals} WHERE account_id = $1 AND name_key = lower($2)
+				 ON CONFLICT (account_id, principal_key) DO UPDATE SET policy_key = excluded.policy_key, set_at = excluded.set_at`,
+				[accountId, principalName, policyName, this.#db.now()],
+			);
+		});
+	}
+
+	async deleteBoundary(
+		accountId: string,
+		kind: PrincipalKind,
+		principalName: string,
+	): Promise<void> {
+		const t = boundaries(kind);
+		const { rowCount } = await this.#db.query(
+			`DELETE FROM ${t.table} WHERE account_id = $1 AND principal_key = lower($2)`,
+			[accountId, principalName],
+		);
+		if (rowCount === 0)
+			throw new StoreError(
+				"STORE_NOT_FOUND",
+				`${kind} ${principalName} has no permissions boundary`,
+			);
+	}
+
+	async getBoundary(
+		accountId: string,
+		kind: PrincipalKind,
+		principalName: string,
+	): Promise<AttachedPolicyDocument | undefined> {
+		const t = boundaries(kind);
+		const row = await this.#db.one<DocumentRow>(
+			`SELECT p.policy_name, p.path, v.version, v.document
+			 FROM ${t.table} b
+			 JOIN managed_policies p ON p.account_id = b.account_id AND p.name_key = b.policy_key
+			 JOIN managed_policy_versions v ON v.account_id = p.account_id AND v.policy_key = p.name_key AND v.version = p.default_version
+			 WHERE b.account_id = $1 AND b.principal_key = lower($2)`,
+			[accountId, principalName],
+		);
+		return row && toDocument(accountId, row);
+	}
+
+	async boundaryEntities(
+		accountId: string,
+		policyName: string,
+	): Promise<{ kind: PrincipalKind; name: string }[]> {
+		const out: { kind: PrincipalKind; name: string }[] = [];
+		for (const kind of Object.keys(BOUNDARIES) as PrincipalKind[]) {
+			const { rows } = await this.#db.query<{ name: string }>(
+				`SELECT principal_name AS name FROM ${boundaries(kind).table} WHERE account_id = $1 AND policy_key = lower($2) ORDER BY principal_key, principal_name`,
+				[accountId, policyName],
+			);
+			for (const r of rows) out.push({ kind, name: r.name });
+		}
+		return out;
+	}
+}
+
+interface DocumentRow {
+	[key: string]: unknown;
+	policy_name: string;
+	path: string;
+	version: number;
+	document: string;
+}
+
+function toDocument(accountId: string, r: DocumentRow): AttachedPolicyDocument {
+	return {
+		policyName: r.policy_name,
+		arn: arnOf(accountId, r.path, r.policy_name),
+		versionId: `v${r.version}`,
+		document: r.document,
+	};
 }

@@ -254,6 +254,87 @@ CREATE TABLE role_managed_policies (
 CREATE INDEX role_managed_policies_policy ON role_managed_policies (account_id, policy_key);
 `,
 	},
+	{
+		version: 3,
+		description:
+			"IAM groups: members, inline policies, attached managed policies",
+		sql: `
+CREATE TABLE groups (
+	account_id TEXT COLLATE "C" NOT NULL REFERENCES accounts (account_id) ON DELETE CASCADE,
+	name_key TEXT COLLATE "C" NOT NULL,
+	group_name TEXT COLLATE "C" NOT NULL CHECK (lower(group_name) = name_key),
+	group_id TEXT COLLATE "C" NOT NULL UNIQUE,
+	path TEXT NOT NULL,
+	created_at BIGINT NOT NULL,
+	PRIMARY KEY (account_id, name_key)
+);
+
+CREATE TABLE group_members (
+	account_id TEXT COLLATE "C" NOT NULL,
+	group_key TEXT COLLATE "C" NOT NULL,
+	user_key TEXT COLLATE "C" NOT NULL,
+	added_at BIGINT NOT NULL,
+	PRIMARY KEY (account_id, group_key, user_key),
+	FOREIGN KEY (account_id, group_key) REFERENCES groups (account_id, name_key) ON DELETE CASCADE,
+	FOREIGN KEY (account_id, user_key) REFERENCES users (account_id, name_key) ON DELETE CASCADE
+);
+CREATE INDEX group_members_user ON group_members (account_id, user_key);
+
+CREATE TABLE group_policies (
+	account_id TEXT COLLATE "C" NOT NULL,
+	group_key TEXT COLLATE "C" NOT NULL,
+	group_name TEXT COLLATE "C" NOT NULL,
+	policy_name TEXT COLLATE "C" NOT NULL,
+	document TEXT NOT NULL,
+	updated_at BIGINT NOT NULL,
+	PRIMARY KEY (account_id, group_key, policy_name),
+	FOREIGN KEY (account_id, group_key) REFERENCES groups (account_id, name_key) ON DELETE CASCADE
+);
+
+CREATE TABLE group_managed_policies (
+	account_id TEXT COLLATE "C" NOT NULL,
+	principal_key TEXT COLLATE "C" NOT NULL,
+	principal_name TEXT COLLATE "C" NOT NULL,
+	policy_key TEXT COLLATE "C" NOT NULL,
+	attached_at BIGINT NOT NULL,
+	PRIMARY KEY (account_id, principal_key, policy_key),
+	FOREIGN KEY (account_id, principal_key) REFERENCES groups (account_id, name_key) ON DELETE CASCADE,
+	FOREIGN KEY (account_id, policy_key) REFERENCES managed_policies (account_id, name_key)
+);
+CREATE INDEX group_managed_policies_policy ON group_managed_policies (account_id, policy_key);
+`,
+	},
+	{
+		version: 4,
+		description: "IAM permissions boundaries of users and roles",
+		sql: `
+-- At most one boundary per principal (the primary key); the principal's delete drops it, and a
+-- policy in use as a boundary cannot be deleted.
+CREATE TABLE user_permissions_boundaries (
+	account_id TEXT COLLATE "C" NOT NULL,
+	principal_key TEXT COLLATE "C" NOT NULL,
+	principal_name TEXT COLLATE "C" NOT NULL,
+	policy_key TEXT COLLATE "C" NOT NULL,
+	set_at BIGINT NOT NULL,
+	PRIMARY KEY (account_id, principal_key),
+	FOREIGN KEY (account_id, principal_key) REFERENCES users (account_id, name_key) ON DELETE CASCADE,
+	FOREIGN KEY (account_id, policy_key) REFERENCES managed_policies (account_id, name_key)
+);
+CREATE INDEX user_permissions_boundaries_policy ON user_permissions_boundaries (account_id, policy_key);
+
+CREATE TABLE role_permissions_boundaries (
+	account_id TEXT COLLATE "C" NOT NULL,
+	principal_key TEXT COLLATE "C" NOT NULL,
+	principal_name TEXT COLLATE "C" NOT NULL,
+	policy_key TEXT COLLATE "C" NOT NULL,
+	set_at BIGINT NOT NULL,
+	PRIMARY KEY (account_id, principal_key),
+	FOREIGN KEY (account_id, principal_key) REFERENCES roles (account_id, name_key) ON DELETE CASCADE,
+	FOREIGN KEY (account_id, policy_key) REFERENCES managed_policies (account_id, name_key)
+);
+CREATE INDEX role_permissions_boundaries_policy ON role_permissions_boundaries (account_id, policy_key);
+`,
+	},
 ];
 
 /** The newest schema this code knows. */
@@ -265,6 +346,13 @@ export const LATEST_VERSION = MIGRATIONS.reduce(
 /** The advisory lock of one schema's migrations: two 32-bit keys, Sigil's and the schema's. */
 const LOCK_SQL =
 	"SELECT pg_advisory_xact_lock(1397311308, hashtext(current_database() || '.' || $1))";
+
+/**
+ * A step may rewrite a large table, and a gateway starting beside one that migrates waits for
+ * its lock: both may take longer than the pool's statement timeout, but not forever.
+ */
+const MIGRATION_TIMEOUTS =
+	"SET LOCAL statement_timeout = '15min'; SET LOCAL lock_timeout = '15min'";
 
 async function hasMetaTable(q: Queryable, schema: string): Promise<boolean> {
 	const { rows } = await q.query(
@@ -294,6 +382,7 @@ export async function prepare(
 	const schema = db.schema;
 	const place = `schema ${schema} of ${where}`;
 	const rows = await db.tx(async (q) => {
+		await q.query(MIGRATION_TIMEOUTS);
 		await q.query(LOCK_SQL, [schema]);
 		await q.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
 		if (!(await hasMetaTable(q, schema))) {
@@ -304,7 +393,7 @@ export async function prepare(
 			if ((tables[0]?.n as number) > 0)
 				throw new StoreError(
 					"STORE_FOREIGN",
-					`${place} holds tables of another program: point Sigil at its own schema (the schema option, e.g. ?schema=sigil)`,
+					`${place} holds tables of another program: point Sigil at a schema of its own (the schema option)`,
 				);
 			await q.query(
 				`CREATE TABLE ${schema}.sigil_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)`,
@@ -354,6 +443,7 @@ export async function migrate(db: PgDb): Promise<number> {
 	let version = 0;
 	for (const step of MIGRATIONS) {
 		version = await db.tx(async (q) => {
+			await q.query(MIGRATION_TIMEOUTS);
 			await q.query(LOCK_SQL, [db.schema]);
 			// Re-read under the lock: another gateway may have applied this step meanwhile.
 			const current = await readVersion(q);

@@ -23,6 +23,8 @@ export interface OpenPostgresStoreOptions extends PostgresStoreOptions {
 	statementTimeoutMs?: number;
 	/** Connecting, or waiting for a free connection, fails after this (default 10 s). */
 	connectionTimeoutMs?: number;
+	/** The sessions' `application_name` (default `sigil`), to find them in `pg_stat_activity`. */
+	applicationName?: string;
 }
 
 export const DEFAULT_SCHEMA = "sigil";
@@ -42,6 +44,7 @@ export async function openPostgresStore(
 			maxConnections: options.maxConnections,
 			statementTimeoutMs: options.statementTimeoutMs,
 			connectionTimeoutMs: options.connectionTimeoutMs,
+			applicationName: options.applicationName,
 			onBackgroundError: onError,
 		},
 		options.now ?? Date.now,

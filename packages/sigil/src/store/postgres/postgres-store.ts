@@ -8,6 +8,7 @@ import { PgAccounts } from "./accounts.ts";
 import { PgAudit } from "./audit.ts";
 import type { PgDb } from "./db.ts";
 import { PgFunctions } from "./functions.ts";
+import { PgGroups } from "./groups.ts";
 import { PgInlinePolicies } from "./inline-policies.ts";
 import { PgJobs } from "./jobs.ts";
 import { PgManagedPolicies } from "./managed-policies.ts";
@@ -35,6 +36,7 @@ export class PostgresStore implements Store {
 	readonly accounts: PgAccounts;
 	readonly users: PgUsers;
 	readonly roles: PgRoles;
+	readonly groups: PgGroups;
 	readonly policies: PgInlinePolicies;
 	readonly managedPolicies: PgManagedPolicies;
 	readonly accessKeys: PgAccessKeys;
@@ -64,6 +66,7 @@ export class PostgresStore implements Store {
 		this.accounts = new PgAccounts(db);
 		this.users = new PgUsers(db);
 		this.roles = new PgRoles(db);
+		this.groups = new PgGroups(db);
 		this.policies = new PgInlinePolicies(db);
 		this.managedPolicies = new PgManagedPolicies(db);
 		this.accessKeys = new PgAccessKeys(db, box, poke);

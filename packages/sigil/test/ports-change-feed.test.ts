@@ -1,20 +1,20 @@
 // The ChangeFeed port: its contract against the in-memory feed and against PostgreSQL
 // LISTEN/NOTIFY (a fresh schema's channel per run; unreachable: fails in CI, skips elsewhere).
 import { after, describe } from "node:test";
+import type { ChangeFeed } from "../src/ports/change-feed.ts";
 import {
-	type ChangeFeed,
 	MemoryChangeFeed,
 	MemoryChangeHub,
-} from "../src/store/change-feed.ts";
+} from "../src/ports/memory-change-feed.ts";
 import {
 	openPostgresChangeFeed,
 	type PostgresChangeFeed,
 } from "../src/store/postgres/change-feed.ts";
+import { adminQuery, freshSchema, PG_URL, pgSkip } from "./pg-harness.ts";
 import {
 	type ChangeFeedHarness,
 	runChangeFeedContract,
-} from "./change-feed-contract.ts";
-import { adminQuery, freshSchema, PG_URL, pgSkip } from "./pg-harness.ts";
+} from "./ports-change-feed-contract.ts";
 
 runChangeFeedContract("memory", async () => {
 	const hub = new MemoryChangeHub();
