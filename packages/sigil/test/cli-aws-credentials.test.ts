@@ -327,3 +327,21 @@ test("configure on a real terminal (script(1) pty): prompts, the secret typed wi
 		/^\[tty\]\naws_access_key_id = AKIATTY\naws_secret_access_key = secr3t\nregion = us-east-1\n/,
 	);
 });
+
+test("an unreadable ~/.aws/credentials is ignored; an unreadable AWS_SHARED_CREDENTIALS_FILE is an error", async () => {
+	const { mkdtemp } = await import("node:fs/promises");
+	const { tmpdir } = await import("node:os");
+	const home = await mkdtemp(join(tmpdir(), "sigil-aws-unreadable-"));
+	// A folder where the file should be: unreadable as a file, whoever runs the test.
+	await mkdir(join(home, ".aws", "credentials"), { recursive: true });
+	const ok = await gw.cli(["whoami"], { env: { HOME: home } });
+	assert.equal(ok.code, 0, ok.stderr);
+	const bad = await gw.cli(["whoami"], {
+		env: { AWS_SHARED_CREDENTIALS_FILE: join(home, ".aws", "credentials") },
+	});
+	assert.equal(bad.code, 1);
+	assert.match(
+		bad.stderr,
+		/^error: cannot read AWS_SHARED_CREDENTIALS_FILE .*\n {2}fix: fix the path or its permissions/,
+	);
+});

@@ -369,9 +369,21 @@ test("invoke signs as the trigger requires: aws_iam, acs3, hmac (its own header)
 		assert.equal(empty.code, 2, args.join(" "));
 		assert.match(empty.stderr, /^error: --(key|sign) is empty/);
 	}
+	// The look-up goes through the list route: `sigil logs iam` gains one record per invoke.
+	const count = async () =>
+		(await gw.cli(["logs", "iam", "--json", "--limit", "1000"])).stdout
+			.trim()
+			.split("\n")
+			.filter(Boolean).length;
+	const before = await count();
+	assert.equal((await gw.cli(["invoke", "iam", "--data", "once"])).code, 0);
+	assert.equal(await count(), before + 1);
 	const none = await gw.cli(["invoke", "nope"]);
 	assert.equal(none.code, 1);
-	assert.match(none.stderr, /function 'nope' does not exist/);
+	assert.match(
+		none.stderr,
+		/^error: function 'nope' does not exist on http:\/\/127\.0\.0\.1:\d+\n {2}fix: No function of that name/,
+	);
 });
 
 test("without an access key: --sign still works (no lookup), a public trigger is called unsigned, --key alone asks for --sign", async () => {

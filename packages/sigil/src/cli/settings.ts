@@ -61,6 +61,27 @@ export function awsCredentialsPath(env: CliIo["env"]): string {
 	);
 }
 
+/**
+ * The AWS file's profiles. An unreadable ~/.aws/credentials (another tool's file, perhaps not
+ * ours to read) must not stop every sigil command, so it counts as empty; a file named by
+ * AWS_SHARED_CREDENTIALS_FILE was asked for, so failing to read it is an error.
+ */
+async function readAwsProfiles(
+	file: string,
+	env: CliIo["env"],
+): Promise<Map<string, Record<string, string>>> {
+	try {
+		return await readProfileFile(file);
+	} catch (error) {
+		if (!env.AWS_SHARED_CREDENTIALS_FILE) return new Map();
+		throw new CliError(
+			"CREDENTIALS_FILE_UNREADABLE",
+			`cannot read AWS_SHARED_CREDENTIALS_FILE ${file}: ${(error as Error).message}`,
+			"fix the path or its permissions, or unset AWS_SHARED_CREDENTIALS_FILE",
+		);
+	}
+}
+
 /** A key pair from `<PREFIX>_ACCESS_KEY_ID` etc., undefined when neither half is set. */
 function envPair(
 	env: CliIo["env"],
@@ -106,7 +127,7 @@ export async function resolveSettings(
 	const sigilFile = credentialsPath(dir);
 	const awsFile = awsCredentialsPath(env);
 	const sigilProfiles = await readProfiles(dir);
-	const awsProfiles = await readProfileFile(awsFile);
+	const awsProfiles = await readAwsProfiles(awsFile, env);
 	// Sigil's own profile name beats AWS's, as its key variables do.
 	const sigilNamed = flags.profile || env.SIGIL_PROFILE;
 	const profileName = sigilNamed || env.AWS_PROFILE || "default";

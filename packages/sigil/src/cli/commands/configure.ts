@@ -61,12 +61,13 @@ class Answers {
 	/** One answer; `undefined` at the end of input. `hidden` turns off the terminal's echo. */
 	async ask(prompt: string, hidden = false): Promise<string | undefined> {
 		const tty = this.#io.stdin.isTTY === true;
-		if (tty) this.#io.stderr.write(prompt);
 		const stdin = this.#io.stdin as CliIo["stdin"] & {
 			setRawMode?: (on: boolean) => void;
 		};
 		const raw = tty && hidden && typeof stdin.setRawMode === "function";
+		// Echo off before the prompt shows: whatever is typed once it is visible stays hidden.
 		if (raw) stdin.setRawMode?.(true);
+		if (tty) this.#io.stderr.write(prompt);
 		try {
 			for (;;) {
 				const end = firstOf(this.#buffer, raw ? RAW_ENDS : "\n");

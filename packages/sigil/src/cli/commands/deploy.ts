@@ -14,30 +14,30 @@ import {
 import { CliError, usageError } from "../cli-error.ts";
 import { painter } from "../colour.ts";
 import { type CommandSpec, list, str } from "../command.ts";
-import type { ControlPlaneClient } from "../control-plane-client.ts";
 import {
 	configFromFlags,
 	type DeployItem,
 	itemsFromStack,
 	packHandler,
 } from "../deploy-plan.ts";
+import { LiveFunctions } from "../live-functions.ts";
 import { progress } from "../progress.ts";
 import { authOf, functionUrl } from "./functions.ts";
 
-/** The live function, or undefined when there is none (or the caller may not read it). */
-async function liveFunction(
-	client: ControlPlaneClient,
+/** The live function; undefined when there is none, or when this key may read neither route. */
+async function liveOrUnknown(
+	deployed: LiveFunctions,
 	name: string,
 ): Promise<Record<string, unknown> | undefined> {
 	try {
-		return (await client.getFunction(name)).function;
+		return await deployed.get(name);
 	} catch (error) {
-		// Not deployed yet, or a key that may deploy but not read: the PUT decides then.
+		// A key that may deploy but not read: the PUT decides, as before this check existed.
 		if (
 			error instanceof CliError &&
-			(error.code === "FUNCTION_NOT_FOUND" ||
-				error.code === "ACCESS_DENIED" ||
-				error.code === "AccessDeniedException")
+			["ACCESS_DENIED", "AccessDeniedException", "AccessDenied"].includes(
+				error.code,
+			)
 		)
 			return undefined;
 		throw error;
@@ -227,12 +227,13 @@ export const deployCommand: CommandSpec = {
 		const paint = painter(ctx.io.stdout, ctx.io.env);
 		const results: Record<string, unknown>[] = [];
 		const shown = progress(ctx.io, ctx.json);
+		const deployed = new LiveFunctions(client);
 		try {
 			for (const item of items) {
 				shown.phase(`packing ${item.name}`);
 				const { config, code, handlerless } = await packHandler(item);
 				shown.phase(`comparing ${item.name} with the live revision`);
-				const live = await liveFunction(client, item.name);
+				const live = await liveOrUnknown(deployed, item.name);
 				// Same bytes, same hash the gateway keeps (bundleBytes): re-sending them would only make
 				// a new revision of identical code. A handlerless process/http deploy keeps the live code.
 				const codeSame =

@@ -19,6 +19,7 @@ import {
 import { type IncomingResponse, responseHeader, send } from "../http-send.ts";
 import { buildInvokeRequest } from "../invoke-request.ts";
 import { readAll } from "../io.ts";
+import { LiveFunctions, notDeployed } from "../live-functions.ts";
 import { requireCredentials } from "../settings.ts";
 import {
 	canonicalHeaderName,
@@ -106,9 +107,11 @@ async function schemeOfTrigger(
 	algorithmFlag: HmacAlgorithm | undefined,
 	key: string | undefined,
 ): Promise<{ scheme: Scheme; keyHint?: string } | { unknown: string }> {
-	let fn: Record<string, unknown>;
+	let fn: Record<string, unknown> | undefined;
 	try {
-		fn = (await (await ctx.client()).getFunction(name)).function;
+		const client = await ctx.client();
+		fn = await new LiveFunctions(client).get(name);
+		if (!fn) throw notDeployed(name, client.gateway);
 	} catch (error) {
 		if (!(error instanceof CliError)) throw error;
 		// No such function, or no gateway: that is the answer, not a reason to guess.
