@@ -1995,5 +1995,64 @@ export function runStoreContract(name: string, makeStore: MakeStore): void {
 				);
 			});
 		});
+
+		test("tags: keys unique regardless of case, at most 50 all or nothing, go with the principal", async () => {
+			await withStore(makeStore, async (store) => {
+				const { accountId } = await store.accounts.create({
+					name: "root",
+					accountId: "123456789012",
+				});
+				await store.users.create({ accountId, userName: "alice" });
+				await store.roles.create({
+					accountId,
+					roleName: "worker",
+					trustPolicy: TRUST,
+				});
+				await store.tags.put(accountId, "user", "ALICE", [
+					{ key: "team", value: "payments" },
+					{ key: "env", value: "" },
+				]);
+				await store.tags.put(accountId, "user", "alice", [
+					{ key: "TEAM", value: "search" },
+				]);
+				assert.deepEqual(await store.tags.list(accountId, "user", "alice"), [
+					{ key: "env", value: "" },
+					{ key: "team", value: "search" },
+				]);
+				assert.deepEqual(
+					await store.tags.list(accountId, "role", "worker"),
+					[],
+				);
+				await rejectsWith(
+					store.tags.put(accountId, "role", "nobody", [
+						{ key: "a", value: "b" },
+					]),
+					"STORE_NOT_FOUND",
+				);
+				await rejectsWith(
+					store.tags.put(
+						accountId,
+						"role",
+						"worker",
+						Array.from({ length: 51 }, (_, i) => ({
+							key: `k${i}`,
+							value: "v",
+						})),
+					),
+					"STORE_TOO_LARGE",
+				);
+				assert.deepEqual(
+					await store.tags.list(accountId, "role", "worker"),
+					[],
+				);
+				await store.tags.remove(accountId, "user", "alice", ["Team", "absent"]);
+				assert.deepEqual(await store.tags.list(accountId, "user", "alice"), [
+					{ key: "env", value: "" },
+				]);
+				await store.users.delete(accountId, "alice");
+				await store.users.create({ accountId, userName: "alice" });
+				assert.deepEqual(await store.tags.list(accountId, "user", "alice"), []);
+			});
+		});
 	});
 }

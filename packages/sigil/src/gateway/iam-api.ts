@@ -1,11 +1,11 @@
 /**
  * IAM over the query protocol (IAM API Reference, version 2010-05-08), as `aws iam …` calls it:
  * users, access keys, inline user and role policies, roles, groups (members, inline policies),
- * customer managed policies and their attachments, permissions boundaries. Every operation acts
- * in the caller's own account. Each declares the parameters it takes (any other — tags, a role's
- * description — is refused, never stored and ignored) and resolves its target from the form
- * once; query-api.ts authorizes `iam:ACTION` on that target and runs the operation on the same
- * object. The rules themselves (ownership, quotas, conflicts) are iam/admin.ts's.
+ * customer managed policies and their attachments, permissions boundaries, tags. Every operation
+ * acts in the caller's own account. Each declares the parameters it takes (any other — a role's
+ * description, a policy's tags — is refused, never stored and ignored) and resolves its target
+ * from the form once; query-api.ts authorizes `iam:ACTION` on that target and runs the operation
+ * on the same object. The rules themselves (ownership, quotas, conflicts) are iam/admin.ts's.
  */
 import type { RequestContext } from "@sigil/policy";
 import { SigilError } from "../errors.ts";
@@ -19,6 +19,7 @@ import type {
 	ManagedPolicyVersion,
 	PrincipalKind,
 	Role,
+	Tag,
 	User,
 } from "../store/types.ts";
 import type { GatewayContext } from "./context.ts";
@@ -36,8 +37,10 @@ export interface IamTarget extends Target {
 	readonly name: string | null;
 	/** The managed policy the operation names by `PolicyArn` (the target, or what it attaches). */
 	readonly policy?: PolicyRef;
-	/** Condition keys the operation adds to the decision (`iam:PolicyARN`). */
+	/** Condition keys the operation adds to the decision (`iam:PolicyARN`, `aws:TagKeys`). */
 	readonly context?: RequestContext;
+	/** The tags the operation writes (`Tags.member.N`), parsed once at bind. */
+	readonly tags?: readonly Tag[];
 }
 
 /** One IAM operation bound to its target: authorize `target`, then `run`. */
@@ -63,13 +66,26 @@ interface OperationDef {
 /** An operation that refuses parameters it does not take, and runs on the target it was authorized for. */
 function operation(def: OperationDef): IamOperation {
 	const accepted = new Set(["Action", "Version", ...def.params]);
+	// List parameters (`Tags.member`): the wire's `Tags.member.N.Key`, `TagKeys.member.N`.
+	const lists = def.params
+		.filter((p) => p.endsWith(".member"))
+		.map(
+			(p) =>
+				new RegExp(
+					`^${p.replace(".", "\\.")}\\.[1-9]\\d{0,2}(?:\\.(?:Key|Value))?$`,
+				),
+		);
+	const names = def.params.map((p) => p.replace(/\.member$/, ""));
 	return {
 		bind(params, p) {
 			for (const key of params.keys())
-				if (!accepted.has(key))
+				if (
+					(!accepted.has(key) || key.endsWith(".member")) &&
+					!lists.some((re) => re.test(key))
+				)
 					throw new SigilError(
 						"INVALID_PARAMETER",
-						`${unsupportedName(key)} is not supported by this gateway's IAM; the operation takes ${def.params.join(", ") || "no parameters"}`,
+						`${unsupportedName(key)} is not supported by this gateway's IAM; the operation takes ${names.join(", ") || "no parameters"}`,
 					);
 			const target = def.target(params, p);
 			return {
@@ -183,7 +199,11 @@ function boundaryXml(arn: string | undefined): Record<string, XmlValue> {
 			};
 }
 
-function userXml(u: User, boundary?: string): XmlValue {
+function userXml(
+	u: User,
+	boundary?: string,
+	tags: readonly Tag[] = [],
+): XmlValue {
 	return {
 		Path: u.path,
 		UserName: u.userName,
@@ -191,10 +211,15 @@ function userXml(u: User, boundary?: string): XmlValue {
 		Arn: u.arn,
 		CreateDate: iso(u.createdAt),
 		...boundaryXml(boundary),
+		...tagsXml(tags),
 	};
 }
 
-function roleXml(r: Role, boundary?: string): XmlValue {
+function roleXml(
+	r: Role,
+	boundary?: string,
+	tags: readonly Tag[] = [],
+): XmlValue {
 	return {
 		Path: r.path,
 		RoleName: r.roleName,
@@ -205,6 +230,7 @@ function roleXml(r: Role, boundary?: string): XmlValue {
 		AssumeRolePolicyDocument: encodeURIComponent(r.trustPolicy),
 		MaxSessionDuration: r.maxSessionDuration,
 		...boundaryXml(boundary),
+		...tagsXml(tags),
 	};
 }
 
@@ -425,6 +451,135 @@ function versionXml(v: ManagedPolicyVersion, withDocument: boolean): XmlValue {
 		VersionId: v.versionId,
 		IsDefaultVersion: v.isDefault,
 		CreateDate: iso(v.createdAt),
+	};
+}
+
+/** `Tags.member.N.Key`/`.Value` in order; a member without its key or value is refused. */
+function tagsParam(q: URLSearchParams, isRequired: boolean): Tag[] {
+	const byIndex = new Map<number, { key?: string; value?: string }>();
+	for (const [k, v] of q) {
+		const m = /^Tags\.member\.([1-9]\d{0,2})\.(Key|Value)$/.exec(k);
+		if (!m) continue;
+		const i = Number(m[1]);
+		const entry = byIndex.get(i) ?? {};
+		if (m[2] === "Key") entry.key = v;
+		else entry.value = v;
+		byIndex.set(i, entry);
+	}
+	if (isRequired && byIndex.size === 0)
+		throw new SigilError(
+			"INVALID_PARAMETER",
+			"1 validation error detected: Value null at 'tags' failed to satisfy constraint: Member must not be null",
+		);
+	return [...byIndex.entries()]
+		.sort(([a], [b]) => a - b)
+		.map(([i, t]) => {
+			if (t.key === undefined || t.value === undefined)
+				throw new SigilError(
+					"INVALID_PARAMETER",
+					`1 validation error detected: Value null at 'tags.${i}.member.${t.key === undefined ? "key" : "value"}' failed to satisfy constraint: Member must not be null`,
+				);
+			return { key: t.key, value: t.value };
+		});
+}
+
+/** `TagKeys.member.N`, in order. */
+function tagKeysParam(q: URLSearchParams): string[] {
+	const keys = [...q]
+		.map(([k, v]) => [/^TagKeys\.member\.([1-9]\d{0,2})$/.exec(k), v] as const)
+		.filter((e): e is [RegExpExecArray, string] => e[0] !== null)
+		.sort(([a], [b]) => Number(a[1]) - Number(b[1]))
+		.map(([, v]) => v);
+	if (keys.length === 0)
+		throw new SigilError(
+			"INVALID_PARAMETER",
+			"1 validation error detected: Value null at 'tagKeys' failed to satisfy constraint: Member must not be null",
+		);
+	return keys;
+}
+
+/**
+ * The request-tag condition keys of an operation that writes tags (`aws:RequestTag/KEY`,
+ * `aws:TagKeys`), so a policy can say which tags a caller may set.
+ */
+function tagRequestContext(tags: readonly Tag[]): RequestContext {
+	return {
+		...Object.fromEntries(
+			tags.map((t) => [`aws:RequestTag/${t.key}`, t.value]),
+		),
+		"aws:TagKeys": tags.map((t) => t.key),
+	};
+}
+
+/** A target with the request's tags (`Tags.member.N`) parsed and offered to the decision. */
+function withTags(
+	target: (q: URLSearchParams, p: IamPrincipal) => IamTarget,
+	isRequired: boolean,
+) {
+	return (q: URLSearchParams, p: IamPrincipal): IamTarget => {
+		const t = target(q, p);
+		const tags = tagsParam(q, isRequired);
+		if (tags.length === 0) return t;
+		return {
+			...t,
+			tags,
+			context: { ...t.context, ...tagRequestContext(tags) },
+		};
+	};
+}
+
+function tagsXml(tags: readonly Tag[]): Record<string, XmlValue> {
+	return tags.length === 0
+		? {}
+		: { Tags: tags.map((t) => ({ Key: t.key, Value: t.value })) };
+}
+
+/** Tag/Untag/List…Tags for users (`UserName`) and roles (`RoleName`). */
+function tagOperations(kind: PrincipalKind): Record<string, IamOperation> {
+	const Kind = kind === "user" ? "User" : "Role";
+	return {
+		[`Tag${Kind}`]: operation({
+			params: [`${Kind}Name`, "Tags.member"],
+			target: withTags(named(kind), true),
+			async run({ ex, ctx, target: t }) {
+				await admin(ctx).tagPrincipal(
+					t.accountId,
+					kind,
+					nameOf(t),
+					t.tags ?? [],
+				);
+				sendQueryResult(ex, IAM_NS, `Tag${Kind}`);
+			},
+		}),
+		[`Untag${Kind}`]: operation({
+			params: [`${Kind}Name`, "TagKeys.member"],
+			target: (q, p) => {
+				const t = named(kind)(q, p);
+				const keys = tagKeysParam(q);
+				return { ...t, context: { "aws:TagKeys": keys } };
+			},
+			async run({ ex, ctx, target: t }, q) {
+				await admin(ctx).untagPrincipal(
+					t.accountId,
+					kind,
+					nameOf(t),
+					tagKeysParam(q),
+				);
+				sendQueryResult(ex, IAM_NS, `Untag${Kind}`);
+			},
+		}),
+		[`List${Kind}Tags`]: operation({
+			params: [`${Kind}Name`, ...PAGING],
+			target: named(kind),
+			async run({ ex, ctx, target: t }, q) {
+				const tags = await admin(ctx).listTags(t.accountId, kind, nameOf(t));
+				const { items, ...more } = page(tags, q, (x) => x.key);
+				sendQueryResult(ex, IAM_NS, `List${Kind}Tags`, {
+					Tags: items.map((x) => ({ Key: x.key, Value: x.value })),
+					...more,
+				});
+			},
+		}),
 	};
 }
 
@@ -896,15 +1051,16 @@ function inlinePolicyOperations(
 /** Every IAM operation Sigil serves, by query `Action`. */
 export const IAM_OPERATIONS: Readonly<Record<string, IamOperation>> = {
 	CreateUser: operation({
-		params: ["UserName", "Path", "PermissionsBoundary"],
-		target: withBoundary(namedUser, false),
+		params: ["UserName", "Path", "PermissionsBoundary", "Tags.member"],
+		target: withTags(withBoundary(namedUser, false), false),
 		async run({ ex, ctx, target: t }, q) {
 			const path = q.get("Path") ?? undefined;
 			const user = await admin(ctx).createUser(t.accountId, nameOf(t), path, {
 				...(t.policy && { boundary: t.policy }),
+				...(t.tags && { tags: t.tags }),
 			});
 			sendQueryResult(ex, IAM_NS, "CreateUser", {
-				User: userXml(user, t.policy?.arn),
+				User: userXml(user, t.policy?.arn, t.tags),
 			});
 		},
 	}),
@@ -930,8 +1086,9 @@ export const IAM_OPERATIONS: Readonly<Record<string, IamOperation>> = {
 				"user",
 				user.userName,
 			);
+			const tags = await a.listTags(t.accountId, "user", user.userName);
 			sendQueryResult(ex, IAM_NS, "GetUser", {
-				User: userXml(user, boundary),
+				User: userXml(user, boundary, tags),
 			});
 		},
 	}),
@@ -1017,8 +1174,9 @@ export const IAM_OPERATIONS: Readonly<Record<string, IamOperation>> = {
 			"Path",
 			"MaxSessionDuration",
 			"PermissionsBoundary",
+			"Tags.member",
 		],
-		target: withBoundary(byRole, false),
+		target: withTags(withBoundary(byRole, false), false),
 		async run({ ex, ctx, target: t }, q) {
 			const max = q.get("MaxSessionDuration");
 			const path = q.get("Path");
@@ -1030,10 +1188,13 @@ export const IAM_OPERATIONS: Readonly<Record<string, IamOperation>> = {
 					...(path !== null && { path }),
 					...(max !== null && { maxSessionDuration: Number(max) }),
 				},
-				{ ...(t.policy && { boundary: t.policy }) },
+				{
+					...(t.policy && { boundary: t.policy }),
+					...(t.tags && { tags: t.tags }),
+				},
 			);
 			sendQueryResult(ex, IAM_NS, "CreateRole", {
-				Role: roleXml(role, t.policy?.arn),
+				Role: roleXml(role, t.policy?.arn, t.tags),
 			});
 		},
 	}),
@@ -1048,8 +1209,9 @@ export const IAM_OPERATIONS: Readonly<Record<string, IamOperation>> = {
 				"role",
 				role.roleName,
 			);
+			const tags = await a.listTags(t.accountId, "role", role.roleName);
 			sendQueryResult(ex, IAM_NS, "GetRole", {
-				Role: roleXml(role, boundary),
+				Role: roleXml(role, boundary, tags),
 			});
 		},
 	}),
@@ -1094,4 +1256,6 @@ export const IAM_OPERATIONS: Readonly<Record<string, IamOperation>> = {
 	...attachmentOperations("group"),
 	...boundaryOperations("user"),
 	...boundaryOperations("role"),
+	...tagOperations("user"),
+	...tagOperations("role"),
 };

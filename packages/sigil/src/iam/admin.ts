@@ -14,7 +14,7 @@ import { type PolicyKind, parsePolicy } from "@sigil/policy";
 import { SigilError } from "../errors.ts";
 import type { CredentialCache } from "../gateway/credentials.ts";
 import { isStoreError } from "../store/errors.ts";
-import type { Store } from "../store/store.ts";
+import { type Store, TAGS_PER_PRINCIPAL } from "../store/store.ts";
 import type {
 	AccessKey,
 	AccessKeyStatus,
@@ -27,6 +27,7 @@ import type {
 	ManagedPolicyVersion,
 	PrincipalKind,
 	Role,
+	Tag,
 	User,
 } from "../store/types.ts";
 import type { Authorizer } from "./authorizer.ts";
@@ -75,6 +76,48 @@ const GROUP_NAME = /^[\w+=,.@-]{1,128}$/;
 export interface CreateOptions {
 	/** The managed policy to set as the permissions boundary. */
 	readonly boundary?: PolicyRef;
+	readonly tags?: readonly Tag[];
+}
+
+const TAG_KEY = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]{1,128}$/u;
+const TAG_VALUE = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]{0,256}$/u;
+
+function checkTagKey(key: string): void {
+	if (!TAG_KEY.test(key))
+		throw new SigilError(
+			"INVALID_PARAMETER",
+			`1 validation error detected: Value '${key.slice(0, 140)}' at 'tags.key' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]+ and have length between 1 and 128`,
+		);
+	if (key.toLowerCase().startsWith("aws:"))
+		throw new SigilError(
+			"INVALID_PARAMETER",
+			"Tag keys beginning with 'aws:' are reserved for AWS use and cannot be set.",
+		);
+}
+
+/** IAM's rules for the tags of one request: shapes, no `aws:` keys, no key twice, at most 50. */
+export function checkTags(tags: readonly Tag[]): readonly Tag[] {
+	if (tags.length > TAGS_PER_PRINCIPAL)
+		throw new SigilError(
+			"LIMIT_EXCEEDED",
+			"The number of tags has reached the maximum limit.",
+		);
+	const seen = new Set<string>();
+	for (const { key, value } of tags) {
+		checkTagKey(key);
+		if (!TAG_VALUE.test(value))
+			throw new SigilError(
+				"INVALID_PARAMETER",
+				"1 validation error detected: Value at 'tags.value' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]* and have length less than or equal to 256",
+			);
+		if (seen.has(key.toLowerCase()))
+			throw new SigilError(
+				"INVALID_PARAMETER",
+				"Duplicate tag keys found. Please note that Tag keys are case insensitive.",
+			);
+		seen.add(key.toLowerCase());
+	}
+	return tags;
 }
 
 export interface IamAdminDeps {
@@ -156,6 +199,7 @@ export class IamAdmin {
 		options: CreateOptions = {},
 	): Promise<User> {
 		checkName(userName, "userName");
+		const tags = checkTags(options.tags ?? []);
 		const boundary = await this.#boundaryPolicy(accountId, options.boundary);
 		const user = await iam(`User with name ${userName}`, () =>
 			this.#d.store.users.create({
@@ -164,8 +208,13 @@ export class IamAdmin {
 				...(path && { path }),
 			}),
 		);
-		await this.#completeCreate(accountId, "user", user.userName, boundary, () =>
-			this.#d.store.users.delete(accountId, user.userName),
+		await this.#completeCreate(
+			accountId,
+			"user",
+			user.userName,
+			boundary,
+			tags,
+			() => this.#d.store.users.delete(accountId, user.userName),
 		);
 		return user;
 	}
@@ -189,19 +238,23 @@ export class IamAdmin {
 		kind: PrincipalKind,
 		name: string,
 		boundary: ManagedPolicy | undefined,
+		tags: readonly Tag[],
 		undo: () => Promise<void>,
 	): Promise<void> {
-		if (boundary === undefined) return;
+		if (boundary === undefined && tags.length === 0) return;
 		try {
-			await this.#d.store.managedPolicies.putBoundary(
-				accountId,
-				kind,
-				name,
-				boundary.policyName,
-			);
+			if (boundary !== undefined)
+				await this.#d.store.managedPolicies.putBoundary(
+					accountId,
+					kind,
+					name,
+					boundary.policyName,
+				);
+			if (tags.length > 0)
+				await this.#d.store.tags.put(accountId, kind, name, tags);
 		} catch (err) {
 			await undo().catch(() => {});
-			if (isStoreError(err, "STORE_NOT_FOUND"))
+			if (isStoreError(err, "STORE_NOT_FOUND") && boundary !== undefined)
 				throw new SigilError(
 					"NO_SUCH_ENTITY",
 					`Policy ${boundary.arn} does not exist or is not attachable.`,
@@ -210,6 +263,56 @@ export class IamAdmin {
 		} finally {
 			this.#d.authorizer.invalidatePrincipal(accountId, kind, name);
 		}
+	}
+
+	// -- Tags ------------------------------------------------------------------------------
+
+	/** Tag{User,Role}: adds or updates; the principal's next decisions see `aws:PrincipalTag/…`. */
+	async tagPrincipal(
+		accountId: string,
+		kind: PrincipalKind,
+		name: string,
+		tags: readonly Tag[],
+	): Promise<void> {
+		checkTags(tags);
+		await this.#exists(accountId, kind, name);
+		try {
+			await this.#d.store.tags.put(accountId, kind, name, tags);
+		} catch (err) {
+			if (isStoreError(err, "STORE_TOO_LARGE"))
+				throw new SigilError(
+					"LIMIT_EXCEEDED",
+					"The number of tags has reached the maximum limit.",
+				);
+			if (isStoreError(err, "STORE_NOT_FOUND"))
+				throw new SigilError(
+					"NO_SUCH_ENTITY",
+					`The ${kind} with name ${name} cannot be found.`,
+				);
+			throw err;
+		}
+		this.#d.authorizer.invalidatePrincipal(accountId, kind, name);
+	}
+
+	async untagPrincipal(
+		accountId: string,
+		kind: PrincipalKind,
+		name: string,
+		keys: readonly string[],
+	): Promise<void> {
+		for (const key of keys) checkTagKey(key);
+		await this.#exists(accountId, kind, name);
+		await this.#d.store.tags.remove(accountId, kind, name, keys);
+		this.#d.authorizer.invalidatePrincipal(accountId, kind, name);
+	}
+
+	async listTags(
+		accountId: string,
+		kind: PrincipalKind,
+		name: string,
+	): Promise<Tag[]> {
+		await this.#exists(accountId, kind, name);
+		return this.#d.store.tags.list(accountId, kind, name);
 	}
 
 	// -- Permissions boundaries ------------------------------------------------------------
@@ -340,6 +443,7 @@ export class IamAdmin {
 				"INVALID_PARAMETER",
 				`1 validation error detected: Value '${max}' at 'maxSessionDuration' failed to satisfy constraint: Member must have value between 3600 and 43200`,
 			);
+		const tags = checkTags(options.tags ?? []);
 		const boundary = await this.#boundaryPolicy(
 			input.accountId,
 			options.boundary,
@@ -352,6 +456,7 @@ export class IamAdmin {
 			"role",
 			role.roleName,
 			boundary,
+			tags,
 			() => this.#d.store.roles.delete(input.accountId, role.roleName),
 		);
 		return role;

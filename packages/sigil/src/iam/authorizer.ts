@@ -1,9 +1,9 @@
 /**
  * Phase 3 of the pipeline: may this principal perform this action on this resource? Loads the
  * principal's identity policies (a user's or a role's inline policies and attached managed
- * policies, and a user's groups' policies) and permissions boundary, the session policy of STS
- * credentials and the function's resource policy, each compiled once and cached, then asks the
- * pure engine (@sigil/policy) for the decision.
+ * policies, and a user's groups' policies), permissions boundary and tags (`aws:PrincipalTag/…`),
+ * the session policy of STS credentials and the function's resource policy, each compiled once
+ * and cached, then asks the pure engine (@sigil/policy) for the decision.
  *
  * Caches: compiled identity policies per principal and the compiled resource policy per
  * function, for `ttlMs` (bounding how long another gateway's write takes to bite here); this
@@ -66,6 +66,8 @@ const DENY_ALL =
 export interface PrincipalPolicies {
 	readonly identity: readonly NamedPolicy[];
 	readonly boundary?: NamedPolicy;
+	/** `aws:PrincipalTag/KEY` → value for each of the user's or role's tags, when it has any. */
+	readonly tagContext?: RequestContext;
 }
 
 const NO_POLICIES: PrincipalPolicies = { identity: [] };
@@ -99,12 +101,15 @@ export class Authorizer {
 	async authorize(input: AuthorizeInput): Promise<Authorization> {
 		const p = input.principal;
 		const principal = requestPrincipalOf(p);
-		const { identity: identityPolicies, boundary: permissionsBoundary } =
-			principal.type === "User" && p.userName !== undefined
-				? await this.principalPolicies(p.accountId, "user", p.userName)
-				: principal.type === "AssumedRole" && p.roleName !== undefined
-					? await this.principalPolicies(p.accountId, "role", p.roleName)
-					: NO_POLICIES;
+		const {
+			identity: identityPolicies,
+			boundary: permissionsBoundary,
+			tagContext,
+		} = principal.type === "User" && p.userName !== undefined
+			? await this.principalPolicies(p.accountId, "user", p.userName)
+			: principal.type === "AssumedRole" && p.roleName !== undefined
+				? await this.principalPolicies(p.accountId, "role", p.roleName)
+				: NO_POLICIES;
 		const resourcePolicy =
 			input.resourcePolicy ??
 			(input.fn ? await this.resourcePolicy(input.fn) : undefined);
@@ -121,7 +126,11 @@ export class Authorizer {
 			...(permissionsBoundary && { permissionsBoundary }),
 			...(sessionPolicy && { sessionPolicies: [sessionPolicy] }),
 			...(resourcePolicy && { resourcePolicy }),
-			context: input.context,
+			// The principal's tags (`aws:PrincipalTag/KEY`) are the store's word, never the request's.
+			context:
+				tagContext === undefined
+					? input.context
+					: { ...input.context, ...tagContext },
 		};
 		return { decision: evaluate(request), request };
 	}
@@ -154,7 +163,7 @@ export class Authorizer {
 		const hit = this.#identity.get(key);
 		if (hit && hit.until > now) return hit.value;
 		const user = kind === "user";
-		const [inline, attached, groupInline, groupAttached, boundaryDoc] =
+		const [inline, attached, groupInline, groupAttached, boundaryDoc, tags] =
 			await Promise.all([
 				this.#store.policies.list(accountId, kind, name),
 				this.#store.managedPolicies.attachedDocuments(accountId, kind, name),
@@ -163,6 +172,7 @@ export class Authorizer {
 					? this.#store.managedPolicies.groupDocumentsForUser(accountId, name)
 					: [],
 				this.#store.managedPolicies.getBoundary(accountId, kind, name),
+				this.#store.tags.list(accountId, kind, name),
 			]);
 		const value: NamedPolicy[] = [];
 		const add = (document: string, label: string) => {
@@ -188,6 +198,11 @@ export class Authorizer {
 		const entry: PrincipalPolicies = {
 			identity: value,
 			...(boundary && { boundary }),
+			...(tags.length > 0 && {
+				tagContext: Object.fromEntries(
+					tags.map((t) => [`aws:PrincipalTag/${t.key}`, t.value]),
+				),
+			}),
 		};
 		this.#identity.set(key, { value: entry, until: now + this.#ttlMs });
 		return entry;

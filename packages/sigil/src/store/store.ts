@@ -33,6 +33,7 @@ import type {
 	PrincipalKind,
 	Role,
 	SecretInfo,
+	Tag,
 	User,
 } from "./types.ts";
 
@@ -158,6 +159,37 @@ export interface GroupStore {
 	): Promise<void>;
 	/** The inline policies of every group the user belongs to, in one read (the authorizer's). */
 	policiesForUser(accountId: string, userName: string): Promise<GroupPolicy[]>;
+}
+
+/** IAM's quota of tags per user or role. */
+export const TAGS_PER_PRINCIPAL = 50;
+
+/** Tags of users and roles. Deleting the principal drops its tags. */
+export interface PrincipalTagStore {
+	/**
+	 * Adds or updates (a key already there, in any case, keeps its spelling and takes the new
+	 * value); `STORE_NOT_FOUND` when the principal is missing, `STORE_TOO_LARGE` when it would
+	 * end with more than {@link TAGS_PER_PRINCIPAL}. All or nothing.
+	 */
+	put(
+		accountId: string,
+		kind: PrincipalKind,
+		principalName: string,
+		tags: readonly Tag[],
+	): Promise<void>;
+	/** Removes the keys (any case; absent ones are ignored). */
+	remove(
+		accountId: string,
+		kind: PrincipalKind,
+		principalName: string,
+		keys: readonly string[],
+	): Promise<void>;
+	/** By key. */
+	list(
+		accountId: string,
+		kind: PrincipalKind,
+		principalName: string,
+	): Promise<Tag[]>;
 }
 
 /** IAM's quota of versions per managed policy. */
@@ -479,6 +511,7 @@ export interface Store {
 	readonly policies: InlinePolicyStore;
 	readonly managedPolicies: ManagedPolicyStore;
 	readonly groups: GroupStore;
+	readonly tags: PrincipalTagStore;
 	readonly accessKeys: AccessKeyStore;
 	readonly functions: FunctionStore;
 	readonly secrets: SecretStore;

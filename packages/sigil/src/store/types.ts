@@ -113,6 +113,12 @@ export interface AttachedPolicyDocument {
 	readonly document: string;
 }
 
+/** A tag of a user or role: keys are unique per principal regardless of case (IAM's rule). */
+export interface Tag {
+	readonly key: string;
+	readonly value: string;
+}
+
 export type AccessKeyStatus = "Active" | "Inactive";
 
 /** An access key without its secret: what listings show. */

@@ -337,6 +337,30 @@ CREATE TABLE role_permissions_boundaries (
 CREATE INDEX role_permissions_boundaries_policy ON role_permissions_boundaries (account_id, policy_name);
 `,
 	},
+	{
+		version: 7,
+		description: "IAM tags of users and roles",
+		sql: `
+-- Keys are unique per principal regardless of case, as IAM's are.
+CREATE TABLE user_tags (
+	account_id TEXT NOT NULL,
+	principal_name TEXT NOT NULL COLLATE NOCASE,
+	tag_key TEXT NOT NULL COLLATE NOCASE,
+	tag_value TEXT NOT NULL,
+	PRIMARY KEY (account_id, principal_name, tag_key),
+	FOREIGN KEY (account_id, principal_name) REFERENCES users (account_id, user_name) ON DELETE CASCADE
+) STRICT;
+
+CREATE TABLE role_tags (
+	account_id TEXT NOT NULL,
+	principal_name TEXT NOT NULL COLLATE NOCASE,
+	tag_key TEXT NOT NULL COLLATE NOCASE,
+	tag_value TEXT NOT NULL,
+	PRIMARY KEY (account_id, principal_name, tag_key),
+	FOREIGN KEY (account_id, principal_name) REFERENCES roles (account_id, role_name) ON DELETE CASCADE
+) STRICT;
+`,
+	},
 ];
 
 /** The newest schema this code knows. */

@@ -15,6 +15,7 @@ import { SqliteManagedPolicies } from "./managed-policies.ts";
 import { type ReplayLogOptions, SqliteReplayLog } from "./replay.ts";
 import { SqliteRoles } from "./roles.ts";
 import { SqliteSecrets } from "./secrets.ts";
+import { SqliteTags } from "./tags.ts";
 import { SqliteUsers } from "./users.ts";
 import { WriteBehind } from "./write-behind.ts";
 
@@ -39,6 +40,7 @@ export class SqliteStore implements Store {
 	readonly policies: SqliteInlinePolicies;
 	readonly managedPolicies: SqliteManagedPolicies;
 	readonly groups: SqliteGroups;
+	readonly tags: SqliteTags;
 	readonly accessKeys: SqliteAccessKeys;
 	readonly functions: SqliteFunctions;
 	readonly secrets: SqliteSecrets;
@@ -80,6 +82,7 @@ export class SqliteStore implements Store {
 		this.policies = new SqliteInlinePolicies(db);
 		this.managedPolicies = new SqliteManagedPolicies(db);
 		this.groups = new SqliteGroups(db);
+		this.tags = new SqliteTags(db);
 		this.accessKeys = new SqliteAccessKeys(db, box, poke);
 		this.functions = new SqliteFunctions(db);
 		this.secrets = new SqliteSecrets(db, box);
