@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything the test suite needs on a fresh machine: npm packages (npm ci) and the
-# system tools the wire-compatibility tests drive (the AWS CLI, python3 with requests, curl) and
+# system tools the wire-compatibility tests drive (the AWS CLI, python3 with requests and boto3,
+# curl) and
 # bubblewrap, the sandbox every function runs in.
 # The machine images of this project ship the AWS CLI and requests in their python3; Debian's
 # packages are the fallback when they are missing.
@@ -13,6 +14,10 @@ command -v bwrap >/dev/null 2>&1 || need+=(bubblewrap)
 command -v aws >/dev/null 2>&1 || need+=(awscli)
 if ! python3 -c 'import requests' >/dev/null 2>&1 && ! /usr/bin/python3 -c 'import requests' >/dev/null 2>&1; then
   need+=(python3-requests)
+fi
+# boto3: the Lambda control-plane tests drive it as a real peer client.
+if ! python3 -c 'import boto3' >/dev/null 2>&1 && ! /usr/bin/python3 -c 'import boto3' >/dev/null 2>&1; then
+  need+=(python3-boto3)
 fi
 if ((${#need[@]})); then
   if [ "$(id -u)" = 0 ]; then
