@@ -14,7 +14,8 @@ import { AckPolicy, jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
 import { JetStreamJobQueue } from "../src/adapters/nats/jetstream-job-queue.ts";
 import { StoreJobQueue } from "../src/adapters/store/store-job-queue.ts";
-import type { JobQueue } from "../src/ports/job-queue.ts";
+import type { ClaimedJob, JobQueue } from "../src/ports/job-queue.ts";
+import { keepLease } from "../src/ports/lease-renewal.ts";
 import { openSqliteStore } from "../src/store/sqlite/open.ts";
 import {
 	aJob,
@@ -51,6 +52,24 @@ const makeStoreQueue: MakeJobQueue = async (settings) => {
 };
 
 runJobQueueContract("store (sqlite)", makeStoreQueue);
+
+test("keepLease is a no-op on the store queue, whose lease is fixed at claim time", async () => {
+	const h = await makeStoreQueue({ leaseMs: 2000, maxAttempts: 3 });
+	const q = await h.open();
+	try {
+		await q.enqueue(aJob());
+		const [held] = await q.claim(1);
+		assert.ok(held);
+		const renewal = keepLease(q, held, { everyMs: 10 });
+		await sleep(50);
+		assert.equal(renewal.signal.aborted, false);
+		renewal.stop();
+		await q.complete(held.lease);
+	} finally {
+		await q.close();
+		await h.cleanup();
+	}
+});
 
 let natsSkip: string | undefined;
 try {
@@ -249,6 +268,43 @@ describe("JetStream adapter", { skip: natsSkip ?? false }, () => {
 			},
 			{ leaseMs: 2000, maxAttempts: 1 },
 		));
+
+	test("keepLease renews a running job's lease so a second gateway never gets it; a lapsed lease aborts its signal", () =>
+		withQueue(async (q, run) => {
+			const other = await JetStreamJobQueue.connect(NATS_URL, {
+				masterKey: run.masterKey,
+				stream: run.stream,
+				subjectPrefix: run.prefix,
+				leaseMs: 2000,
+			});
+			try {
+				const job = aJob();
+				await q.enqueue(job);
+				const [held] = await q.claim(1, { waitMs: 2000 });
+				assert.ok(held);
+				const renewal = keepLease(q, held);
+				const start = performance.now();
+				const stolen: ClaimedJob[] = [];
+				while (performance.now() - start < 5000)
+					stolen.push(...(await other.claim(1, { waitMs: 1000 })));
+				assert.deepEqual(stolen, []);
+				assert.equal(renewal.signal.aborted, false);
+				renewal.stop();
+				await q.complete(held.lease);
+
+				// Renewing too late: the lease has run out, the signal says so.
+				await q.enqueue(aJob());
+				const [late] = await q.claim(1, { waitMs: 2000 });
+				assert.ok(late);
+				const lapsed = keepLease(q, late, { everyMs: 2300 });
+				await new Promise((resolve) =>
+					lapsed.signal.addEventListener("abort", resolve, { once: true }),
+				);
+				assert.match(String(lapsed.signal.reason), /lease ran out/);
+			} finally {
+				await other.close();
+			}
+		}));
 
 	test("an unreachable server is reported with its URL", async () => {
 		await assert.rejects(
