@@ -501,4 +501,31 @@ describe("PostgreSQL store", { skip }, () => {
 			await store.close();
 		}
 	});
+
+	test("two gateways tagging one user at once cannot pass the 50-tag quota together", async () => {
+		const schema = newSchema();
+		const masterKey = randomBytes(32);
+		const open = () =>
+			openPostgresStore({ connectionString: PG_URL, masterKey, schema });
+		const [s1, s2] = [await open(), await open()] as [Store, Store];
+		try {
+			const { accountId } = await s1.accounts.create({ name: "root" });
+			await s1.users.create({ accountId, userName: "alice" });
+			const tags = (prefix: string) =>
+				Array.from({ length: 30 }, (_, i) => ({
+					key: `${prefix}${i}`,
+					value: "v",
+				}));
+			const outcomes = await Promise.allSettled([
+				s1.tags.put(accountId, "user", "alice", tags("a")),
+				s2.tags.put(accountId, "user", "ALICE", tags("b")),
+			]);
+			assert.equal(outcomes.filter((o) => o.status === "fulfilled").length, 1);
+			const lost = outcomes.find((o) => o.status === "rejected");
+			assert.ok(lost && isStoreError(lost.reason, "STORE_TOO_LARGE"));
+			assert.equal((await s2.tags.list(accountId, "user", "alice")).length, 30);
+		} finally {
+			await Promise.all([s1.close(), s2.close()]);
+		}
+	});
 });

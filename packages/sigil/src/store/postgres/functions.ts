@@ -199,6 +199,7 @@ export class PgFunctions implements FunctionStore {
 		const row = await this.#db.one<FunctionRow>(
 			`SELECT ${COLUMNS} FROM functions WHERE name = $1`,
 			[name],
+			"sigil_function_by_name",
 		);
 		return row && toRecord(row);
 	}

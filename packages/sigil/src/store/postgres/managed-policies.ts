@@ -134,7 +134,7 @@ function arnOf(accountId: string, path: string, policyName: string): string {
 }
 
 function toPolicy(row: PolicyRow): ManagedPolicy {
-	const policy = {
+	return {
 		accountId: row.account_id,
 		policyName: row.policy_name,
 		policyId: row.policy_id,
@@ -147,8 +147,6 @@ function toPolicy(row: PolicyRow): ManagedPolicy {
 		createdAt: row.created_at,
 		updatedAt: row.updated_at,
 	};
-	// Through a variable: the record may carry fields a store.ts of another version lacks.
-	return policy;
 }
 
 function toVersion(row: VersionRow): ManagedPolicyVersion {

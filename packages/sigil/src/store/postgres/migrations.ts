@@ -335,6 +335,33 @@ CREATE TABLE role_permissions_boundaries (
 CREATE INDEX role_permissions_boundaries_policy ON role_permissions_boundaries (account_id, policy_key);
 `,
 	},
+	{
+		version: 5,
+		description: "IAM tags of users and roles",
+		sql: `
+-- Keys are unique per principal regardless of ASCII case, as in the SQLite adapter (NOCASE):
+-- key_fold is computed by the store, so the rule does not depend on the database's locale.
+CREATE TABLE user_tags (
+	account_id TEXT COLLATE "C" NOT NULL,
+	principal_key TEXT COLLATE "C" NOT NULL,
+	key_fold TEXT COLLATE "C" NOT NULL,
+	tag_key TEXT COLLATE "C" NOT NULL,
+	tag_value TEXT NOT NULL,
+	PRIMARY KEY (account_id, principal_key, key_fold),
+	FOREIGN KEY (account_id, principal_key) REFERENCES users (account_id, name_key) ON DELETE CASCADE
+);
+
+CREATE TABLE role_tags (
+	account_id TEXT COLLATE "C" NOT NULL,
+	principal_key TEXT COLLATE "C" NOT NULL,
+	key_fold TEXT COLLATE "C" NOT NULL,
+	tag_key TEXT COLLATE "C" NOT NULL,
+	tag_value TEXT NOT NULL,
+	PRIMARY KEY (account_id, principal_key, key_fold),
+	FOREIGN KEY (account_id, principal_key) REFERENCES roles (account_id, name_key) ON DELETE CASCADE
+);
+`,
+	},
 ];
 
 /** The newest schema this code knows. */

@@ -15,6 +15,7 @@ import { PgManagedPolicies } from "./managed-policies.ts";
 import { PgReplayLog } from "./replay.ts";
 import { PgRoles } from "./roles.ts";
 import { PgSecrets } from "./secrets.ts";
+import { PgTags } from "./tags.ts";
 import { PgUsers } from "./users.ts";
 import { AsyncWriteBehind } from "./write-behind.ts";
 
@@ -42,6 +43,7 @@ export class PostgresStore implements Store {
 	readonly accessKeys: PgAccessKeys;
 	readonly functions: PgFunctions;
 	readonly secrets: PgSecrets;
+	readonly tags: PgTags;
 	readonly audit: PgAudit;
 	readonly jobs: PgJobs;
 	readonly replay: PgReplayLog;
@@ -72,6 +74,7 @@ export class PostgresStore implements Store {
 		this.accessKeys = new PgAccessKeys(db, box, poke);
 		this.functions = new PgFunctions(db);
 		this.secrets = new PgSecrets(db, box);
+		this.tags = new PgTags(db);
 		this.audit = new PgAudit(
 			db,
 			options.auditRetention ?? DEFAULT_AUDIT_RETENTION,
