@@ -3,6 +3,9 @@
 // schema, and several stores (as several gateways) racing one database.
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
 import { after, describe, test } from "node:test";
 import pg from "pg";
 import { isStoreError } from "../src/store/errors.ts";
@@ -12,6 +15,7 @@ import {
 } from "../src/store/postgres/migrations.ts";
 import { openPostgresStore } from "../src/store/postgres/open.ts";
 import { SecretBox } from "../src/store/secret-box.ts";
+import { openSqliteStore } from "../src/store/sqlite/open.ts";
 import type { Store } from "../src/store/store.ts";
 import {
 	adminQuery,
@@ -526,6 +530,127 @@ describe("PostgreSQL store", { skip }, () => {
 			assert.equal((await s2.tags.list(accountId, "user", "alice")).length, 30);
 		} finally {
 			await Promise.all([s1.close(), s2.close()]);
+		}
+	});
+
+	test("the same operations give the same answers as the SQLite adapter (orders, case folding, errors)", async () => {
+		const doc = JSON.stringify({ Version: "2012-10-17", Statement: [] });
+		const script = async (s: Store): Promise<string> => {
+			const out: unknown[] = [];
+			const strip = (v: unknown) =>
+				v === undefined
+					? null
+					: JSON.parse(
+							JSON.stringify(v, (k, x) =>
+								/(At|Id|Sha256)$/.test(k) ? "*" : x,
+							),
+						);
+			const step = async (f: () => Promise<unknown>) => {
+				try {
+					out.push(strip(await f()));
+				} catch (err) {
+					out.push(`error ${(err as { code?: string }).code}`);
+				}
+			};
+			const a = "123456789012";
+			await s.accounts.create({ name: "root", accountId: a });
+			const names = [
+				"Zed",
+				"alice",
+				"Bob",
+				"_x",
+				"a.b",
+				"A-b",
+				"bob2",
+				"ALPHA",
+			];
+			for (const n of names)
+				await step(() => s.users.create({ accountId: a, userName: n }));
+			await step(() => s.users.create({ accountId: a, userName: "ZED" }));
+			for (const n of names)
+				await step(() =>
+					s.roles.create({ accountId: a, roleName: n, trustPolicy: doc }),
+				);
+			for (const n of names)
+				await step(() => s.groups.create({ accountId: a, groupName: n }));
+			for (const n of ["Pol", "apol", "_p", "Apol2"])
+				await step(() =>
+					s.managedPolicies.create({
+						accountId: a,
+						policyName: n,
+						document: doc,
+					}),
+				);
+			for (const n of ["Pol", "apol", "_p"]) {
+				await step(() => s.managedPolicies.attach(a, "user", "zed", n));
+				await step(() => s.managedPolicies.attach(a, "group", "BOB", n));
+			}
+			for (const n of ["x", "X", "Y", "_"])
+				await step(() => s.policies.put(a, "user", "ALICE", n, doc));
+			for (const n of ["gB", "ga", "GA"])
+				await step(() => s.groups.putPolicy(a, "bob", n, doc));
+			for (const n of ["Zed", "alice", "a.b"])
+				await step(() => s.groups.addUser(a, "bob", n));
+			await step(() =>
+				s.tags.put(a, "user", "alice", [
+					{ key: "Team", value: "1" },
+					{ key: "env", value: "2" },
+					{ key: "Ärger", value: "3" },
+					{ key: "ärger", value: "4" },
+					{ key: "_", value: "5" },
+				]),
+			);
+			await step(() =>
+				s.tags.put(a, "user", "alice", [{ key: "TEAM", value: "6" }]),
+			);
+			await step(() => s.tags.remove(a, "user", "alice", ["ENV"]));
+			for (const n of ["zeta", "Alpha", "beta", "_f", "B-2"])
+				await step(() =>
+					s.functions.put({
+						accountId: a,
+						name: n,
+						config: {},
+						code: Buffer.from(n),
+					}),
+				);
+			for (const n of ["s.b", "S_a", "a", "B"])
+				await step(() => s.secrets.put(a, n, Buffer.from(n)));
+			out.push(strip(await s.users.list(a)));
+			out.push(strip(await s.roles.list(a)));
+			out.push(strip(await s.groups.list(a)));
+			out.push(strip(await s.groups.listUsers(a, "BOB")));
+			out.push(strip(await s.groups.listGroupsForUser(a, "ZED")));
+			out.push(strip(await s.groups.listPolicies(a, "bob")));
+			out.push(strip(await s.groups.policiesForUser(a, "alice")));
+			out.push(strip(await s.managedPolicies.list(a)));
+			out.push(strip(await s.managedPolicies.listAttached(a, "user", "Zed")));
+			out.push(strip(await s.managedPolicies.listEntities(a, "POL")));
+			out.push(
+				strip(await s.managedPolicies.groupDocumentsForUser(a, "alice")),
+			);
+			out.push(strip(await s.policies.list(a, "user", "alice")));
+			out.push(strip(await s.tags.list(a, "user", "ALICE")));
+			out.push(strip(await s.functions.list(a)));
+			out.push(strip(await s.secrets.list(a)));
+			await step(() => s.users.delete(a, "zed"));
+			out.push(strip(await s.managedPolicies.list(a)));
+			return JSON.stringify(out, null, 1);
+		};
+		const dataDir = join(await mkdtemp(join(tmpdir(), "sigil-diff-")), "data");
+		const sqlite = await openSqliteStore({
+			dataDir,
+			masterKey: randomBytes(32),
+		});
+		const postgres = await openPostgresStore({
+			connectionString: PG_URL,
+			masterKey: randomBytes(32),
+			schema: newSchema(),
+		});
+		try {
+			assert.equal(await script(postgres), await script(sqlite));
+		} finally {
+			await Promise.all([sqlite.close(), postgres.close()]);
+			await rm(dirname(dataDir), { recursive: true, force: true });
 		}
 	});
 });
