@@ -653,4 +653,46 @@ describe("PostgreSQL store", { skip }, () => {
 			await rm(dirname(dataDir), { recursive: true, force: true });
 		}
 	});
+
+	test("a job whose sealed payload was moved from another row fails visibly at claim; the rest run", async () => {
+		const schema = newSchema();
+		const store = await openPostgresStore({
+			connectionString: PG_URL,
+			masterKey: randomBytes(32),
+			schema,
+		});
+		try {
+			const { accountId } = await store.accounts.create({ name: "root" });
+			const a = await store.jobs.enqueue({
+				accountId,
+				functionName: "f",
+				payload: Buffer.from("a"),
+				notBefore: 0,
+			});
+			const b = await store.jobs.enqueue({
+				accountId,
+				functionName: "f",
+				payload: Buffer.from("b"),
+				notBefore: 0,
+			});
+			await adminQuery(
+				`UPDATE ${schema}.jobs SET payload = (SELECT payload FROM ${schema}.jobs WHERE id = $1) WHERE id = $2`,
+				[b.id, a.id],
+			);
+			const claimed = await store.jobs.claim(1, 10, 1000);
+			assert.deepEqual(
+				claimed.map((j) => [j.id, j.payload.toString()]),
+				[[b.id, "b"]],
+			);
+			const failed = await store.jobs.list({ accountId, status: "failed" });
+			assert.deepEqual(
+				failed.map((j) => j.id),
+				[a.id],
+			);
+			assert.match(failed[0]?.lastError ?? "", /cannot be read/);
+			await rejectsWith(store.jobs.get(a.id), "STORE_DECRYPT_FAILED");
+		} finally {
+			await store.close();
+		}
+	});
 });
