@@ -233,6 +233,56 @@ test("completion bash: generated from the command table, and it completes in a r
 	}
 });
 
+test("completion of a function argument asks the gateway (sigil list --names), with the line's global flags", async () => {
+	const dir = await mkdtemp(join(tmpdir(), "sigil-completion-fn-"));
+	// `sigil` on PATH as the launcher would put it, pointed at this gateway's config.
+	await writeFile(
+		join(dir, "sigil"),
+		`#!/bin/sh\nexec ${JSON.stringify(process.execPath)} ${JSON.stringify(BIN)} "$@"\n`,
+		{ mode: 0o755 },
+	);
+	const file = join(dir, "sigil.bash");
+	await writeFile(file, bashScript(COMMANDS));
+	const probe = (words: string[], env: Record<string, string> = {}) => {
+		const r = spawnSync(
+			"bash",
+			[
+				"-c",
+				`source ${JSON.stringify(file)}; COMP_WORDS=(${words.map((w) => `'${w}'`).join(" ")}); COMP_CWORD=$((\${#COMP_WORDS[@]}-1)); _sigil_complete; printf '%s\\n' "\${COMPREPLY[@]}"`,
+			],
+			{
+				encoding: "utf8",
+				env: {
+					HOME: gw.root,
+					SIGIL_CONFIG_DIR: join(gw.root, "cfg"),
+					PATH: `${dir}:/usr/bin:/bin`,
+					...env,
+				},
+			},
+		);
+		assert.equal(r.status, 0, r.stderr);
+		return r.stdout.split("\n").filter(Boolean);
+	};
+	const names = await gw.cli(["list", "--names"]);
+	assert.equal(names.code, 0, names.stderr);
+	assert.deepEqual(names.stdout.split("\n").filter(Boolean), ["hi"]);
+	assert.deepEqual(probe(["sigil", "invoke", ""]), ["hi"]);
+	assert.deepEqual(probe(["sigil", "permission", "list", "h"]), ["hi"]);
+	assert.deepEqual(
+		probe(["sigil", "invoke", "hi", ""]).includes("hi"),
+		false,
+		"only the first argument",
+	);
+	// The global flags on the line reach the look-up: a gateway that is not there lists nothing.
+	assert.deepEqual(
+		probe(["sigil", "--gateway", "http://127.0.0.1:1", "invoke", ""]),
+		[],
+	);
+	assert.deepEqual(probe(["sigil", `--gateway=${gw.url}`, "describe", ""]), [
+		"hi",
+	]);
+});
+
 test("completion zsh: a compdef function with every command and flag (syntax-checked when zsh exists)", async () => {
 	const script = zshScript(COMMANDS);
 	assert.equal((await run(["completion", "zsh"])).stdout, script);

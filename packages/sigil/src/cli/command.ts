@@ -57,6 +57,8 @@ export interface CommandSpec {
 	readonly examples?: readonly string[];
 	/** The values the first positional takes, when it is a closed set (for shell completion). */
 	readonly argChoices?: readonly string[];
+	/** The first positional names a deployed function (shell completion asks `sigil list --names`). */
+	readonly argIsFunction?: boolean;
 	run(ctx: CommandContext): Promise<number>;
 }
 

@@ -2,7 +2,9 @@
  * `sigil completion bash|zsh`: a completion script generated from the command table, so a new
  * command or flag completes the day it is added, with nothing to keep in step by hand.
  * Commands, subcommands and flags complete; `--profile` completes the profile names of the
- * credentials file; a flag's value otherwise completes as a file name.
+ * credentials file; a function argument completes from `sigil list --names` (with the global
+ * flags typed on the line, so `--profile ci` lists ci's functions); a flag's value otherwise
+ * completes as a file name.
  */
 import { usageError } from "../cli-error.ts";
 import {
@@ -24,6 +26,8 @@ interface Table {
 	readonly choices: ReadonlyMap<string, readonly string[]>;
 	/** Every flag spelling that takes a value (its next word is not a command word). */
 	readonly valued: readonly string[];
+	/** Commands whose first argument is a deployed function. */
+	readonly functionArg: readonly string[];
 }
 
 function flagWords(
@@ -43,7 +47,9 @@ function buildTable(commands: readonly CommandSpec[]): Table {
 	const flags = new Map<string, [string, string][]>();
 	const choices = new Map<string, readonly string[]>();
 	const valued = new Set<string>();
+	const functionArg: string[] = [];
 	for (const c of commands) {
+		if (c.argIsFunction) functionArg.push(c.name);
 		const [first, second] = c.name.split(" ") as [string, string | undefined];
 		if (second === undefined) top.push([first, c.summary]);
 		else {
@@ -62,7 +68,14 @@ function buildTable(commands: readonly CommandSpec[]): Table {
 				if (o.short) valued.add(`-${o.short}`);
 			}
 	}
-	return { top, groups, flags, choices, valued: [...valued].sort() };
+	return {
+		top,
+		groups,
+		flags,
+		choices,
+		valued: [...valued].sort(),
+		functionArg,
+	};
 }
 
 const GLOBAL_WORDS = [
@@ -94,11 +107,16 @@ export function bashScript(commands: readonly CommandSpec[]): string {
 _sigil_complete() {
 	local cur="\${COMP_WORDS[COMP_CWORD]}" prev="\${COMP_WORDS[COMP_CWORD-1]}"
 	local valued=" ${t.valued.join(" ")} "
-	local words=() i w
-	# The command words typed so far: flags and the values of flags that take one are skipped.
+	local words=() gflags=() i w
+	# The command words typed so far: flags and the values of flags that take one are skipped;
+	# the global ones are kept for \`sigil list --names\`.
 	for ((i = 1; i < COMP_CWORD; i++)); do
 		w="\${COMP_WORDS[i]}"
 		if [[ $w == -* ]]; then
+			case "$w" in
+			--gateway=* | --profile=* | --region=*) gflags+=("$w") ;;
+			--gateway | --profile | --region) gflags+=("$w" "\${COMP_WORDS[i+1]}") ;;
+			esac
 			[[ $w != *=* && $valued == *" $w "* ]] && ((i++))
 			continue
 		fi
@@ -120,7 +138,7 @@ _sigil_complete() {
 		fi
 		return
 	fi
-	local cmd="\${words[0]}" subs=""
+	local cmd="\${words[0]}" subs="" n=1
 	case "\${words[0]}" in
 ${groupCases}
 	esac
@@ -130,6 +148,15 @@ ${groupCases}
 			return
 		fi
 		cmd="\${words[0]} \${words[1]}"
+		n=2
+	fi
+	if [[ $cur != -* ]] && ((\${#words[@]} == n)); then
+		case "$cmd" in
+		${t.functionArg.map((n) => `"${n}"`).join(" | ")})
+			COMPREPLY=($(compgen -W "$(sigil "\${gflags[@]}" list --names 2>/dev/null)" -- "$cur"))
+			return
+			;;
+		esac
 	fi
 	local opts="" args=""
 	case "$cmd" in
@@ -175,12 +202,17 @@ export function zshScript(commands: readonly CommandSpec[]): string {
 # Load it after compinit: eval "$(sigil completion zsh)"   (add that line to ~/.zshrc to keep it)
 _sigil() {
 	local -a valued=(${t.valued.join(" ")})
-	local -a cmdwords opts subs args
-	local i w cmd
-	# The command words typed so far: flags and the values of flags that take one are skipped.
+	local -a cmdwords opts subs args gflags
+	local i w cmd n=1
+	# The command words typed so far: flags and the values of flags that take one are skipped;
+	# the global ones are kept for \`sigil list --names\`.
 	for (( i = 2; i < CURRENT; i++ )); do
 		w=\${words[i]}
 		if [[ $w == -* ]]; then
+			case $w in
+				(--gateway=*|--profile=*|--region=*) gflags+=($w) ;;
+				(--gateway|--profile|--region) gflags+=($w \${words[i+1]}) ;;
+			esac
 			if [[ $w != *=* ]] && (( \${valued[(Ie)$w]} )); then (( i++ )); fi
 			continue
 		fi
@@ -215,6 +247,15 @@ ${groupCases}
 			return
 		fi
 		cmd="$cmdwords[1] $cmdwords[2]"
+		n=2
+	fi
+	if [[ $PREFIX != -* ]] && (( \${#cmdwords} == n )); then
+		case $cmd in
+			(${t.functionArg.map((n) => `'${n}'`).join("|")})
+				compadd -- \${(f)"$(sigil $gflags list --names 2>/dev/null)"}
+				return
+				;;
+		esac
 	fi
 	case $cmd in
 ${flagCases}

@@ -24,11 +24,21 @@ export const listCommand: CommandSpec = {
 	name: "list",
 	summary:
 		"List deployed functions with their runtime, trigger auth and revision",
-	usage: "list [--json]",
-	options: {},
+	usage: "list [--names] [--json]",
+	options: {
+		names: {
+			type: "boolean",
+			description:
+				"only the names, one a line (for scripts and shell completion)",
+		},
+	},
 	async run(ctx) {
 		const client = await ctx.client();
 		const { functions } = await client.listFunctions();
+		if (ctx.values.names) {
+			for (const f of functions) ctx.print(String(f.name));
+			return 0;
+		}
 		if (ctx.json) {
 			ctx.printJson({ functions });
 			return 0;
@@ -55,6 +65,7 @@ export const listCommand: CommandSpec = {
 
 export const describeCommand: CommandSpec = {
 	name: "describe",
+	argIsFunction: true,
 	summary:
 		"Show one function: URL, trigger auth, runtime, revision, code hash, limits",
 	usage: "describe NAME [--json]",
@@ -116,6 +127,7 @@ export const describeCommand: CommandSpec = {
 
 export const removeCommand: CommandSpec = {
 	name: "remove",
+	argIsFunction: true,
 	summary: "Remove a deployed function (its trigger stops answering at once)",
 	usage: "remove NAME [--json]",
 	args: ["NAME"],

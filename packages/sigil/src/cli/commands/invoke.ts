@@ -172,6 +172,7 @@ async function schemeOfTrigger(
 
 export const invokeCommand: CommandSpec = {
 	name: "invoke",
+	argIsFunction: true,
 	summary: "Call a function's HTTP trigger, signed as its trigger requires",
 	usage:
 		"invoke NAME [--data BODY] [-m METHOD] [-H 'K: V'] [--query k=v] [--path /sub] [--key SECRET] [--sign HEADER|webhook | --auth none|aws_iam|acs3|webhook] [-v]",

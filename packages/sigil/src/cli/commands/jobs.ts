@@ -11,6 +11,7 @@ const STATUSES = ["queued", "running", "succeeded", "failed", "dead"];
 
 export const jobsCommand: CommandSpec = {
 	name: "jobs",
+	argIsFunction: true,
 	summary:
 		"List asynchronous invocations (queued, running, succeeded, failed, dead)",
 	usage: "jobs [NAME] [--status STATUS] [--limit N] [--json]",

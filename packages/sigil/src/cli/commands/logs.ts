@@ -58,6 +58,7 @@ export function formatRecord(record: Record<string, unknown>): string {
 
 export const logsCommand: CommandSpec = {
 	name: "logs",
+	argIsFunction: true,
 	summary:
 		"Show invocation and authentication records (with mismatch diagnoses for the key owner)",
 	usage: "logs [NAME] [--follow] [--since ID] [--limit N] [--json]",

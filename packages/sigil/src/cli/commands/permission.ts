@@ -13,6 +13,7 @@ const fnPath = (name: string) =>
 
 export const permissionAddCommand: CommandSpec = {
 	name: "permission add",
+	argIsFunction: true,
 	summary: "Add a statement to a function's resource policy",
 	usage:
 		"permission add FUNCTION --statement-id SID --principal P [--action A] [--source-arn ARN] [--source-account ID] [--principal-org-id ID] [--function-url-auth-type AWS_IAM|NONE] [--json]",
@@ -102,6 +103,7 @@ interface Statement {
 
 export const permissionListCommand: CommandSpec = {
 	name: "permission list",
+	argIsFunction: true,
 	summary: "Show a function's resource policy, one statement per line",
 	usage: "permission list FUNCTION [--json]",
 	args: ["FUNCTION"],
@@ -134,6 +136,7 @@ export const permissionListCommand: CommandSpec = {
 
 export const permissionRemoveCommand: CommandSpec = {
 	name: "permission remove",
+	argIsFunction: true,
 	summary: "Remove a statement from a function's resource policy",
 	usage: "permission remove FUNCTION SID [--json]",
 	args: ["FUNCTION", "SID"],
