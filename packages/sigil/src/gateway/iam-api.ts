@@ -1,15 +1,21 @@
 /**
  * IAM over the query protocol (IAM API Reference, version 2010-05-08), as `aws iam …` calls it:
  * users, access keys, inline user and role policies, roles, groups (members, inline policies),
- * customer managed policies and their attachments, permissions boundaries, tags. Every operation
- * acts in the caller's own account. Each declares the parameters it takes (any other — a role's
+ * customer managed policies and their attachments, permissions boundaries, tags, and the policy
+ * simulator. Every operation acts in the caller's own account. Each declares the parameters it takes (any other — a role's
  * description, a policy's tags — is refused, never stored and ignored) and resolves its target
  * from the form once; query-api.ts authorizes `iam:ACTION` on that target and runs the operation
  * on the same object. The rules themselves (ownership, quotas, conflicts) are iam/admin.ts's.
  */
 import type { RequestContext } from "@sigil/policy";
 import { SigilError } from "../errors.ts";
-import { IamAdmin, type PolicyRef, parsePolicyArn } from "../iam/admin.ts";
+import {
+	IamAdmin,
+	type PolicyRef,
+	parsePolicyArn,
+	type SimulationInput,
+	type SimulationResult,
+} from "../iam/admin.ts";
 import { type IamPrincipal, isRoot } from "../iam/principal.ts";
 import type {
 	AccessKey,
@@ -41,6 +47,12 @@ export interface IamTarget extends Target {
 	readonly context?: RequestContext;
 	/** The tags the operation writes (`Tags.member.N`), parsed once at bind. */
 	readonly tags?: readonly Tag[];
+	/** SimulatePrincipalPolicy: the user, role or group `PolicySourceArn` names. */
+	readonly source?: {
+		readonly accountId: string;
+		readonly kind: AttachmentKind;
+		readonly name: string;
+	};
 }
 
 /** One IAM operation bound to its target: authorize `target`, then `run`. */
@@ -63,6 +75,13 @@ interface OperationDef {
 	) => Promise<void>;
 }
 
+/** The fields of a structure list's members, as the wire spells them after `…member.N`. */
+const LIST_MEMBER_FIELDS: Record<string, string> = {
+	"Tags.member": "\\.(?:Key|Value)",
+	"ContextEntries.member":
+		"\\.(?:ContextKeyName|ContextKeyType|ContextKeyValues\\.member\\.[1-9]\\d{0,2})",
+};
+
 /** An operation that refuses parameters it does not take, and runs on the target it was authorized for. */
 function operation(def: OperationDef): IamOperation {
 	const accepted = new Set(["Action", "Version", ...def.params]);
@@ -72,7 +91,7 @@ function operation(def: OperationDef): IamOperation {
 		.map(
 			(p) =>
 				new RegExp(
-					`^${p.replace(".", "\\.")}\\.[1-9]\\d{0,2}(?:\\.(?:Key|Value))?$`,
+					`^${p.replace(".", "\\.")}\\.[1-9]\\d{0,2}${LIST_MEMBER_FIELDS[p] ?? ""}$`,
 				),
 		);
 	const names = def.params.map((p) => p.replace(/\.member$/, ""));
@@ -582,6 +601,211 @@ function tagOperations(kind: PrincipalKind): Record<string, IamOperation> {
 		}),
 	};
 }
+
+/** `NAME.member.N` values, in order. */
+function listParam(q: URLSearchParams, name: string): string[] {
+	const re = new RegExp(`^${name}\\.member\\.([1-9]\\d{0,2})$`);
+	return [...q]
+		.map(([k, v]) => [re.exec(k), v] as const)
+		.filter((e): e is [RegExpExecArray, string] => e[0] !== null)
+		.sort(([a], [b]) => Number(a[1]) - Number(b[1]))
+		.map(([, v]) => v);
+}
+
+const CONTEXT_TYPES = new Set([
+	"string",
+	"stringList",
+	"numeric",
+	"numericList",
+	"boolean",
+	"booleanList",
+	"ip",
+	"ipList",
+	"binary",
+	"binaryList",
+	"date",
+	"dateList",
+]);
+
+/** `ContextEntries.member.N.{ContextKeyName,ContextKeyValues.member.M,ContextKeyType}` as engine context. */
+function contextEntries(q: URLSearchParams): RequestContext {
+	const out: Record<
+		string,
+		string | number | boolean | (string | number | boolean)[]
+	> = {};
+	const indexes = new Set<number>();
+	for (const k of q.keys()) {
+		const m = /^ContextEntries\.member\.([1-9]\d{0,2})\./.exec(k);
+		if (m) indexes.add(Number(m[1]));
+	}
+	for (const i of [...indexes].sort((a, b) => a - b)) {
+		const base = `ContextEntries.member.${i}`;
+		const name = q.get(`${base}.ContextKeyName`);
+		const type = q.get(`${base}.ContextKeyType`) ?? "string";
+		if (!name || !/^[\w:/.+=@-]{5,256}$/.test(name))
+			throw new SigilError(
+				"INVALID_PARAMETER",
+				`ContextEntries.member.${i}.ContextKeyName must name a condition key`,
+			);
+		if (!CONTEXT_TYPES.has(type))
+			throw new SigilError(
+				"INVALID_PARAMETER",
+				`1 validation error detected: Value '${type.slice(0, 20)}' at 'contextEntries.${i}.member.contextKeyType' failed to satisfy constraint: Member must satisfy enum value set: [${[...CONTEXT_TYPES].join(", ")}]`,
+			);
+		const raw = listParam(q, `${base}.ContextKeyValues`);
+		const scalar = type.replace(/List$/, "");
+		const values = raw.map((v) => {
+			if (scalar === "numeric") {
+				const n = Number(v);
+				if (!Number.isFinite(n))
+					throw new SigilError(
+						"INVALID_PARAMETER",
+						`ContextKeyValues of ${name}: '${v.slice(0, 40)}' is not a number`,
+					);
+				return n;
+			}
+			if (scalar === "boolean") {
+				if (v !== "true" && v !== "false")
+					throw new SigilError(
+						"INVALID_PARAMETER",
+						`ContextKeyValues of ${name}: '${v.slice(0, 40)}' is not true or false`,
+					);
+				return v === "true";
+			}
+			return v;
+		});
+		if (values.length === 0) continue;
+		out[name] = type.endsWith("List") ? values : (values[0] as string);
+	}
+	return out;
+}
+
+const SIMULATION_PARAMS = [
+	"PolicyInputList.member",
+	"PermissionsBoundaryPolicyInputList.member",
+	"ActionNames.member",
+	"ResourceArns.member",
+	"ResourcePolicy",
+	"ResourceOwner",
+	"CallerArn",
+	"ContextEntries.member",
+	...PAGING,
+];
+
+/** What both simulate operations take from the form. */
+function simulationInput(q: URLSearchParams): Omit<SimulationInput, "source"> {
+	const resourcePolicy = q.get("ResourcePolicy");
+	const resourceOwner = q.get("ResourceOwner");
+	const callerArn = q.get("CallerArn");
+	return {
+		policyInputs: listParam(q, "PolicyInputList"),
+		boundaryInputs: listParam(q, "PermissionsBoundaryPolicyInputList"),
+		actions: listParam(q, "ActionNames"),
+		resources: listParam(q, "ResourceArns"),
+		...(resourcePolicy !== null && { resourcePolicy }),
+		...(resourceOwner !== null && { resourceOwner }),
+		...(callerArn !== null && { callerArn }),
+		context: contextEntries(q),
+	};
+}
+
+/** The simulator's answer, paged, in IAM's `EvaluationResults` shape. */
+function sendSimulation(
+	ex: Exchange,
+	action: string,
+	results: readonly SimulationResult[],
+	q: URLSearchParams,
+): void {
+	const keyed = results.map((r, i) => ({ r, key: String(i).padStart(6, "0") }));
+	const { items, ...more } = page(keyed, q, (x) => x.key);
+	const detail = (r: SimulationResult) => ({
+		MatchedStatements: r.matched.map((m) => ({
+			SourcePolicyId: m.sourcePolicyId,
+			SourcePolicyType: m.sourcePolicyType,
+		})),
+		MissingContextValues: r.missingContextValues,
+		...(r.allowedByBoundary !== undefined && {
+			PermissionsBoundaryDecisionDetail: {
+				AllowedByPermissionsBoundary: r.allowedByBoundary,
+			},
+		}),
+	});
+	sendQueryResult(ex, IAM_NS, action, {
+		EvaluationResults: items.map(({ r }) => ({
+			EvalActionName: r.action,
+			EvalResourceName: r.resource,
+			EvalDecision: r.decision,
+			...detail(r),
+			ResourceSpecificResults: [
+				{
+					EvalResourceName: r.resource,
+					EvalResourceDecision: r.decision,
+					...detail(r),
+				},
+			],
+		})),
+		...more,
+	});
+}
+
+const SOURCE_ARN =
+	/^arn:aws:iam::(\d{12}):(user|role|group)\/(?:[\x21-\x7e]*\/)?([\w+=,.@-]{1,128})$/;
+
+/** The principal `PolicySourceArn` names: authorized on that ARN. */
+function simulationSource(q: URLSearchParams, p: IamPrincipal): IamTarget {
+	const arn = required(q, "PolicySourceArn");
+	const m = SOURCE_ARN.exec(arn);
+	if (!m)
+		throw new SigilError(
+			"INVALID_PARAMETER",
+			`PolicySourceArn ${arn.slice(0, 200)} is not the ARN of a user, role or group.`,
+		);
+	return {
+		name: m[3] as string,
+		accountId: p.accountId,
+		resource: arn,
+		source: {
+			accountId: m[1] as string,
+			kind: m[2] as AttachmentKind,
+			name: m[3] as string,
+		},
+	};
+}
+
+const SIMULATE_OPERATIONS: Record<string, IamOperation> = {
+	SimulatePrincipalPolicy: operation({
+		params: ["PolicySourceArn", ...SIMULATION_PARAMS],
+		target: simulationSource,
+		async run({ ex, ctx, target: t }, q) {
+			const src = t.source as NonNullable<IamTarget["source"]>;
+			// Only the caller's own account's principals exist for it.
+			if (src.accountId !== t.accountId)
+				throw new SigilError(
+					"NO_SUCH_ENTITY",
+					`The ${src.kind} with name ${src.name} cannot be found.`,
+				);
+			const results = await admin(ctx).simulate(t.accountId, {
+				...simulationInput(q),
+				source: { kind: src.kind, name: src.name },
+			});
+			sendSimulation(ex, "SimulatePrincipalPolicy", results, q);
+		},
+	}),
+	SimulateCustomPolicy: operation({
+		params: SIMULATION_PARAMS,
+		target: (_q, p) => ({ name: null, accountId: p.accountId, resource: "*" }),
+		async run({ ex, ctx, target: t }, q) {
+			const input = simulationInput(q);
+			if (input.policyInputs.length === 0)
+				throw new SigilError(
+					"INVALID_PARAMETER",
+					"1 validation error detected: Value null at 'policyInputList' failed to satisfy constraint: Member must not be null",
+				);
+			const results = await admin(ctx).simulate(t.accountId, input);
+			sendSimulation(ex, "SimulateCustomPolicy", results, q);
+		},
+	}),
+};
 
 /** `true`/`false` as the query protocol spells booleans; anything else is a validation error. */
 function bool(q: URLSearchParams, name: string): boolean {
@@ -1258,4 +1482,5 @@ export const IAM_OPERATIONS: Readonly<Record<string, IamOperation>> = {
 	...boundaryOperations("role"),
 	...tagOperations("user"),
 	...tagOperations("role"),
+	...SIMULATE_OPERATIONS,
 };

@@ -10,7 +10,16 @@
  * The caller's authorization (the action on the target's ARN) is decided before any of this
  * runs, by the pipeline or the query endpoint, on the same target these methods act on.
  */
-import { type PolicyKind, parsePolicy } from "@sigil/policy";
+import {
+	type AuthorizationRequest,
+	evaluate,
+	type NamedPolicy,
+	type PolicyKind,
+	parsePolicy,
+	principalContext,
+	type RequestContext,
+	type RequestPrincipal,
+} from "@sigil/policy";
 import { SigilError } from "../errors.ts";
 import type { CredentialCache } from "../gateway/credentials.ts";
 import { isStoreError } from "../store/errors.ts";
@@ -30,7 +39,7 @@ import type {
 	Tag,
 	User,
 } from "../store/types.ts";
-import type { Authorizer } from "./authorizer.ts";
+import type { Authorizer, PolicyText } from "./authorizer.ts";
 
 /** IAM quota "Access keys per user": 2. */
 export const ACCESS_KEYS_PER_USER = 2;
@@ -120,6 +129,56 @@ export function checkTags(tags: readonly Tag[]): readonly Tag[] {
 	return tags;
 }
 
+/** What IAM's SimulatePrincipalPolicy / SimulateCustomPolicy evaluate. */
+export interface SimulationInput {
+	/** The user, role or group whose policies are simulated (none: SimulateCustomPolicy). */
+	readonly source?: { readonly kind: AttachmentKind; readonly name: string };
+	/** Identity policies added to the source's (`PolicyInputList`). */
+	readonly policyInputs: readonly string[];
+	/** A boundary replacing the source's (`PermissionsBoundaryPolicyInputList`, at most one). */
+	readonly boundaryInputs: readonly string[];
+	readonly actions: readonly string[];
+	/** Default `*`. */
+	readonly resources: readonly string[];
+	readonly resourcePolicy?: string;
+	/** The account that owns the resources: a 12-digit id or `arn:aws:iam::ID:root`. */
+	readonly resourceOwner?: string;
+	/** The IAM user to simulate as (its ARN), for a resource policy's `Principal`. */
+	readonly callerArn?: string;
+	readonly context: RequestContext;
+}
+
+/** Where a matched statement came from, in the simulator's words (`PolicySourceType`). */
+export type SimulatedSource =
+	| "user"
+	| "group"
+	| "role"
+	| "user-managed"
+	| "resource"
+	| "none";
+
+export interface SimulationResult {
+	readonly action: string;
+	readonly resource: string;
+	readonly decision: "allowed" | "explicitDeny" | "implicitDeny";
+	/** The statements that decided: the Denies of an explicit deny, the Allows of an allow. */
+	readonly matched: readonly {
+		readonly sourcePolicyId: string;
+		readonly sourcePolicyType: SimulatedSource;
+	}[];
+	/** Condition keys the applicable statements use that the simulation was not given. */
+	readonly missingContextValues: readonly string[];
+	/** Whether the permissions boundary allowed the action (only when there is one). */
+	readonly allowedByBoundary?: boolean;
+}
+
+/** Bounds of one simulation (its results are paged; its work is not). */
+const SIMULATION_ACTIONS = 100;
+const SIMULATION_RESOURCES = 100;
+const USER_ARN =
+	/^arn:aws:iam::(\d{12}):user\/(?:[\x21-\x7e]*\/)?([\w+=,.@-]{1,64})$/;
+const ACTION_NAME = /^[\w-]{1,64}:[\w*?-]{1,128}$/;
+
 export interface IamAdminDeps {
 	readonly store: Store;
 	readonly authorizer: Authorizer;
@@ -147,6 +206,38 @@ function checkManagedDocument(text: string): void {
 			`Cannot exceed quota for PolicySize: ${MANAGED_POLICY_CHARS}`,
 		);
 	validatePolicy(text, "identity");
+}
+
+/**
+ * The condition keys of the statements that apply to `action` (by Action/NotAction) which the
+ * simulation was not given — IAM's `MissingContextValues`.
+ */
+function missingKeys(
+	policies: readonly NamedPolicy[],
+	names: ReadonlyMap<string, { document: string }>,
+	action: string,
+	known: ReadonlySet<string>,
+): string[] {
+	const lower = action.toLowerCase();
+	const missing = new Map<string, string>();
+	for (const p of policies) {
+		const text = names.get(p.name ?? "")?.document;
+		if (text === undefined) continue;
+		const raw = (JSON.parse(text) as { Statement?: unknown }).Statement;
+		const statements = Array.isArray(raw) ? raw : [raw];
+		for (const st of p.policy.statements) {
+			if (!st.matchAction(lower)) continue;
+			const condition = (statements[st.index] as { Condition?: unknown })
+				?.Condition;
+			if (condition === null || typeof condition !== "object") continue;
+			for (const block of Object.values(condition as Record<string, unknown>))
+				if (block !== null && typeof block === "object")
+					for (const key of Object.keys(block))
+						if (!known.has(key.toLowerCase()))
+							missing.set(key.toLowerCase(), key);
+		}
+	}
+	return [...missing.values()].sort();
 }
 
 function checkName(value: string | undefined, what: string, re = NAME): string {
@@ -263,6 +354,265 @@ export class IamAdmin {
 		} finally {
 			this.#d.authorizer.invalidatePrincipal(accountId, kind, name);
 		}
+	}
+
+	// -- Policy simulation -----------------------------------------------------------------
+
+	/**
+	 * IAM's policy simulator: the engine's decision for every action × resource, with the
+	 * source's stored policies (user: with its groups' and its boundary; role; group: its own)
+	 * plus the given ones, exactly as a real request of that principal would be decided — but
+	 * with only the context the caller supplies (and the principal's tags). Nothing is stored.
+	 */
+	async simulate(
+		accountId: string,
+		input: SimulationInput,
+	): Promise<SimulationResult[]> {
+		if (input.actions.length === 0 || input.actions.length > SIMULATION_ACTIONS)
+			throw new SigilError(
+				"INVALID_PARAMETER",
+				`ActionNames must name 1 to ${SIMULATION_ACTIONS} actions`,
+			);
+		for (const a of input.actions)
+			if (!ACTION_NAME.test(a))
+				throw new SigilError(
+					"INVALID_PARAMETER",
+					`Action ${a.slice(0, 140)} is not of the form service:Action`,
+				);
+		const resources = input.resources.length > 0 ? input.resources : ["*"];
+		if (resources.length > SIMULATION_RESOURCES)
+			throw new SigilError(
+				"INVALID_PARAMETER",
+				`ResourceArns must name at most ${SIMULATION_RESOURCES} resources`,
+			);
+		if (input.boundaryInputs.length > 1)
+			throw new SigilError(
+				"INVALID_PARAMETER",
+				"PermissionsBoundaryPolicyInputList takes one policy",
+			);
+		const inputs: (PolicyText & { kind: PolicyKind })[] = [
+			...input.policyInputs.map((document, i) => ({
+				label: `PolicyInputList.${i + 1}`,
+				source: "user" as const,
+				id: `PolicyInputList.${i + 1}`,
+				document: validatePolicy(document, "identity"),
+				kind: "identity" as const,
+			})),
+		];
+		const boundaryInput = input.boundaryInputs[0];
+		if (boundaryInput !== undefined) validatePolicy(boundaryInput, "identity");
+		if (input.resourcePolicy !== undefined)
+			validatePolicy(input.resourcePolicy, "resource");
+
+		// The source's own policies, as its real requests get them.
+		const source = input.source;
+		let stored: readonly PolicyText[] = [];
+		let storedBoundary: PolicyText | undefined;
+		let tags: readonly Tag[] = [];
+		let principal: RequestPrincipal;
+		if (source === undefined || source.kind === "group") {
+			if (source) {
+				await this.getGroup(accountId, source.name);
+				stored = await this.#d.authorizer.groupDocuments(
+					accountId,
+					source.name,
+				);
+			}
+			if (input.resourcePolicy !== undefined && input.callerArn === undefined)
+				throw new SigilError(
+					"INVALID_PARAMETER",
+					"CallerArn is required when a ResourcePolicy is given without a user or role to simulate",
+				);
+			principal = {
+				type: "User",
+				arn: `arn:aws:iam::${accountId}:user/simulated-caller`,
+				accountId,
+				username: "simulated-caller",
+			};
+		} else {
+			const docs = await this.#d.authorizer.principalDocuments(
+				accountId,
+				source.kind,
+				source.name,
+			);
+			stored = docs.identity;
+			storedBoundary = docs.boundary;
+			tags = docs.tags;
+			if (source.kind === "user") {
+				const u = await this.getUser(accountId, source.name);
+				principal = {
+					type: "User",
+					arn: u.arn,
+					accountId,
+					userId: u.userId,
+					username: u.userName,
+				};
+			} else {
+				const r = await this.getRole(accountId, source.name);
+				principal = {
+					type: "AssumedRole",
+					arn: `arn:aws:sts::${accountId}:assumed-role/${r.roleName}/simulation`,
+					accountId,
+					userId: `${r.roleId}:simulation`,
+					roleArn: r.arn,
+				};
+			}
+		}
+		if (input.callerArn !== undefined) {
+			const m = USER_ARN.exec(input.callerArn);
+			if (!m)
+				throw new SigilError(
+					"INVALID_PARAMETER",
+					"CallerArn must be the ARN of an IAM user",
+				);
+			principal = {
+				type: "User",
+				arn: input.callerArn,
+				accountId: m[1] as string,
+				username: m[2] as string,
+			};
+		}
+		let resourceAccountId = accountId;
+		if (input.resourceOwner !== undefined) {
+			const m = /^(?:arn:aws:iam::)?(\d{12})(?::root)?$/.exec(
+				input.resourceOwner,
+			);
+			if (!m)
+				throw new SigilError(
+					"INVALID_PARAMETER",
+					"ResourceOwner must be an account id or arn:aws:iam::ACCOUNT:root",
+				);
+			resourceAccountId = m[1] as string;
+		}
+
+		// Compile everything once, remembering how the simulator names each policy.
+		const names = new Map<
+			string,
+			{ id: string; type: SimulatedSource; document: string }
+		>();
+		const identity: NamedPolicy[] = [];
+		for (const t of [...stored, ...inputs]) {
+			const compiled = this.#d.authorizer.compile(
+				t.document,
+				"identity",
+				t.label,
+			);
+			if (!compiled) continue;
+			identity.push(compiled);
+			names.set(t.label, {
+				id: t.id,
+				type: t.label.startsWith("PolicyInputList.")
+					? "none"
+					: t.source === "managed"
+						? "user-managed"
+						: t.source,
+				document: t.document,
+			});
+		}
+		const boundaryText: PolicyText | undefined =
+			boundaryInput !== undefined
+				? {
+						label: "PermissionsBoundaryPolicyInputList.1",
+						source: "managed",
+						id: "PermissionsBoundaryPolicyInputList.1",
+						document: boundaryInput,
+					}
+				: storedBoundary;
+		const boundary =
+			boundaryText &&
+			this.#d.authorizer.compileBoundary(
+				boundaryText.document,
+				boundaryText.label,
+			);
+		if (boundaryText)
+			names.set(boundaryText.label, {
+				id: boundaryText.id,
+				type: boundaryInput !== undefined ? "none" : "user-managed",
+				document: boundaryText.document,
+			});
+		const resourcePolicy =
+			input.resourcePolicy === undefined
+				? undefined
+				: this.#d.authorizer.compile(
+						input.resourcePolicy,
+						"resource",
+						"ResourcePolicy",
+					);
+		if (input.resourcePolicy !== undefined)
+			names.set("ResourcePolicy", {
+				id: "ResourcePolicy",
+				type: "resource",
+				document: input.resourcePolicy,
+			});
+
+		const context: RequestContext = {
+			...Object.fromEntries(
+				tags.map((t) => [`aws:PrincipalTag/${t.key}`, t.value]),
+			),
+			...input.context,
+		};
+		const known = new Set(
+			[
+				...Object.keys(context),
+				...Object.keys(principalContext(principal)),
+			].map((k) => k.toLowerCase()),
+		);
+		const all: NamedPolicy[] = [
+			...identity,
+			...(boundary ? [boundary] : []),
+			...(resourcePolicy ? [resourcePolicy] : []),
+		];
+		const results: SimulationResult[] = [];
+		for (const action of input.actions)
+			for (const resource of resources) {
+				const request: AuthorizationRequest = {
+					principal,
+					action,
+					resource,
+					resourceAccountId,
+					identityPolicies: identity,
+					...(boundary && { permissionsBoundary: boundary }),
+					...(resourcePolicy && { resourcePolicy }),
+					context,
+				};
+				const d = evaluate(request);
+				const decision =
+					d.decision === "Allow"
+						? "allowed"
+						: d.decision === "ExplicitDeny"
+							? "explicitDeny"
+							: "implicitDeny";
+				const deciding = d.matched.filter((m) =>
+					decision === "explicitDeny"
+						? m.effect === "Deny"
+						: decision === "allowed" &&
+							m.effect === "Allow" &&
+							m.policy !== "boundary",
+				);
+				results.push({
+					action,
+					resource,
+					decision,
+					matched: deciding.map((m) => {
+						const n = names.get(m.policyName ?? "");
+						return {
+							sourcePolicyId: n?.id ?? m.policyName ?? "",
+							sourcePolicyType: n?.type ?? "none",
+						};
+					}),
+					missingContextValues: missingKeys(all, names, action, known),
+					...(boundary && {
+						allowedByBoundary:
+							d.matched.some(
+								(m) => m.policy === "boundary" && m.effect === "Allow",
+							) &&
+							!d.matched.some(
+								(m) => m.policy === "boundary" && m.effect === "Deny",
+							),
+					}),
+				});
+			}
+		return results;
 	}
 
 	// -- Tags ------------------------------------------------------------------------------

@@ -24,7 +24,7 @@ import {
 } from "@sigil/policy";
 import { isStoreError } from "../store/errors.ts";
 import type { Store } from "../store/store.ts";
-import type { PrincipalKind } from "../store/types.ts";
+import type { PrincipalKind, Tag } from "../store/types.ts";
 import { type IamPrincipal, requestPrincipalOf } from "./principal.ts";
 import { policyDocument, publicInvokeStatement } from "./public-invoke.ts";
 
@@ -71,6 +71,21 @@ export interface PrincipalPolicies {
 }
 
 const NO_POLICIES: PrincipalPolicies = { identity: [] };
+
+/** One policy text of a principal, labelled as decisions name it, with where it comes from. */
+export interface PolicyText {
+	readonly label: string;
+	readonly source: "user" | "role" | "group" | "managed";
+	/** The policy's own name (inline or managed). */
+	readonly id: string;
+	readonly document: string;
+}
+
+export interface PrincipalDocuments {
+	readonly identity: readonly PolicyText[];
+	readonly boundary?: PolicyText;
+	readonly tags: readonly Tag[];
+}
 
 /** Loads, compiles and caches policies; decides with the engine. */
 export class Authorizer {
@@ -150,8 +165,8 @@ export class Authorizer {
 	}
 
 	/**
-	 * {@link identityPolicies} and the permissions boundary (the version in force of the managed
-	 * policy set as the user's or role's boundary), cached together.
+	 * {@link identityPolicies}, the permissions boundary (the version in force of the managed
+	 * policy set as the user's or role's boundary) and the tags, cached together.
 	 */
 	async principalPolicies(
 		accountId: string,
@@ -162,6 +177,40 @@ export class Authorizer {
 		const now = this.#now();
 		const hit = this.#identity.get(key);
 		if (hit && hit.until > now) return hit.value;
+		const docs = await this.principalDocuments(accountId, kind, name);
+		const value: NamedPolicy[] = [];
+		for (const d of docs.identity) {
+			const compiled = this.#compile(d.document, "identity", d.label);
+			if (compiled) value.push(compiled);
+		}
+		const boundary =
+			docs.boundary === undefined
+				? undefined
+				: this.compileBoundary(docs.boundary.document, docs.boundary.label);
+		const entry: PrincipalPolicies = {
+			identity: value,
+			...(boundary && { boundary }),
+			...(docs.tags.length > 0 && {
+				tagContext: Object.fromEntries(
+					docs.tags.map((t) => [`aws:PrincipalTag/${t.key}`, t.value]),
+				),
+			}),
+		};
+		this.#identity.set(key, { value: entry, until: now + this.#ttlMs });
+		return entry;
+	}
+
+	/**
+	 * The policy texts a user's or role's decisions are made of, each labelled as decisions name
+	 * it (inline: the policy name; a group's inline: `GROUP/POLICY`; managed: the ARN) and with
+	 * where it comes from — what {@link principalPolicies} compiles, and what the policy
+	 * simulator reports.
+	 */
+	async principalDocuments(
+		accountId: string,
+		kind: PrincipalKind,
+		name: string,
+	): Promise<PrincipalDocuments> {
 		const user = kind === "user";
 		const [inline, attached, groupInline, groupAttached, boundaryDoc, tags] =
 			await Promise.all([
@@ -174,38 +223,81 @@ export class Authorizer {
 				this.#store.managedPolicies.getBoundary(accountId, kind, name),
 				this.#store.tags.list(accountId, kind, name),
 			]);
-		const value: NamedPolicy[] = [];
-		const add = (document: string, label: string) => {
-			const compiled = this.#compile(document, "identity", label);
-			if (compiled) value.push(compiled);
-		};
-		for (const p of inline) add(p.document, p.policyName);
-		for (const p of groupInline)
-			add(p.document, `${p.groupName}/${p.policyName}`);
+		const identity: PolicyText[] = [
+			...inline.map((p) => ({
+				label: p.policyName,
+				source: kind,
+				id: p.policyName,
+				document: p.document,
+			})),
+			...groupInline.map((p) => ({
+				label: `${p.groupName}/${p.policyName}`,
+				source: "group" as const,
+				id: p.policyName,
+				document: p.document,
+			})),
+		];
 		// A policy attached to the user and to one of its groups counts once.
 		const seen = new Set<string>();
 		for (const p of [...attached, ...groupAttached])
 			if (!seen.has(p.arn)) {
 				seen.add(p.arn);
-				add(p.document, p.arn);
+				identity.push({
+					label: p.arn,
+					source: "managed",
+					id: p.policyName,
+					document: p.document,
+				});
 			}
-		// Validated when written; should the boundary ever fail to compile, it allows nothing.
-		const boundary =
-			boundaryDoc === undefined
-				? undefined
-				: (this.#compile(boundaryDoc.document, "identity", boundaryDoc.arn) ??
-					this.#compile(DENY_ALL, "identity", boundaryDoc.arn));
-		const entry: PrincipalPolicies = {
-			identity: value,
-			...(boundary && { boundary }),
-			...(tags.length > 0 && {
-				tagContext: Object.fromEntries(
-					tags.map((t) => [`aws:PrincipalTag/${t.key}`, t.value]),
-				),
+		return {
+			identity,
+			...(boundaryDoc && {
+				boundary: {
+					label: boundaryDoc.arn,
+					source: "managed" as const,
+					id: boundaryDoc.policyName,
+					document: boundaryDoc.document,
+				},
 			}),
+			tags,
 		};
-		this.#identity.set(key, { value: entry, until: now + this.#ttlMs });
-		return entry;
+	}
+
+	/** A group's own policies (inline and attached), labelled as {@link principalDocuments} does. */
+	async groupDocuments(
+		accountId: string,
+		groupName: string,
+	): Promise<PolicyText[]> {
+		const [inline, attached] = await Promise.all([
+			this.#store.groups.listPolicies(accountId, groupName),
+			this.#store.managedPolicies.attachedDocuments(
+				accountId,
+				"group",
+				groupName,
+			),
+		]);
+		return [
+			...inline.map((p) => ({
+				label: `${p.groupName}/${p.policyName}`,
+				source: "group" as const,
+				id: p.policyName,
+				document: p.document,
+			})),
+			...attached.map((p) => ({
+				label: p.arn,
+				source: "managed" as const,
+				id: p.policyName,
+				document: p.document,
+			})),
+		];
+	}
+
+	/** A boundary: validated when written; should it ever fail to compile, it allows nothing. */
+	compileBoundary(text: string, label: string): NamedPolicy | undefined {
+		return (
+			this.#compile(text, "identity", label) ??
+			this.#compile(DENY_ALL, "identity", label)
+		);
 	}
 
 	/** The compiled resource policy of a function (cached), adding the public statement if due. */
