@@ -6,6 +6,12 @@
  * with that reason.
  */
 import { randomBytes } from "node:crypto";
+import {
+	createConnection,
+	createServer,
+	type Server,
+	type Socket,
+} from "node:net";
 import { test } from "node:test";
 import pg from "pg";
 
@@ -81,4 +87,58 @@ export async function dropSchema(schema: string): Promise<void> {
 	if (!/^sigil_test_[0-9a-f]+$/.test(schema))
 		throw new Error(`refusing to drop ${schema}`);
 	await adminQuery(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+}
+
+/**
+ * A TCP proxy in front of the test server, to play an outage: `down()` cuts every connection
+ * and refuses new ones (as a restarting server does), `up()` lets them through again.
+ */
+export interface PgProxy {
+	readonly url: string;
+	down(): void;
+	up(): void;
+	close(): Promise<void>;
+}
+
+export async function startPgProxy(): Promise<PgProxy> {
+	const target = new URL(PG_URL);
+	const sockets = new Set<Socket>();
+	let isUp = true;
+	const server: Server = createServer((client) => {
+		if (!isUp) {
+			client.destroy();
+			return;
+		}
+		const upstream = createConnection(
+			Number(target.port || 5432),
+			target.hostname,
+		);
+		for (const s of [client, upstream]) {
+			sockets.add(s);
+			s.on("close", () => sockets.delete(s));
+			s.on("error", () => {});
+		}
+		client.pipe(upstream).pipe(client);
+		client.on("close", () => upstream.destroy());
+		upstream.on("close", () => client.destroy());
+	});
+	await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+	const port = (server.address() as { port: number }).port;
+	const url = new URL(PG_URL);
+	url.hostname = "127.0.0.1";
+	url.port = String(port);
+	return {
+		url: url.toString(),
+		down() {
+			isUp = false;
+			for (const s of sockets) s.destroy();
+		},
+		up() {
+			isUp = true;
+		},
+		async close() {
+			for (const s of sockets) s.destroy();
+			await new Promise<void>((resolve) => server.close(() => resolve()));
+		},
+	};
 }

@@ -1,6 +1,7 @@
 // The ChangeFeed port: its contract against the in-memory feed and against PostgreSQL
 // LISTEN/NOTIFY (a fresh schema's channel per run; unreachable: fails in CI, skips elsewhere).
-import { after, describe } from "node:test";
+import assert from "node:assert/strict";
+import { after, describe, test } from "node:test";
 import type { ChangeFeed } from "../src/ports/change-feed.ts";
 import {
 	MemoryChangeFeed,
@@ -10,10 +11,17 @@ import {
 	openPostgresChangeFeed,
 	type PostgresChangeFeed,
 } from "../src/store/postgres/change-feed.ts";
-import { adminQuery, freshSchema, PG_URL, pgSkip } from "./pg-harness.ts";
+import {
+	adminQuery,
+	freshSchema,
+	PG_URL,
+	pgSkip,
+	startPgProxy,
+} from "./pg-harness.ts";
 import {
 	type ChangeFeedHarness,
 	runChangeFeedContract,
+	waitFor,
 } from "./ports-change-feed-contract.ts";
 
 runChangeFeedContract("memory", async () => {
@@ -77,3 +85,71 @@ else
 			},
 		};
 	});
+
+describe("PostgreSQL change feed through an outage", { skip }, () => {
+	test("while the server is away the feed retries with backoff, and after it is back signals reconcile once and hears publishes", async () => {
+		const proxy = await startPgProxy();
+		const schema = freshSchema();
+		const errors: unknown[] = [];
+		const feed = await openPostgresChangeFeed({
+			connectionString: proxy.url,
+			schema,
+			initialBackoffMs: 20,
+			maxBackoffMs: 200,
+			pingIntervalMs: 100,
+			connectTimeoutMs: 1000,
+			onError: (err) => errors.push(err),
+		});
+		const publisher = await openPostgresChangeFeed({
+			connectionString: PG_URL,
+			schema,
+			onError: () => {},
+		});
+		open.push(feed, publisher);
+		try {
+			const reasons: string[] = [];
+			const seen: string[] = [];
+			feed.onReconcile((r) => reasons.push(r));
+			feed.subscribe((c) => seen.push(c.name));
+			proxy.down();
+			await waitFor(() => !feed.connected, "the feed to notice the outage");
+			// Lost while away: NOTIFY is not durable, which is what the reconcile is for.
+			await publisher.publish({
+				kind: "function",
+				accountId: "123456789012",
+				name: "lost",
+			});
+			await new Promise((r) => setTimeout(r, 700));
+			const failedAttempts = errors.length;
+			assert.ok(
+				failedAttempts >= 3,
+				`retried ${failedAttempts} times while away`,
+			);
+			assert.deepEqual(reasons, [], "no reconcile while still away");
+			proxy.up();
+			await waitFor(
+				() => reasons.length === 1,
+				"one reconcile after the return",
+				5000,
+			);
+			assert.equal(feed.connected, true);
+			assert.match(String(reasons[0]), /reconnected after \d+\.\d s/);
+			await publisher.publish({
+				kind: "function",
+				accountId: "123456789012",
+				name: "after",
+			});
+			await waitFor(
+				() => seen.includes("after"),
+				"a change published after the return",
+			);
+			assert.ok(!seen.includes("lost"));
+			await new Promise((r) => setTimeout(r, 300));
+			assert.equal(reasons.length, 1, "exactly one reconcile per return");
+		} finally {
+			await feed.close();
+			await publisher.close();
+			await proxy.close();
+		}
+	});
+});

@@ -23,6 +23,7 @@ import {
 	freshSchema,
 	PG_URL,
 	pgSkip,
+	startPgProxy,
 } from "./pg-harness.ts";
 import {
 	type MakeStore,
@@ -693,6 +694,47 @@ describe("PostgreSQL store", { skip }, () => {
 			await rejectsWith(store.jobs.get(a.id), "STORE_DECRYPT_FAILED");
 		} finally {
 			await store.close();
+		}
+	});
+
+	test("through a server outage: statements fail fast with STORE_BUSY, and work again by themselves once it is back", async () => {
+		const proxy = await startPgProxy();
+		const store = await openPostgresStore({
+			connectionString: proxy.url,
+			masterKey: randomBytes(32),
+			schema: newSchema(),
+			connectionTimeoutMs: 1000,
+			onBackgroundError: () => {},
+		});
+		try {
+			const { accountId } = await store.accounts.create({ name: "root" });
+			proxy.down();
+			const started = Date.now();
+			await assert.rejects(store.accounts.get(accountId), (err: unknown) => {
+				assert.ok(isStoreError(err, "STORE_BUSY"), String(err));
+				assert.doesNotMatch(err.message, /root@/, "no user in the message");
+				return true;
+			});
+			await rejectsWith(
+				store.jobs.enqueue({
+					accountId,
+					functionName: "f",
+					payload: Buffer.from("x"),
+				}),
+				"STORE_BUSY",
+			);
+			assert.ok(Date.now() - started < 5000, "fails fast, does not hang");
+			proxy.up();
+			assert.equal((await store.accounts.get(accountId))?.name, "root");
+			const job = await store.jobs.enqueue({
+				accountId,
+				functionName: "f",
+				payload: Buffer.from("y"),
+			});
+			assert.equal((await store.jobs.get(job.id))?.payload.toString(), "y");
+		} finally {
+			await store.close();
+			await proxy.close();
 		}
 	});
 });
