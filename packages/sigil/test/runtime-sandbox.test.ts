@@ -3,7 +3,7 @@
 // directory, an unprivileged uid, rlimits, a bounded /tmp, a clean environment.
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { chmod, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -270,6 +270,8 @@ describe("a real sandbox", async () => {
 	let secrets: string;
 	before(async () => {
 		base = await mkdtemp(join(tmpdir(), "sigil-sbx-"));
+		// Traversable, so an unprivileged bwrap (the test below) can reach the code folder too.
+		await chmod(base, 0o755);
 		code = join(base, "code");
 		secrets = join(base, "secrets");
 		await mkdir(code);
@@ -334,6 +336,37 @@ describe("a real sandbox", async () => {
 		);
 		assert.ok(!r.out.includes("writable"), r.out);
 		assert.match(r.out, /tmp=[1-9]/);
+	});
+
+	it("unprivileged (a root gateway starts it as another uid): nobody in a user namespace, its code, no nesting", {
+		skip,
+	}, async () => {
+		if (!probe.ok || !probe.host.privileged) return;
+		const { setpriv: _, ...rest } = probe.host;
+		const argv = sandboxArgv(
+			{ ...rest, privileged: false },
+			{ ...POLICY, codeDir: code, secretsDir: secrets, network: "loopback" },
+			[
+				"/bin/sh",
+				"-c",
+				"id -u; sh hello.sh; ip -o link | wc -l; unshare -U true 2>/dev/null && echo nested || echo no-nesting",
+			],
+		);
+		const r = await new Promise<string>((resolve) => {
+			execFile(
+				argv[0] as string,
+				argv.slice(1),
+				{
+					env: { PATH: "/usr/bin:/bin" },
+					uid: 12_345,
+					gid: 12_345,
+					timeout: 10_000,
+				},
+				(err, stdout, stderr) =>
+					resolve(err ? `${err.message} ${stderr}` : stdout.trim()),
+			);
+		});
+		assert.deepEqual(r.split("\n"), ["65534", "from-task", "1", "no-nesting"]);
 	});
 
 	it("network none: no interface up (as root); loopback: only its own lo", {
