@@ -737,4 +737,121 @@ describe("PostgreSQL store", { skip }, () => {
 			await proxy.close();
 		}
 	});
+
+	test("a NUL in free text (function logs, an error) is written as U+FFFD instead of failing the batch", async () => {
+		const store = await openPostgresStore({
+			connectionString: PG_URL,
+			masterKey: randomBytes(32),
+			schema: newSchema(),
+		});
+		try {
+			const { accountId } = await store.accounts.create({ name: "root" });
+			const record = {
+				requestId: "r\0",
+				time: 1,
+				accountId,
+				functionName: "f",
+				principalArn: null,
+				accessKeyId: null,
+				scheme: "sigv4",
+				outcome: "ALLOWED",
+				httpStatus: 200,
+				durationMs: 1,
+				detail: { note: "a\0b" },
+				logs: "binary\0output",
+			};
+			await store.audit.append(record);
+			await store.audit.append({ ...record, requestId: "r2", logs: "fine" });
+			const { records } = await store.audit.query({ accountId, after: 0 });
+			assert.deepEqual(
+				records.map((r) => [r.requestId, r.logs, r.detail]),
+				[
+					["r\uFFFD", "binary\uFFFDoutput", { note: "a\0b" }],
+					["r2", "fine", { note: "a\0b" }],
+				],
+			);
+			await store.jobs.enqueue({
+				accountId,
+				functionName: "f",
+				payload: Buffer.from("\0"),
+				notBefore: 0,
+			});
+			const [job] = await store.jobs.claim(1, 1, 1000);
+			assert.equal(
+				job?.payload.toString(),
+				"\0",
+				"payloads are bytes: kept as they are",
+			);
+			assert.equal(
+				await store.jobs.fail(
+					job?.id as string,
+					job?.leaseToken as string,
+					{ error: "bad\0" },
+					2,
+				),
+				"failed",
+			);
+			assert.equal(
+				(await store.jobs.get(job?.id as string))?.lastError,
+				"bad\uFFFD",
+			);
+			await store.users.create({ accountId, userName: "alice" });
+			await rejectsWith(
+				store.tags.put(accountId, "user", "alice", [
+					{ key: "k", value: "v\0" },
+				]),
+				"STORE_INVALID",
+			);
+		} finally {
+			await store.close();
+		}
+	});
+
+	test("an audit batch the server refuses for its data is dropped and reported, not retried forever", async () => {
+		const errors: unknown[] = [];
+		const store = await openPostgresStore({
+			connectionString: PG_URL,
+			masterKey: randomBytes(32),
+			schema: newSchema(),
+			onBackgroundError: (err) => errors.push(err),
+		});
+		try {
+			const { accountId } = await store.accounts.create({ name: "root" });
+			const record = {
+				requestId: "bad",
+				time: 1,
+				accountId,
+				functionName: null,
+				principalArn: null,
+				accessKeyId: null,
+				scheme: "sigv4",
+				outcome: "ALLOWED",
+				httpStatus: 200.5, // not an INTEGER: the whole batch is refused
+				durationMs: 1,
+				detail: null,
+				logs: "",
+			};
+			await store.audit.append(record);
+			await rejectsWith(store.audit.flush(), "STORE_INVALID");
+			await store.audit.append({
+				...record,
+				requestId: "good",
+				httpStatus: 200,
+			});
+			await store.audit.flush();
+			const { records } = await store.audit.query({ accountId, after: 0 });
+			assert.deepEqual(
+				records.map((r) => r.requestId),
+				["good"],
+			);
+			assert.ok(
+				errors.some((e) =>
+					/1 audit record\(s\) could not be written/.test(String(e)),
+				),
+				String(errors),
+			);
+		} finally {
+			await store.close();
+		}
+	});
 });

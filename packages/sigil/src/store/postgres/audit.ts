@@ -5,14 +5,16 @@
  * since its last prune. Committed before `flush` resolves; `close` flushes.
  */
 
-import { StoreError } from "../errors.ts";
+import { isStoreError, StoreError } from "../errors.ts";
 import { MAX_DETAIL_BYTES } from "../limits.ts";
 import { boundLogs } from "../sqlite/audit.ts";
 import type { AuditLog, AuditQuery } from "../store.ts";
 import type { AuditInput, AuditRecord } from "../types.ts";
-import type { PgDb, Queryable } from "./db.ts";
+import { type PgDb, pgText, type Queryable, translate } from "./db.ts";
 
 const FLUSH_AT = 200;
+/** Records held while PostgreSQL is unreachable, at most (the oldest go first beyond it). */
+const MAX_BUFFERED = 10_000;
 
 interface Pending {
 	request_id: string;
@@ -70,6 +72,9 @@ export class PgAudit implements AuditLog {
 	readonly #poke: () => void;
 	readonly #flushSoon: () => void;
 	#buffer: Pending[] = [];
+	/** Records dropped since the last report (a full buffer, or a batch the server refused). */
+	#dropped = 0;
+	readonly #onDrop: (count: number) => void;
 	readonly #sincePrune = new Map<string, number>();
 
 	/**
@@ -83,6 +88,7 @@ export class PgAudit implements AuditLog {
 		flushAll: () => Promise<void>,
 		poke: () => void,
 		flushSoon: () => void,
+		onDrop: (count: number) => void = () => {},
 	) {
 		this.#db = db;
 		this.#retention = retention;
@@ -90,6 +96,7 @@ export class PgAudit implements AuditLog {
 		this.#flushAll = flushAll;
 		this.#poke = poke;
 		this.#flushSoon = flushSoon;
+		this.#onDrop = onDrop;
 	}
 
 	async append(record: AuditInput): Promise<void> {
@@ -105,19 +112,26 @@ export class PgAudit implements AuditLog {
 			);
 		}
 		this.#buffer.push({
-			request_id: record.requestId,
+			request_id: pgText(record.requestId),
 			time: record.time,
-			account_id: record.accountId,
-			function_name: record.functionName ?? null,
-			principal_arn: record.principalArn ?? null,
-			access_key_id: record.accessKeyId ?? null,
-			scheme: record.scheme,
-			outcome: record.outcome,
+			account_id: pgText(record.accountId),
+			function_name: pgText(record.functionName ?? null),
+			principal_arn: pgText(record.principalArn ?? null),
+			access_key_id: pgText(record.accessKeyId ?? null),
+			scheme: pgText(String(record.scheme)),
+			outcome: pgText(String(record.outcome)),
 			http_status: record.httpStatus,
 			duration_ms: record.durationMs,
+			// JSON.stringify writes a NUL inside a string as \u0000, which PostgreSQL's TEXT takes.
 			detail: serializeDetail(record.detail),
-			logs: boundLogs(record.logs ?? ""),
+			logs: pgText(boundLogs(record.logs ?? "")),
 		});
+		if (this.#buffer.length > MAX_BUFFERED) {
+			// PostgreSQL unreachable for long: keep the newest records, say how many were dropped.
+			const dropped = this.#buffer.length - MAX_BUFFERED;
+			this.#buffer.splice(0, dropped);
+			this.#dropped += dropped;
+		}
 		// The request does not wait for the batch; a failed batch reaches onBackgroundError.
 		if (this.#buffer.length >= FLUSH_AT) this.#flushSoon();
 		else this.#poke();
@@ -153,9 +167,17 @@ export class PgAudit implements AuditLog {
 				],
 			);
 		} catch (err) {
-			// Not written: keep the records for the next batch (ahead of newer ones).
-			this.#buffer = batch.concat(this.#buffer);
+			// The server was unreachable or busy: keep the records for the next batch (ahead of
+			// newer ones). Anything else would fail again forever: drop the batch and say so.
+			if (isStoreError(translate(err, "the server"), "STORE_BUSY"))
+				this.#buffer = batch.concat(this.#buffer);
+			else this.#dropped += batch.length;
 			throw err;
+		}
+		if (this.#dropped > 0) {
+			const dropped = this.#dropped;
+			this.#dropped = 0;
+			this.#onDrop(dropped);
 		}
 		for (const r of batch)
 			this.#sincePrune.set(

@@ -173,6 +173,16 @@ export class PgDb implements Queryable {
 	}
 }
 
+/**
+ * PostgreSQL's TEXT cannot hold U+0000 (SQLite's can): in free text the store writes as it comes
+ * (function logs, error messages) each one becomes U+FFFD instead of failing the write.
+ */
+export function pgText(value: string): string;
+export function pgText(value: string | null): string | null;
+export function pgText(value: string | null): string | null {
+	return value?.includes("\0") ? value.replaceAll("\0", "\uFFFD") : value;
+}
+
 /** The SQLSTATE of a PostgreSQL error, if it is one. */
 export function sqlState(err: unknown): string | undefined {
 	const code = (err as { code?: unknown } | null)?.code;
@@ -232,6 +242,13 @@ export function translate(err: unknown, where: string): unknown {
 			{
 				cause: err,
 			},
+		);
+	// Class 22, data exceptions: a value PostgreSQL cannot take (a NUL in a name, a bad number).
+	if (code?.startsWith("22"))
+		return new StoreError(
+			"STORE_INVALID",
+			`a value is not valid (${message})`,
+			{ cause: err },
 		);
 	// 57014 statement timeout, 55P03 lock timeout, 40001/40P01 after the retry, 53300 too many
 	// connections, 57P01–57P03 the server shutting down or starting, 08xxx connection failures.

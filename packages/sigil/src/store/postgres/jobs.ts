@@ -17,7 +17,7 @@ import type { SecretBox } from "../secret-box.ts";
 import { jobAad } from "../sqlite/jobs.ts";
 import type { JobQueue } from "../store.ts";
 import type { Job, JobCallback, JobInput, JobStatus } from "../types.ts";
-import type { PgDb, Queryable } from "./db.ts";
+import { type PgDb, pgText, type Queryable } from "./db.ts";
 
 const MAX_ERROR_CHARS = 4096;
 const LEASE_EXPIRED =
@@ -56,6 +56,7 @@ function callbackJson(callback: JobCallback | undefined): string | null {
 	if (callback === undefined) return null;
 	const clip = (t: string) => String(t).slice(0, MAX_ERROR_CHARS);
 	const clipOrNull = (t: string | null) => (t === null ? null : clip(t));
+	// JSON.stringify writes a NUL inside a string as \u0000, which PostgreSQL's TEXT takes.
 	return JSON.stringify({
 		outcome: callback.outcome,
 		target: clip(callback.target),
@@ -223,9 +224,11 @@ export class PgJobs implements JobQueue {
 					`UPDATE jobs SET status = 'failed', last_error = $1, lease_until = NULL, lease_token = NULL, updated_at = $2
 					 WHERE seq = $3 AND lease_token = $4`,
 					[
-						`the stored job cannot be read: ${(err as Error).message}`.slice(
-							0,
-							MAX_ERROR_CHARS,
+						pgText(
+							`the stored job cannot be read: ${(err as Error).message}`.slice(
+								0,
+								MAX_ERROR_CHARS,
+							),
 						),
 						now,
 						row.seq,
@@ -273,7 +276,7 @@ export class PgJobs implements JobQueue {
 		failure: { error: string; retryAt?: number; callback?: JobCallback },
 		now: number,
 	): Promise<JobStatus> {
-		const error = String(failure.error).slice(0, MAX_ERROR_CHARS);
+		const error = pgText(String(failure.error).slice(0, MAX_ERROR_CHARS));
 		const { rows } = await this.#db.query<{ status: JobStatus }>(
 			`WITH next AS (
 				SELECT seq, CASE WHEN $1::bigint IS NULL THEN 'failed' WHEN attempts < max_attempts THEN 'queued' ELSE 'dead' END AS status

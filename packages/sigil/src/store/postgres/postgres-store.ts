@@ -1,4 +1,5 @@
 /** The PostgreSQL adapter's composition: one bounded pool, one write-behind writer, the groups of the `Store`. */
+import { StoreError } from "../errors.ts";
 import { DEFAULT_AUDIT_RETENTION } from "../limits.ts";
 import type { SecretBox } from "../secret-box.ts";
 import type { ReplayLogOptions } from "../sqlite/replay.ts";
@@ -83,6 +84,13 @@ export class PostgresStore implements Store {
 			() => {
 				this.#writer.flush().catch(onError);
 			},
+			(count) =>
+				onError(
+					new StoreError(
+						"STORE_BUSY",
+						`${count} audit record(s) could not be written to PostgreSQL and were dropped`,
+					),
+				),
 		);
 		this.jobs = new PgJobs(db, box);
 		this.replay = new PgReplayLog(db, options.replay);
