@@ -854,4 +854,45 @@ describe("PostgreSQL store", { skip }, () => {
 			await store.close();
 		}
 	});
+
+	test("a full pool makes the next caller wait at most the connect timeout, then STORE_BUSY saying why", async () => {
+		const schema = newSchema();
+		const store = await openPostgresStore({
+			connectionString: PG_URL,
+			masterKey: randomBytes(32),
+			schema,
+			maxConnections: 1,
+			connectionTimeoutMs: 300,
+			statementTimeoutMs: 3000,
+		});
+		const holder = new pg.Client({ connectionString: PG_URL });
+		await holder.connect();
+		try {
+			const { accountId } = await store.accounts.create({ name: "root" });
+			const key = await store.accessKeys.create({ accountId });
+			await holder.query("BEGIN");
+			await holder.query(
+				`SELECT 1 FROM ${schema}.access_keys WHERE access_key_id = $1 FOR UPDATE`,
+				[key.accessKeyId],
+			);
+			// The one connection waits on the row lock...
+			const waiting = store.accessKeys.setStatus(key.accessKeyId, "Inactive");
+			await new Promise((r) => setTimeout(r, 50));
+			// ...so the next statement finds no free connection.
+			await assert.rejects(store.accounts.get(accountId), (err: unknown) => {
+				assert.ok(isStoreError(err, "STORE_BUSY"), String(err));
+				assert.match(err.message, /every pooled connection is busy/);
+				return true;
+			});
+			await holder.query("ROLLBACK");
+			await waiting;
+			assert.equal(
+				(await store.accessKeys.get(key.accessKeyId))?.status,
+				"Inactive",
+			);
+		} finally {
+			await holder.end();
+			await store.close();
+		}
+	});
 });

@@ -266,12 +266,16 @@ export function translate(err: unknown, where: string): unknown {
 			`PostgreSQL at ${where} did not complete the statement (${message}); retry`,
 			{ cause: err },
 		);
+	if (/timeout exceeded when trying to connect/i.test(message))
+		return new StoreError(
+			"STORE_BUSY",
+			`no connection to PostgreSQL at ${where} within the connect timeout: the server is unreachable or slow, or every pooled connection is busy (maxConnections); retry`,
+			{ cause: err },
+		);
 	const errno = (err as { code?: unknown } | null)?.code;
 	if (
 		(typeof errno === "string" && NETWORK.has(errno)) ||
-		/timeout exceeded when trying to connect|Connection terminated/i.test(
-			message,
-		)
+		/Connection terminated/i.test(message)
 	)
 		return new StoreError(
 			"STORE_BUSY",
