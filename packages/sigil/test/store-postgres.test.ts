@@ -9,6 +9,7 @@ import { dirname, join } from "node:path";
 import { after, describe, test } from "node:test";
 import pg from "pg";
 import { isStoreError } from "../src/store/errors.ts";
+import { AUDIT_LOCK } from "../src/store/postgres/audit.ts";
 import {
 	LATEST_VERSION,
 	MIGRATIONS,
@@ -893,6 +894,56 @@ describe("PostgreSQL store", { skip }, () => {
 		} finally {
 			await holder.end();
 			await store.close();
+		}
+	});
+
+	test("audit batches of several gateways commit in id order: a follow cursor never skips a late commit", async () => {
+		const schema = newSchema();
+		const masterKey = randomBytes(32);
+		const open = () =>
+			openPostgresStore({ connectionString: PG_URL, masterKey, schema });
+		const [writer, reader] = [await open(), await open()] as [Store, Store];
+		const holder = new pg.Client({ connectionString: PG_URL });
+		await holder.connect();
+		try {
+			const { accountId } = await writer.accounts.create({ name: "root" });
+			const record = (requestId: string) => ({
+				requestId,
+				time: 1,
+				accountId,
+				functionName: null,
+				principalArn: null,
+				accessKeyId: null,
+				scheme: "sigv4",
+				outcome: "ALLOWED",
+				httpStatus: 200,
+				durationMs: 1,
+				detail: null,
+				logs: "",
+			});
+			// Another gateway's batch is in flight: it holds the audit lock, uncommitted.
+			await holder.query(`SET search_path TO ${schema}`);
+			await holder.query("BEGIN");
+			await holder.query(AUDIT_LOCK);
+			await writer.audit.append(record("later"));
+			const flushed = writer.audit.flush();
+			await new Promise((r) => setTimeout(r, 200));
+			const { records } = await reader.audit.query({ accountId, after: 0 });
+			assert.deepEqual(
+				records,
+				[],
+				"the batch waits for the one before it to commit",
+			);
+			await holder.query("COMMIT");
+			await flushed;
+			const after = await reader.audit.query({ accountId, after: 0 });
+			assert.deepEqual(
+				after.records.map((r) => r.requestId),
+				["later"],
+			);
+		} finally {
+			await holder.end();
+			await Promise.all([writer.close(), reader.close()]);
 		}
 	});
 });

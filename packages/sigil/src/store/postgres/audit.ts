@@ -2,7 +2,8 @@
  * Invocation and audit records in PostgreSQL. `append` only buffers; the write-behind writer
  * inserts the buffer as one multi-row `INSERT … SELECT FROM unnest(…)` every ~20 ms (or at once
  * when 200 records wait), then prunes each account that has grown by a hundredth of its retention
- * since its last prune. Committed before `flush` resolves; `close` flushes.
+ * since its last prune. Committed before `flush` resolves; `close` flushes. Batches of all
+ * gateways commit in id order (an advisory lock), so a follow cursor never skips a record.
  */
 
 import { isStoreError, StoreError } from "../errors.ts";
@@ -13,6 +14,9 @@ import type { AuditInput, AuditRecord } from "../types.ts";
 import { type PgDb, pgText, type Queryable, translate } from "./db.ts";
 
 const FLUSH_AT = 200;
+/** Serialises audit inserts of one schema across gateways (see `writeBuffered`). */
+export const AUDIT_LOCK =
+	"SELECT pg_advisory_xact_lock(1397311308, hashtext(current_database() || '.' || current_schema() || '.audit'))";
 /** Records held while PostgreSQL is unreachable, at most (the oldest go first beyond it). */
 const MAX_BUFFERED = 10_000;
 
@@ -147,6 +151,10 @@ export class PgAudit implements AuditLog {
 		const batch = this.#buffer;
 		this.#buffer = [];
 		try {
+			// Batches of every gateway take their ids one after another, each holding this lock
+			// until it commits: ids become visible in order, so a reader's cursor (`after`) never
+			// passes an id that commits later. A batch waits for at most one other's commit.
+			await q.query(AUDIT_LOCK);
 			const col = <K extends keyof Pending>(k: K) => batch.map((r) => r[k]);
 			await q.query(
 				`INSERT INTO audit (${COLUMNS})
