@@ -1,4 +1,8 @@
 /** The store's public surface: the interface, its records and errors, encryption at rest, the SQLite and PostgreSQL adapters. */
+import type {
+	PostgresChangeFeed,
+	PostgresChangeFeedOptions,
+} from "./postgres/change-feed.ts";
 import type { OpenPostgresStoreOptions } from "./postgres/open.ts";
 import type { Store } from "./store.ts";
 
@@ -12,6 +16,10 @@ export {
 	type MasterKey,
 	parseMasterKey,
 } from "./master-key.ts";
+export type {
+	PostgresChangeFeed,
+	PostgresChangeFeedOptions,
+} from "./postgres/change-feed.ts";
 export type { OpenPostgresStoreOptions } from "./postgres/open.ts";
 export { SecretBox } from "./secret-box.ts";
 export {
@@ -27,5 +35,15 @@ export async function openPostgresStore(
 	options: OpenPostgresStoreOptions,
 ): Promise<Store> {
 	const { openPostgresStore: open } = await import("./postgres/open.ts");
+	return open(options);
+}
+
+/** Opens the PostgreSQL LISTEN/NOTIFY change feed (the `ChangeFeed` port); `pg` loads on first use. */
+export async function openPostgresChangeFeed(
+	options: PostgresChangeFeedOptions,
+): Promise<PostgresChangeFeed> {
+	const { openPostgresChangeFeed: open } = await import(
+		"./postgres/change-feed.ts"
+	);
 	return open(options);
 }
