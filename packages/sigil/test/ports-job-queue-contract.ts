@@ -408,7 +408,7 @@ export function runJobQueueContract(
 				{ ...SETTINGS, maxAttempts: 1 },
 			));
 
-		test("invalid jobs are refused before anything is queued; a closed queue refuses calls", () =>
+		test("invalid jobs are refused before anything is queued; check() answers; a closed queue refuses calls", () =>
 			withQueues(make, 1, async ([q]) => {
 				const queue = q as JobQueue;
 				await rejectsWithQueue(
@@ -425,8 +425,11 @@ export function runJobQueueContract(
 				);
 				await rejectsWithQueue(queue.claim(0), "QUEUE_INVALID");
 				assert.equal(await queue.depth({ accountId: ACCOUNT }), 0);
+				await queue.check();
 				await queue.close();
 				await rejectsWithQueue(queue.enqueue(aJob()), "QUEUE_CLOSED");
+				await rejectsWithQueue(queue.claim(1), "QUEUE_CLOSED");
+				await rejectsWithQueue(queue.check(), "QUEUE_CLOSED");
 			}));
 	});
 }

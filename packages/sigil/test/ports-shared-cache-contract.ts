@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import type { SharedCache } from "../src/ports/shared-cache.ts";
+import { isCacheError, type SharedCache } from "../src/ports/shared-cache.ts";
 import { sleep } from "./ports-services.ts";
 
 export interface SharedCacheHarness {
@@ -231,11 +231,16 @@ export function runSharedCacheContract(
 				await assert.rejects(cache.acquireSlot("k", 1.5, 10), RangeError);
 			}));
 
-		test("a closed client refuses calls", () =>
+		test("check() answers while the cache is up; a closed client refuses every call with CACHE_CLOSED", () =>
 			withCaches(make, 1, async ([c]) => {
 				const cache = c as SharedCache;
+				await cache.check();
 				await cache.close();
-				await assert.rejects(cache.firstSighting("s", "x", 1000));
+				const closed = (err: unknown) => isCacheError(err, "CACHE_CLOSED");
+				await assert.rejects(cache.firstSighting("s", "x", 1000), closed);
+				await assert.rejects(cache.rateLimit("k", 1, 1000), closed);
+				await assert.rejects(cache.acquireSlot("k", 1, 1000), closed);
+				await assert.rejects(cache.check(), closed);
 			}));
 	});
 }

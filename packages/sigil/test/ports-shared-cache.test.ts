@@ -10,7 +10,7 @@ import {
 	redactUrl,
 } from "../src/adapters/redis/redis-shared-cache.ts";
 import { MemorySharedCache } from "../src/ports/memory-shared-cache.ts";
-import type { SharedCache } from "../src/ports/shared-cache.ts";
+import { CacheError, type SharedCache } from "../src/ports/shared-cache.ts";
 import { REDIS_URL, runSuffix, serviceSkip } from "./ports-services.ts";
 import { runSharedCacheContract } from "./ports-shared-cache-contract.ts";
 
@@ -18,7 +18,8 @@ import { runSharedCacheContract } from "./ports-shared-cache-contract.ts";
 function view(shared: SharedCache): SharedCache {
 	let closed = false;
 	const open = () => {
-		if (closed) throw new Error("the shared cache is closed");
+		if (closed)
+			throw new CacheError("CACHE_CLOSED", "the shared cache is closed");
 		return shared;
 	};
 	return {
@@ -28,6 +29,7 @@ function view(shared: SharedCache): SharedCache {
 		renewSlot: async (...a) => open().renewSlot(...a),
 		releaseSlot: async (...a) => open().releaseSlot(...a),
 		slotsHeld: async (...a) => open().slotsHeld(...a),
+		check: async () => open().check(),
 		close: async () => {
 			closed = true;
 		},

@@ -142,6 +142,9 @@ export interface JobQueue {
 		readonly extendLease: boolean;
 	};
 
+	/** Resolves when the queue's engine answers now; rejects with `QUEUE_UNAVAILABLE` (for `/readyz`). */
+	check(): Promise<void>;
+
 	/** Releases connections; leases held are not released (they run out, as after a crash). */
 	close(): Promise<void>;
 }

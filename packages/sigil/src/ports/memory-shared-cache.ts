@@ -5,6 +5,7 @@
  */
 import { randomUUID } from "node:crypto";
 import {
+	CacheError,
 	checkCacheArgs,
 	type RateDecision,
 	type SharedCache,
@@ -132,6 +133,10 @@ export class MemorySharedCache implements SharedCache {
 		return this.#live(key, this.#now()).size;
 	}
 
+	async check(): Promise<void> {
+		this.#open();
+	}
+
 	async close(): Promise<void> {
 		this.#closed = true;
 		this.#seen.clear();
@@ -140,7 +145,8 @@ export class MemorySharedCache implements SharedCache {
 	}
 
 	#open(): void {
-		if (this.#closed) throw new Error("the shared cache is closed");
+		if (this.#closed)
+			throw new CacheError("CACHE_CLOSED", "the shared cache is closed");
 	}
 
 	/** The unexpired leases of `key` (expired ones dropped). */

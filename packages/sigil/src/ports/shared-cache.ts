@@ -76,8 +76,37 @@ export interface SharedCache {
 	/** Slots of `key` held now (expired leases not counted). */
 	slotsHeld(key: string): Promise<number>;
 
+	/** Resolves when the cache answers now; rejects with `CACHE_UNAVAILABLE` (for `/readyz`). */
+	check(): Promise<void>;
+
 	/** Releases connections and timers; later calls reject. */
 	close(): Promise<void>;
+}
+
+export type CacheErrorCode =
+	/** The engine behind the cache did not answer (down, restarting, unreachable). */
+	| "CACHE_UNAVAILABLE"
+	/** The cache client was closed. */
+	| "CACHE_CLOSED";
+
+/**
+ * A cache operation that could not be carried out. The caller chooses what an outage means:
+ * refuse (503) or admit without the check; the cache never answers "allowed" for it.
+ */
+export class CacheError extends Error {
+	readonly code: CacheErrorCode;
+	constructor(code: CacheErrorCode, message: string, options?: ErrorOptions) {
+		super(message, options);
+		this.name = "CacheError";
+		this.code = code;
+	}
+}
+
+export function isCacheError(
+	err: unknown,
+	code?: CacheErrorCode,
+): err is CacheError {
+	return err instanceof CacheError && (code === undefined || err.code === code);
 }
 
 /** Rejects arguments every adapter refuses alike (a programming error, not a runtime state). */

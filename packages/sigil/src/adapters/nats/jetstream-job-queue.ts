@@ -236,11 +236,9 @@ export class JetStreamJobQueue implements JobQueue {
 			);
 			return { id: job.id, duplicate: ack.duplicate };
 		} catch (err) {
-			throw new QueueError(
-				"QUEUE_UNAVAILABLE",
-				`JetStream did not confirm job ${job.id}: ${(err as Error).message}`,
-				{ cause: err },
-			);
+			// The client may still send a publish it buffered while disconnected: a retry with the
+			// same id is then recognised as a duplicate, not run twice.
+			throw this.#unavailable(`JetStream did not confirm job ${job.id}`, err);
 		}
 	}
 
@@ -254,7 +252,6 @@ export class JetStreamJobQueue implements JobQueue {
 				"QUEUE_INVALID",
 				"claim limit must be a positive whole number",
 			);
-		const consumer = await this.#getConsumer();
 		// JetStream's shortest pull is 1 s, so a claim that finds fewer than `limit` jobs waits that
 		// long; never longer than half a lease, because a job delivered early in a pull is already
 		// under its ack wait while the pull goes on.
@@ -263,14 +260,20 @@ export class JetStreamJobQueue implements JobQueue {
 			Math.min(options.waitMs ?? 0, this.layout.leaseMs / 2),
 		);
 		const out: ClaimedJob[] = [];
-		if (limit === 1) {
-			const msg = await consumer.next({ expires });
-			if (msg) await this.#take(msg, out, performance.now());
-			return out;
-		}
-		const batch = await consumer.fetch({ max_messages: limit, expires });
 		const arrived: [JsMsg, number][] = [];
-		for await (const msg of batch) arrived.push([msg, performance.now()]);
+		try {
+			const consumer = await this.#getConsumer();
+			if (limit === 1) {
+				const msg = await consumer.next({ expires });
+				if (msg) arrived.push([msg, performance.now()]);
+			} else {
+				const batch = await consumer.fetch({ max_messages: limit, expires });
+				for await (const msg of batch) arrived.push([msg, performance.now()]);
+			}
+		} catch (err) {
+			// Deliveries already received stay unacknowledged: JetStream hands them out again.
+			throw this.#unavailable("JetStream did not answer a claim", err);
+		}
 		for (const [msg, at] of arrived) await this.#take(msg, out, at);
 		return out;
 	}
@@ -325,10 +328,14 @@ export class JetStreamJobQueue implements JobQueue {
 			);
 		const out: DeadJob[] = [];
 		while (out.length < limit) {
-			const m = await this.#jsm.direct.getMessage(this.layout.deadStream, {
-				seq,
-				next_by_subj: subject,
-			});
+			const m = await this.#jsm.direct
+				.getMessage(this.layout.deadStream, { seq, next_by_subj: subject })
+				.catch((err: unknown) => {
+					throw this.#unavailable(
+						"JetStream did not answer a dead-letter listing",
+						err,
+					);
+				});
 			if (!m) break;
 			seq = m.seq + 1;
 			const id = m.header?.get("Nats-Msg-Id")?.replace(/^dead:/, "") ?? "";
@@ -362,16 +369,29 @@ export class JetStreamJobQueue implements JobQueue {
 		functionName?: string;
 	}): Promise<number> {
 		this.#open();
-		const info = await this.#jsm.streams.info(this.layout.stream, {
-			subjects_filter: workSubject(
-				this.layout,
-				filter.accountId,
-				filter.functionName,
-			),
-		});
+		const info = await this.#jsm.streams
+			.info(this.layout.stream, {
+				subjects_filter: workSubject(
+					this.layout,
+					filter.accountId,
+					filter.functionName,
+				),
+			})
+			.catch((err: unknown) => {
+				throw this.#unavailable("JetStream did not answer a depth query", err);
+			});
 		let n = 0;
 		for (const count of Object.values(info.state.subjects ?? {})) n += count;
 		return n;
+	}
+
+	async check(): Promise<void> {
+		this.#open();
+		try {
+			await this.#jsm.getAccountInfo();
+		} catch (err) {
+			throw this.#unavailable("JetStream did not answer", err);
+		}
 	}
 
 	/** Leases held are left to run out: their jobs come back one ack wait later. */
@@ -474,10 +494,9 @@ export class JetStreamJobQueue implements JobQueue {
 		try {
 			ok = await held.msg.ackAck();
 		} catch (err) {
-			throw new QueueError(
-				"QUEUE_UNAVAILABLE",
-				`JetStream did not confirm the end of job ${held.job.id}: ${(err as Error).message}`,
-				{ cause: err },
+			throw this.#unavailable(
+				`JetStream did not confirm the end of job ${held.job.id}`,
+				err,
 			);
 		}
 		if (!ok)
@@ -553,5 +572,14 @@ export class JetStreamJobQueue implements JobQueue {
 	#open(): void {
 		if (this.#closed)
 			throw new QueueError("QUEUE_CLOSED", "the job queue is closed");
+	}
+
+	#unavailable(what: string, err: unknown): QueueError {
+		const e = err as Error;
+		return new QueueError(
+			"QUEUE_UNAVAILABLE",
+			`${what} (NATS at ${this.#nc.getServer()}): ${e?.message || e?.name || String(err)}`,
+			{ cause: err },
+		);
 	}
 }

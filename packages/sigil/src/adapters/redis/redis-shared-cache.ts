@@ -13,6 +13,7 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { createClient } from "redis";
 import {
+	CacheError,
 	checkCacheArgs,
 	type RateDecision,
 	type SharedCache,
@@ -42,6 +43,7 @@ export interface RedisCommands {
 		options: { keys: string[]; arguments: string[] },
 	): Promise<unknown>;
 	zRem(key: string, member: string): Promise<unknown>;
+	ping(): Promise<unknown>;
 	close(): Promise<unknown>;
 }
 
@@ -50,6 +52,8 @@ export interface RedisSharedCacheOptions {
 	readonly keyPrefix?: string;
 	/** Close the client on `close()` (default: true when the adapter connected it itself). */
 	readonly ownsClient?: boolean;
+	/** How errors name the server (default: the URL without its password, or "Redis"). */
+	readonly label?: string;
 }
 
 export interface ConnectRedisOptions extends RedisSharedCacheOptions {
@@ -74,18 +78,22 @@ export class RedisSharedCache implements SharedCache {
 	readonly #client: RedisCommands;
 	readonly #prefix: string;
 	readonly #owns: boolean;
+	readonly #label: string;
 	#closed = false;
 
 	constructor(client: RedisCommands, options: RedisSharedCacheOptions = {}) {
 		this.#client = client;
 		this.#prefix = options.keyPrefix ?? "sigil:";
 		this.#owns = options.ownsClient ?? false;
+		this.#label = options.label ?? "Redis";
 	}
 
 	/**
 	 * Connects to `url` (`redis://[user:password@]host:port[/db]`, or `rediss://` for TLS) and
 	 * returns a cache that closes the connection with itself. Rejects, naming the URL (never its
-	 * password), when Redis does not answer within `connectTimeoutMs`.
+	 * password), when Redis does not answer within `connectTimeoutMs`. Later, node-redis
+	 * reconnects by itself; while it is disconnected, calls reject at once with
+	 * `CACHE_UNAVAILABLE` (no offline queue: a rate check must not wait for Redis to come back).
 	 */
 	static async connect(
 		url: string,
@@ -95,6 +103,7 @@ export class RedisSharedCache implements SharedCache {
 		const client = createClient({
 			url,
 			socket: { connectTimeout: timeoutMs },
+			disableOfflineQueue: true,
 		});
 		let connected = false;
 		let firstError: Error | undefined;
@@ -110,7 +119,8 @@ export class RedisSharedCache implements SharedCache {
 					timer = setTimeout(
 						() =>
 							reject(
-								new Error(
+								new CacheError(
+									"CACHE_UNAVAILABLE",
 									`Redis at ${redactUrl(url)} did not answer within ${timeoutMs} ms${firstError ? ` (${firstError.message})` : ""}`,
 								),
 							),
@@ -121,13 +131,19 @@ export class RedisSharedCache implements SharedCache {
 		} catch (err) {
 			clearTimeout(timer);
 			client.destroy();
-			throw err;
+			if (err instanceof CacheError) throw err;
+			throw new CacheError(
+				"CACHE_UNAVAILABLE",
+				`Redis at ${redactUrl(url)} did not answer: ${(err as Error)?.message}`,
+				{ cause: err },
+			);
 		}
 		clearTimeout(timer);
 		connected = true;
 		return new RedisSharedCache(client as unknown as RedisCommands, {
 			...options,
 			ownsClient: options.ownsClient ?? true,
+			label: options.label ?? `Redis at ${redactUrl(url)}`,
 		});
 	}
 
@@ -138,10 +154,11 @@ export class RedisSharedCache implements SharedCache {
 	): Promise<boolean> {
 		this.#open();
 		checkCacheArgs("firstSighting", { scope, id, ttlMs });
-		const reply = await this.#client.set(
-			`${this.#prefix}replay:${scope}:${id}`,
-			"1",
-			{ condition: "NX", expiration: { type: "PX", value: ttlMs } },
+		const reply = await this.#call(() =>
+			this.#client.set(`${this.#prefix}replay:${scope}:${id}`, "1", {
+				condition: "NX",
+				expiration: { type: "PX", value: ttlMs },
+			}),
 		);
 		return reply === "OK";
 	}
@@ -203,12 +220,19 @@ export class RedisSharedCache implements SharedCache {
 
 	async releaseSlot(lease: SlotLease): Promise<void> {
 		this.#open();
-		await this.#client.zRem(this.#slotKey(lease.key), lease.token);
+		await this.#call(() =>
+			this.#client.zRem(this.#slotKey(lease.key), lease.token),
+		);
 	}
 
 	async slotsHeld(key: string): Promise<number> {
 		this.#open();
 		return Number(await this.#run(SLOTS_HELD, [this.#slotKey(key)], []));
+	}
+
+	async check(): Promise<void> {
+		this.#open();
+		await this.#call(() => this.#client.ping());
 	}
 
 	async close(): Promise<void> {
@@ -222,16 +246,33 @@ export class RedisSharedCache implements SharedCache {
 	}
 
 	#open(): void {
-		if (this.#closed) throw new Error("the shared cache is closed");
+		if (this.#closed)
+			throw new CacheError("CACHE_CLOSED", "the shared cache is closed");
 	}
 
-	async #run(s: Script, keys: string[], args: string[]): Promise<unknown> {
-		const options = { keys, arguments: args };
+	/** Runs a command; a failure of the connection or the server becomes `CACHE_UNAVAILABLE`. */
+	async #call<T>(command: () => Promise<T>): Promise<T> {
 		try {
-			return await this.#client.evalSha(s.sha1, options);
+			return await command();
 		} catch (err) {
-			if (!String((err as Error)?.message).startsWith("NOSCRIPT")) throw err;
-			return this.#client.eval(s.source, options);
+			const e = err as Error;
+			throw new CacheError(
+				"CACHE_UNAVAILABLE",
+				`${this.#label} did not answer: ${e?.message || e?.name || String(err)}`,
+				{ cause: err },
+			);
 		}
+	}
+
+	#run(s: Script, keys: string[], args: string[]): Promise<unknown> {
+		const options = { keys, arguments: args };
+		return this.#call(async () => {
+			try {
+				return await this.#client.evalSha(s.sha1, options);
+			} catch (err) {
+				if (!String((err as Error)?.message).startsWith("NOSCRIPT")) throw err;
+				return this.#client.eval(s.source, options);
+			}
+		});
 	}
 }

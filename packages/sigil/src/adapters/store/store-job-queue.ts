@@ -206,6 +206,11 @@ export class StoreJobQueue implements JobQueue {
 		return this.#jobs.countQueued(filter);
 	}
 
+	/** The store's own readiness is the gateway's store check; this queue adds nothing to it. */
+	async check(): Promise<void> {
+		this.#open();
+	}
+
 	/** The store is not this adapter's: closing the queue leaves it open. */
 	async close(): Promise<void> {
 		this.#closed = true;
