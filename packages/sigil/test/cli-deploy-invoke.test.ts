@@ -378,6 +378,12 @@ test("invoke signs as the trigger requires: aws_iam, acs3, hmac (its own header)
 	const before = await count();
 	assert.equal((await gw.cli(["invoke", "iam", "--data", "once"])).code, 0);
 	assert.equal(await count(), before + 1);
+	const unused = await gw.cli(["invoke", "iam", "--key", "k3y", "--data", "x"]);
+	assert.equal(unused.code, 2);
+	assert.match(
+		unused.stderr,
+		/^error: --key was given, but the trigger of iam is aws_iam \(signed with your access key\): no shared key is used\n/,
+	);
 	const none = await gw.cli(["invoke", "nope"]);
 	assert.equal(none.code, 1);
 	assert.match(

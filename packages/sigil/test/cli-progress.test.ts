@@ -67,7 +67,7 @@ test("on a terminal: packing, upload bytes, starting — then the line is erased
 	assert.ok(r.err.includes("uploading big"));
 	assert.match(
 		r.err,
-		/uploading big \d+ KB \/ 4\.\d MB \(\d+%\)/,
+		/uploading big [\d.]+ [KM]B \/ 4\.\d MB \((\d|[1-9]\d)%\)/,
 		"bytes as they go",
 	);
 	assert.match(r.err, /4\.\d MB \/ 4\.\d MB \(100%\)/);

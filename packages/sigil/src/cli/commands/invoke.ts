@@ -100,7 +100,11 @@ function describeScheme(scheme: Scheme): string {
 	}
 }
 
-/** The scheme the trigger requires, read from the gateway; undefined when it cannot be read. */
+/**
+ * The scheme the trigger requires, read from the gateway; `unknown` (with the reason's code)
+ * when it cannot be read. A `--key` that such a trigger would never use is refused: it means the
+ * caller believes the trigger is another one than it is.
+ */
 async function schemeOfTrigger(
 	ctx: CommandContext,
 	name: string,
@@ -141,6 +145,13 @@ async function schemeOfTrigger(
 			scheme: { kind: "none" },
 			keyHint: `the trigger of ${name} checks ${auth === "hmac" ? `an HMAC of the body in header ${trigger.header || "Hmac"}` : "a Standard Webhooks signature"}: pass --key SECRET, the value of its secret (\`sigil describe ${name}\` shows the secret's name)`,
 		};
+	if (key !== undefined && auth !== "hmac" && auth !== "webhook")
+		throw new CliError(
+			"KEY_UNUSED",
+			`--key was given, but the trigger of ${name} is ${auth}${auth === "none" ? " (unsigned)" : " (signed with your access key)"}: no shared key is used`,
+			`drop --key, or check the function name (\`sigil describe ${name}\` shows its auth)`,
+			{ exitCode: 2 },
+		);
 	switch (auth) {
 		case "aws_iam":
 			return {
