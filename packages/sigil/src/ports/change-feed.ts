@@ -21,9 +21,11 @@ import { ACCOUNT_ID } from "../store/ids.ts";
  * What kind of object changed, and what `name` then names:
  * - `function`: a function (deploy, config, resource policy, delete) — its name;
  * - `access-key`: a key (created, status, deleted) — its access key id;
- * - `user`, `role`: a principal (created, trust policy, deleted) — its name;
- * - `policy`: the identity policies of a principal (inline put/delete, managed attach/detach) —
- *   `user/NAME` or `role/NAME`;
+ * - `user`, `role`: a principal (created, trust policy, tags, permissions boundary, deleted) —
+ *   its name;
+ * - `group`: a group (created, members added or removed, deleted) — its name;
+ * - `policy`: the identity policies of a user, role or group (inline put/delete, managed
+ *   attach/detach) — `user/NAME`, `role/NAME` or `group/NAME`;
  * - `managed-policy`: a managed policy (default version, delete) — its name;
  * - `secret`: a named secret — its name;
  * - `account`: an account — its id.
@@ -33,6 +35,7 @@ export const CHANGE_KINDS = [
 	"access-key",
 	"user",
 	"role",
+	"group",
 	"policy",
 	"managed-policy",
 	"secret",
