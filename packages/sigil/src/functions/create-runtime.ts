@@ -10,6 +10,7 @@ import { SigilError } from "../errors.ts";
 import { createHttpRuntime } from "../runtime/http-runtime.ts";
 import {
 	createNodeRuntime,
+	type FunctionLogRecord,
 	type NodeInstances,
 } from "../runtime/node-runtime.ts";
 import {
@@ -34,6 +35,8 @@ export interface RuntimeInput {
 	readonly region?: string;
 	/** How the runtime keeps the function from the gateway (chosen once, at start; default none). */
 	readonly isolation?: RuntimeIsolation;
+	/** Receives each invocation's output (and output outside any invocation); must not throw. */
+	readonly onLog?: (record: FunctionLogRecord) => void;
 }
 
 /**
@@ -148,6 +151,7 @@ export async function createRuntime(
 				maxQueue: config.concurrency.queue,
 				invokedFunctionArn: input.arn,
 				...(instances && { instances }),
+				...(input.onLog && { onLog: input.onLog }),
 			});
 		}
 		case "process": {
@@ -162,6 +166,7 @@ export async function createRuntime(
 				maxConcurrency: config.concurrency.max * config.concurrency.perInstance,
 				maxQueue: config.concurrency.queue,
 				...(sandbox && { sandbox }),
+				...(input.onLog && { onLog: input.onLog }),
 			});
 		}
 		case "python3": {
@@ -177,6 +182,7 @@ export async function createRuntime(
 						config.concurrency.max * config.concurrency.perInstance,
 					maxQueue: config.concurrency.queue,
 					...(sandbox && { sandbox }),
+					...(input.onLog && { onLog: input.onLog }),
 				});
 			} catch (err) {
 				// A requirements.txt Sigil cannot satisfy is a fault of the bundle, said at deploy.

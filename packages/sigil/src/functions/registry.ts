@@ -25,6 +25,7 @@ import type { Store } from "../store/store.ts";
 import type { FunctionRecord } from "../store/types.ts";
 import { bundleBytes, decodeBundle, materialiseBundle } from "./bundle.ts";
 import { createRuntime } from "./create-runtime.ts";
+import { InvocationLogs } from "./invocation-logs.ts";
 
 export interface DeployedFunction {
 	readonly accountId: string;
@@ -56,6 +57,8 @@ export interface RegistryOptions {
 	readonly now?: () => number;
 	/** How functions are kept from the gateway (default `none`: in-process, as a library would). */
 	readonly isolation?: RuntimeIsolation;
+	/** Where each invocation's output is collected for its audit record (default: a fresh one). */
+	readonly logs?: InvocationLogs;
 }
 
 export class FunctionRegistry {
@@ -73,12 +76,15 @@ export class FunctionRegistry {
 	#closed = false;
 	readonly #secretDirs = new Map<FunctionRuntime, string | undefined>();
 	readonly #now: () => number;
+	/** Each invocation's output, redacted of the function's secrets, until its audit record takes it. */
+	readonly logs: InvocationLogs;
 	readonly #missingTtlMs: number;
 	readonly #missingMax: number;
 
 	constructor(opts: RegistryOptions) {
 		this.#opts = opts;
 		this.#now = opts.now ?? Date.now;
+		this.logs = opts.logs ?? new InvocationLogs();
 		this.#missingTtlMs = opts.negativeCacheTtlMs ?? 3_000;
 		this.#missingMax = Math.max(1, opts.negativeCacheMax ?? 10_000);
 	}
@@ -219,12 +225,21 @@ export class FunctionRegistry {
 			config.secrets,
 		);
 		try {
+			const arn = this.arnOf(accountId, name);
+			this.logs.setSecrets(
+				arn,
+				await this.#secretValues(accountId, [
+					...config.secrets,
+					...config.trigger.secrets,
+				]),
+			);
 			const runtime = await createRuntime({
 				name,
 				config,
 				codeDir,
 				secretsDir,
-				arn: this.arnOf(accountId, name),
+				onLog: this.logs.sink(arn),
+				arn,
 				region: this.#opts.region,
 				isolation: this.#opts.isolation ?? { kind: "none" },
 			});
@@ -431,6 +446,23 @@ export class FunctionRegistry {
 
 	#secretsRoot(accountId: string, name: string): string {
 		return join(this.#opts.dataDir, "run", "secrets", accountId, name);
+	}
+
+	/** The values of the named secrets as text (what a function could print), for redaction. */
+	async #secretValues(
+		accountId: string,
+		names: readonly string[],
+	): Promise<string[]> {
+		const values: string[] = [];
+		for (const secret of new Set(names)) {
+			const value = await this.#opts.store.secrets.get(accountId, secret);
+			if (!value) continue;
+			const text = value.toString("utf8");
+			values.push(text, text.trim());
+			values.push(value.toString("base64"));
+			values.push(value.toString("hex"));
+		}
+		return values;
 	}
 
 	/** Secrets reach functions as files (one per secret, exact bytes), never as environment. */

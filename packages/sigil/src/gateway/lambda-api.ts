@@ -11,7 +11,12 @@
  */
 import { asyncOf } from "../async/index.ts";
 import { SigilError } from "../errors.ts";
+import {
+	type InvocationLogs,
+	lambdaLogText,
+} from "../functions/invocation-logs.ts";
 import type { DeployedFunction } from "../functions/registry.ts";
+import { utf8Tail } from "../runtime/log-tail.ts";
 import { RuntimeError } from "../runtime/types.ts";
 import type { Exchange } from "./exchange.ts";
 import { send, sendJson } from "./respond.ts";
@@ -174,10 +179,17 @@ export async function invoke({
 		send(ex, 202, Buffer.alloc(0));
 		return;
 	}
-	await invokeSync(ex, fn, clientContext, logType === "Tail");
+	await invokeSync(
+		ctx.functions.logs,
+		ex,
+		fn,
+		clientContext,
+		logType === "Tail",
+	);
 }
 
 async function invokeSync(
+	logs: InvocationLogs,
 	ex: Exchange,
 	fn: DeployedFunction,
 	clientContext: string | undefined,
@@ -187,6 +199,7 @@ async function invokeSync(
 		"x-amz-executed-version": "$LATEST",
 	};
 	const caller = callerOf(ex.principal);
+	const started = performance.now();
 	try {
 		const r = await fn.runtime.invokeEvent({
 			requestId: ex.id,
@@ -198,8 +211,12 @@ async function invokeSync(
 		});
 		if (r.functionError) headers["x-amz-function-error"] = r.functionError;
 		if (tail)
-			headers["x-amz-log-result"] = Buffer.from(r.logTail ?? "").toString(
-				"base64",
+			headers["x-amz-log-result"] = tailHeader(
+				logs,
+				ex,
+				fn,
+				started,
+				r.memoryUsedMb,
 			);
 		if (r.payload.length > SYNC_PAYLOAD_BYTES) {
 			// Lambda: a response over the quota becomes a function error the caller can read.
@@ -224,9 +241,31 @@ async function invokeSync(
 			err instanceof RuntimeError ? functionFailure(err, ex.id, fn) : undefined;
 		if (!failure) throw err;
 		headers["x-amz-function-error"] = "Unhandled";
-		if (tail) headers["x-amz-log-result"] = "";
+		logs.addFailure(ex.id, fn.arn, err);
+		if (tail) headers["x-amz-log-result"] = tailHeader(logs, ex, fn, started);
 		sendJson(ex, 200, failure, headers);
 	}
+}
+
+/**
+ * Lambda's `X-Amz-Log-Result`: the invocation's output between START and END lines, then the
+ * REPORT line, as AWS shapes them; the last 4 KB, base64.
+ */
+function tailHeader(
+	logs: InvocationLogs,
+	ex: Exchange,
+	fn: DeployedFunction,
+	started: number,
+	memoryUsedMb?: number,
+): string {
+	const ms = performance.now() - started;
+	const output = logs.peek(ex.id, fn.arn);
+	const text = lambdaLogText(ex.id, output, {
+		durationMs: ms,
+		memorySizeMb: fn.config.memoryMb,
+		...(memoryUsedMb !== undefined && { maxMemoryUsedMb: memoryUsedMb }),
+	});
+	return Buffer.from(utf8Tail(text)).toString("base64");
 }
 
 /**

@@ -205,6 +205,9 @@ export async function handleRequest(
 	} catch (err) {
 		const wire = toWireError(err, ex, ctx);
 		outcome = wire.code;
+		// A start failure's module error, a crash's last output: the owner's, in the logs.
+		const failed = fn ?? invoked;
+		if (failed) ctx.functions.logs.addFailure(ex.id, failed.arn, err);
 		if (fn || authz)
 			audit(ctx, ex, fn, outcome, wire.status, started, undefined, authz);
 		sendFailure(ex, matched, wire);
@@ -439,6 +442,6 @@ function audit(
 		httpStatus: status,
 		durationMs: Math.round(performance.now() - started),
 		detail,
-		logs: "",
+		logs: ctx.functions.logs.take(ex.id, fn?.arn),
 	});
 }

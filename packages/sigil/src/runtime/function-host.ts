@@ -10,6 +10,7 @@ import { existsSync } from "node:fs";
 import { relative, resolve, sep } from "node:path";
 import { pathToFileURL } from "node:url";
 import { format, inspect } from "node:util";
+import { isMainThread } from "node:worker_threads";
 import { parseHandlerRef } from "./handler-ref.ts";
 import { LogBuffer } from "./log-tail.ts";
 import {
@@ -189,8 +190,18 @@ export function startFunctionHost(
 		});
 	}
 
+	/** Lambda's `Max Memory Used`: the process's peak RSS (its own process), or the heap in use (a worker thread). */
+	function memoryUsedMb(): number {
+		const bytes = isMainThread
+			? process.resourceUsage().maxRSS * 1024
+			: process.memoryUsage().heapUsed;
+		return Math.ceil(bytes / (1024 * 1024));
+	}
+
 	async function run(fn: Handler, msg: InvokeMessage): Promise<void> {
-		const logs = new LogBuffer();
+		// Twice what the gateway keeps (64 KB, cut at the end and marked): the gateway cuts, this
+		// only bounds the instance's memory for a function that logs without end.
+		const logs = new LogBuffer(128 * 1024);
 		const store: Capture = { requestId: msg.requestId, logs, finished: false };
 		await capture.run(store, async () => {
 			try {
@@ -208,13 +219,21 @@ export function startFunctionHost(
 					ok: true,
 					resultJson,
 					logs: logs.text(),
+					memoryUsedMb: memoryUsedMb(),
 				});
 			} catch (err) {
 				const error = errorInfo(err);
 				logs.append(
 					`${new Date().toISOString()}\t${msg.requestId}\tERROR\tInvoke Error\t${JSON.stringify(error)}\n`,
 				);
-				post({ type: "done", id: msg.id, ok: false, error, logs: logs.text() });
+				post({
+					type: "done",
+					id: msg.id,
+					ok: false,
+					error,
+					logs: logs.text(),
+					memoryUsedMb: memoryUsedMb(),
+				});
 			}
 		});
 	}

@@ -312,12 +312,21 @@ export function createNodeRuntime(spec: NodeRuntimeSpec): NodeRuntime {
 			});
 			report(inv.requestId, done);
 			const logTail = utf8Tail(done.logs);
+			const memory =
+				done.memoryUsedMb !== undefined
+					? { memoryUsedMb: done.memoryUsedMb }
+					: {};
 			if (done.ok)
-				return { payload: Buffer.from(done.resultJson, "utf8"), logTail };
+				return {
+					payload: Buffer.from(done.resultJson, "utf8"),
+					logTail,
+					...memory,
+				};
 			return {
 				payload: Buffer.from(JSON.stringify(done.error), "utf8"),
 				functionError: "Unhandled",
 				logTail,
+				...memory,
 			};
 		},
 

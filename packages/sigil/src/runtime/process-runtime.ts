@@ -53,6 +53,12 @@ export interface ProcessRuntimeSpec {
 	 * uid and file system (isolation `process`/`none`).
 	 */
 	readonly sandbox?: ProcessSandbox;
+	/** Receives each invocation's stderr once its process ends; must not throw. */
+	readonly onLog?: (record: {
+		readonly functionName: string;
+		readonly requestId: string | undefined;
+		readonly text: string;
+	}) => void;
 }
 
 export interface ProcessSandbox {
@@ -116,6 +122,7 @@ export function createProcessRuntime(
 
 	/** Runs one process under the gate; maps the failures every invocation kind shares. */
 	async function run(
+		requestId: string,
 		env: Record<string, string>,
 		stdin: Buffer,
 		signal: AbortSignal | undefined,
@@ -145,6 +152,13 @@ export function createProcessRuntime(
 		} finally {
 			release();
 		}
+		// stderr is the function's log (stdout is its answer): Python tracebacks, a crash's last words.
+		if ("stderr" in outcome && outcome.stderr !== "")
+			spec.onLog?.({
+				functionName: spec.name,
+				requestId,
+				text: outcome.stderr,
+			});
 		switch (outcome.kind) {
 			case "spawn-failed":
 				throw new RuntimeError(
@@ -192,7 +206,7 @@ export function createProcessRuntime(
 				},
 				secretsDir,
 			);
-			const out = await run(env, inv.body, inv.signal);
+			const out = await run(inv.requestId, env, inv.body, inv.signal);
 			if (out.code !== 0) {
 				// The watchdog answers 500 with the error ("exit status N") and the output; stderr
 				// stays in the logs unless writeDebug.
@@ -217,7 +231,7 @@ export function createProcessRuntime(
 
 		async invokeEvent(inv: EventInvocation): Promise<EventResult> {
 			const env: Record<string, string> = { ...base, ...ownEnv };
-			const out = await run(env, inv.payload, inv.signal);
+			const out = await run(inv.requestId, env, inv.payload, inv.signal);
 			const logTail = utf8Tail(out.stderr);
 			if (out.code === 0) return { payload: out.stdout, logTail };
 			const error = {

@@ -74,6 +74,8 @@ export interface EventResult {
 	readonly functionError?: "Unhandled" | "Handled";
 	/** The tail of the function's log output (Lambda's `X-Amz-Log-Result`, last 4 KB). */
 	readonly logTail?: string;
+	/** Memory the instance had in use when the invocation ended (Lambda's `Max Memory Used`), when known. */
+	readonly memoryUsedMb?: number;
 }
 
 export interface FunctionRuntime {

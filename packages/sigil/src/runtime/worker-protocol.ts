@@ -35,6 +35,8 @@ export type DoneMessage =
 			/** The handler's result serialized as JSON (`undefined` → `null`). */
 			readonly resultJson: string;
 			readonly logs: string;
+			/** Lambda's `Max Memory Used` as the instance measured it. */
+			readonly memoryUsedMb?: number;
 	  }
 	| {
 			readonly type: "done";
@@ -42,6 +44,8 @@ export type DoneMessage =
 			readonly ok: false;
 			readonly error: HandlerErrorInfo;
 			readonly logs: string;
+			/** Lambda's `Max Memory Used` as the instance measured it. */
+			readonly memoryUsedMb?: number;
 	  };
 
 export type WorkerMessage =

@@ -2,8 +2,8 @@
  * The bounds every adapter enforces alike (the contract suite checks them), in one place.
  */
 
-/** The function's log output kept per record: the last 16 KB (the end is where the error is). */
-export const MAX_LOG_BYTES = 16 * 1024;
+/** The function's log output kept per record: 64 KB (the gateway cuts longer output and marks the cut; a store keeps the last 64 KB of anything longer). */
+export const MAX_LOG_BYTES = 64 * 1024;
 
 /** A diagnosis larger than this is replaced by a note saying so. */
 export const MAX_DETAIL_BYTES = 64 * 1024;

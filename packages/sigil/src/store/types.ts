@@ -196,7 +196,7 @@ export interface AuditInput {
 	readonly durationMs: number;
 	/** Diagnosis for the key's owner (canonical request, likely cause). JSON-serialisable. */
 	readonly detail: unknown;
-	/** The function's log output; the store keeps the last 16 KB. */
+	/** The function's log output (the gateway bounds it at 64 KB, marked when cut; redacted). */
 	readonly logs: string;
 }
 
