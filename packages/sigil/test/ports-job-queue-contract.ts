@@ -185,10 +185,15 @@ export function runJobQueueContract(
 				assert.equal(held?.id, job.id);
 				const claimedAt = performance.now();
 				await h.crash(a as JobQueue);
-				// Inside the lease nobody else gets it.
-				assert.deepEqual(await (b as JobQueue).claim(1), []);
-				assert.ok(performance.now() - claimedAt < SETTINGS.leaseMs);
-				const [again] = await claimAll(b as JobQueue, 1, SETTINGS.leaseMs * 3);
+				// Inside the lease nobody else gets it (on a machine so slow that the claim returned
+				// after the lease, the job may rightly be there already).
+				const early = await (b as JobQueue).claim(1);
+				if (performance.now() - claimedAt < SETTINGS.leaseMs - 100)
+					assert.deepEqual(early, [], "handed out again inside the lease");
+				const [again] =
+					early.length > 0
+						? early
+						: await claimAll(b as JobQueue, 1, SETTINGS.leaseMs * 3);
 				assert.equal(again?.id, job.id);
 				assert.equal(again?.attempt, 2);
 				assert.ok(performance.now() - claimedAt >= SETTINGS.leaseMs - 100);

@@ -511,16 +511,24 @@ export class JetStreamJobQueue implements JobQueue {
 		attempts: number,
 		lastError: string,
 	): Promise<void> {
-		await this.#js.publish(
-			deadSubject(this.layout, job.accountId),
-			this.#seal.sealDead({
-				...job,
-				attempts,
-				lastError: lastError.slice(0, 4096),
-				deadAt: this.#now(),
-			}),
-			{ msgID: `dead:${job.id}` },
-		);
+		try {
+			await this.#js.publish(
+				deadSubject(this.layout, job.accountId),
+				this.#seal.sealDead({
+					...job,
+					attempts,
+					lastError: lastError.slice(0, 4096),
+					deadAt: this.#now(),
+				}),
+				{ msgID: `dead:${job.id}` },
+			);
+		} catch (err) {
+			// The job stays in the work stream, unacknowledged: it is dead-lettered at its next delivery.
+			throw this.#unavailable(
+				`JetStream did not take dead letter ${job.id}`,
+				err,
+			);
+		}
 	}
 
 	/**
