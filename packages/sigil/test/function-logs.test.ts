@@ -75,8 +75,7 @@ async function invokeAndRecord(
 	name: string,
 ): Promise<{ status: number; record: LogRecord }> {
 	const res = await fetch(`${gw.url}/function/${name}`, { method: "POST" });
-	const id =
-		res.headers.get("x-amzn-requestid") ?? res.headers.get("x-request-id");
+	const id = res.headers.get("x-sigil-request-id");
 	await res.arrayBuffer();
 	for (let i = 0; i < 50; i++) {
 		const all = await records(`function=${name}`);
@@ -241,6 +240,62 @@ describe("a function's output is kept with its invocation's record", () => {
 		const out = await cliLogs("leaker", "--json");
 		assert.ok(!out.includes(SECRET));
 		assert.match(out, /\[redacted\]/);
+	});
+});
+
+describe("sigil logs NAME --since --request-id", () => {
+	it("filters by request id and by age, through the API and the CLI, with the auth decision", async () => {
+		const { record } = await invokeAndRecord("proc-stderr");
+		const one = await records(
+			`function=proc-stderr&requestId=${record.requestId}`,
+		);
+		assert.deepEqual(
+			one.map((r) => r.requestId),
+			[record.requestId],
+		);
+		const future = new Date(Date.now() + 3_600_000).toISOString();
+		assert.deepEqual(await records(`function=proc-stderr&since=${future}`), []);
+		const out = await cliLogs("proc-stderr", "--request-id", record.requestId);
+		assert.equal(out.match(/request /g)?.length, 1, out);
+		assert.match(out, /process stderr line/);
+		assert.match(out, new RegExp(`request ${record.requestId}`));
+		const recent = await cliLogs("proc-stderr", "--since", "10m", "--json");
+		const lines = recent
+			.trim()
+			.split("\n")
+			.map((l) => JSON.parse(l) as LogRecord);
+		assert.ok(lines.some((r) => r.requestId === record.requestId));
+		const none = await cliLogs(
+			"proc-stderr",
+			"--since",
+			"2099-01-01T00:00:00Z",
+			"--json",
+		);
+		assert.equal(none.trim(), "");
+	});
+
+	it("the auth decision is shown with each request", async () => {
+		const res = await gw.signed("GET", "/sigil/v1/functions/leaker");
+		await res.arrayBuffer();
+		const requestId = res.headers.get("x-sigil-request-id") ?? "";
+		assert.ok(requestId);
+		const out = await cliLogs();
+		const block = out.split(/\n(?=\S)/).find((b) => b.includes(requestId));
+		assert.ok(block, out);
+		assert.match(block, /\n {4}auth: (ALLOW|Allow|allow)\S* \S+ on arn:/);
+	});
+
+	it("refuses a bad since or request id", async () => {
+		for (const q of ["since=yesterday", "since=10m", "requestId=a%20b"]) {
+			const res = await gw.signed("GET", `/sigil/v1/logs?${q}`);
+			assert.equal(res.status, 400, q);
+			await res.arrayBuffer();
+		}
+		const r = await run(["logs", "x", "--since", "soon", "--gateway", gw.url], {
+			env: cliEnv(),
+		});
+		assert.equal(r.code, 2);
+		assert.match(r.stderr, /--since must be a duration/);
 	});
 });
 

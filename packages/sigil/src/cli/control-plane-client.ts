@@ -168,7 +168,14 @@ export class ControlPlaneClient {
 	deleteSecret(name: string): Promise<void> {
 		return this.request("DELETE", `/secrets/${encodeURIComponent(name)}`);
 	}
-	logs(query: { function?: string; after?: string; limit?: number }): Promise<{
+	logs(query: {
+		function?: string;
+		after?: string;
+		limit?: number;
+		/** ISO 8601 time: only records at or after it. */
+		since?: string;
+		requestId?: string;
+	}): Promise<{
 		records: Record<string, unknown>[];
 		next?: string | number | null;
 	}> {
@@ -176,6 +183,8 @@ export class ControlPlaneClient {
 		if (query.function) params.set("function", query.function);
 		if (query.after !== undefined) params.set("after", query.after);
 		if (query.limit !== undefined) params.set("limit", String(query.limit));
+		if (query.since !== undefined) params.set("since", query.since);
+		if (query.requestId !== undefined) params.set("requestId", query.requestId);
 		const qs = params.toString();
 		return this.request("GET", `/logs${qs ? `?${qs}` : ""}`);
 	}

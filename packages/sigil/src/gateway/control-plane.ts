@@ -307,6 +307,17 @@ export async function deleteSecret({
 	send(ex, 204, Buffer.alloc(0));
 }
 
+/** `since`: an ISO 8601 time or milliseconds since the epoch. */
+function parseSince(text: string): number {
+	const ms = /^\d{1,15}$/.test(text) ? Number(text) : Date.parse(text);
+	if (!Number.isFinite(ms) || !/^[\dT:.+\-Z ]+$/i.test(text))
+		throw new SigilError(
+			"BAD_REQUEST",
+			"since must be a time: ISO 8601 (2026-01-01T00:00:00Z) or milliseconds since the epoch",
+		);
+	return ms;
+}
+
 export async function queryLogs({
 	ex,
 	ctx,
@@ -325,8 +336,18 @@ export async function queryLogs({
 			"BAD_REQUEST",
 			"limit must be a whole number from 1 to 1000",
 		);
+	const sinceText = q.get("since");
+	const since = sinceText === null ? undefined : parseSince(sinceText);
+	const requestId = q.get("requestId");
+	if (requestId !== null && !/^[A-Za-z0-9._:-]{1,128}$/.test(requestId))
+		throw new SigilError(
+			"BAD_REQUEST",
+			"requestId must be a request id (letters, digits, . _ : -, at most 128)",
+		);
 	await ctx.store.audit.flush();
 	const result = await ctx.store.audit.query({
+		...(since !== undefined && { since }),
+		...(requestId !== null && { requestId }),
 		accountId: target.accountId,
 		...(target.functionName !== undefined && {
 			functionName: target.functionName,
@@ -337,20 +358,27 @@ export async function queryLogs({
 		}),
 	});
 	sendJson(ex, 200, {
-		records: result.records.map((r) => ({
-			id: r.id,
-			requestId: r.requestId,
-			time: iso(r.time),
-			function: r.functionName,
-			principal: r.principalArn,
-			accessKeyId: r.accessKeyId,
-			scheme: r.scheme,
-			outcome: r.outcome,
-			status: r.httpStatus,
-			durationMs: r.durationMs,
-			detail: r.detail,
-			logs: r.logs,
-		})),
+		// An adapter that does not filter by time or request id itself is filtered here.
+		records: result.records
+			.filter(
+				(r) =>
+					(since === undefined || r.time >= since) &&
+					(requestId === null || r.requestId === requestId),
+			)
+			.map((r) => ({
+				id: r.id,
+				requestId: r.requestId,
+				time: iso(r.time),
+				function: r.functionName,
+				principal: r.principalArn,
+				accessKeyId: r.accessKeyId,
+				scheme: r.scheme,
+				outcome: r.outcome,
+				status: r.httpStatus,
+				durationMs: r.durationMs,
+				detail: r.detail,
+				logs: r.logs,
+			})),
 		next: result.next,
 	});
 }

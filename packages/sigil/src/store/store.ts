@@ -405,6 +405,10 @@ export interface AuditQuery {
 	after?: number;
 	/** Default 100, at most 1000. */
 	limit?: number;
+	/** Only records at or after this time (ms since the epoch). */
+	since?: number;
+	/** Only the records of this request. */
+	requestId?: string;
 }
 
 export interface AuditLog {

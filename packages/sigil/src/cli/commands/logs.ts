@@ -1,10 +1,11 @@
 /**
- * `sigil logs [NAME] [--follow] [--since ID]`: the gateway's records of invocations and
- * authentication decisions. The key's owner sees here why a signature was refused (the likely
+ * `sigil logs [NAME] [--follow] [--since 10m|TIME|ID] [--request-id ID] [--json]`: the gateway's
+ * records of invocations and authentication decisions, each with the function's output. The key's owner sees here why a signature was refused (the likely
  * cause and the server's canonical request) — what anonymous callers are never told.
  * `--follow` polls the API with `after=<last id>`, as `tail -f` would.
  */
 import { setTimeout as sleep } from "node:timers/promises";
+import { usageError } from "../cli-error.ts";
 import { type CommandSpec, intOption, str } from "../command.ts";
 import { cell, isoTime } from "../output.ts";
 
@@ -25,7 +26,14 @@ export function formatRecord(record: Record<string, unknown>): string {
 	].join("  ");
 	const lines = [head];
 	const detail = record.detail as Record<string, unknown> | null | undefined;
-	if (detail && typeof detail === "object") {
+	const authz = detail?.authorization as Record<string, unknown> | undefined;
+	if (authz && typeof authz === "object") {
+		lines.push(
+			`    auth: ${cell(authz.decision)} ${cell(authz.action)} on ${cell(authz.resource)}${typeof authz.reason === "string" ? ` (${authz.reason})` : ""}`,
+		);
+		if (typeof authz.explanation === "string")
+			lines.push(`    why: ${authz.explanation}`);
+	} else if (detail && typeof detail === "object") {
 		const diagnosis = (detail.diagnosis ?? detail) as Record<string, unknown>;
 		if (typeof detail.message === "string")
 			lines.push(`    message: ${detail.message}`);
@@ -56,12 +64,44 @@ export function formatRecord(record: Record<string, unknown>): string {
 	return lines.join("\n");
 }
 
+const UNIT_MS: Record<string, number> = {
+	s: 1000,
+	m: 60_000,
+	h: 3_600_000,
+	d: 86_400_000,
+};
+
+/** `--since`: a record id (digits), a duration back from now (`10m`), or an ISO 8601 time. */
+export function parseSince(
+	value: string | undefined,
+	usage: string,
+	now = Date.now(),
+): { after?: string; time?: string } | undefined {
+	if (value === undefined) return undefined;
+	if (/^\d+$/.test(value)) return { after: value };
+	const d = /^(\d+)([smhd])$/.exec(value);
+	if (d)
+		return {
+			time: new Date(
+				now - Number(d[1]) * (UNIT_MS[d[2] as string] as number),
+			).toISOString(),
+		};
+	const t = Date.parse(value);
+	if (/^\d{4}-\d\d-\d\d/.test(value) && Number.isFinite(t))
+		return { time: new Date(t).toISOString() };
+	throw usageError(
+		`--since must be a duration (30s, 10m, 2h, 1d), an ISO time (2026-01-01T10:00:00Z) or a record id, got ${JSON.stringify(value)}`,
+		usage,
+	);
+}
+
 export const logsCommand: CommandSpec = {
 	name: "logs",
 	argIsFunction: true,
 	summary:
 		"Show invocation and authentication records (with mismatch diagnoses for the key owner)",
-	usage: "logs [NAME] [--follow] [--since ID] [--limit N] [--json]",
+	usage:
+		"logs [NAME] [--follow] [--since 10m|TIME|ID] [--request-id ID] [--limit N] [--json]",
 	args: ["NAME?"],
 	options: {
 		follow: {
@@ -71,8 +111,14 @@ export const logsCommand: CommandSpec = {
 		},
 		since: {
 			type: "string",
+			value: "WHEN",
+			description:
+				"only records from the last 30s/10m/2h/1d, since an ISO time, or after a record id",
+		},
+		"request-id": {
+			type: "string",
 			value: "ID",
-			description: "only records after this record id",
+			description: "only the records of this request",
 		},
 		limit: {
 			type: "string",
@@ -89,6 +135,8 @@ export const logsCommand: CommandSpec = {
 	examples: [
 		"sigil logs hello",
 		"sigil logs hello --follow",
+		"sigil logs hello --since 10m",
+		"sigil logs hello --request-id 3f1c…",
 		"sigil logs --since 120 --json",
 	],
 	async run(ctx) {
@@ -96,7 +144,9 @@ export const logsCommand: CommandSpec = {
 		const limit = intOption(ctx.values, "limit", ctx.spec.usage) ?? 100;
 		const interval = intOption(ctx.values, "interval", ctx.spec.usage) ?? 1000;
 		const client = await ctx.client();
-		let after = str(ctx.values, "since");
+		const since = parseSince(str(ctx.values, "since"), ctx.spec.usage);
+		let after = since?.after;
+		const requestId = str(ctx.values, "request-id");
 		const emit = (records: Record<string, unknown>[]) => {
 			for (const r of records)
 				ctx.io.stdout.write(
@@ -107,6 +157,8 @@ export const logsCommand: CommandSpec = {
 			const page = await client.logs({
 				...(name && { function: name }),
 				...(after !== undefined && { after }),
+				...(since?.time !== undefined && { since: since.time }),
+				...(requestId !== undefined && { requestId }),
 				limit,
 			});
 			emit(page.records);

@@ -185,11 +185,20 @@ export class SqliteAudit implements AuditLog {
 	): Promise<{ records: AuditRecord[]; next: number }> {
 		const limit = Math.min(Math.max(1, Math.floor(query.limit ?? 100)), 1000);
 		this.#flushAll(); // a reader sees every record appended before it asked
-		const fn = query.functionName !== undefined;
-		const where = `account_id = ?${fn ? " AND function_name = ?" : ""}`;
-		const params = fn
-			? [query.accountId, query.functionName as string]
-			: [query.accountId];
+		let where = "account_id = ?";
+		const params: (string | number)[] = [query.accountId];
+		if (query.functionName !== undefined) {
+			where += " AND function_name = ?";
+			params.push(query.functionName);
+		}
+		if (query.since !== undefined) {
+			where += " AND time >= ?";
+			params.push(query.since);
+		}
+		if (query.requestId !== undefined) {
+			where += " AND request_id = ?";
+			params.push(query.requestId);
+		}
 		const rows = this.#db.do(() =>
 			query.after !== undefined
 				? this.#db.all<AuditRow>(
