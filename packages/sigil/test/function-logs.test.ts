@@ -220,6 +220,27 @@ describe("a function's output is kept with its invocation's record", () => {
 		assert.match(out, /SyntaxError/);
 	});
 
+	it("an http server that dies on start: its output is in the deploy's record", async () => {
+		await assert.rejects(
+			gw.deploy(
+				"dies",
+				{
+					runtime: "http",
+					fprocess: `sh -c 'echo starting up; echo "fatal: cannot bind" >&2; exit 1'`,
+					...none,
+				},
+				{ "README.txt": "http" },
+			),
+			/FUNCTION_START_FAILED/,
+		);
+		const [record] = await records("function=dies");
+		assert.ok(record);
+		assert.equal(record.outcome, "FUNCTION_START_FAILED");
+		assert.match(record.logs, /starting up\nfatal: cannot bind/);
+		const out = await cliLogs("dies");
+		assert.match(out, /fatal: cannot bind/);
+	});
+
 	it("output over 64 KB is cut and the cut is marked", async () => {
 		const { record } = await invokeAndRecord("chatty");
 		assert.ok(

@@ -206,8 +206,9 @@ export async function handleRequest(
 		const wire = toWireError(err, ex, ctx);
 		outcome = wire.code;
 		// A start failure's module error, a crash's last output: the owner's, in the logs.
-		const failed = fn ?? invoked;
-		if (failed) ctx.functions.logs.addFailure(ex.id, failed.arn, err);
+		// A deploy whose server dies before listening: its output goes with the deploy's record.
+		const failedArn = (fn ?? invoked)?.arn ?? functionArnOf(authz);
+		if (failedArn) ctx.functions.logs.addFailure(ex.id, failedArn, err);
 		if (fn || authz)
 			audit(ctx, ex, fn, outcome, wire.status, started, undefined, authz);
 		sendFailure(ex, matched, wire);
@@ -403,6 +404,17 @@ function decisionDetail(authz: RouteAuthorization) {
 	};
 }
 
+/** The function ARN a control-plane request was authorized on, if it names one. */
+function functionArnOf(
+	authz: RouteAuthorization | undefined,
+): string | undefined {
+	const resource = authz?.request.resource;
+	return typeof resource === "string" &&
+		/^arn:aws:lambda:[^:]*:\d+:function:[A-Za-z0-9_-]+$/.test(resource)
+		? resource
+		: undefined;
+}
+
 function audit(
 	ctx: GatewayContext,
 	ex: Exchange,
@@ -430,11 +442,17 @@ function audit(
 				: authz
 					? { authorization: decisionDetail(authz) }
 					: null;
+	const logs = ctx.functions.logs.take(ex.id, fn?.arn);
+	// A failed deploy's output (a server that died before listening) names its function.
+	const functionName =
+		fn?.name ??
+		authz?.functionName ??
+		(logs !== "" ? (functionArnOf(authz)?.split(":").at(-1) ?? null) : null);
 	void ctx.store.audit.append({
 		requestId: ex.id,
 		time: ex.receivedAt,
 		accountId,
-		functionName: fn?.name ?? authz?.functionName ?? null,
+		functionName,
 		principalArn: ex.principal?.arn ?? null,
 		accessKeyId: failure?.accessKeyId ?? (ex.principal?.accessKeyId || null),
 		scheme: ex.principal?.scheme ?? (fn ? fn.config.trigger.auth : "sigv4"),
@@ -442,6 +460,6 @@ function audit(
 		httpStatus: status,
 		durationMs: Math.round(performance.now() - started),
 		detail,
-		logs: ctx.functions.logs.take(ex.id, fn?.arn),
+		logs,
 	});
 }
