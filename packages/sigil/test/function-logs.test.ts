@@ -5,8 +5,13 @@
 // the function shows as [redacted]; Lambda's LogType Tail with START/END/REPORT lines.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { InvokeCommand, LambdaClient } from "@aws-sdk/client-lambda";
+import { openSqliteStore } from "../src/store/sqlite/open.ts";
 import { run } from "./cli-helpers.ts";
 import {
 	ROOT_KEY,
@@ -342,5 +347,49 @@ describe("Lambda LogType Tail", () => {
 			/\nREPORT RequestId: \S+\tDuration: \d+\.\d\d ms\tBilled Duration: \d+ ms\tMemory Size: \d+ MB\tMax Memory Used: \d+ MB\t?\n$/,
 		);
 		if (id) assert.ok(tail.includes(`START RequestId: ${id} `));
+	});
+});
+
+describe("retention of invocation records", () => {
+	it("prunes by age and keeps the logs of each account within a size bound", async () => {
+		const dataDir = await mkdtemp(join(tmpdir(), "sigil-retention-"));
+		const now = 10_000_000;
+		const store = await openSqliteStore({
+			dataDir,
+			masterKey: randomBytes(32),
+			auditMaxAgeMs: 60_000,
+			auditMaxBytes: 50_000,
+			now: () => now,
+		});
+		try {
+			const { accountId } = await store.accounts.create({ name: "r" });
+			const record = (i: number, time: number, logs: string) => ({
+				requestId: `req-${i}`,
+				time,
+				accountId,
+				functionName: "f",
+				principalArn: null,
+				accessKeyId: null,
+				scheme: "none",
+				outcome: "ALLOWED",
+				httpStatus: 200,
+				durationMs: 1,
+				detail: null,
+				logs,
+			});
+			await store.audit.append(record(0, now - 120_000, "old"));
+			for (let i = 1; i <= 10; i++)
+				await store.audit.append(record(i, now, "x".repeat(10_000)));
+			await store.audit.prune();
+			const { records } = await store.audit.query({ accountId, limit: 100 });
+			const ids = records.map((r) => r.requestId);
+			assert.ok(!ids.includes("req-0"), "older than the age bound");
+			const bytes = records.reduce((n, r) => n + r.logs.length + 4, 0);
+			assert.ok(bytes <= 50_000, `${bytes} bytes kept`);
+			assert.deepEqual(ids, ["req-7", "req-8", "req-9", "req-10"]);
+		} finally {
+			await store.close();
+			await rm(dataDir, { recursive: true, force: true });
+		}
 	});
 });

@@ -26,6 +26,7 @@ import {
 	type SandboxProbe,
 	type UidRange,
 } from "../runtime/sandbox.ts";
+import { DEFAULT_AUDIT_MAX_AGE_MS } from "../store/limits.ts";
 import { loadOrCreateMasterKey } from "../store/master-key.ts";
 import { openSqliteStore } from "../store/sqlite/open.ts";
 import type { Store } from "../store/store.ts";
@@ -169,6 +170,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
 	const store = await openSqliteStore({
 		dataDir: options.dataDir,
 		masterKey: masterKey.key,
+		// Invocation records (with the function's output) are kept 30 days, 64 MiB per account.
+		auditMaxAgeMs: DEFAULT_AUDIT_MAX_AGE_MS,
 	});
 	let asyncService: AsyncService | undefined;
 	try {

@@ -11,6 +11,12 @@ export const MAX_DETAIL_BYTES = 64 * 1024;
 /** Records kept per account by default. */
 export const DEFAULT_AUDIT_RETENTION = 10_000;
 
+/** Audit records older than this are pruned (default 30 days). */
+export const DEFAULT_AUDIT_MAX_AGE_MS = 30 * 24 * 3600_000;
+
+/** Bytes of audit records (their logs and detail) kept per account; the oldest go first (64 MiB). */
+export const DEFAULT_AUDIT_MAX_BYTES = 64 * 1024 * 1024;
+
 /** A function's code bundle may not exceed 50 MB (the bundle format's own bound). */
 export const MAX_CODE_BYTES = 50 * 1024 * 1024;
 

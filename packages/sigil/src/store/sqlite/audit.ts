@@ -70,6 +70,13 @@ function toRecord(row: AuditRow): AuditRecord {
 	};
 }
 
+/** Retention beyond the record count: by age and by bytes per account. */
+export interface AuditBounds {
+	readonly maxAgeMs?: number;
+	readonly maxBytes?: number;
+	readonly now?: () => number;
+}
+
 export class SqliteAudit implements AuditLog {
 	readonly #db: Db;
 	readonly #retention: number;
@@ -78,6 +85,9 @@ export class SqliteAudit implements AuditLog {
 	readonly #poke: () => void;
 	#buffer: Pending[] = [];
 	readonly #sincePrune = new Map<string, number>();
+	/** Bytes (logs and detail) appended per account since its last prune. */
+	readonly #bytesSincePrune = new Map<string, number>();
+	readonly #bounds: AuditBounds;
 
 	/**
 	 * @param flushAll writes every buffered thing of the store (this buffer and key uses).
@@ -88,8 +98,10 @@ export class SqliteAudit implements AuditLog {
 		retention: number,
 		flushAll: () => void,
 		poke: () => void,
+		bounds: AuditBounds = {},
 	) {
 		this.#db = db;
+		this.#bounds = bounds;
 		this.#retention = retention;
 		// Small, frequent prunes: deleting a tenth of the retention at once stalled the event loop.
 		this.#pruneEvery = Math.max(1, Math.floor(retention / 100));
@@ -153,27 +165,64 @@ export class SqliteAudit implements AuditLog {
 				r.account_id,
 				(this.#sincePrune.get(r.account_id) ?? 0) + 1,
 			);
+			this.#bytesSincePrune.set(
+				r.account_id,
+				(this.#bytesSincePrune.get(r.account_id) ?? 0) +
+					r.logs.length +
+					r.detail.length,
+			);
 		}
 	}
 
 	/** Prunes the accounts that grew enough since their last prune (after a flush, in its own transaction). */
 	pruneDue(): number {
 		let deleted = 0;
+		const bytesEvery =
+			this.#bounds.maxBytes !== undefined
+				? Math.max(1, Math.floor(this.#bounds.maxBytes / 100))
+				: Number.POSITIVE_INFINITY;
 		for (const [accountId, count] of this.#sincePrune) {
-			if (count < this.#pruneEvery) continue;
+			if (
+				count < this.#pruneEvery &&
+				(this.#bytesSincePrune.get(accountId) ?? 0) < bytesEvery
+			)
+				continue;
 			this.#sincePrune.delete(accountId);
+			this.#bytesSincePrune.delete(accountId);
 			deleted += this.#db.tx(() => this.#pruneAccount(accountId));
 		}
 		return deleted;
 	}
 
+	/** Keeps the newest `retention` records of the account, none older than the age bound, within the size bound. */
 	#pruneAccount(accountId: string): number {
-		return this.#db.run(
+		let deleted = this.#db.run(
 			"DELETE FROM audit WHERE account_id = ? AND id <= (SELECT id FROM audit WHERE account_id = ? ORDER BY id DESC LIMIT 1 OFFSET ?)",
 			accountId,
 			accountId,
 			this.#retention,
 		);
+		const { maxAgeMs, maxBytes, now = Date.now } = this.#bounds;
+		if (maxAgeMs !== undefined)
+			deleted += this.#db.run(
+				"DELETE FROM audit WHERE account_id = ? AND time < ?",
+				accountId,
+				now() - maxAgeMs,
+			);
+		if (maxBytes !== undefined)
+			// Newest first, the running total of bytes (logs and detail); everything from the record
+			// that crosses the bound onwards (older) goes.
+			deleted += this.#db.run(
+				`DELETE FROM audit WHERE account_id = ? AND id <= (
+					SELECT id FROM (
+						SELECT id, SUM(length(CAST(logs AS BLOB)) + length(CAST(detail AS BLOB))) OVER (ORDER BY id DESC) AS total
+						FROM audit WHERE account_id = ?
+					) WHERE total > ? ORDER BY id DESC LIMIT 1)`,
+				accountId,
+				accountId,
+				maxBytes,
+			);
+		return deleted;
 	}
 
 	async flush(): Promise<void> {

@@ -1,5 +1,5 @@
 /** The SQLite adapter's composition: one connection, one write-behind writer, the groups of the `Store`. */
-import { DEFAULT_AUDIT_RETENTION } from "../limits.ts";
+import { DEFAULT_AUDIT_MAX_BYTES, DEFAULT_AUDIT_RETENTION } from "../limits.ts";
 import type { SecretBox } from "../secret-box.ts";
 import type { Store, StoreMeta } from "../store.ts";
 import { SqliteAccessKeys } from "./access-keys.ts";
@@ -22,6 +22,10 @@ import { WriteBehind } from "./write-behind.ts";
 export interface SqliteStoreOptions {
 	/** Audit records kept per account (default 10,000). */
 	auditRetention?: number;
+	/** Audit records older than this are pruned (default: no age bound; the gateway sets 30 days). */
+	auditMaxAgeMs?: number;
+	/** Bytes of audit records (logs and detail) kept per account (default 64 MiB). */
+	auditMaxBytes?: number;
 	/** How long buffered audit records and key uses wait before being written (default 20 ms). */
 	flushIntervalMs?: number;
 	/** The clock for `createdAt`/`updatedAt` (default `Date.now`). Jobs take `now` as an argument. */
@@ -91,6 +95,13 @@ export class SqliteStore implements Store {
 			options.auditRetention ?? DEFAULT_AUDIT_RETENTION,
 			() => this.#writer.flush(),
 			poke,
+			{
+				...(options.auditMaxAgeMs !== undefined && {
+					maxAgeMs: options.auditMaxAgeMs,
+				}),
+				maxBytes: options.auditMaxBytes ?? DEFAULT_AUDIT_MAX_BYTES,
+				now: options.now ?? Date.now,
+			},
 		);
 		this.jobs = new SqliteJobs(db, box);
 		this.replay = new SqliteReplayLog(db, options.replay);
