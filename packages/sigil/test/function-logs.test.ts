@@ -11,8 +11,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { InvokeCommand, LambdaClient } from "@aws-sdk/client-lambda";
+import { main } from "../src/cli/main.ts";
 import { openSqliteStore } from "../src/store/sqlite/open.ts";
-import { run } from "./cli-helpers.ts";
+import { fakeIo, run } from "./cli-helpers.ts";
 import {
 	ROOT_KEY,
 	startTestGateway,
@@ -309,6 +310,41 @@ describe("sigil logs NAME --since --request-id", () => {
 		const block = out.split(/\n(?=\S)/).find((b) => b.includes(requestId));
 		assert.ok(block, out);
 		assert.match(block, /\n {4}auth: (ALLOW|Allow|allow)\S* \S+ on arn:/);
+	});
+
+	it("--follow --since 10m shows a new invocation's output as it happens", async () => {
+		let stop: (s: string) => void = () => {};
+		const stopped = new Promise<string>((r) => {
+			stop = r;
+		});
+		const out: string[] = [];
+		const f = fakeIo({ env: cliEnv(), stop: stopped });
+		const pending = main(
+			[
+				"logs",
+				"proc-stderr",
+				"--follow",
+				"--since",
+				"10m",
+				"--interval",
+				"20",
+				"--json",
+				"--gateway",
+				gw.url,
+			],
+			f.io,
+		);
+		const { record } = await invokeAndRecord("proc-stderr");
+		for (let i = 0; i < 100 && !f.stdout().includes(record.requestId); i++)
+			await new Promise((r) => setTimeout(r, 20));
+		stop("SIGINT");
+		assert.equal(await pending, 0, f.stderr());
+		out.push(...f.stdout().trim().split("\n"));
+		const mine = out
+			.map((l) => JSON.parse(l) as LogRecord)
+			.find((r) => r.requestId === record.requestId);
+		assert.ok(mine, f.stdout());
+		assert.match(mine.logs, /process stderr line/);
 	});
 
 	it("refuses a bad since or request id", async () => {
