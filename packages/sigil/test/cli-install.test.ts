@@ -213,19 +213,15 @@ test("a fresh clone: the README's install command puts a working `sigil` on PATH
 			encoding: "utf8",
 		}).stdout.trim(),
 	);
-	const ran = spawnSync(
-		"bash",
-		["-c", command],
-		{
-			encoding: "utf8",
-			cwd: clone,
-			// npm itself runs on the pinned Node it finds in the clone's node_modules/.bin.
-			env: {
-				HOME: join(root, "home"),
-				PATH: `${join(clone, "node_modules", ".bin")}:${userPath}:${npmDir}`,
-			},
+	const ran = spawnSync("bash", ["-c", command], {
+		encoding: "utf8",
+		cwd: clone,
+		// npm itself runs on the pinned Node it finds in the clone's node_modules/.bin.
+		env: {
+			HOME: join(root, "home"),
+			PATH: `${join(clone, "node_modules", ".bin")}:${userPath}:${npmDir}`,
 		},
-	);
+	});
 	assert.equal(ran.status, 0, ran.stderr);
 	assert.match(ran.stdout, /installed .*\.local\/bin\/sigil/);
 	const launcher = await readFile(join(bin, "sigil"), "utf8");
