@@ -17,7 +17,7 @@ import {
 import { openPostgresStore } from "../src/store/postgres/open.ts";
 import { SecretBox } from "../src/store/secret-box.ts";
 import { openSqliteStore } from "../src/store/sqlite/open.ts";
-import type { Store } from "../src/store/store.ts";
+import type { AuditQuery, Store } from "../src/store/store.ts";
 import {
 	adminQuery,
 	dropSchema,
@@ -944,6 +944,112 @@ describe("PostgreSQL store", { skip }, () => {
 		} finally {
 			await holder.end();
 			await Promise.all([writer.close(), reader.close()]);
+		}
+	});
+
+	test("audit queries filter by since and requestId as the SQLite store does", async () => {
+		const run = async (s: Store) => {
+			const { accountId } = await s.accounts.create({ name: "root" });
+			for (let i = 0; i < 12; i++)
+				await s.audit.append({
+					requestId: `req-${i % 4}`,
+					time: 1000 + i * 10,
+					accountId,
+					functionName: i % 2 ? "odd" : "even",
+					principalArn: null,
+					accessKeyId: null,
+					scheme: "sigv4",
+					outcome: "ALLOWED",
+					httpStatus: 200,
+					durationMs: 1,
+					detail: { i },
+					logs: "",
+				});
+			const ids = async (q: Omit<AuditQuery, "accountId">) =>
+				(await s.audit.query({ accountId, ...q })).records.map(
+					(r) => `${r.requestId}@${r.time}`,
+				);
+			return [
+				await ids({ since: 1050 }),
+				await ids({ since: 1049.5, after: 0, limit: 3 }),
+				await ids({ requestId: "req-2" }),
+				await ids({ requestId: "req-1", functionName: "odd", since: 1020 }),
+				await ids({ requestId: "nope" }),
+			];
+		};
+		const dataDir = join(await mkdtemp(join(tmpdir(), "sigil-since-")), "data");
+		const sqlite = await openSqliteStore({
+			dataDir,
+			masterKey: randomBytes(32),
+		});
+		const postgres = await openPostgresStore({
+			connectionString: PG_URL,
+			masterKey: randomBytes(32),
+			schema: newSchema(),
+		});
+		try {
+			const [p, q] = [await run(postgres), await run(sqlite)];
+			assert.deepEqual(p, q);
+			assert.deepEqual(p[2], ["req-2@1020", "req-2@1060", "req-2@1100"]);
+		} finally {
+			await Promise.all([sqlite.close(), postgres.close()]);
+			await rm(dirname(dataDir), { recursive: true, force: true });
+		}
+	});
+
+	test("audit retention by age and by bytes per account, as the SQLite store keeps it", async () => {
+		const now = 10_000_000;
+		const bounds = {
+			auditMaxAgeMs: 60_000,
+			auditMaxBytes: 50_000,
+			now: () => now,
+		};
+		const run = async (s: Store) => {
+			const { accountId } = await s.accounts.create({ name: "r" });
+			const record = (i: number, time: number, logs: string) => ({
+				requestId: `req-${i}`,
+				time,
+				accountId,
+				functionName: "f",
+				principalArn: null,
+				accessKeyId: null,
+				scheme: "none",
+				outcome: "ALLOWED",
+				httpStatus: 200,
+				durationMs: 1,
+				detail: null,
+				logs,
+			});
+			await s.audit.append(record(0, now - 120_000, "old"));
+			for (let i = 1; i <= 10; i++)
+				await s.audit.append(record(i, now, "x".repeat(10_000)));
+			await s.audit.prune();
+			return (await s.audit.query({ accountId, limit: 100 })).records.map(
+				(r) => r.requestId,
+			);
+		};
+		const dataDir = join(
+			await mkdtemp(join(tmpdir(), "sigil-bounds-")),
+			"data",
+		);
+		const sqlite = await openSqliteStore({
+			dataDir,
+			masterKey: randomBytes(32),
+			...bounds,
+		});
+		const postgres = await openPostgresStore({
+			connectionString: PG_URL,
+			masterKey: randomBytes(32),
+			schema: newSchema(),
+			...bounds,
+		});
+		try {
+			const ids = await run(postgres);
+			assert.deepEqual(ids, ["req-7", "req-8", "req-9", "req-10"]);
+			assert.deepEqual(ids, await run(sqlite));
+		} finally {
+			await Promise.all([sqlite.close(), postgres.close()]);
+			await rm(dirname(dataDir), { recursive: true, force: true });
 		}
 	});
 });

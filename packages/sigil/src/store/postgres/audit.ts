@@ -20,6 +20,13 @@ export const AUDIT_LOCK =
 /** Records held while PostgreSQL is unreachable, at most (the oldest go first beyond it). */
 const MAX_BUFFERED = 10_000;
 
+/** Retention beyond the record count: by age and by bytes per account (as the SQLite store). */
+export interface AuditBounds {
+	readonly maxAgeMs?: number;
+	readonly maxBytes?: number;
+	readonly now?: () => number;
+}
+
 interface Pending {
 	request_id: string;
 	time: number;
@@ -80,6 +87,9 @@ export class PgAudit implements AuditLog {
 	#dropped = 0;
 	readonly #onDrop: (count: number) => void;
 	readonly #sincePrune = new Map<string, number>();
+	/** Bytes (logs and detail) appended per account since its last prune. */
+	readonly #bytesSincePrune = new Map<string, number>();
+	readonly #bounds: AuditBounds;
 
 	/**
 	 * @param flushAll writes every buffered thing of the store (this buffer and key uses).
@@ -93,7 +103,9 @@ export class PgAudit implements AuditLog {
 		poke: () => void,
 		flushSoon: () => void,
 		onDrop: (count: number) => void = () => {},
+		bounds: AuditBounds = {},
 	) {
+		this.#bounds = bounds;
 		this.#db = db;
 		this.#retention = retention;
 		this.#pruneEvery = Math.max(1, Math.floor(retention / 100));
@@ -187,30 +199,70 @@ export class PgAudit implements AuditLog {
 			this.#dropped = 0;
 			this.#onDrop(dropped);
 		}
-		for (const r of batch)
+		for (const r of batch) {
 			this.#sincePrune.set(
 				r.account_id,
 				(this.#sincePrune.get(r.account_id) ?? 0) + 1,
 			);
+			this.#bytesSincePrune.set(
+				r.account_id,
+				(this.#bytesSincePrune.get(r.account_id) ?? 0) +
+					r.logs.length +
+					r.detail.length,
+			);
+		}
 	}
 
 	/** Prunes the accounts that grew enough since their last prune (after a flush). */
 	async pruneDue(): Promise<number> {
 		let deleted = 0;
+		const bytesEvery =
+			this.#bounds.maxBytes !== undefined
+				? Math.max(1, Math.floor(this.#bounds.maxBytes / 100))
+				: Number.POSITIVE_INFINITY;
 		for (const [accountId, count] of this.#sincePrune) {
-			if (count < this.#pruneEvery) continue;
+			if (
+				count < this.#pruneEvery &&
+				(this.#bytesSincePrune.get(accountId) ?? 0) < bytesEvery
+			)
+				continue;
 			this.#sincePrune.delete(accountId);
+			this.#bytesSincePrune.delete(accountId);
 			deleted += await this.#pruneAccount(accountId);
 		}
 		return deleted;
 	}
 
+	/** Keeps the newest `retention` records of the account, none older than the age bound, within the size bound. */
 	async #pruneAccount(accountId: string): Promise<number> {
-		const { rowCount } = await this.#db.query(
-			"DELETE FROM audit WHERE account_id = $1 AND id <= (SELECT id FROM audit WHERE account_id = $1 ORDER BY id DESC LIMIT 1 OFFSET $2)",
-			[accountId, this.#retention],
-		);
-		return rowCount;
+		let deleted = (
+			await this.#db.query(
+				"DELETE FROM audit WHERE account_id = $1 AND id <= (SELECT id FROM audit WHERE account_id = $1 ORDER BY id DESC LIMIT 1 OFFSET $2)",
+				[accountId, this.#retention],
+			)
+		).rowCount;
+		const { maxAgeMs, maxBytes, now = Date.now } = this.#bounds;
+		if (maxAgeMs !== undefined)
+			deleted += (
+				await this.#db.query(
+					"DELETE FROM audit WHERE account_id = $1 AND time < $2",
+					[accountId, Math.ceil(now() - maxAgeMs)],
+				)
+			).rowCount;
+		if (maxBytes !== undefined)
+			// Newest first, the running total of bytes (logs and detail); everything from the record
+			// that crosses the bound onwards (older) goes.
+			deleted += (
+				await this.#db.query(
+					`DELETE FROM audit WHERE account_id = $1 AND id <= (
+						SELECT id FROM (
+							SELECT id, sum(octet_length(logs) + octet_length(detail)) OVER (ORDER BY id DESC) AS total
+							FROM audit WHERE account_id = $1
+						) running WHERE total > $2 ORDER BY id DESC LIMIT 1)`,
+					[accountId, maxBytes],
+				)
+			).rowCount;
+		return deleted;
 	}
 
 	async flush(): Promise<void> {
@@ -222,11 +274,22 @@ export class PgAudit implements AuditLog {
 	): Promise<{ records: AuditRecord[]; next: number }> {
 		const limit = Math.min(Math.max(1, Math.floor(query.limit ?? 100)), 1000);
 		await this.#flushAll(); // a reader sees every record this gateway appended before it asked
-		const fn = query.functionName !== undefined;
-		const where = `account_id = $1${fn ? " AND function_name = $2" : ""}`;
-		const params: unknown[] = fn
-			? [query.accountId, query.functionName as string]
-			: [query.accountId];
+		// Only fixed fragments go into the SQL; every value is a parameter.
+		const params: unknown[] = [query.accountId];
+		let where = "account_id = $1";
+		if (query.functionName !== undefined) {
+			params.push(query.functionName);
+			where += ` AND function_name = $${params.length}`;
+		}
+		if (query.since !== undefined) {
+			// Times are whole milliseconds: `time >= 1.5` is `time >= 2` (a BIGINT parameter).
+			params.push(Math.ceil(query.since));
+			where += ` AND time >= $${params.length}`;
+		}
+		if (query.requestId !== undefined) {
+			params.push(query.requestId);
+			where += ` AND request_id = $${params.length}`;
+		}
 		const n = params.length;
 		const { rows } =
 			query.after !== undefined

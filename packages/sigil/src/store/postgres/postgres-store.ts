@@ -1,6 +1,6 @@
 /** The PostgreSQL adapter's composition: one bounded pool, one write-behind writer, the groups of the `Store`. */
 import { StoreError } from "../errors.ts";
-import { DEFAULT_AUDIT_RETENTION } from "../limits.ts";
+import { DEFAULT_AUDIT_MAX_BYTES, DEFAULT_AUDIT_RETENTION } from "../limits.ts";
 import type { SecretBox } from "../secret-box.ts";
 import type { ReplayLogOptions } from "../sqlite/replay.ts";
 import type { Store, StoreMeta } from "../store.ts";
@@ -23,6 +23,10 @@ import { AsyncWriteBehind } from "./write-behind.ts";
 export interface PostgresStoreOptions {
 	/** Audit records kept per account (default 10,000). */
 	auditRetention?: number;
+	/** Audit records older than this are pruned (default: no age bound; the gateway sets 30 days). */
+	auditMaxAgeMs?: number;
+	/** Bytes of audit records (logs and detail) kept per account (default 64 MiB). */
+	auditMaxBytes?: number;
 	/** How long buffered audit records and key uses wait before being written (default 20 ms). */
 	flushIntervalMs?: number;
 	/** The clock for `createdAt`/`updatedAt` (default `Date.now`). Jobs take `now` as an argument. */
@@ -91,6 +95,13 @@ export class PostgresStore implements Store {
 						`${count} audit record(s) could not be written to PostgreSQL and were dropped`,
 					),
 				),
+			{
+				...(options.auditMaxAgeMs !== undefined && {
+					maxAgeMs: options.auditMaxAgeMs,
+				}),
+				maxBytes: options.auditMaxBytes ?? DEFAULT_AUDIT_MAX_BYTES,
+				now: options.now ?? Date.now,
+			},
 		);
 		this.jobs = new PgJobs(db, box);
 		this.replay = new PgReplayLog(db, options.replay);
