@@ -32,3 +32,5 @@ fi
 # the lock omits other platforms' optional binaries (e.g. Biome's) and `npm ci` refuses it as
 # out of sync; `npm install` installs the locked versions all the same.
 npm install --no-audit --no-fund
+# PostgreSQL, Redis and NATS for the scale-out adapters' tests.
+bash scripts/services.sh
