@@ -5,17 +5,17 @@
  * `access-key:ID:ACCOUNT:USER`, so a ciphertext moved to another row no longer decrypts.
  */
 
+import {
+	accessKeyAad,
+	KEY_META_COLUMNS,
+	type KeyUse,
+	keyFromRow,
+	newKeyPair,
+} from "../access-key-rows.ts";
 import { DecryptCache } from "../decrypt-cache.ts";
 import { StoreError } from "../errors.ts";
-import {
-	ACCESS_KEY_ID,
-	check,
-	newAccessKeyId,
-	newSecretAccessKey,
-	SECRET_ACCESS_KEY,
-} from "../ids.ts";
+import { ACCESS_KEY_ID } from "../ids.ts";
 import type { SecretBox } from "../secret-box.ts";
-import { accessKeyAad } from "../sqlite/access-keys.ts";
 import type { AccessKeyStore } from "../store.ts";
 import type {
 	AccessKey,
@@ -38,20 +38,11 @@ interface KeyRow {
 	last_used_service: string | null;
 }
 
-interface Use {
-	at: number;
-	scheme: string;
-	service: string;
-}
-
-const META =
-	"access_key_id, account_id, user_name, status, created_at, last_used_at, last_used_scheme, last_used_service";
-
 export class PgAccessKeys implements AccessKeyStore {
 	readonly #db: PgDb;
 	readonly #box: SecretBox;
 	readonly #opened: DecryptCache;
-	readonly #pending = new Map<string, Use>();
+	readonly #pending = new Map<string, KeyUse>();
 	readonly #poke: () => void;
 
 	/** @param poke tells the write-behind writer that uses are pending. */
@@ -63,20 +54,7 @@ export class PgAccessKeys implements AccessKeyStore {
 	}
 
 	#toKey(row: KeyRow): AccessKey {
-		const use = this.#pending.get(row.access_key_id);
-		const usedLater =
-			use !== undefined &&
-			(row.last_used_at === null || use.at >= row.last_used_at);
-		return {
-			accessKeyId: row.access_key_id,
-			accountId: row.account_id,
-			userName: row.user_name,
-			status: row.status,
-			createdAt: row.created_at,
-			lastUsedAt: usedLater ? use.at : row.last_used_at,
-			lastUsedScheme: usedLater ? use.scheme : row.last_used_scheme,
-			lastUsedService: usedLater ? use.service : row.last_used_service,
-		};
+		return keyFromRow(row, this.#pending.get(row.access_key_id));
 	}
 
 	async create(input: {
@@ -85,15 +63,7 @@ export class PgAccessKeys implements AccessKeyStore {
 		accessKeyId?: string;
 		secretAccessKey?: string;
 	}): Promise<AccessKeyWithSecret> {
-		const accessKeyId = input.accessKeyId ?? newAccessKeyId();
-		const secretAccessKey = input.secretAccessKey ?? newSecretAccessKey();
-		check(accessKeyId, ACCESS_KEY_ID, "access key id");
-		if (!SECRET_ACCESS_KEY.test(secretAccessKey)) {
-			throw new StoreError(
-				"STORE_INVALID",
-				"a secret access key must be 16–128 printable ASCII characters",
-			);
-		}
+		const { accessKeyId, secretAccessKey } = newKeyPair(input);
 		return this.#db.tx(async (q: Queryable) => {
 			const taken = await q.query(
 				"SELECT 1 FROM access_keys WHERE access_key_id = $1",
@@ -154,7 +124,7 @@ export class PgAccessKeys implements AccessKeyStore {
 			return undefined;
 		// Named: parsed and planned once per connection, then only bound and executed.
 		const row = await this.#db.one<KeyRow>(
-			`SELECT ${META}, secret FROM access_keys WHERE access_key_id = $1`,
+			`SELECT ${KEY_META_COLUMNS}, secret FROM access_keys WHERE access_key_id = $1`,
 			[accessKeyId],
 			"sigil_access_key_get",
 		);
@@ -174,16 +144,16 @@ export class PgAccessKeys implements AccessKeyStore {
 		const { rows } =
 			userName === undefined
 				? await this.#db.query<KeyRow>(
-						`SELECT ${META} FROM access_keys WHERE account_id = $1 ${order}`,
+						`SELECT ${KEY_META_COLUMNS} FROM access_keys WHERE account_id = $1 ${order}`,
 						[accountId],
 					)
 				: userName === null
 					? await this.#db.query<KeyRow>(
-							`SELECT ${META} FROM access_keys WHERE account_id = $1 AND user_key IS NULL ${order}`,
+							`SELECT ${KEY_META_COLUMNS} FROM access_keys WHERE account_id = $1 AND user_key IS NULL ${order}`,
 							[accountId],
 						)
 					: await this.#db.query<KeyRow>(
-							`SELECT ${META} FROM access_keys WHERE account_id = $1 AND user_key = lower($2) ${order}`,
+							`SELECT ${KEY_META_COLUMNS} FROM access_keys WHERE account_id = $1 AND user_key = lower($2) ${order}`,
 							[accountId, userName],
 						);
 		return rows.map((row) => this.#toKey(row));

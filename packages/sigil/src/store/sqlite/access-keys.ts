@@ -5,15 +5,16 @@
  * no longer decrypts.
  */
 
+import {
+	accessKeyAad,
+	KEY_META_COLUMNS,
+	type KeyUse,
+	keyFromRow,
+	newKeyPair,
+} from "../access-key-rows.ts";
 import { DecryptCache } from "../decrypt-cache.ts";
 import { StoreError } from "../errors.ts";
-import {
-	ACCESS_KEY_ID,
-	check,
-	newAccessKeyId,
-	newSecretAccessKey,
-	SECRET_ACCESS_KEY,
-} from "../ids.ts";
+import { ACCESS_KEY_ID } from "../ids.ts";
 import type { SecretBox } from "../secret-box.ts";
 import type { AccessKeyStore } from "../store.ts";
 import type {
@@ -35,29 +36,11 @@ interface KeyRow {
 	last_used_service: string | null;
 }
 
-interface Use {
-	at: number;
-	scheme: string;
-	service: string;
-}
-
-const META =
-	"access_key_id, account_id, user_name, status, created_at, last_used_at, last_used_scheme, last_used_service";
-
-/** The associated data that binds a key's sealed secret to its row. */
-export function accessKeyAad(
-	accessKeyId: string,
-	accountId: string,
-	userName: string | null,
-): string {
-	return `access-key:${accessKeyId}:${accountId}:${userName ?? ""}`;
-}
-
 export class SqliteAccessKeys implements AccessKeyStore {
 	readonly #db: Db;
 	readonly #box: SecretBox;
 	readonly #opened: DecryptCache;
-	readonly #pending = new Map<string, Use>();
+	readonly #pending = new Map<string, KeyUse>();
 	readonly #poke: () => void;
 
 	/** @param poke tells the write-behind writer that uses are pending. */
@@ -69,20 +52,7 @@ export class SqliteAccessKeys implements AccessKeyStore {
 	}
 
 	#toKey(row: Omit<KeyRow, "secret">): AccessKey {
-		const use = this.#pending.get(row.access_key_id);
-		const usedLater =
-			use !== undefined &&
-			(row.last_used_at === null || use.at >= row.last_used_at);
-		return {
-			accessKeyId: row.access_key_id,
-			accountId: row.account_id,
-			userName: row.user_name,
-			status: row.status,
-			createdAt: row.created_at,
-			lastUsedAt: usedLater ? use.at : row.last_used_at,
-			lastUsedScheme: usedLater ? use.scheme : row.last_used_scheme,
-			lastUsedService: usedLater ? use.service : row.last_used_service,
-		};
+		return keyFromRow(row, this.#pending.get(row.access_key_id));
 	}
 
 	async create(input: {
@@ -91,15 +61,7 @@ export class SqliteAccessKeys implements AccessKeyStore {
 		accessKeyId?: string;
 		secretAccessKey?: string;
 	}): Promise<AccessKeyWithSecret> {
-		const accessKeyId = input.accessKeyId ?? newAccessKeyId();
-		const secretAccessKey = input.secretAccessKey ?? newSecretAccessKey();
-		check(accessKeyId, ACCESS_KEY_ID, "access key id");
-		if (!SECRET_ACCESS_KEY.test(secretAccessKey)) {
-			throw new StoreError(
-				"STORE_INVALID",
-				"a secret access key must be 16–128 printable ASCII characters",
-			);
-		}
+		const { accessKeyId, secretAccessKey } = newKeyPair(input);
 		return this.#db.tx(() => {
 			if (
 				this.#db.one(
@@ -179,17 +141,17 @@ export class SqliteAccessKeys implements AccessKeyStore {
 		const rows = this.#db.do(() => {
 			if (userName === undefined)
 				return this.#db.all<KeyRow>(
-					`SELECT ${META} FROM access_keys WHERE account_id = ? ORDER BY created_at, access_key_id`,
+					`SELECT ${KEY_META_COLUMNS} FROM access_keys WHERE account_id = ? ORDER BY created_at, access_key_id`,
 					accountId,
 				);
 			if (userName === null) {
 				return this.#db.all<KeyRow>(
-					`SELECT ${META} FROM access_keys WHERE account_id = ? AND user_name IS NULL ORDER BY created_at, access_key_id`,
+					`SELECT ${KEY_META_COLUMNS} FROM access_keys WHERE account_id = ? AND user_name IS NULL ORDER BY created_at, access_key_id`,
 					accountId,
 				);
 			}
 			return this.#db.all<KeyRow>(
-				`SELECT ${META} FROM access_keys WHERE account_id = ? AND user_name = ? ORDER BY created_at, access_key_id`,
+				`SELECT ${KEY_META_COLUMNS} FROM access_keys WHERE account_id = ? AND user_name = ? ORDER BY created_at, access_key_id`,
 				accountId,
 				userName,
 			);
