@@ -2,88 +2,23 @@
  * IAM groups in SQLite: the group, its members (foreign keys to both sides, cascading), and its
  * inline policies. Deleting a group or a user drops the rows that name it.
  */
-import { randomBytes } from "node:crypto";
 import { StoreError } from "../errors.ts";
+import {
+	GROUP_COLUMNS,
+	GROUP_NAME,
+	type GroupPolicyRow,
+	type GroupRow,
+	groupNotFound,
+	type MemberRow,
+	newGroupId,
+	toGroup,
+	toGroupPolicy,
+	toMember,
+} from "../group-rows.ts";
 import { check, checkJsonObject, IAM_PATH, POLICY_NAME } from "../ids.ts";
 import type { GroupStore } from "../store.ts";
 import type { Group, GroupPolicy, User } from "../types.ts";
 import type { Db } from "./db.ts";
-
-/** IAM group names: 1–128 of letters, digits and `+=,.@_-`. */
-const GROUP_NAME = /^[\w+=,.@-]{1,128}$/;
-
-interface GroupRow {
-	account_id: string;
-	group_name: string;
-	group_id: string;
-	path: string;
-	created_at: number;
-}
-
-interface PolicyRow {
-	account_id: string;
-	group_name: string;
-	policy_name: string;
-	document: string;
-	updated_at: number;
-}
-
-interface UserRow {
-	account_id: string;
-	user_name: string;
-	user_id: string;
-	path: string;
-	created_at: number;
-}
-
-const COLUMNS = "g.account_id, g.group_name, g.group_id, g.path, g.created_at";
-const BASE32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-
-/** `AGPA` + 17 base32 characters: an IAM group id. */
-function newGroupId(): string {
-	let out = "AGPA";
-	for (const b of randomBytes(17)) out += BASE32[b & 31];
-	return out;
-}
-
-function toGroup(row: GroupRow): Group {
-	return {
-		accountId: row.account_id,
-		groupName: row.group_name,
-		groupId: row.group_id,
-		arn: `arn:aws:iam::${row.account_id}:group${row.path}${row.group_name}`,
-		path: row.path,
-		createdAt: row.created_at,
-	};
-}
-
-function toPolicy(row: PolicyRow): GroupPolicy {
-	return {
-		accountId: row.account_id,
-		groupName: row.group_name,
-		policyName: row.policy_name,
-		document: row.document,
-		updatedAt: row.updated_at,
-	};
-}
-
-function toUser(row: UserRow): User {
-	return {
-		accountId: row.account_id,
-		userName: row.user_name,
-		userId: row.user_id,
-		arn: `arn:aws:iam::${row.account_id}:user${row.path}${row.user_name}`,
-		path: row.path,
-		createdAt: row.created_at,
-	};
-}
-
-function notFound(accountId: string, groupName: string): StoreError {
-	return new StoreError(
-		"STORE_NOT_FOUND",
-		`group ${groupName} does not exist in account ${accountId}`,
-	);
-}
 
 export class SqliteGroups implements GroupStore {
 	readonly #db: Db;
@@ -93,7 +28,7 @@ export class SqliteGroups implements GroupStore {
 
 	#row(accountId: string, groupName: string): GroupRow | undefined {
 		return this.#db.one<GroupRow>(
-			`SELECT ${COLUMNS} FROM groups g WHERE g.account_id = ? AND g.group_name = ?`,
+			`SELECT ${GROUP_COLUMNS} FROM groups g WHERE g.account_id = ? AND g.group_name = ?`,
 			accountId,
 			groupName,
 		);
@@ -142,7 +77,7 @@ export class SqliteGroups implements GroupStore {
 		return this.#db
 			.do(() =>
 				this.#db.all<GroupRow>(
-					`SELECT ${COLUMNS} FROM groups g WHERE g.account_id = ? ORDER BY g.group_name`,
+					`SELECT ${GROUP_COLUMNS} FROM groups g WHERE g.account_id = ? ORDER BY g.group_name`,
 					accountId,
 				),
 			)
@@ -157,7 +92,7 @@ export class SqliteGroups implements GroupStore {
 				groupName,
 			),
 		);
-		if (changed === 0) throw notFound(accountId, groupName);
+		if (changed === 0) throw groupNotFound(accountId, groupName);
 	}
 
 	async addUser(
@@ -167,7 +102,7 @@ export class SqliteGroups implements GroupStore {
 	): Promise<void> {
 		this.#db.tx(() => {
 			const group = this.#row(accountId, groupName);
-			if (!group) throw notFound(accountId, groupName);
+			if (!group) throw groupNotFound(accountId, groupName);
 			const user = this.#db.one<{ name: string }>(
 				"SELECT user_name AS name FROM users WHERE account_id = ? AND user_name = ?",
 				accountId,
@@ -212,7 +147,7 @@ export class SqliteGroups implements GroupStore {
 	async listUsers(accountId: string, groupName: string): Promise<User[]> {
 		return this.#db
 			.do(() =>
-				this.#db.all<UserRow>(
+				this.#db.all<MemberRow>(
 					`SELECT u.account_id, u.user_name, u.user_id, u.path, u.created_at
 					 FROM group_members m JOIN users u ON u.account_id = m.account_id AND u.user_name = m.user_name
 					 WHERE m.account_id = ? AND m.group_name = ? ORDER BY u.user_name`,
@@ -220,7 +155,7 @@ export class SqliteGroups implements GroupStore {
 					groupName,
 				),
 			)
-			.map(toUser);
+			.map(toMember);
 	}
 
 	async listGroupsForUser(
@@ -230,7 +165,7 @@ export class SqliteGroups implements GroupStore {
 		return this.#db
 			.do(() =>
 				this.#db.all<GroupRow>(
-					`SELECT ${COLUMNS} FROM group_members m JOIN groups g ON g.account_id = m.account_id AND g.group_name = m.group_name
+					`SELECT ${GROUP_COLUMNS} FROM group_members m JOIN groups g ON g.account_id = m.account_id AND g.group_name = m.group_name
 					 WHERE m.account_id = ? AND m.user_name = ? ORDER BY g.group_name`,
 					accountId,
 					userName,
@@ -249,7 +184,7 @@ export class SqliteGroups implements GroupStore {
 		checkJsonObject(document, "a policy document");
 		this.#db.tx(() => {
 			const group = this.#row(accountId, groupName);
-			if (!group) throw notFound(accountId, groupName);
+			if (!group) throw groupNotFound(accountId, groupName);
 			this.#db.run(
 				`INSERT INTO group_policies (account_id, group_name, policy_name, document, updated_at) VALUES (?, ?, ?, ?, ?)
 				 ON CONFLICT (account_id, group_name, policy_name) DO UPDATE SET document = excluded.document, updated_at = excluded.updated_at`,
@@ -268,14 +203,14 @@ export class SqliteGroups implements GroupStore {
 		policyName: string,
 	): Promise<GroupPolicy | undefined> {
 		const row = this.#db.do(() =>
-			this.#db.one<PolicyRow>(
+			this.#db.one<GroupPolicyRow>(
 				"SELECT * FROM group_policies WHERE account_id = ? AND group_name = ? AND policy_name = ?",
 				accountId,
 				groupName,
 				policyName,
 			),
 		);
-		return row && toPolicy(row);
+		return row && toGroupPolicy(row);
 	}
 
 	async listPolicies(
@@ -284,13 +219,13 @@ export class SqliteGroups implements GroupStore {
 	): Promise<GroupPolicy[]> {
 		return this.#db
 			.do(() =>
-				this.#db.all<PolicyRow>(
+				this.#db.all<GroupPolicyRow>(
 					"SELECT * FROM group_policies WHERE account_id = ? AND group_name = ? ORDER BY policy_name",
 					accountId,
 					groupName,
 				),
 			)
-			.map(toPolicy);
+			.map(toGroupPolicy);
 	}
 
 	async deletePolicy(
@@ -319,13 +254,13 @@ export class SqliteGroups implements GroupStore {
 	): Promise<GroupPolicy[]> {
 		return this.#db
 			.do(() =>
-				this.#db.all<PolicyRow>(
+				this.#db.all<GroupPolicyRow>(
 					`SELECT p.* FROM group_members m JOIN group_policies p ON p.account_id = m.account_id AND p.group_name = m.group_name
 					 WHERE m.account_id = ? AND m.user_name = ? ORDER BY p.group_name, p.policy_name`,
 					accountId,
 					userName,
 				),
 			)
-			.map(toPolicy);
+			.map(toGroupPolicy);
 	}
 }
