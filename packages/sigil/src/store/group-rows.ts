@@ -3,7 +3,6 @@
  * shapes, the row → Group / GroupPolicy / member mappings, new group ids and the not-found
  * error. One copy, so the two adapters cannot drift apart.
  */
-import { randomBytes } from "node:crypto";
 import { StoreError } from "./errors.ts";
 import type { Group, GroupPolicy, User } from "./types.ts";
 
@@ -37,15 +36,6 @@ export type MemberRow = {
 
 export const GROUP_COLUMNS =
 	"g.account_id, g.group_name, g.group_id, g.path, g.created_at";
-const BASE32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-
-/** `AGPA` + 17 base32 characters: an IAM group id. */
-export function newGroupId(): string {
-	let out = "AGPA";
-	for (const b of randomBytes(17)) out += BASE32[b & 31];
-	return out;
-}
-
 export function toGroup(row: GroupRow): Group {
 	return {
 		accountId: row.account_id,

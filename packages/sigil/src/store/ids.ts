@@ -36,6 +36,16 @@ export function newRoleId(): string {
 	return `AROA${base32(17)}`;
 }
 
+/** `ANPA` + 17 base32 characters: an IAM managed policy id. */
+export function newManagedPolicyId(): string {
+	return `ANPA${base32(17)}`;
+}
+
+/** `AGPA` + 17 base32 characters: an IAM group id. */
+export function newGroupId(): string {
+	return `AGPA${base32(17)}`;
+}
+
 /** 12 random digits. */
 export function newAccountId(): string {
 	return (

@@ -7,9 +7,28 @@
  * Changes of one policy take its row `FOR UPDATE`; an attach's foreign-key check takes it
  * `FOR KEY SHARE`, so a delete and a concurrent attach never both succeed.
  */
-import { randomBytes } from "node:crypto";
 import { StoreError } from "../errors.ts";
-import { check, checkJsonObject, IAM_PATH, POLICY_NAME } from "../ids.ts";
+import {
+	check,
+	checkJsonObject,
+	IAM_PATH,
+	newManagedPolicyId,
+	POLICY_NAME,
+} from "../ids.ts";
+import {
+	ATTACHMENTS,
+	attachmentTable,
+	BOUNDARIES,
+	boundaryTable,
+	type ManagedPolicyRow,
+	noPolicyVersion,
+	type PolicyVersionRow,
+	policyArn,
+	policyNotFound,
+	toManagedPolicy,
+	toPolicyVersion,
+	versionNumber,
+} from "../managed-policy-rows.ts";
 import { MANAGED_POLICY_VERSIONS, type ManagedPolicyStore } from "../store.ts";
 import type {
 	AttachedPolicyDocument,
@@ -21,89 +40,12 @@ import type {
 import { requireAccount } from "./accounts.ts";
 import type { PgDb, Queryable } from "./db.ts";
 
-interface PolicyRow {
-	[key: string]: unknown;
-	account_id: string;
-	policy_name: string;
-	policy_id: string;
-	path: string;
-	description: string | null;
-	default_version: number;
-	attachments: number;
-	boundaries: number;
-	created_at: number;
-	updated_at: number;
-}
-
-interface VersionRow {
-	[key: string]: unknown;
-	version: number;
-	document: string;
-	created_at: number;
-	is_default: boolean;
-}
-
-// Table and column names come from this fixed map only, never from input.
-const ATTACHMENTS = {
-	user: {
-		table: "user_managed_policies",
-		principals: "users",
-		name: "user_name",
-	},
-	role: {
-		table: "role_managed_policies",
-		principals: "roles",
-		name: "role_name",
-	},
-	group: {
-		table: "group_managed_policies",
-		principals: "groups",
-		name: "group_name",
-	},
-} as const;
-
-function attachments(kind: AttachmentKind) {
-	const t = Object.hasOwn(ATTACHMENTS, kind)
-		? ATTACHMENTS[kind as keyof typeof ATTACHMENTS]
-		: undefined;
-	if (t === undefined)
-		throw new StoreError(
-			"STORE_INVALID",
-			`attachment kind must be one of ${Object.keys(ATTACHMENTS).join(", ")}`,
-		);
-	return t;
-}
-
 const ATTACHMENT_COUNT = Object.values(ATTACHMENTS)
 	.map(
 		(t) =>
 			`(SELECT count(*) FROM ${t.table} a WHERE a.account_id = p.account_id AND a.policy_key = p.name_key)`,
 	)
 	.join(" + ");
-
-// Permissions boundaries: one table per principal kind, one row per principal.
-const BOUNDARIES = {
-	user: {
-		table: "user_permissions_boundaries",
-		principals: "users",
-		name: "user_name",
-	},
-	role: {
-		table: "role_permissions_boundaries",
-		principals: "roles",
-		name: "role_name",
-	},
-} as const;
-
-function boundaries(kind: PrincipalKind) {
-	const t = Object.hasOwn(BOUNDARIES, kind) ? BOUNDARIES[kind] : undefined;
-	if (t === undefined)
-		throw new StoreError(
-			"STORE_INVALID",
-			`principal kind must be "user" or "role"`,
-		);
-	return t;
-}
 
 const BOUNDARY_COUNT = Object.values(BOUNDARIES)
 	.map(
@@ -113,64 +55,6 @@ const BOUNDARY_COUNT = Object.values(BOUNDARIES)
 	.join(" + ");
 
 const SELECT = `SELECT p.account_id, p.policy_name, p.policy_id, p.path, p.description, p.default_version, p.created_at, p.updated_at, (${ATTACHMENT_COUNT})::int AS attachments, (${BOUNDARY_COUNT})::int AS boundaries FROM managed_policies p`;
-
-const BASE32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-
-/** `ANPA` + 17 base32 characters: an IAM managed policy id. */
-function newPolicyId(): string {
-	let out = "ANPA";
-	for (const b of randomBytes(17)) out += BASE32[b & 31];
-	return out;
-}
-
-/** `v3` → 3; anything else → undefined (IAM's pattern `v[1-9][0-9]*`). */
-function versionNumber(versionId: string): number | undefined {
-	const m = /^v([1-9]\d{0,8})$/.exec(versionId);
-	return m ? Number(m[1]) : undefined;
-}
-
-function arnOf(accountId: string, path: string, policyName: string): string {
-	return `arn:aws:iam::${accountId}:policy${path}${policyName}`;
-}
-
-function toPolicy(row: PolicyRow): ManagedPolicy {
-	return {
-		accountId: row.account_id,
-		policyName: row.policy_name,
-		policyId: row.policy_id,
-		arn: arnOf(row.account_id, row.path, row.policy_name),
-		path: row.path,
-		description: row.description,
-		defaultVersionId: `v${row.default_version}`,
-		attachmentCount: row.attachments,
-		permissionsBoundaryUsageCount: row.boundaries,
-		createdAt: row.created_at,
-		updatedAt: row.updated_at,
-	};
-}
-
-function toVersion(row: VersionRow): ManagedPolicyVersion {
-	return {
-		versionId: `v${row.version}`,
-		document: row.document,
-		isDefault: row.is_default,
-		createdAt: row.created_at,
-	};
-}
-
-function notFound(accountId: string, policyName: string): StoreError {
-	return new StoreError(
-		"STORE_NOT_FOUND",
-		`managed policy ${policyName} does not exist in account ${accountId}`,
-	);
-}
-
-function noVersion(policyName: string, versionId: string): StoreError {
-	return new StoreError(
-		"STORE_NOT_FOUND",
-		`managed policy ${policyName} has no version ${versionId}`,
-	);
-}
 
 export class PgManagedPolicies implements ManagedPolicyStore {
 	readonly #db: PgDb;
@@ -182,8 +66,8 @@ export class PgManagedPolicies implements ManagedPolicyStore {
 		q: Queryable,
 		accountId: string,
 		policyName: string,
-	): Promise<PolicyRow | undefined> {
-		const { rows } = await q.query<PolicyRow>(
+	): Promise<ManagedPolicyRow | undefined> {
+		const { rows } = await q.query<ManagedPolicyRow>(
 			`${SELECT} WHERE p.account_id = $1 AND p.name_key = lower($2)`,
 			[accountId, policyName],
 		);
@@ -209,7 +93,7 @@ export class PgManagedPolicies implements ManagedPolicyStore {
 			[accountId, policyName],
 		);
 		const row = rows[0];
-		if (!row) throw notFound(accountId, policyName);
+		if (!row) throw policyNotFound(accountId, policyName);
 		return row;
 	}
 
@@ -238,7 +122,7 @@ export class PgManagedPolicies implements ManagedPolicyStore {
 				[
 					input.accountId,
 					input.policyName,
-					newPolicyId(),
+					newManagedPolicyId(),
 					path,
 					input.description ?? null,
 					now,
@@ -253,8 +137,12 @@ export class PgManagedPolicies implements ManagedPolicyStore {
 				"INSERT INTO managed_policy_versions (account_id, policy_key, version, document, created_at) VALUES ($1, lower($2), 1, $3, $4)",
 				[input.accountId, input.policyName, input.document, now],
 			);
-			return toPolicy(
-				(await this.#row(q, input.accountId, input.policyName)) as PolicyRow,
+			return toManagedPolicy(
+				(await this.#row(
+					q,
+					input.accountId,
+					input.policyName,
+				)) as ManagedPolicyRow,
 			);
 		});
 	}
@@ -264,21 +152,25 @@ export class PgManagedPolicies implements ManagedPolicyStore {
 		policyName: string,
 	): Promise<ManagedPolicy | undefined> {
 		const row = await this.#row(this.#db, accountId, policyName);
-		return row && toPolicy(row);
+		return row && toManagedPolicy(row);
 	}
 
 	async list(accountId: string): Promise<ManagedPolicy[]> {
-		const { rows } = await this.#db.query<PolicyRow>(
+		const { rows } = await this.#db.query<ManagedPolicyRow>(
 			`${SELECT} WHERE p.account_id = $1 ORDER BY p.name_key, p.policy_name`,
 			[accountId],
 		);
-		return rows.map(toPolicy);
+		return rows.map(toManagedPolicy);
 	}
 
 	async delete(accountId: string, policyName: string): Promise<void> {
 		await this.#db.tx(async (q) => {
 			await this.#lock(q, accountId, policyName);
-			const row = (await this.#row(q, accountId, policyName)) as PolicyRow;
+			const row = (await this.#row(
+				q,
+				accountId,
+				policyName,
+			)) as ManagedPolicyRow;
 			if (row.attachments > 0)
 				throw new StoreError(
 					"STORE_CONFLICT",
@@ -350,8 +242,8 @@ export class PgManagedPolicies implements ManagedPolicyStore {
 		accountId: string,
 		policyName: string,
 		version?: number,
-	): Promise<VersionRow[]> {
-		const { rows } = await q.query<VersionRow>(
+	): Promise<PolicyVersionRow[]> {
+		const { rows } = await q.query<PolicyVersionRow>(
 			`SELECT v.version, v.document, v.created_at, (v.version = p.default_version) AS is_default
 			 FROM managed_policy_versions v JOIN managed_policies p ON p.account_id = v.account_id AND p.name_key = v.policy_key
 			 WHERE v.account_id = $1 AND v.policy_key = lower($2) AND ($3::int IS NULL OR v.version = $3) ORDER BY v.version DESC`,
@@ -368,7 +260,7 @@ export class PgManagedPolicies implements ManagedPolicyStore {
 		const n = versionNumber(versionId);
 		if (n === undefined) return undefined;
 		const [row] = await this.#versions(this.#db, accountId, policyName, n);
-		return row && toVersion(row);
+		return row && toPolicyVersion(row);
 	}
 
 	async listVersions(
@@ -376,7 +268,7 @@ export class PgManagedPolicies implements ManagedPolicyStore {
 		policyName: string,
 	): Promise<ManagedPolicyVersion[]> {
 		return (await this.#versions(this.#db, accountId, policyName)).map(
-			toVersion,
+			toPolicyVersion,
 		);
 	}
 
@@ -392,7 +284,7 @@ export class PgManagedPolicies implements ManagedPolicyStore {
 				n === undefined ||
 				(await this.#versions(q, accountId, policyName, n)).length === 0
 			)
-				throw noVersion(policyName, versionId);
+				throw noPolicyVersion(policyName, versionId);
 			await q.query(
 				"UPDATE managed_policies SET default_version = $1, updated_at = $2 WHERE account_id = $3 AND name_key = lower($4)",
 				[n, this.#db.now(), accountId, policyName],
@@ -422,7 +314,7 @@ export class PgManagedPolicies implements ManagedPolicyStore {
 								[accountId, policyName, n],
 							)
 						).rowCount;
-			if (changed === 0) throw noVersion(policyName, versionId);
+			if (changed === 0) throw noPolicyVersion(policyName, versionId);
 		});
 	}
 
@@ -432,7 +324,7 @@ export class PgManagedPolicies implements ManagedPolicyStore {
 		principalName: string,
 		policyName: string,
 	): Promise<void> {
-		const t = attachments(kind);
+		const t = attachmentTable(kind);
 		await this.#db.tx(async (q) => {
 			const principal = await q.query(
 				`SELECT 1 FROM ${t.principals} WHERE account_id = $1 AND name_key = lower($2)`,
@@ -447,7 +339,7 @@ export class PgManagedPolicies implements ManagedPolicyStore {
 				"SELECT 1 FROM managed_policies WHERE account_id = $1 AND name_key = lower($2)",
 				[accountId, policyName],
 			);
-			if (policy.rows.length === 0) throw notFound(accountId, policyName);
+			if (policy.rows.length === 0) throw policyNotFound(accountId, policyName);
 			// The principal's own spelling is read from its row; the foreign keys catch a principal
 			// or policy deleted meanwhile (STORE_NOT_FOUND).
 			await q.query(
@@ -465,7 +357,7 @@ export class PgManagedPolicies implements ManagedPolicyStore {
 		principalName: string,
 		policyName: string,
 	): Promise<void> {
-		const t = attachments(kind);
+		const t = attachmentTable(kind);
 		const { rowCount } = await this.#db.query(
 			`DELETE FROM ${t.table} WHERE account_id = $1 AND principal_key = lower($2) AND policy_key = lower($3)`,
 			[accountId, principalName, policyName],
@@ -482,13 +374,13 @@ export class PgManagedPolicies implements ManagedPolicyStore {
 		kind: AttachmentKind,
 		principalName: string,
 	): Promise<ManagedPolicy[]> {
-		const t = attachments(kind);
-		const { rows } = await this.#db.query<PolicyRow>(
+		const t = attachmentTable(kind);
+		const { rows } = await this.#db.query<ManagedPolicyRow>(
 			`${SELECT} JOIN ${t.table} x ON x.account_id = p.account_id AND x.policy_key = p.name_key
 			 WHERE x.account_id = $1 AND x.principal_key = lower($2) ORDER BY p.name_key, p.policy_name`,
 			[accountId, principalName],
 		);
-		return rows.map(toPolicy);
+		return rows.map(toManagedPolicy);
 	}
 
 	async listEntities(
@@ -498,7 +390,7 @@ export class PgManagedPolicies implements ManagedPolicyStore {
 		const out: { kind: AttachmentKind; name: string }[] = [];
 		for (const kind of Object.keys(ATTACHMENTS) as AttachmentKind[]) {
 			const { rows } = await this.#db.query<{ name: string }>(
-				`SELECT principal_name AS name FROM ${attachments(kind).table} WHERE account_id = $1 AND policy_key = lower($2) ORDER BY principal_key, principal_name`,
+				`SELECT principal_name AS name FROM ${attachmentTable(kind).table} WHERE account_id = $1 AND policy_key = lower($2) ORDER BY principal_key, principal_name`,
 				[accountId, policyName],
 			);
 			for (const r of rows) out.push({ kind, name: r.name });
@@ -511,7 +403,7 @@ export class PgManagedPolicies implements ManagedPolicyStore {
 		kind: AttachmentKind,
 		principalName: string,
 	): Promise<AttachedPolicyDocument[]> {
-		const t = attachments(kind);
+		const t = attachmentTable(kind);
 		const { rows } = await this.#db.query<DocumentRow>(
 			`SELECT p.policy_name, p.path, v.version, v.document
 			 FROM ${t.table} x
@@ -545,7 +437,7 @@ export class PgManagedPolicies implements ManagedPolicyStore {
 		principalName: string,
 		policyName: string,
 	): Promise<void> {
-		const t = boundaries(kind);
+		const t = boundaryTable(kind);
 		await this.#db.tx(async (q) => {
 			const principal = await q.query(
 				`SELECT 1 FROM ${t.principals} WHERE account_id = $1 AND name_key = lower($2)`,
@@ -560,7 +452,7 @@ export class PgManagedPolicies implements ManagedPolicyStore {
 				"SELECT 1 FROM managed_policies WHERE account_id = $1 AND name_key = lower($2)",
 				[accountId, policyName],
 			);
-			if (policy.rows.length === 0) throw notFound(accountId, policyName);
+			if (policy.rows.length === 0) throw policyNotFound(accountId, policyName);
 			await q.query(
 				`INSERT INTO ${t.table} (account_id, principal_key, principal_name, policy_key, set_at)
 				 SELECT account_id, name_key, ${t.name}, lower($3), $4 FROM ${t.principals} WHERE account_id = $1 AND name_key = lower($2)
@@ -575,7 +467,7 @@ export class PgManagedPolicies implements ManagedPolicyStore {
 		kind: PrincipalKind,
 		principalName: string,
 	): Promise<void> {
-		const t = boundaries(kind);
+		const t = boundaryTable(kind);
 		const { rowCount } = await this.#db.query(
 			`DELETE FROM ${t.table} WHERE account_id = $1 AND principal_key = lower($2)`,
 			[accountId, principalName],
@@ -592,7 +484,7 @@ export class PgManagedPolicies implements ManagedPolicyStore {
 		kind: PrincipalKind,
 		principalName: string,
 	): Promise<AttachedPolicyDocument | undefined> {
-		const t = boundaries(kind);
+		const t = boundaryTable(kind);
 		const row = await this.#db.one<DocumentRow>(
 			`SELECT p.policy_name, p.path, v.version, v.document
 			 FROM ${t.table} b
@@ -611,7 +503,7 @@ export class PgManagedPolicies implements ManagedPolicyStore {
 		const out: { kind: PrincipalKind; name: string }[] = [];
 		for (const kind of Object.keys(BOUNDARIES) as PrincipalKind[]) {
 			const { rows } = await this.#db.query<{ name: string }>(
-				`SELECT principal_name AS name FROM ${boundaries(kind).table} WHERE account_id = $1 AND policy_key = lower($2) ORDER BY principal_key, principal_name`,
+				`SELECT principal_name AS name FROM ${boundaryTable(kind).table} WHERE account_id = $1 AND policy_key = lower($2) ORDER BY principal_key, principal_name`,
 				[accountId, policyName],
 			);
 			for (const r of rows) out.push({ kind, name: r.name });
@@ -631,7 +523,7 @@ interface DocumentRow {
 function toDocument(accountId: string, r: DocumentRow): AttachedPolicyDocument {
 	return {
 		policyName: r.policy_name,
-		arn: arnOf(accountId, r.path, r.policy_name),
+		arn: policyArn(accountId, r.path, r.policy_name),
 		versionId: `v${r.version}`,
 		document: r.document,
 	};

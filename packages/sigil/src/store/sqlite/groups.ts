@@ -10,12 +10,17 @@ import {
 	type GroupRow,
 	groupNotFound,
 	type MemberRow,
-	newGroupId,
 	toGroup,
 	toGroupPolicy,
 	toMember,
 } from "../group-rows.ts";
-import { check, checkJsonObject, IAM_PATH, POLICY_NAME } from "../ids.ts";
+import {
+	check,
+	checkJsonObject,
+	IAM_PATH,
+	newGroupId,
+	POLICY_NAME,
+} from "../ids.ts";
 import type { GroupStore } from "../store.ts";
 import type { Group, GroupPolicy, User } from "../types.ts";
 import type { Db } from "./db.ts";

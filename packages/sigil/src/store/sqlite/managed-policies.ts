@@ -5,9 +5,26 @@
  * action: a policy cannot be deleted from under an attachment); likewise the permissions
  * boundaries of users and roles (one per principal).
  */
-import { randomBytes } from "node:crypto";
 import { StoreError } from "../errors.ts";
-import { check, checkJsonObject, IAM_PATH, POLICY_NAME } from "../ids.ts";
+import {
+	check,
+	checkJsonObject,
+	IAM_PATH,
+	newManagedPolicyId,
+	POLICY_NAME,
+} from "../ids.ts";
+import {
+	ATTACHMENTS,
+	attachmentTable,
+	BOUNDARIES,
+	boundaryTable,
+	type ManagedPolicyRow,
+	type PolicyVersionRow,
+	policyNotFound,
+	toManagedPolicy,
+	toPolicyVersion,
+	versionNumber,
+} from "../managed-policy-rows.ts";
 import { MANAGED_POLICY_VERSIONS, type ManagedPolicyStore } from "../store.ts";
 import type {
 	AttachedPolicyDocument,
@@ -17,79 +34,6 @@ import type {
 	PrincipalKind,
 } from "../types.ts";
 import type { Db } from "./db.ts";
-
-interface PolicyRow {
-	account_id: string;
-	policy_name: string;
-	policy_id: string;
-	path: string;
-	description: string | null;
-	default_version: number;
-	attachments: number;
-	boundaries: number;
-	created_at: number;
-	updated_at: number;
-}
-
-interface VersionRow {
-	version: number;
-	document: string;
-	created_at: number;
-	is_default: number;
-}
-
-// Table and column names come from this fixed map only, never from input.
-const ATTACHMENTS = {
-	user: {
-		table: "user_managed_policies",
-		principals: "users",
-		name: "user_name",
-	},
-	role: {
-		table: "role_managed_policies",
-		principals: "roles",
-		name: "role_name",
-	},
-	group: {
-		table: "group_managed_policies",
-		principals: "groups",
-		name: "group_name",
-	},
-} as const;
-
-function attachments(kind: AttachmentKind) {
-	const t = ATTACHMENTS[kind];
-	if (t === undefined)
-		throw new StoreError(
-			"STORE_INVALID",
-			`attachment kind must be one of ${Object.keys(ATTACHMENTS).join(", ")}`,
-		);
-	return t;
-}
-
-// Permissions boundaries: one table per principal kind, one row per principal.
-const BOUNDARIES = {
-	user: {
-		table: "user_permissions_boundaries",
-		principals: "users",
-		name: "user_name",
-	},
-	role: {
-		table: "role_permissions_boundaries",
-		principals: "roles",
-		name: "role_name",
-	},
-} as const;
-
-function boundaries(kind: PrincipalKind) {
-	const t = BOUNDARIES[kind];
-	if (t === undefined)
-		throw new StoreError(
-			"STORE_INVALID",
-			`principal kind must be "user" or "role"`,
-		);
-	return t;
-}
 
 const BOUNDARY_COUNT = Object.values(BOUNDARIES)
 	.map(
@@ -108,61 +52,14 @@ const ATTACHMENT_COUNT = Object.values(ATTACHMENTS)
 
 const SELECT = `SELECT p.account_id, p.policy_name, p.policy_id, p.path, p.description, p.default_version, p.created_at, p.updated_at, ${ATTACHMENT_COUNT} AS attachments, ${BOUNDARY_COUNT} AS boundaries FROM managed_policies p`;
 
-const BASE32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-
-/** `ANPA` + 17 base32 characters: an IAM managed policy id. */
-function newPolicyId(): string {
-	let out = "ANPA";
-	for (const b of randomBytes(17)) out += BASE32[b & 31];
-	return out;
-}
-
-/** `v3` → 3; anything else → undefined (IAM's pattern `v[1-9][0-9]*`). */
-function versionNumber(versionId: string): number | undefined {
-	const m = /^v([1-9]\d{0,8})$/.exec(versionId);
-	return m ? Number(m[1]) : undefined;
-}
-
-function toPolicy(row: PolicyRow): ManagedPolicy {
-	return {
-		accountId: row.account_id,
-		policyName: row.policy_name,
-		policyId: row.policy_id,
-		arn: `arn:aws:iam::${row.account_id}:policy${row.path}${row.policy_name}`,
-		path: row.path,
-		description: row.description,
-		defaultVersionId: `v${row.default_version}`,
-		attachmentCount: row.attachments,
-		permissionsBoundaryUsageCount: row.boundaries,
-		createdAt: row.created_at,
-		updatedAt: row.updated_at,
-	};
-}
-
-function toVersion(row: VersionRow): ManagedPolicyVersion {
-	return {
-		versionId: `v${row.version}`,
-		document: row.document,
-		isDefault: row.is_default === 1,
-		createdAt: row.created_at,
-	};
-}
-
-function notFound(accountId: string, policyName: string): StoreError {
-	return new StoreError(
-		"STORE_NOT_FOUND",
-		`managed policy ${policyName} does not exist in account ${accountId}`,
-	);
-}
-
 export class SqliteManagedPolicies implements ManagedPolicyStore {
 	readonly #db: Db;
 	constructor(db: Db) {
 		this.#db = db;
 	}
 
-	#row(accountId: string, policyName: string): PolicyRow | undefined {
-		return this.#db.one<PolicyRow>(
+	#row(accountId: string, policyName: string): ManagedPolicyRow | undefined {
+		return this.#db.one<ManagedPolicyRow>(
 			`${SELECT} WHERE p.account_id = ? AND p.policy_name = ?`,
 			accountId,
 			policyName,
@@ -197,7 +94,7 @@ export class SqliteManagedPolicies implements ManagedPolicyStore {
 				"INSERT INTO managed_policies (account_id, policy_name, policy_id, path, description, default_version, next_version, created_at, updated_at) VALUES (?, ?, ?, ?, ?, 1, 2, ?, ?)",
 				input.accountId,
 				input.policyName,
-				newPolicyId(),
+				newManagedPolicyId(),
 				path,
 				input.description ?? null,
 				now,
@@ -210,8 +107,8 @@ export class SqliteManagedPolicies implements ManagedPolicyStore {
 				input.document,
 				now,
 			);
-			return toPolicy(
-				this.#row(input.accountId, input.policyName) as PolicyRow,
+			return toManagedPolicy(
+				this.#row(input.accountId, input.policyName) as ManagedPolicyRow,
 			);
 		});
 	}
@@ -221,24 +118,24 @@ export class SqliteManagedPolicies implements ManagedPolicyStore {
 		policyName: string,
 	): Promise<ManagedPolicy | undefined> {
 		const row = this.#db.do(() => this.#row(accountId, policyName));
-		return row && toPolicy(row);
+		return row && toManagedPolicy(row);
 	}
 
 	async list(accountId: string): Promise<ManagedPolicy[]> {
 		return this.#db
 			.do(() =>
-				this.#db.all<PolicyRow>(
+				this.#db.all<ManagedPolicyRow>(
 					`${SELECT} WHERE p.account_id = ? ORDER BY p.policy_name`,
 					accountId,
 				),
 			)
-			.map(toPolicy);
+			.map(toManagedPolicy);
 	}
 
 	async delete(accountId: string, policyName: string): Promise<void> {
 		this.#db.tx(() => {
 			const row = this.#row(accountId, policyName);
-			if (!row) throw notFound(accountId, policyName);
+			if (!row) throw policyNotFound(accountId, policyName);
 			if (row.attachments > 0)
 				throw new StoreError(
 					"STORE_CONFLICT",
@@ -280,7 +177,7 @@ export class SqliteManagedPolicies implements ManagedPolicyStore {
 				accountId,
 				policyName,
 			);
-			if (!row) throw notFound(accountId, policyName);
+			if (!row) throw policyNotFound(accountId, policyName);
 			const count = this.#db.one<{ n: number }>(
 				"SELECT count(*) AS n FROM managed_policy_versions WHERE account_id = ? AND policy_name = ?",
 				accountId,
@@ -320,8 +217,8 @@ export class SqliteManagedPolicies implements ManagedPolicyStore {
 		accountId: string,
 		policyName: string,
 		version?: number,
-	): VersionRow[] {
-		return this.#db.all<VersionRow>(
+	): PolicyVersionRow[] {
+		return this.#db.all<PolicyVersionRow>(
 			`SELECT v.version, v.document, v.created_at, (v.version = p.default_version) AS is_default
 			 FROM managed_policy_versions v JOIN managed_policies p ON p.account_id = v.account_id AND p.policy_name = v.policy_name
 			 WHERE v.account_id = ? AND v.policy_name = ?${version === undefined ? "" : " AND v.version = ?"} ORDER BY v.version DESC`,
@@ -339,7 +236,7 @@ export class SqliteManagedPolicies implements ManagedPolicyStore {
 		const n = versionNumber(versionId);
 		if (n === undefined) return undefined;
 		const [row] = this.#db.do(() => this.#versions(accountId, policyName, n));
-		return row && toVersion(row);
+		return row && toPolicyVersion(row);
 	}
 
 	async listVersions(
@@ -348,7 +245,7 @@ export class SqliteManagedPolicies implements ManagedPolicyStore {
 	): Promise<ManagedPolicyVersion[]> {
 		return this.#db
 			.do(() => this.#versions(accountId, policyName))
-			.map(toVersion);
+			.map(toPolicyVersion);
 	}
 
 	async setDefaultVersion(
@@ -359,7 +256,7 @@ export class SqliteManagedPolicies implements ManagedPolicyStore {
 		const n = versionNumber(versionId);
 		this.#db.tx(() => {
 			if (!this.#row(accountId, policyName))
-				throw notFound(accountId, policyName);
+				throw policyNotFound(accountId, policyName);
 			if (
 				n === undefined ||
 				this.#versions(accountId, policyName, n).length === 0
@@ -386,7 +283,7 @@ export class SqliteManagedPolicies implements ManagedPolicyStore {
 		const n = versionNumber(versionId);
 		this.#db.tx(() => {
 			const row = this.#row(accountId, policyName);
-			if (!row) throw notFound(accountId, policyName);
+			if (!row) throw policyNotFound(accountId, policyName);
 			if (n === row.default_version)
 				throw new StoreError(
 					"STORE_CONFLICT",
@@ -415,7 +312,7 @@ export class SqliteManagedPolicies implements ManagedPolicyStore {
 		principalName: string,
 		policyName: string,
 	): Promise<void> {
-		const t = attachments(kind);
+		const t = attachmentTable(kind);
 		this.#db.tx(() => {
 			// Store both sides' own spellings of their names (lookups are case-insensitive).
 			const principal = this.#db.one<{ name: string }>(
@@ -429,7 +326,7 @@ export class SqliteManagedPolicies implements ManagedPolicyStore {
 					`${kind} ${principalName} does not exist in account ${accountId}`,
 				);
 			const policy = this.#row(accountId, policyName);
-			if (!policy) throw notFound(accountId, policyName);
+			if (!policy) throw policyNotFound(accountId, policyName);
 			this.#db.run(
 				`INSERT INTO ${t.table} (account_id, principal_name, policy_name, attached_at) VALUES (?, ?, ?, ?)
 				 ON CONFLICT (account_id, principal_name, policy_name) DO NOTHING`,
@@ -447,7 +344,7 @@ export class SqliteManagedPolicies implements ManagedPolicyStore {
 		principalName: string,
 		policyName: string,
 	): Promise<void> {
-		const t = attachments(kind);
+		const t = attachmentTable(kind);
 		const changed = this.#db.tx(() =>
 			this.#db.run(
 				`DELETE FROM ${t.table} WHERE account_id = ? AND principal_name = ? AND policy_name = ?`,
@@ -468,17 +365,17 @@ export class SqliteManagedPolicies implements ManagedPolicyStore {
 		kind: AttachmentKind,
 		principalName: string,
 	): Promise<ManagedPolicy[]> {
-		const t = attachments(kind);
+		const t = attachmentTable(kind);
 		return this.#db
 			.do(() =>
-				this.#db.all<PolicyRow>(
+				this.#db.all<ManagedPolicyRow>(
 					`${SELECT} JOIN ${t.table} x ON x.account_id = p.account_id AND x.policy_name = p.policy_name
 					 WHERE x.account_id = ? AND x.principal_name = ? ORDER BY p.policy_name`,
 					accountId,
 					principalName,
 				),
 			)
-			.map(toPolicy);
+			.map(toManagedPolicy);
 	}
 
 	async listEntities(
@@ -503,7 +400,7 @@ export class SqliteManagedPolicies implements ManagedPolicyStore {
 		kind: AttachmentKind,
 		principalName: string,
 	): Promise<AttachedPolicyDocument[]> {
-		const t = attachments(kind);
+		const t = attachmentTable(kind);
 		const rows = this.#db.do(() =>
 			this.#db.all<DocumentRow>(
 				`SELECT p.policy_name, p.path, v.version, v.document
@@ -543,7 +440,7 @@ export class SqliteManagedPolicies implements ManagedPolicyStore {
 		principalName: string,
 		policyName: string,
 	): Promise<void> {
-		const t = boundaries(kind);
+		const t = boundaryTable(kind);
 		this.#db.tx(() => {
 			const principal = this.#db.one<{ name: string }>(
 				`SELECT ${t.name} AS name FROM ${t.principals} WHERE account_id = ? AND ${t.name} = ?`,
@@ -556,7 +453,7 @@ export class SqliteManagedPolicies implements ManagedPolicyStore {
 					`${kind} ${principalName} does not exist in account ${accountId}`,
 				);
 			const policy = this.#row(accountId, policyName);
-			if (!policy) throw notFound(accountId, policyName);
+			if (!policy) throw policyNotFound(accountId, policyName);
 			this.#db.run(
 				`INSERT INTO ${t.table} (account_id, principal_name, policy_name, set_at) VALUES (?, ?, ?, ?)
 				 ON CONFLICT (account_id, principal_name) DO UPDATE SET policy_name = excluded.policy_name, set_at = excluded.set_at`,
@@ -573,7 +470,7 @@ export class SqliteManagedPolicies implements ManagedPolicyStore {
 		kind: PrincipalKind,
 		principalName: string,
 	): Promise<void> {
-		const t = boundaries(kind);
+		const t = boundaryTable(kind);
 		const changed = this.#db.tx(() =>
 			this.#db.run(
 				`DELETE FROM ${t.table} WHERE account_id = ? AND principal_name = ?`,
@@ -593,7 +490,7 @@ export class SqliteManagedPolicies implements ManagedPolicyStore {
 		kind: PrincipalKind,
 		principalName: string,
 	): Promise<AttachedPolicyDocument | undefined> {
-		const t = boundaries(kind);
+		const t = boundaryTable(kind);
 		const row = this.#db.do(() =>
 			this.#db.one<DocumentRow>(
 				`SELECT p.policy_name, p.path, v.version, v.document
