@@ -9,6 +9,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 need=()
 command -v curl >/dev/null 2>&1 || need+=(curl)
+# zip: the Lambda ZipFile tests read archives Info-ZIP makes.
+command -v zip >/dev/null 2>&1 || need+=(zip)
 # Functions run in bubblewrap sandboxes (docs/runtimes.md); prlimit/setpriv come with util-linux.
 command -v bwrap >/dev/null 2>&1 || need+=(bubblewrap)
 command -v aws >/dev/null 2>&1 || need+=(awscli)
