@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything the test suite needs on a fresh machine: npm packages (npm ci) and the
 # system tools the wire-compatibility tests drive (the AWS CLI, python3 with requests and boto3,
-# curl) and
+# curl), wrk for the benchmarks, Chromium for the console's browser tests and
 # bubblewrap, the sandbox every function runs in.
 # The machine images of this project ship the AWS CLI and requests in their python3; Debian's
 # packages are the fallback when they are missing.
@@ -14,6 +14,10 @@ command -v zip >/dev/null 2>&1 || need+=(zip)
 # Functions run in bubblewrap sandboxes (docs/runtimes.md); prlimit/setpriv come with util-linux.
 command -v bwrap >/dev/null 2>&1 || need+=(bubblewrap)
 command -v aws >/dev/null 2>&1 || need+=(awscli)
+# wrk drives the gateway benchmarks (a Node load generator saturates before the gateway does).
+command -v wrk >/dev/null 2>&1 || need+=(wrk)
+# The console's end-to-end tests drive Debian's Chromium through playwright-core.
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
 if ! python3 -c 'import requests' >/dev/null 2>&1 && ! /usr/bin/python3 -c 'import requests' >/dev/null 2>&1; then
   need+=(python3-requests)
 fi
