@@ -165,6 +165,14 @@ export class ControlPlaneClient {
 			value: Buffer.from(value).toString("base64"),
 		});
 	}
+	/** A secret's exact bytes, shown again to its owner (audited by the gateway). */
+	async getSecret(name: string): Promise<Buffer> {
+		const answer: { value: string } = await this.request(
+			"GET",
+			`/secrets/${encodeURIComponent(name)}`,
+		);
+		return Buffer.from(answer.value, "base64");
+	}
 	deleteSecret(name: string): Promise<void> {
 		return this.request("DELETE", `/secrets/${encodeURIComponent(name)}`);
 	}

@@ -282,6 +282,25 @@ export async function putSecret({
 	});
 }
 
+export async function getSecret({
+	ex,
+	ctx,
+	target,
+}: Call<SecretTarget>): Promise<void> {
+	const value = await ctx.store.secrets.get(target.accountId, target.name);
+	if (!value)
+		throw new SigilError(
+			"SECRET_NOT_FOUND",
+			`secret '${target.name}' does not exist in account ${target.accountId}`,
+		);
+	// A value in an answer must not linger in a proxy's or browser's cache.
+	ex.res.setHeader("Cache-Control", "no-store");
+	sendJson(ex, 200, {
+		name: target.name,
+		value: value.toString("base64"),
+	});
+}
+
 export async function deleteSecret({
 	ex,
 	ctx,

@@ -229,6 +229,17 @@ export const ROUTES: readonly GatewayRoute[] = [
 		handle: cp.putSecret,
 	}),
 	api({
+		// Shows a secret's value again to its owner (the example HMAC keys a first start made);
+		// audited like every allowed control-plane call, the value never enters the audit record.
+		name: "secret-get",
+		method: "GET",
+		pattern: "/sigil/v1/secrets/:name",
+		action: "sigil:GetSecretValue",
+		authorization: POLICY,
+		target: ownSecret,
+		handle: cp.getSecret,
+	}),
+	api({
 		name: "secret-delete",
 		method: "DELETE",
 		pattern: "/sigil/v1/secrets/:name",

@@ -1,5 +1,5 @@
 /**
- * `sigil secret create|list|remove`: named secrets (HMAC trigger keys, function secrets).
+ * `sigil secret create|list|get|remove`: named secrets (HMAC trigger keys, function secrets).
  *
  * Which bytes become the secret — the rule:
  * - `--from-literal V`: exactly the UTF-8 bytes of V.
@@ -131,6 +131,32 @@ export const secretListCommand: CommandSpec = {
 	},
 };
 
+export const secretGetCommand: CommandSpec = {
+	name: "secret get",
+	summary: "Print a secret's value (its exact bytes; the read is audited)",
+	usage: "secret get NAME [--json]",
+	args: ["NAME"],
+	options: {},
+	details:
+		'Writes the exact bytes to standard output, with a newline after them only when standard\noutput is a terminal. --json prints {"name", "value"} with the value in base64.\nThe gateway records the read in the audit log (sigil logs) as sigil:GetSecretValue.',
+	examples: [
+		"sigil secret get example-hmac-key",
+		'export SHARED_KEY="$(sigil secret get example-hmac-key)"',
+	],
+	async run(ctx) {
+		const name = checkName(ctx.positionals[0] as string, ctx.spec.usage);
+		const client = await ctx.client();
+		const value = await client.getSecret(name);
+		if (ctx.json) {
+			ctx.printJson({ name, value: value.toString("base64") });
+			return 0;
+		}
+		ctx.io.stdout.write(value);
+		if (ctx.io.stdout.isTTY) ctx.io.stdout.write("\n");
+		return 0;
+	},
+};
+
 export const secretRemoveCommand: CommandSpec = {
 	name: "secret remove",
 	summary: "Remove a secret",
@@ -163,5 +189,6 @@ export const secretRemoveCommand: CommandSpec = {
 export const secretCommands: readonly CommandSpec[] = [
 	secretCreateCommand,
 	secretListCommand,
+	secretGetCommand,
 	secretRemoveCommand,
 ];

@@ -61,14 +61,16 @@ export function howToCall(
 			break;
 		case "hmac":
 			{
-				// On the first start the gateway made the trigger's secret and reports it once: then
-				// the line is ready to paste; afterwards the value is the user's to keep.
+				// On the first start the gateway made the trigger's secret and reports it: then the
+				// line is ready to paste; afterwards `sigil secret get` shows it again to its owner.
 				const secret = example.triggerSecrets?.[0];
 				const value = secret ? example.createdSecrets?.[secret] : undefined;
 				lines.push(
 					value
 						? `sigil invoke ${example.name} --sign Hmac --key '${value}' --data 'ping'`
-						: `sigil invoke ${example.name} --sign Hmac --key "$SHARED_KEY" --data 'ping'    # the value of secret ${secret ?? "(the trigger's)"}`,
+						: secret
+							? `sigil invoke ${example.name} --sign Hmac --key "$(sigil secret get ${secret}${profileFlag})" --data 'ping'`
+							: `sigil invoke ${example.name} --sign Hmac --key "$SHARED_KEY" --data 'ping'    # the value of the trigger's secret`,
 				);
 			}
 			break;
