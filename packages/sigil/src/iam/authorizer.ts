@@ -97,6 +97,11 @@ export class Authorizer {
 	readonly #identity = new Map<string, Entry<PrincipalPolicies>>();
 	readonly #resource = new Map<string, Entry<NamedPolicy | undefined>>();
 	readonly #session = new Map<string, NamedPolicy | undefined>();
+	/**
+	 * Bumped by every invalidation: a load that read the store before another gateway's change
+	 * was announced must not put its stale answer back into the cache after the invalidation.
+	 */
+	#generation = 0;
 
 	constructor(
 		store: Store,
@@ -177,6 +182,7 @@ export class Authorizer {
 		const now = this.#now();
 		const hit = this.#identity.get(key);
 		if (hit && hit.until > now) return hit.value;
+		const generation = this.#generation;
 		const docs = await this.principalDocuments(accountId, kind, name);
 		const value: NamedPolicy[] = [];
 		for (const d of docs.identity) {
@@ -196,7 +202,8 @@ export class Authorizer {
 				),
 			}),
 		};
-		this.#identity.set(key, { value: entry, until: now + this.#ttlMs });
+		if (generation === this.#generation)
+			this.#identity.set(key, { value: entry, until: now + this.#ttlMs });
 		return entry;
 	}
 
@@ -306,11 +313,13 @@ export class Authorizer {
 		const now = this.#now();
 		const hit = this.#resource.get(key);
 		if (hit && hit.until > now) return hit.value;
+		const generation = this.#generation;
 		const document = await this.functionPolicyDocument(fn);
 		const value = document
 			? this.#compile(document, "resource", "function-policy")
 			: undefined;
-		this.#resource.set(key, { value, until: now + this.#ttlMs });
+		if (generation === this.#generation)
+			this.#resource.set(key, { value, until: now + this.#ttlMs });
 		return value;
 	}
 
@@ -339,12 +348,24 @@ export class Authorizer {
 
 	/** Forgets a user's or role's cached policies (after this gateway wrote them). */
 	invalidatePrincipal(accountId: string, kind: PrincipalKind, name: string) {
+		this.#generation++;
 		this.#identity.delete(`${accountId}\0${kind}\0${name.toLowerCase()}`);
 	}
 
 	/** Forgets a function's cached resource policy. */
 	invalidateFunction(accountId: string, name: string): void {
+		this.#generation++;
 		this.#resource.delete(`${accountId}\0${name}`);
+	}
+
+	/**
+	 * Forgets every cached policy (a group, a managed policy or an account changed on some
+	 * gateway, or the change feed may have missed changes: it asked for a reconcile).
+	 */
+	invalidateAll(): void {
+		this.#generation++;
+		this.#identity.clear();
+		this.#resource.clear();
 	}
 
 	#sessionPolicy(text: string): NamedPolicy | undefined {
