@@ -19,7 +19,7 @@ import {
 } from "../config/function-config.ts";
 import { SigilError } from "../errors.ts";
 import type { RuntimeIsolation } from "../runtime/sandbox.ts";
-import type { FunctionRuntime } from "../runtime/types.ts";
+import { type FunctionRuntime, RuntimeError } from "../runtime/types.ts";
 import { isStoreError } from "../store/errors.ts";
 import type { Store } from "../store/store.ts";
 import type { FunctionRecord } from "../store/types.ts";
@@ -371,6 +371,7 @@ export class FunctionRegistry {
 		let record: FunctionRecord | undefined;
 		let created: boolean;
 		try {
+			await loadProbe(name, built.runtime);
 			let revision: number;
 			try {
 				({ revision, created } = await store.functions.put({
@@ -410,6 +411,47 @@ export class FunctionRegistry {
 			const record = await this.#opts.store.functions.get(live.accountId, name);
 			if (record) await this.#activate(record, true);
 		});
+	}
+
+	/**
+	 * Another gateway (or this one) changed function `name` in the store (the change feed said
+	 * so): the next lookup re-reads it, and a live version is replaced by the stored revision at
+	 * once — or retired when the function is gone — so no stale revision is served after this.
+	 */
+	async changed(name: string): Promise<void> {
+		this.#missing.delete(name);
+		await this.#serial(name, async () => {
+			const live = this.#live.get(name);
+			if (!live || this.#closed) return;
+			const record = await this.#opts.store.functions.findByName(name);
+			if (record && record.accountId === live.accountId) {
+				if (record.revision !== live.revision)
+					await this.#activate(record, true);
+				return;
+			}
+			// Deleted, or the name now belongs to another account: drop ours; a lookup loads theirs.
+			this.#live.delete(name);
+			void this.#retire(live.runtime, this.#opts.drainMs ?? 30_000);
+		});
+	}
+
+	/** The change feed may have missed changes: check every live function against the store. */
+	async reconcile(): Promise<void> {
+		this.#missing.clear();
+		await Promise.allSettled(
+			[...this.#live.keys()].map((n) => this.changed(n)),
+		);
+	}
+
+	/** A secret changed: restart the live functions of that account that read it. */
+	async secretChanged(accountId: string, secret: string): Promise<void> {
+		const using = [...this.#live.values()].filter(
+			(fn) =>
+				fn.accountId === accountId &&
+				(fn.config.secrets.includes(secret) ||
+					fn.config.trigger.secrets.includes(secret)),
+		);
+		await Promise.allSettled(using.map((fn) => this.refresh(fn.name)));
 	}
 
 	async remove(accountId: string, name: string): Promise<void> {
@@ -494,4 +536,44 @@ function nameTaken(name: string): SigilError {
 		"CONFLICT",
 		`the function name '${name}' is taken by another account; function URLs are unique per gateway, pick another name`,
 	);
+}
+
+/** How long a deploy waits for new code to load (Lambda's init phase has the same 10 s). */
+const LOAD_PROBE_MS = 10_000;
+
+/**
+ * Loads new code in a sandboxed instance before the revision is stored or goes live, so a module
+ * that throws at import, lacks its handler export or never finishes loading is refused at deploy
+ * (HANDLER_LOAD_FAILED, with the load error) instead of failing every request after it.
+ */
+async function loadProbe(
+	name: string,
+	runtime: FunctionRuntime,
+): Promise<void> {
+	if (!runtime.probe) return;
+	let timer: NodeJS.Timeout | undefined;
+	const timeout = new Promise<never>((_, reject) => {
+		timer = setTimeout(
+			() =>
+				reject(
+					new SigilError(
+						"HANDLER_LOAD_FAILED",
+						`function ${name} did not finish loading its handler within ${LOAD_PROBE_MS / 1000} s (top-level await that never settles?); nothing was deployed, the live revision keeps serving`,
+					),
+				),
+			LOAD_PROBE_MS,
+		);
+	});
+	try {
+		await Promise.race([runtime.probe(), timeout]);
+	} catch (err) {
+		if (err instanceof SigilError) throw err;
+		const detail = err instanceof RuntimeError ? err.detail?.trim() : undefined;
+		throw new SigilError(
+			"HANDLER_LOAD_FAILED",
+			`function ${name} does not load: ${(err as Error).message}${detail ? `\n${detail}` : ""}\nnothing was deployed; the live revision keeps serving`,
+		);
+	} finally {
+		clearTimeout(timer);
+	}
 }
