@@ -5,8 +5,10 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
-import { mkdtemp, rm } from "node:fs/promises";
+import { closeSync, openSync } from "node:fs";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { Agent, request } from "node:http";
+import { Session } from "node:inspector";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
@@ -37,9 +39,46 @@ export type BenchFunction = readonly [
 	code: ReturnType<typeof files>,
 ];
 
-/** Child side: starts a gateway, deploys `functions`, prints `{"url"}`, stops on SIGTERM. */
+/** Signs a control-plane call with the bench's root key and sends it; throws unless 2xx. */
+async function controlPlane(
+	base: string,
+	method: string,
+	path: string,
+	payload: unknown,
+): Promise<void> {
+	const body = JSON.stringify(payload);
+	const u = new URL(path, base);
+	const headers = { "content-type": "application/json" };
+	const s = signSigV4({ method, url: u, headers, body }, BENCH_KEY, {
+		region: "us-east-1",
+		service: "sigil",
+		now: Date.now(),
+	});
+	const res = await fetch(u, {
+		method,
+		headers: { ...headers, ...s.headers },
+		body,
+	});
+	if (res.status >= 300)
+		throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
+}
+
+export interface ServeOptions {
+	/** Secrets created before the functions are deployed (HMAC triggers name them). */
+	readonly secrets?: Readonly<Record<string, string>>;
+}
+
+/**
+ * Child side: starts a gateway as `sigil up` would (default isolation, its request log on
+ * stderr), creates `secrets`, deploys `functions`, prints `{"url"}`, stops on SIGTERM.
+ *
+ * Lines on stdin drive the bench-only CPU profiler (node:inspector in this process, so nothing
+ * of it exists in the gateway's code): `profile-start` and `profile-stop PATH` (writes the V8
+ * CPU profile there); each is answered with a `{"done": …}` line on stdout.
+ */
 export async function serveGateway(
 	functions: readonly BenchFunction[],
+	options: ServeOptions = {},
 ): Promise<void> {
 	const dataDir = await mkdtemp(join(tmpdir(), "sigil-bench-"));
 	const gateway = await startGateway({
@@ -51,25 +90,42 @@ export async function serveGateway(
 			SIGIL_ROOT_ACCESS_KEY_ID: BENCH_KEY.accessKeyId,
 			SIGIL_ROOT_SECRET_ACCESS_KEY: BENCH_KEY.secretAccessKey,
 		},
-		log: () => {},
 	});
-	for (const [name, config, code] of functions) {
-		const body = JSON.stringify({ config, code });
-		const u = new URL(`/sigil/v1/functions/${name}`, gateway.url);
-		const headers = { "content-type": "application/json" };
-		const s = signSigV4({ method: "PUT", url: u, headers, body }, BENCH_KEY, {
-			region: "us-east-1",
-			service: "sigil",
-			now: Date.now(),
+	for (const [name, value] of Object.entries(options.secrets ?? {}))
+		await controlPlane(gateway.url, "PUT", `/sigil/v1/secrets/${name}`, {
+			value: Buffer.from(value).toString("base64"),
 		});
-		const res = await fetch(u, {
-			method: "PUT",
-			headers: { ...headers, ...s.headers },
-			body,
+	for (const [name, config, code] of functions)
+		await controlPlane(gateway.url, "PUT", `/sigil/v1/functions/${name}`, {
+			config,
+			code,
 		});
-		if (res.status >= 300)
-			throw new Error(`deploy ${name}: ${res.status} ${await res.text()}`);
-	}
+	const session = new Session();
+	const post = (method: string, params?: object) =>
+		new Promise<unknown>((resolve, reject) =>
+			session.post(method, params, (err, result) =>
+				err ? reject(err) : resolve(result),
+			),
+		);
+	createInterface({ input: process.stdin }).on("line", (line) => {
+		const [command, arg] = line.split(" ");
+		const answer = (done: string) =>
+			process.stdout.write(`${JSON.stringify({ done })}\n`);
+		if (command === "profile-start") {
+			session.connect();
+			void post("Profiler.enable")
+				.then(() => post("Profiler.setSamplingInterval", { interval: 200 }))
+				.then(() => post("Profiler.start"))
+				.then(() => answer(command));
+		} else if (command === "profile-stop" && arg) {
+			void post("Profiler.stop")
+				.then((r) =>
+					writeFile(arg, JSON.stringify((r as { profile: unknown }).profile)),
+				)
+				.then(() => session.disconnect())
+				.then(() => answer(command));
+		}
+	});
 	process.stdout.write(`${JSON.stringify({ url: gateway.url })}\n`);
 	const stop = () =>
 		void gateway
@@ -80,21 +136,63 @@ export async function serveGateway(
 	process.once("SIGINT", stop);
 }
 
-/** Parent side: runs `script args…` in a child process and waits for its `{"url"}` line. */
+export interface BenchServer {
+	readonly child: ChildProcess;
+	readonly url: string;
+	/** Sends a control line and waits for its `{"done"}` answer. */
+	command(line: string): Promise<void>;
+	/** Stops the server and waits for it to exit. */
+	stop(): Promise<void>;
+}
+
+/**
+ * Parent side: runs `script args…` in a child process and waits for its `{"url"}` line. The
+ * child's stderr (the gateway's request log) goes to `logFile` when given, else is dropped.
+ */
 export async function spawnServer(
 	script: string,
 	args: readonly string[],
-): Promise<{ child: ChildProcess; url: string }> {
+	logFile?: string,
+): Promise<BenchServer> {
 	// BENCH_NODE_FLAGS passes V8/Node flags to the server (e.g. GC tuning experiments).
 	const flags = (process.env.BENCH_NODE_FLAGS ?? "").split(" ").filter(Boolean);
+	const log = logFile ? openSync(logFile, "a") : "ignore";
 	const child = spawn(process.execPath, [...flags, script, ...args], {
-		stdio: ["ignore", "pipe", "inherit"],
+		stdio: ["pipe", "pipe", log],
 	});
-	const [line] = (await once(
-		createInterface({ input: child.stdout as NodeJS.ReadableStream }),
-		"line",
-	)) as [string];
-	return { child, url: (JSON.parse(line) as { url: string }).url };
+	if (typeof log === "number") closeSync(log);
+	const lines = createInterface({
+		input: child.stdout as NodeJS.ReadableStream,
+	});
+	const waiting: ((line: string) => void)[] = [];
+	lines.on("line", (line) => waiting.shift()?.(line));
+	const nextLine = () =>
+		new Promise<string>((resolve, reject) => {
+			waiting.push(resolve);
+			child.once("exit", (code) =>
+				reject(
+					new Error(
+						`bench server ${args.join(" ")} exited (${code})${logFile ? `: see ${logFile}` : ""}`,
+					),
+				),
+			);
+		});
+	const url = (JSON.parse(await nextLine()) as { url: string }).url;
+	return {
+		child,
+		url,
+		async command(line) {
+			const answer = nextLine();
+			child.stdin?.write(`${line}\n`);
+			await answer;
+		},
+		async stop() {
+			if (child.exitCode !== null) return;
+			const exited = once(child, "exit");
+			child.kill("SIGTERM");
+			await exited;
+		},
+	};
 }
 
 export interface BenchRequest {
