@@ -7,6 +7,7 @@ import { describe, test } from "node:test";
 import { isStoreError, type StoreErrorCode } from "../src/store/errors.ts";
 import type { Store } from "../src/store/store.ts";
 import type { AuditInput } from "../src/store/types.ts";
+import { runVersionContract } from "./store-contract-versions.ts";
 
 /** A fresh, empty store; `reopen` closes nothing itself and opens the same data again. */
 export interface StoreHarness {
@@ -86,6 +87,7 @@ function auditInput(
 
 export function runStoreContract(name: string, makeStore: MakeStore): void {
 	describe(`Store contract: ${name}`, () => {
+		runVersionContract(makeStore);
 		test("meta and accounts: the first account is the root, ids are 12 digits", async () => {
 			await withStore(makeStore, async (store) => {
 				assert.ok(store.meta.schemaVersion >= 1);

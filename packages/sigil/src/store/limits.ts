@@ -28,3 +28,9 @@ export const MAX_JOB_PAYLOAD_BYTES = 6 * 1024 * 1024;
 
 /** Secrets are small (keys, passwords, certificates): 64 KB is plenty, and bounds memory. */
 export const MAX_SECRET_BYTES = 64 * 1024;
+
+/** Published versions one function may have at once (Lambda bounds them by code storage). */
+export const MAX_VERSIONS = 1000;
+
+/** Aliases one function may have. */
+export const MAX_ALIASES = 100;

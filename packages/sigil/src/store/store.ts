@@ -16,11 +16,14 @@ import type {
 	AttachedPolicyDocument,
 	AttachmentKind,
 	AuditInput,
+	AliasRouting,
 	AuditRecord,
+	FunctionAliasRecord,
 	FunctionCode,
 	FunctionConfig,
 	FunctionPolicy,
 	FunctionRecord,
+	FunctionVersionRecord,
 	Group,
 	GroupPolicy,
 	InlinePolicy,
@@ -388,6 +391,102 @@ export interface FunctionStore {
 	): Promise<number>;
 }
 
+/**
+ * Published versions and aliases of functions (Lambda's PublishVersion, CreateAlias, …) and the
+ * resource policy each of them has of its own. They belong to their function: deleting the
+ * function deletes them. A version keeps its code bundle for as long as it exists.
+ */
+export interface FunctionVersionStore {
+	/**
+	 * Publishes the function's current config and code as its next version. When neither changed
+	 * since the newest version, that version is returned (`created: false`) and nothing is
+	 * written. `expectedRevision` pins the function's revision (STORE_CONFLICT otherwise);
+	 * an unknown function is STORE_NOT_FOUND; past MAX_VERSIONS, STORE_TOO_LARGE.
+	 */
+	publish(input: {
+		accountId: string;
+		name: string;
+		description: string;
+		expectedRevision?: number;
+	}): Promise<{ version: FunctionVersionRecord; created: boolean }>;
+	get(
+		accountId: string,
+		name: string,
+		version: number,
+	): Promise<FunctionVersionRecord | undefined>;
+	/** Versions numbered above `after` (default 0), oldest first, at most `limit`. */
+	list(
+		accountId: string,
+		name: string,
+		page: { after?: number; limit: number },
+	): Promise<FunctionVersionRecord[]>;
+	/** The code bundle a version was published with. */
+	getCode(
+		accountId: string,
+		name: string,
+		version: number,
+	): Promise<FunctionCode | undefined>;
+	/**
+	 * Deletes a version; `false` when it did not exist. An alias pointing at it (as its version
+	 * or its routing's) makes it STORE_CONFLICT naming those aliases.
+	 */
+	delete(accountId: string, name: string, version: number): Promise<boolean>;
+	/**
+	 * Creates an alias. STORE_NOT_FOUND for an unknown function, STORE_CONFLICT when the alias
+	 * exists, STORE_INVALID when a version it names is not published, STORE_TOO_LARGE past
+	 * MAX_ALIASES.
+	 */
+	createAlias(input: {
+		accountId: string;
+		name: string;
+		alias: string;
+		functionVersion: string;
+		description: string;
+		routing?: AliasRouting;
+	}): Promise<FunctionAliasRecord>;
+	getAlias(
+		accountId: string,
+		name: string,
+		alias: string,
+	): Promise<FunctionAliasRecord | undefined>;
+	/** Aliases by name; with `functionVersion`, only those pointing at it. */
+	listAliases(
+		accountId: string,
+		name: string,
+		functionVersion?: string,
+	): Promise<FunctionAliasRecord[]>;
+	/**
+	 * Changes the fields given (`routing: null` removes the routing). STORE_NOT_FOUND for an
+	 * unknown alias, STORE_CONFLICT when `expectedRevision` is not the alias's, STORE_INVALID
+	 * when a version it names is not published.
+	 */
+	updateAlias(input: {
+		accountId: string;
+		name: string;
+		alias: string;
+		functionVersion?: string;
+		description?: string;
+		routing?: AliasRouting | null;
+		expectedRevision?: number;
+	}): Promise<FunctionAliasRecord>;
+	/** `false` when the alias did not exist. */
+	deleteAlias(accountId: string, name: string, alias: string): Promise<boolean>;
+	/** The resource policy of a version (`"1"`) or alias (`"prod"`), `undefined` when it does not exist. */
+	getPolicy(
+		accountId: string,
+		name: string,
+		qualifier: string,
+	): Promise<FunctionPolicy | undefined>;
+	/** Sets (or with `null` removes) a version's or alias's policy; returns its new policy revision. */
+	putPolicy(
+		accountId: string,
+		name: string,
+		qualifier: string,
+		document: string | null,
+		expectedPolicyRevision?: number,
+	): Promise<number>;
+}
+
 export interface SecretStore {
 	/** Creates or replaces; the value is encrypted at rest. */
 	put(accountId: string, name: string, value: Buffer): Promise<SecretInfo>;
@@ -518,6 +617,7 @@ export interface Store {
 	readonly tags: PrincipalTagStore;
 	readonly accessKeys: AccessKeyStore;
 	readonly functions: FunctionStore;
+	readonly versions: FunctionVersionStore;
 	readonly secrets: SecretStore;
 	readonly audit: AuditLog;
 	readonly jobs: JobQueue;

@@ -173,6 +173,51 @@ export interface FunctionPolicy {
 	readonly policyRevision: number;
 }
 
+/**
+ * A published version of a function (Lambda's PublishVersion): an immutable snapshot of the
+ * config and code bundle the function had when it was published. Numbered 1, 2, … per
+ * function; a number is never given out twice, even after its version is deleted.
+ */
+export interface FunctionVersionRecord {
+	readonly accountId: string;
+	readonly name: string;
+	readonly version: number;
+	readonly config: FunctionConfig;
+	readonly codeSha256: string;
+	readonly codeSize: number;
+	readonly description: string;
+	/** The function's revision it was published from. */
+	readonly fromRevision: number;
+	/** Increments on every change of this version's own resource policy, from 0. */
+	readonly policyRevision: number;
+	readonly createdAt: number;
+}
+
+/** An alias's weighted second version (Lambda's RoutingConfig.AdditionalVersionWeights). */
+export interface AliasRouting {
+	/** A published version number, as text. */
+	readonly version: string;
+	/** The share of invocations it gets, 0.0–1.0. */
+	readonly weight: number;
+}
+
+/** A named pointer to a version of a function (Lambda's CreateAlias). */
+export interface FunctionAliasRecord {
+	readonly accountId: string;
+	readonly name: string;
+	readonly alias: string;
+	/** `$LATEST` or a published version number, as text. */
+	readonly functionVersion: string;
+	readonly description: string;
+	readonly routing?: AliasRouting;
+	/** Increments on every update, from 1. */
+	readonly revision: number;
+	/** Increments on every change of this alias's own resource policy, from 0. */
+	readonly policyRevision: number;
+	readonly createdAt: number;
+	readonly updatedAt: number;
+}
+
 /** A named secret, without its value. */
 export interface SecretInfo {
 	readonly accountId: string;

@@ -307,11 +307,17 @@ export class PgFunctions implements FunctionStore {
 }
 
 /** Deletes the account's bundles that no kept revision references (under the account's row lock). */
-async function collectBlobs(q: Queryable, accountId: string): Promise<void> {
+export async function collectBlobs(
+	q: Queryable,
+	accountId: string,
+): Promise<void> {
 	await q.query(
 		`DELETE FROM code_blobs b WHERE b.account_id = $1 AND NOT EXISTS (
 			SELECT 1 FROM function_revisions r JOIN functions f ON f.id = r.function_id
-			WHERE f.account_id = $1 AND r.code_sha256 = b.sha256)`,
+			WHERE f.account_id = $1 AND r.code_sha256 = b.sha256)
+		AND NOT EXISTS (
+			SELECT 1 FROM function_versions v JOIN functions f ON f.id = v.function_id
+			WHERE f.account_id = $1 AND v.code_sha256 = b.sha256)`,
 		[accountId],
 	);
 }

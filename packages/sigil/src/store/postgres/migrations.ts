@@ -362,6 +362,45 @@ CREATE TABLE role_tags (
 );
 `,
 	},
+	{
+		version: 6,
+		description:
+			"published versions and aliases of functions, each with a resource policy of its own",
+		sql: `
+-- Version numbers are never given out twice: the counter outlives deleted versions.
+ALTER TABLE functions ADD COLUMN last_version INTEGER NOT NULL DEFAULT 0;
+
+CREATE TABLE function_versions (
+	function_id BIGINT NOT NULL REFERENCES functions (id) ON DELETE CASCADE,
+	version INTEGER NOT NULL,
+	config TEXT NOT NULL,
+	code_sha256 TEXT COLLATE "C" NOT NULL,
+	code_size INTEGER NOT NULL,
+	description TEXT NOT NULL,
+	from_revision INTEGER NOT NULL,
+	policy TEXT,
+	policy_revision INTEGER NOT NULL DEFAULT 0,
+	created_at BIGINT NOT NULL,
+	PRIMARY KEY (function_id, version)
+);
+CREATE INDEX function_versions_code ON function_versions (code_sha256);
+
+CREATE TABLE function_aliases (
+	function_id BIGINT NOT NULL REFERENCES functions (id) ON DELETE CASCADE,
+	alias TEXT COLLATE "C" NOT NULL,
+	function_version TEXT COLLATE "C" NOT NULL,
+	description TEXT NOT NULL,
+	routing_version TEXT COLLATE "C",
+	routing_weight DOUBLE PRECISION,
+	revision INTEGER NOT NULL,
+	policy TEXT,
+	policy_revision INTEGER NOT NULL DEFAULT 0,
+	created_at BIGINT NOT NULL,
+	updated_at BIGINT NOT NULL,
+	PRIMARY KEY (function_id, alias)
+);
+`,
+	},
 ];
 
 /** The newest schema this code knows. */

@@ -18,6 +18,7 @@ import { PgRoles } from "./roles.ts";
 import { PgSecrets } from "./secrets.ts";
 import { PgTags } from "./tags.ts";
 import { PgUsers } from "./users.ts";
+import { PgVersions } from "./versions.ts";
 import { AsyncWriteBehind } from "./write-behind.ts";
 
 export interface PostgresStoreOptions {
@@ -47,6 +48,7 @@ export class PostgresStore implements Store {
 	readonly managedPolicies: PgManagedPolicies;
 	readonly accessKeys: PgAccessKeys;
 	readonly functions: PgFunctions;
+	readonly versions: PgVersions;
 	readonly secrets: PgSecrets;
 	readonly tags: PgTags;
 	readonly audit: PgAudit;
@@ -78,6 +80,7 @@ export class PostgresStore implements Store {
 		this.managedPolicies = new PgManagedPolicies(db);
 		this.accessKeys = new PgAccessKeys(db, box, poke);
 		this.functions = new PgFunctions(db);
+		this.versions = new PgVersions(db);
 		this.secrets = new PgSecrets(db, box);
 		this.tags = new PgTags(db);
 		this.audit = new PgAudit(

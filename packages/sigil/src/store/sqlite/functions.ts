@@ -180,16 +180,18 @@ export class SqliteFunctions implements FunctionStore {
 				id,
 				revision - KEPT_REVISIONS,
 			);
-			this.#collectBlobs(accountId);
+			this.collectBlobs(accountId);
 			return { revision, created: current === undefined };
 		});
 	}
 
-	/** Deletes the account's bundles that no kept revision references. */
-	#collectBlobs(accountId: string): void {
+	/** Deletes the account's bundles that no kept revision and no published version references. */
+	collectBlobs(accountId: string): void {
 		this.#db.run(
 			`DELETE FROM code_blobs WHERE account_id = ? AND sha256 NOT IN (
-				SELECT r.code_sha256 FROM function_revisions r JOIN functions f ON f.id = r.function_id WHERE f.account_id = ?)`,
+				SELECT r.code_sha256 FROM function_revisions r JOIN functions f ON f.id = r.function_id WHERE f.account_id = ?
+				UNION SELECT v.code_sha256 FROM function_versions v JOIN functions f ON f.id = v.function_id WHERE f.account_id = ?)`,
+			accountId,
 			accountId,
 			accountId,
 		);
@@ -254,7 +256,7 @@ export class SqliteFunctions implements FunctionStore {
 				accountId,
 				name,
 			);
-			if (n > 0) this.#collectBlobs(accountId);
+			if (n > 0) this.collectBlobs(accountId);
 			return n;
 		});
 		if (changed === 0)

@@ -361,6 +361,45 @@ CREATE TABLE role_tags (
 ) STRICT;
 `,
 	},
+	{
+		version: 8,
+		description:
+			"published versions and aliases of functions, each with a resource policy of its own",
+		sql: `
+-- Version numbers are never given out twice: the counter outlives deleted versions.
+ALTER TABLE functions ADD COLUMN last_version INTEGER NOT NULL DEFAULT 0;
+
+CREATE TABLE function_versions (
+	function_id INTEGER NOT NULL REFERENCES functions (id) ON DELETE CASCADE,
+	version INTEGER NOT NULL,
+	config TEXT NOT NULL,
+	code_sha256 TEXT NOT NULL,
+	code_size INTEGER NOT NULL,
+	description TEXT NOT NULL,
+	from_revision INTEGER NOT NULL,
+	policy TEXT,
+	policy_revision INTEGER NOT NULL DEFAULT 0,
+	created_at INTEGER NOT NULL,
+	PRIMARY KEY (function_id, version)
+) STRICT;
+CREATE INDEX function_versions_code ON function_versions (code_sha256);
+
+CREATE TABLE function_aliases (
+	function_id INTEGER NOT NULL REFERENCES functions (id) ON DELETE CASCADE,
+	alias TEXT NOT NULL,
+	function_version TEXT NOT NULL,
+	description TEXT NOT NULL,
+	routing_version TEXT,
+	routing_weight REAL,
+	revision INTEGER NOT NULL,
+	policy TEXT,
+	policy_revision INTEGER NOT NULL DEFAULT 0,
+	created_at INTEGER NOT NULL,
+	updated_at INTEGER NOT NULL,
+	PRIMARY KEY (function_id, alias)
+) STRICT;
+`,
+	},
 ];
 
 /** The newest schema this code knows. */

@@ -17,6 +17,7 @@ import { SqliteRoles } from "./roles.ts";
 import { SqliteSecrets } from "./secrets.ts";
 import { SqliteTags } from "./tags.ts";
 import { SqliteUsers } from "./users.ts";
+import { SqliteVersions } from "./versions.ts";
 import { WriteBehind } from "./write-behind.ts";
 
 export interface SqliteStoreOptions {
@@ -47,6 +48,7 @@ export class SqliteStore implements Store {
 	readonly tags: SqliteTags;
 	readonly accessKeys: SqliteAccessKeys;
 	readonly functions: SqliteFunctions;
+	readonly versions: SqliteVersions;
 	readonly secrets: SqliteSecrets;
 	readonly audit: SqliteAudit;
 	readonly jobs: SqliteJobs;
@@ -89,6 +91,7 @@ export class SqliteStore implements Store {
 		this.tags = new SqliteTags(db);
 		this.accessKeys = new SqliteAccessKeys(db, box, poke);
 		this.functions = new SqliteFunctions(db);
+		this.versions = new SqliteVersions(db, this.functions);
 		this.secrets = new SqliteSecrets(db, box);
 		this.audit = new SqliteAudit(
 			db,
