@@ -242,6 +242,42 @@ export const ERRORS = {
 		fc: "ServiceUnavailable",
 		doc: "Functions run in a bubblewrap sandbox and it cannot start on this machine (no bubblewrap, user namespaces off, not Linux); the message says why. Install bubblewrap (`npm run setup`), or choose a weaker isolation explicitly with `sigil up --isolation process` (or `none`).",
 	},
+	CONSOLE_NOT_BUILT: {
+		status: 503,
+		aws: "ServiceUnavailableException",
+		fc: "ServiceUnavailable",
+		doc: "The web console's files are missing (packages/console/dist has no index.html): run `npm run build:console` in the repository (npm install runs it too), then reload /console/.",
+	},
+	DEBUG_INPUT_INVALID: {
+		status: 400,
+		aws: "InvalidRequestContentException",
+		fc: "InvalidArgument",
+		doc: "The signature debugger's body is not what it takes: JSON with exactly one of raw, curl, auditId (at most 64 KiB), optionally clientCanonicalRequest and clientStringToSign (16 KiB each), nothing else. docs/console.md gives the shape.",
+	},
+	DEBUG_REQUEST_UNPARSABLE: {
+		status: 400,
+		aws: "InvalidRequestContentException",
+		fc: "InvalidArgument",
+		doc: "The pasted raw HTTP request or curl command cannot be read (no request line, a header without a colon, an unclosed quote, no URL…); the message says where. Paste the request exactly as sent, headers and body.",
+	},
+	DEBUG_CURL_UNSUPPORTED: {
+		status: 400,
+		aws: "InvalidRequestContentException",
+		fc: "InvalidArgument",
+		doc: "The pasted curl command uses an option the debugger does not understand; it is refused rather than ignored, since it could change what is signed. docs/console.md lists the options understood; paste the raw request instead (curl -v shows it).",
+	},
+	DEBUG_NO_SIGNATURE: {
+		status: 400,
+		aws: "InvalidRequestContentException",
+		fc: "InvalidArgument",
+		doc: "The pasted request carries no signature the debugger checks: no SigV4 Authorization header or X-Amz-Signature, no ACS3 Authorization, and it is not addressed to a payload-HMAC trigger (/function/NAME of one of your functions with auth hmac).",
+	},
+	DEBUG_SUBJECT_NOT_FOUND: {
+		status: 404,
+		aws: "ResourceNotFoundException",
+		fc: "NotFound",
+		doc: "The access key, function or audit record the debugger was asked about is not in your account. The answer is the same whether it exists elsewhere or nowhere.",
+	},
 	INTERNAL: {
 		status: 500,
 		aws: "ServiceException",

@@ -1,4 +1,5 @@
 /** What every route handler can reach: the composed parts of one running gateway. */
+import type { ConsoleAssets } from "../console/static-assets.ts";
 import type { FunctionRegistry } from "../functions/registry.ts";
 import type { Authorizer } from "../iam/authorizer.ts";
 import type { AuthContext } from "./authenticate.ts";
@@ -16,4 +17,6 @@ export interface GatewayContext extends AuthContext {
 	readonly log: (entry: LogEntry) => void;
 	/** Default body limit for control-plane routes without their own. */
 	readonly maxBodyBytes: number;
+	/** The web console's built files (default: packages/console/dist of this checkout). */
+	readonly consoleAssets?: ConsoleAssets;
 }

@@ -96,7 +96,7 @@ export async function handleRequest(
 				"BAD_REQUEST",
 				"the request-target must be an absolute path",
 			);
-		const match = router.match(ex.method, routePath(ex.rawPath));
+		const match = router.match(ex.method, routePath(ex.rawPath), ex.rawQuery);
 		if (!match || "methodNotAllowed" in match) {
 			// A path under one of Lambda's API versions is a Lambda call this gateway does not
 			// implement (or not with this method): Lambda's UnknownOperationException, so every
@@ -114,6 +114,9 @@ export async function handleRequest(
 		}
 		const { route, params } = match;
 		matched = route;
+		// Headers every answer of this route carries, errors included (the console's CSP).
+		for (const [name, value] of Object.entries(route.responseHeaders ?? {}))
+			ex.res.setHeader(name, value);
 
 		if (route.auth === "trigger") {
 			fn = await lookupTrigger(ctx, params.name);

@@ -64,6 +64,8 @@ interface RouteMeta extends RoutePattern {
 	readonly protocol?: "aws-query";
 	/** `false` where a successful request is not worth an audit record of its own (reading the log). */
 	readonly auditSuccess?: false;
+	/** Headers set on every answer of the route, errors included (the console's security headers). */
+	readonly responseHeaders?: Readonly<Record<string, string>>;
 }
 
 /** An API route (SigV4, basic auth or public): resolved after authentication, from the caller's view. */

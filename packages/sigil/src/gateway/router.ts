@@ -23,6 +23,11 @@ export interface RoutePattern {
 	/** Upper-case method, or `*` for any. */
 	readonly method: string;
 	readonly pattern: string;
+	/**
+	 * `empty`: the route matches only a request without a query string, so one path can serve a
+	 * browser (`GET /` → the console) and an API that needs its query (`GET /?Action=…`).
+	 */
+	readonly query?: "empty";
 }
 
 export interface RouteParams {
@@ -51,10 +56,11 @@ export class Router<R extends RoutePattern> {
 		});
 	}
 
-	match(method: string, rawPath: string): RouteMatch<R> {
+	match(method: string, rawPath: string, rawQuery = ""): RouteMatch<R> {
 		const parts = rawPath.split("/").slice(1);
 		let pathMatched = false;
 		for (const c of this.#routes) {
+			if (c.route.query === "empty" && rawQuery !== "") continue;
 			const params = matchSegments(c, parts);
 			if (!params) continue;
 			if (

@@ -4,6 +4,8 @@
  * so a new route cannot skip authentication by accident (the lesson of OpenFaaS's gateway, where
  * auth was added by hand per handler).
  */
+import * as consoleApp from "../console/serve.ts";
+import { CONSOLE_HEADERS } from "../console/serve.ts";
 import { getJob, invokeAsyncFunction, listJobs } from "./async-api.ts";
 import * as cp from "./control-plane.ts";
 import * as url from "./function-url-config.ts";
@@ -113,6 +115,40 @@ export const ROUTES: readonly GatewayRoute[] = [
 		},
 		target: inCallerAccount(() => "*"),
 		handle: health.metrics,
+	}),
+	// The web console (docs/console.md): public files, every call behind them signed. `GET /`
+	// without a query is a browser opening the gateway; with one it is the IAM/STS query API.
+	api({
+		name: "console-root",
+		method: "GET",
+		pattern: "/",
+		query: "empty",
+		auth: "none",
+		action: "sigil:GetConsole",
+		authorization: {
+			by: "nothing",
+			why: "a redirect to the console's public files",
+		},
+		responseHeaders: CONSOLE_HEADERS,
+		target: inCallerAccount(() => "*"),
+		handle: consoleApp.redirectToConsole,
+	}),
+	// Any method reaches the handler, which answers 405 itself: with the console's headers.
+	api({
+		name: "console",
+		method: "*",
+		pattern: "/console/*",
+		auth: "none",
+		action: "sigil:GetConsole",
+		authorization: {
+			by: "nothing",
+			why: "the console's files are public (a browser fetches them before signing in); only GET/HEAD, nothing outside packages/console/dist",
+		},
+		// A body is never read here; a small one still gets the handler's 405.
+		maxBodyBytes: 4096,
+		responseHeaders: CONSOLE_HEADERS,
+		target: consoleApp.consolePath,
+		handle: consoleApp.serveConsole,
 	}),
 	api({
 		name: "whoami",

@@ -12,6 +12,7 @@ import {
 	type AsyncService,
 	startAsync,
 } from "../async/index.ts";
+import { ConsoleAssets } from "../console/static-assets.ts";
 import { SigilError } from "../errors.ts";
 import { FunctionRegistry } from "../functions/registry.ts";
 import { Authorizer } from "../iam/authorizer.ts";
@@ -85,6 +86,8 @@ export interface GatewayOptions {
 	 * interface a remote scraper reaches); default `SIGIL_METRICS_LISTEN`. See metrics-listener.ts.
 	 */
 	readonly metricsListen?: string;
+	/** The web console's built files (default packages/console/dist beside this package). */
+	readonly consoleDir?: string;
 }
 
 export interface Gateway {
@@ -197,6 +200,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
 			version: VERSION,
 			log,
 			maxBodyBytes: 1024 * 1024,
+			consoleAssets: new ConsoleAssets(options.consoleDir),
 		};
 		const examples = options.examplesDir
 			? await deployExamples(options.examplesDir, root.accountId, ctx)

@@ -56,6 +56,8 @@ export async function startTestGateway(
 		/** Async worker settings; tests default to fast retries. */
 		async?: AsyncOptions;
 		drainMs?: number;
+		/** The web console's dist folder (default: packages/console/dist). */
+		consoleDir?: string;
 	} = {},
 ): Promise<TestGateway> {
 	const dataDir =
@@ -72,6 +74,7 @@ export async function startTestGateway(
 			...opts.env,
 		},
 		...(opts.examplesDir && { examplesDir: opts.examplesDir }),
+		...(opts.consoleDir && { consoleDir: opts.consoleDir }),
 		log: (line) => logs.push(line),
 		drainMs: opts.drainMs ?? 5_000,
 		async: {
