@@ -96,7 +96,7 @@ test("invalid deploy flags name the key path and the flag; usage errors are exit
 		() =>
 			configFromFlags(flags({ name: "x", runtime: "cobol" }), "/", "deploy"),
 		(e: CliError) =>
-			/runtime \(--runtime\): must be one of node, process, python3, http/.test(
+			/runtime \(--runtime\): must be one of node, process, python3, provided, http/.test(
 				e.message,
 			),
 	);

@@ -1,6 +1,6 @@
-// The language templates as their runtimes run them: the python3 watchdog (OpenFaaS python3
-// template contract: body as a string, Http_* env, the return value printed) over the process
-// runtime, its requirements.txt rule, and the node skeleton in the worker pool.
+// The language templates as their runtimes run them: the python3 template (OpenFaaS python3
+// template contract: body as a string, Http_* env, the return value printed) on the warm
+// Python host, its requirements.txt rule, and the node skeleton in the worker pool.
 import assert from "node:assert/strict";
 import { cp, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -103,7 +103,7 @@ describe("python3 template", () => {
 		assert.equal(r.body.toString(), "str|sha1=abc|POST|/sub|a=1|hi\n");
 	});
 
-	it("None prints nothing; bytes are the exact body; an exception is a 500 with exit status 1", async () => {
+	it("None prints nothing; bytes are the exact body; an exception is a 500", async () => {
 		const dir = await codeDir(
 			[
 				"def handle(req):",
@@ -121,7 +121,7 @@ describe("python3 template", () => {
 		assert.deepEqual(bytes.body, Buffer.from("\x00\x01raw", "latin1"));
 		const boom = await rt.invokeHttp(http({ body: Buffer.from("x") }));
 		assert.equal(boom.status, 500);
-		assert.match(boom.body.toString(), /^exit status 1\n/);
+		assert.match(boom.body.toString(), /^handle\(req\) raised an exception/);
 		// stderr (the traceback) stays out of the answer unless writeDebug.
 		assert.doesNotMatch(boom.body.toString(), /ValueError/);
 	});

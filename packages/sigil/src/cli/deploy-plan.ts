@@ -93,7 +93,7 @@ export function configFromFlags(
 		);
 	if (!flags.runtime)
 		throw usageError(
-			"--runtime is required (node, process, python3 or http)",
+			"--runtime is required (node, process, python3, provided or http)",
 			usage,
 		);
 	const environment: Record<string, string> = {};

@@ -17,7 +17,15 @@ import {
 	str,
 } from "./schema.ts";
 
-export const RUNTIMES = ["node", "process", "python3", "http"] as const;
+export const RUNTIMES = [
+	"node",
+	"process",
+	"python3",
+	"provided",
+	"http",
+] as const;
+/** python3: which contract the code follows (docs/runtimes.md, python3). */
+export const PYTHON_CONTRACTS = ["openfaas", "lambda"] as const;
 /** A function's network inside its sandbox (docs/runtimes.md, Isolation). */
 export const NETWORKS = ["full", "loopback", "none"] as const;
 export const AUTH_TYPES = [
@@ -115,7 +123,11 @@ export const functionConfigRule = obj({
 	runtime: req(oneOf(RUNTIMES)),
 	/** node/python3: the handler folder (stack file) — in a deploy body, replaced by the code bundle. */
 	handler: opt(str({ min: 1, max: 4096 })),
-	/** node: `file.export` inside the handler folder (default `index.handler`). */
+	/**
+	 * node: `file.export` inside the handler folder (default `index.handler`); python3:
+	 * `module.function` (default `handler.handle`, or `lambda_function.lambda_handler` with
+	 * contract lambda); provided: passed to the bootstrap as `_HANDLER` (default `function.handler`).
+	 */
 	entry: opt(
 		str({
 			pattern: /^[A-Za-z0-9_./-]+\.[A-Za-z_$][A-Za-z0-9_$]*$/,
@@ -131,6 +143,8 @@ export const functionConfigRule = obj({
 	upstream: opt(
 		str({ pattern: /^https?:\/\/[^\s]+$/, hint: "an http(s) URL" }),
 	),
+	/** python3: `openfaas` (default, `handle(req)`) or `lambda` (`handler(event, context)`). */
+	contract: opt(oneOf(PYTHON_CONTRACTS)),
 	environment: opt(record(str({ max: 32_768 }), envName)),
 	secrets: opt(list(name, { max: 64 })),
 	/** full (default): the host's network; loopback: its own, reaching only itself; none. */
@@ -168,6 +182,8 @@ export interface FunctionConfig {
 	readonly runtime: RuntimeName;
 	readonly handler?: string;
 	readonly entry: string;
+	/** python3 only. */
+	readonly contract?: (typeof PYTHON_CONTRACTS)[number];
 	readonly fprocess?: string;
 	readonly upstream?: string;
 	readonly environment: Readonly<Record<string, string>>;
@@ -199,6 +215,19 @@ export interface TriggerConfig {
 }
 
 export const DEFAULT_MAX_BODY_BYTES = 6 * 1024 * 1024;
+
+/** The handler a runtime calls when the config names none. */
+function defaultEntry(
+	runtime: RuntimeName,
+	contract: (typeof PYTHON_CONTRACTS)[number] | undefined,
+): string {
+	if (runtime === "python3")
+		return contract === "lambda"
+			? "lambda_function.lambda_handler"
+			: "handler.handle";
+	if (runtime === "provided") return "function.handler";
+	return "index.handler";
+}
 
 /** Validates a function config and fills defaults; errors carry key paths under `path`. */
 export function parseFunctionConfig(
@@ -237,6 +266,29 @@ export function parseFunctionConfig(
 					"with fprocess must be http://127.0.0.1:PORT/… (the server Sigil starts listens there)",
 			});
 	}
+	if (c.contract !== undefined && c.runtime !== "python3")
+		issues.push({
+			path: at("contract"),
+			message: "only applies to runtime python3",
+		});
+	if (
+		c.entry !== undefined &&
+		(c.runtime === "process" || c.runtime === "http")
+	)
+		issues.push({
+			path: at("entry"),
+			message: "only applies to runtimes node, python3 and provided",
+		});
+	// One invocation at a time per instance, as Lambda: the Python host is sequential and a
+	// bootstrap polls /next once per invocation. More per instance would only queue inside it.
+	if (
+		(c.runtime === "python3" || c.runtime === "provided") &&
+		(c.concurrency?.perInstance ?? 1) > 1
+	)
+		issues.push({
+			path: at("concurrency.perInstance"),
+			message: `must be 1 for runtime ${c.runtime} (each instance serves one invocation at a time; raise concurrency.max for more)`,
+		});
 	const t = c.trigger ?? { auth: "none" as const };
 	if ((t.auth === "hmac" || t.auth === "webhook") && !t.secrets?.length)
 		issues.push({
@@ -263,7 +315,8 @@ export function parseFunctionConfig(
 	const config: FunctionConfig = {
 		runtime: c.runtime,
 		...(c.handler !== undefined && { handler: c.handler }),
-		entry: c.entry ?? "index.handler",
+		entry: c.entry ?? defaultEntry(c.runtime, c.contract),
+		...(c.runtime === "python3" && { contract: c.contract ?? "openfaas" }),
 		...(c.fprocess !== undefined && { fprocess: c.fprocess }),
 		...(c.upstream !== undefined && { upstream: c.upstream }),
 		environment: c.environment ?? {},

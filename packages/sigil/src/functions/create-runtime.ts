@@ -45,7 +45,7 @@ export interface RuntimeInput {
  */
 async function processSandbox(
 	input: RuntimeInput,
-	longLived = false,
+	instance: "fork" | "node" | "warm" = "fork",
 ): Promise<ProcessSandbox | undefined> {
 	const iso = input.isolation;
 	if (iso?.kind !== "sandbox") return undefined;
@@ -64,27 +64,35 @@ async function processSandbox(
 			network: config.network,
 			uid,
 			gid: uid,
-			limits: longLived
-				? {
-						...DEFAULT_LIMITS,
-						// The heap is bounded by --max-old-space-size; RLIMIT_DATA is the backstop for
-						// native memory (Buffers). Node counts ~560 MiB of V8 reservations in VmData
-						// before any code runs, hence the fixed part.
-						memoryMb: 1024 + 2 * config.memoryMb,
-						// Threads count too (a Node process has ~10): room for every instance.
-						maxProcesses: Math.max(
-							DEFAULT_LIMITS.maxProcesses,
-							32 * config.concurrency.max,
-						),
-						// No RLIMIT_CPU: a warm instance's CPU adds up over many invocations; each
-						// invocation's timeout bounds it instead.
-					}
-				: {
-						...DEFAULT_LIMITS,
-						memoryMb: config.memoryMb,
-						// One process per request: its CPU cannot usefully exceed its wall-clock timeout.
-						cpuSeconds: Math.ceil(config.timeoutMs / 1000) + 1,
-					},
+			limits:
+				instance === "warm"
+					? {
+							...DEFAULT_LIMITS,
+							// A warm Python host or bootstrap: the function's memory plus room for the
+							// interpreter itself; no RLIMIT_CPU (each invocation's timeout bounds it).
+							memoryMb: config.memoryMb + 64,
+						}
+					: instance === "node"
+						? {
+								...DEFAULT_LIMITS,
+								// The heap is bounded by --max-old-space-size; RLIMIT_DATA is the backstop for
+								// native memory (Buffers). Node counts ~560 MiB of V8 reservations in VmData
+								// before any code runs, hence the fixed part.
+								memoryMb: 1024 + 2 * config.memoryMb,
+								// Threads count too (a Node process has ~10): room for every instance.
+								maxProcesses: Math.max(
+									DEFAULT_LIMITS.maxProcesses,
+									32 * config.concurrency.max,
+								),
+								// No RLIMIT_CPU: a warm instance's CPU adds up over many invocations; each
+								// invocation's timeout bounds it instead.
+							}
+						: {
+								...DEFAULT_LIMITS,
+								memoryMb: config.memoryMb,
+								// One process per request: its CPU cannot usefully exceed its wall-clock timeout.
+								cpuSeconds: Math.ceil(config.timeoutMs / 1000) + 1,
+							},
 		},
 		identity: {
 			functionName: input.name,
@@ -135,7 +143,10 @@ export async function createRuntime(
 						? { kind: "process" }
 						: {
 								kind: "process",
-								sandbox: (await processSandbox(input, true)) as ProcessSandbox,
+								sandbox: (await processSandbox(
+									input,
+									"node",
+								)) as ProcessSandbox,
 							};
 			return createNodeRuntime({
 				name: input.name,
@@ -170,17 +181,22 @@ export async function createRuntime(
 			});
 		}
 		case "python3": {
-			const sandbox = await processSandbox(input);
+			const sandbox = await processSandbox(input, "warm");
 			try {
 				return await createPython3Runtime({
 					name: input.name,
 					cwd: input.codeDir,
-					env,
+					env: config.environment,
 					...(input.secretsDir && { secretsDir: input.secretsDir }),
 					timeoutMs: config.timeoutMs,
-					maxConcurrency:
-						config.concurrency.max * config.concurrency.perInstance,
+					contract: config.contract ?? "openfaas",
+					entry: config.entry,
+					memoryMb: config.memoryMb,
+					minInstances: config.concurrency.min,
+					maxInstances: config.concurrency.max,
 					maxQueue: config.concurrency.queue,
+					invokedFunctionArn: input.arn,
+					accountId: accountOf(input.arn),
 					...(sandbox && { sandbox }),
 					...(input.onLog && { onLog: input.onLog }),
 				});
@@ -191,6 +207,11 @@ export async function createRuntime(
 				throw err;
 			}
 		}
+		case "provided":
+			throw new SigilError(
+				"BUNDLE_INVALID",
+				"runtime provided is not available yet",
+			);
 		case "http": {
 			const upstream =
 				config.upstream ?? `http://127.0.0.1:${await freePort()}`;
@@ -206,6 +227,11 @@ export async function createRuntime(
 			});
 		}
 	}
+}
+
+/** The account of a function ARN (`arn:aws:lambda:REGION:ACCOUNT:function:NAME`). */
+function accountOf(arn: string): string {
+	return arn.split(":")[4] ?? "";
 }
 
 /** A port nothing listens on right now, for a server Sigil starts (of-watchdog's upstream). */

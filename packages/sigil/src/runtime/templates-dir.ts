@@ -1,7 +1,7 @@
 /**
  * Where the language templates live: the repository's `templates/` folder. Each
- * `templates/<lang>/function/` is the skeleton `sigil new` copies; anything beside it is what
- * the runtime runs around the user's code (the python3 watchdog script).
+ * `templates/<lang>/function/` is the skeleton `sigil new` copies (the runtime that runs it
+ * around the user's code is in `runtime/`, e.g. the warm Python host `python-host.py`).
  */
 import { join, resolve } from "node:path";
 
@@ -18,6 +18,3 @@ export type TemplateLang = (typeof TEMPLATE_LANGS)[number];
 export function skeletonDir(lang: TemplateLang): string {
 	return join(TEMPLATES_DIR, lang, "function");
 }
-
-/** The python3 watchdog: imports the code folder's `handler.py`, calls `handle(req)`. */
-export const PYTHON3_WATCHDOG = join(TEMPLATES_DIR, "python3", "index.py");

@@ -95,7 +95,7 @@ export const deployCommand: CommandSpec = {
 		runtime: {
 			type: "string",
 			value: "RUNTIME",
-			description: "node | process | python3 | http",
+			description: "node | process | python3 | provided | http",
 		},
 		handler: {
 			type: "string",
