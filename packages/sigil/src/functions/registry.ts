@@ -22,7 +22,7 @@ import type { RuntimeIsolation } from "../runtime/sandbox.ts";
 import { type FunctionRuntime, RuntimeError } from "../runtime/types.ts";
 import { isStoreError } from "../store/errors.ts";
 import type { Store } from "../store/store.ts";
-import type { FunctionRecord } from "../store/types.ts";
+import type { FunctionRecord, FunctionVersionRecord } from "../store/types.ts";
 import { bundleBytes, decodeBundle, materialiseBundle } from "./bundle.ts";
 import { createRuntime } from "./create-runtime.ts";
 import { InvocationLogs } from "./invocation-logs.ts";
@@ -35,6 +35,8 @@ export interface DeployedFunction {
 	readonly config: FunctionConfig;
 	readonly record: FunctionRecord;
 	readonly runtime: FunctionRuntime;
+	/** The published version this runs (Lambda's PublishVersion); absent for `$LATEST`. */
+	readonly version?: number;
 }
 
 interface Built {
@@ -55,6 +57,8 @@ export interface RegistryOptions {
 	readonly negativeCacheMax?: number;
 	/** The clock of the negative cache (default `Date.now`). */
 	readonly now?: () => number;
+	/** Published versions kept running at once (default 32; the least recently used goes first). */
+	readonly maxLiveVersions?: number;
 	/** How functions are kept from the gateway (default `none`: in-process, as a library would). */
 	readonly isolation?: RuntimeIsolation;
 	/** Where each invocation's output is collected for its audit record (default: a fresh one). */
@@ -64,6 +68,13 @@ export interface RegistryOptions {
 export class FunctionRegistry {
 	readonly #opts: RegistryOptions;
 	readonly #live = new Map<string, DeployedFunction>();
+	/**
+	 * Running published versions by `versionKey`, least recently used first. A version never
+	 * changes, so its runtime is only retired when the version or its function goes, or to make
+	 * room; the key includes the version's creation time, so a function deleted and created
+	 * again never gets the old one's version 1.
+	 */
+	readonly #versions = new Map<string, Promise<DeployedFunction>>();
 	/** In-flight loads, so concurrent first requests build one runtime. */
 	readonly #loading = new Map<string, Promise<DeployedFunction | undefined>>();
 	/**
@@ -163,6 +174,101 @@ export class FunctionRegistry {
 		} finally {
 			release();
 			if (this.#locks.get(name) === tail) this.#locks.delete(name);
+		}
+	}
+
+	/**
+	 * The running runtime of a published version: its own config and code, whatever `$LATEST`
+	 * has become since. `fn` is the function's live `$LATEST` (whose record the version belongs
+	 * to); the caller has read `version` from the store for this request, so a version deleted
+	 * meanwhile is never served from here.
+	 */
+	async versionOf(
+		fn: DeployedFunction,
+		version: FunctionVersionRecord,
+	): Promise<DeployedFunction> {
+		if (version.accountId !== fn.accountId || version.name !== fn.name)
+			throw new SigilError(
+				"INTERNAL",
+				`version ${version.version} does not belong to function ${fn.name}`,
+			);
+		const key = versionKey(version);
+		let pending = this.#versions.get(key);
+		if (pending) {
+			// Most recently used: to the back.
+			this.#versions.delete(key);
+			this.#versions.set(key, pending);
+			return pending;
+		}
+		pending = this.#buildVersion(fn, version);
+		this.#versions.set(key, pending);
+		pending.catch(() => {
+			if (this.#versions.get(key) === pending) this.#versions.delete(key);
+		});
+		const max = Math.max(1, this.#opts.maxLiveVersions ?? 32);
+		for (const [oldest, running] of this.#versions) {
+			if (this.#versions.size <= max) break;
+			this.#versions.delete(oldest);
+			void running.then(
+				(v) => this.#retire(v.runtime, this.#opts.drainMs ?? 30_000),
+				() => {},
+			);
+		}
+		return pending;
+	}
+
+	async #buildVersion(
+		fn: DeployedFunction,
+		version: FunctionVersionRecord,
+	): Promise<DeployedFunction> {
+		const { accountId, name } = fn;
+		const built = await this.#build(
+			accountId,
+			name,
+			version.config,
+			version.codeSha256,
+			async () => {
+				const code = await this.#opts.store.versions.getCode(
+					accountId,
+					name,
+					version.version,
+				);
+				if (!code)
+					throw new SigilError(
+						"INTERNAL",
+						`code of ${name} version ${version.version} is missing from the store`,
+					);
+				return code.code;
+			},
+		);
+		this.#secretDirs.set(built.runtime, built.secretsDir);
+		return {
+			accountId,
+			name,
+			arn: fn.arn,
+			revision: version.fromRevision,
+			config: built.config,
+			record: {
+				...fn.record,
+				config: version.config,
+				codeSha256: version.codeSha256,
+				codeSize: version.codeSize,
+			},
+			runtime: built.runtime,
+			version: version.version,
+		};
+	}
+
+	/** Retires the running versions of a function (all of them, or the one numbered `only`). */
+	retireVersions(accountId: string, name: string, only?: number): void {
+		const prefix = `${accountId}\0${name}\0${only === undefined ? "" : `${only}\0`}`;
+		for (const [key, running] of this.#versions) {
+			if (!key.startsWith(prefix)) continue;
+			this.#versions.delete(key);
+			void running.then(
+				(v) => this.#retire(v.runtime, this.#opts.drainMs ?? 30_000),
+				() => {},
+			);
 		}
 	}
 
@@ -471,6 +577,7 @@ export class FunctionRegistry {
 			return fn;
 		});
 		// Outside the lock: draining may take a while, and a new deploy of the name need not wait.
+		this.retireVersions(accountId, name);
 		if (live) await this.#retire(live.runtime, this.#opts.drainMs ?? 30_000);
 		// The function's secrets folder, if no new deploy of the name put a runtime's folder in it.
 		await rmdir(this.#secretsRoot(accountId, name)).catch(() => {});
@@ -479,9 +586,16 @@ export class FunctionRegistry {
 	/** Stops every runtime, letting in-flight invocations finish for up to `graceMs`. */
 	async close(graceMs: number): Promise<void> {
 		this.#closed = true;
-		await Promise.allSettled(
-			[...this.#live.values()].map((fn) => this.#retire(fn.runtime, graceMs)),
-		);
+		const versions = [...this.#versions.values()];
+		this.#versions.clear();
+		await Promise.allSettled([
+			...[...this.#live.values()].map((fn) =>
+				this.#retire(fn.runtime, graceMs),
+			),
+			...versions.map(async (pending) =>
+				this.#retire((await pending).runtime, graceMs),
+			),
+		]);
 		this.#live.clear();
 		this.#missing.clear();
 	}
@@ -528,6 +642,11 @@ export class FunctionRegistry {
 		}
 		return dir;
 	}
+}
+
+/** One published version of one incarnation of a function. */
+function versionKey(v: FunctionVersionRecord): string {
+	return `${v.accountId}\0${v.name}\0${v.version}\0${v.createdAt}`;
 }
 
 /** Says the name is held, never by whom: another tenant learns no account id from a deploy. */

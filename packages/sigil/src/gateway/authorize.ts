@@ -34,13 +34,20 @@ export interface RouteAuthorization extends Authorization {
 	readonly functionName: string | null;
 }
 
-/** What the authorizer needs of a deployed function. */
-export function policyTarget(fn: DeployedFunction): PolicyTarget {
+/**
+ * What the authorizer needs of a deployed function; with a version or alias `qualifier`, that
+ * one's own resource policy is the one that applies (`$LATEST` is the function's).
+ */
+export function policyTarget(
+	fn: DeployedFunction,
+	qualifier?: string,
+): PolicyTarget {
 	return {
 		accountId: fn.accountId,
 		name: fn.name,
 		arn: fn.arn,
 		triggerAuth: fn.config.trigger.auth,
+		...(qualifier !== undefined && qualifier !== "$LATEST" && { qualifier }),
 	};
 }
 
@@ -89,7 +96,7 @@ export async function authorizeTarget(
 		action: route.action,
 		resource: target.resource,
 		resourceAccountId: target.accountId,
-		...(withResourcePolicy && { fn: policyTarget(fn) }),
+		...(withResourcePolicy && { fn: policyTarget(fn, target.qualifier) }),
 		context: requestContext(ex, now, ctx.region),
 	});
 	return {

@@ -31,6 +31,8 @@ export interface Target {
 	readonly accountId: string;
 	/** The deployed function, when the resource is one (its resource policy takes part). */
 	readonly fn?: DeployedFunction;
+	/** A version or alias of `fn` the resource names: its own resource policy takes part instead. */
+	readonly qualifier?: string;
 }
 
 /** The facts a resolver may read: the route's raw parameters, the verified caller, the gateway. */
@@ -179,8 +181,17 @@ export function lambdaFunction(
 	};
 }
 
+/** Lambda's Qualifier pattern: `$LATEST`, a version number or an alias name. */
+const QUALIFIER = /^(\$LATEST|[a-zA-Z0-9_-]{1,128})$/;
+
 function qualifierOf(ref: FunctionRef, rawQuery: string): string | undefined {
 	const query = new URLSearchParams(rawQuery).get("Qualifier");
+	// Checked before anything is authorized: the qualified ARN must be one Lambda could name.
+	if (query !== null && !QUALIFIER.test(query))
+		throw new SigilError(
+			"INVALID_PARAMETER",
+			`1 validation error detected: Value '${query.slice(0, 140)}' at 'qualifier' failed to satisfy constraint: Member must satisfy regular expression pattern: (|[a-zA-Z0-9$_-]+)`,
+		);
 	if (query !== null && ref.qualifier !== undefined && query !== ref.qualifier)
 		throw new SigilError(
 			"INVALID_PARAMETER",

@@ -35,6 +35,11 @@ export interface PolicyTarget {
 	readonly arn: string;
 	/** The trigger's auth type: `none` adds the public-invoke statement to a never-written policy. */
 	readonly triggerAuth?: string;
+	/**
+	 * A published version (`"1"`) or alias (`"prod"`): its own resource policy applies, not the
+	 * function's (Lambda keeps one per qualifier; a grant on `fn:prod` grants nothing on `fn`).
+	 */
+	readonly qualifier?: string;
 }
 
 export interface AuthorizeInput {
@@ -309,7 +314,7 @@ export class Authorizer {
 
 	/** The compiled resource policy of a function (cached), adding the public statement if due. */
 	async resourcePolicy(fn: PolicyTarget): Promise<NamedPolicy | undefined> {
-		const key = `${fn.accountId}\0${fn.name}`;
+		const key = `${fn.accountId}\0${fn.name}${fn.qualifier === undefined ? "" : `\0${fn.qualifier}`}`;
 		const now = this.#now();
 		const hit = this.#resource.get(key);
 		if (hit && hit.until > now) return hit.value;
@@ -328,6 +333,16 @@ export class Authorizer {
 	 * written, first writes the public-invoke statement (as AWS's console does).
 	 */
 	async functionPolicyDocument(fn: PolicyTarget): Promise<string | null> {
+		if (fn.qualifier !== undefined)
+			return (
+				(
+					await this.#store.versions.getPolicy(
+						fn.accountId,
+						fn.name,
+						fn.qualifier,
+					)
+				)?.document ?? null
+			);
 		const stored = await this.#store.functions.getPolicy(fn.accountId, fn.name);
 		if (!stored) return null;
 		if (fn.triggerAuth !== "none" || stored.policyRevision !== 0)
@@ -352,10 +367,13 @@ export class Authorizer {
 		this.#identity.delete(`${accountId}\0${kind}\0${name.toLowerCase()}`);
 	}
 
-	/** Forgets a function's cached resource policy. */
+	/** Forgets a function's cached resource policies: its own and its versions' and aliases'. */
 	invalidateFunction(accountId: string, name: string): void {
 		this.#generation++;
-		this.#resource.delete(`${accountId}\0${name}`);
+		const key = `${accountId}\0${name}`;
+		this.#resource.delete(key);
+		for (const cached of this.#resource.keys())
+			if (cached.startsWith(`${key}\0`)) this.#resource.delete(cached);
 	}
 
 	/**
