@@ -8,7 +8,7 @@ import { AwsClient } from "aws4fetch";
 import { ApiError, errorFromResponse } from "./errors.ts";
 import type { Session } from "./session.ts";
 
-export type Service = "sigil" | "lambda" | "iam" | "sts";
+export type Service = "sigil" | "lambda" | "execute-api" | "iam" | "sts";
 
 /** Larger answers are refused rather than held in the tab. */
 const MAX_ANSWER_CHARS = 8 * 1024 * 1024;
