@@ -56,6 +56,12 @@ export const ERRORS = {
 		fc: "InvalidArgument",
 		doc: "A function configuration failed validation; the message lists each key path and what is wrong.",
 	},
+	GATEWAY_CONFIG_INVALID: {
+		status: 400,
+		aws: "InvalidParameterValueException",
+		fc: "InvalidArgument",
+		doc: "The gateway's engine choice (`--store`/`--queue`/`--cache`, `SIGIL_STORE`/`SIGIL_QUEUE`/`SIGIL_CACHE`) is not one it supports: an unknown scheme, query parameter or name. The message names the flag or variable; docs/operations.md lists the forms.",
+	},
 	BUNDLE_INVALID: {
 		status: 400,
 		aws: "InvalidParameterValueException",
@@ -163,6 +169,12 @@ export const ERRORS = {
 		aws: "ServiceException",
 		fc: "FunctionNotStarted",
 		doc: "The handler module or executable could not be loaded or started; the log says why.",
+	},
+	ENGINE_UNAVAILABLE: {
+		status: 503,
+		aws: "ServiceException",
+		fc: "ServiceUnavailable",
+		doc: "A shared engine this request needs did not answer (Redis for webhook replay ids, rate windows and reserved-concurrency slots; NATS for an asynchronous enqueue). Nothing was accepted: retry. `/readyz` names the engine that is down.",
 	},
 	SHUTTING_DOWN: {
 		status: 503,

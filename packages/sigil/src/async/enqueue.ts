@@ -1,15 +1,13 @@
 /**
- * Putting an invocation on the durable queue, within bounds: a function (and an account) may
- * have only so many jobs waiting, so a runaway producer meets 429 instead of filling the disk.
- * Counting queued rows costs a scan of the queued jobs, so a count is reused for a short while
+ * Putting an invocation on the durable queue (the `JobQueue` port), within bounds: a function (and
+ * an account) may have only so many jobs waiting, so a runaway producer meets 429 instead of
+ * filling the disk. Counting queued jobs costs a scan (or a broker round trip), so a count is reused for a short while
  * (plus the enqueues this gateway made since): under load the bound is checked a few times a
  * second, not per request. Other gateways' enqueues within that window and concurrent enqueues
  * may overshoot the bound slightly; it is a safety rail, not an exact quota.
  */
 import { SigilError } from "../errors.ts";
-import { isStoreError } from "../store/errors.ts";
-import type { Store } from "../store/store.ts";
-import type { Job } from "../store/types.ts";
+import { isQueueError, type JobQueue } from "../ports/job-queue.ts";
 import { encodeJobSpec, type JobSpec } from "./job-spec.ts";
 import type { ResolvedAsyncOptions } from "./worker.ts";
 
@@ -28,10 +26,10 @@ const COUNT_TTL_MS = 250;
 
 /** Recent queued counts per account and per function, advanced by this gateway's enqueues. */
 export class QueueCounts {
-	readonly #store: Store;
+	readonly #queue: JobQueue;
 	readonly #counts = new Map<string, { n: number; at: number }>();
-	constructor(store: Store) {
-		this.#store = store;
+	constructor(queue: JobQueue) {
+		this.#queue = queue;
 	}
 
 	async get(accountId: string, functionName?: string): Promise<number> {
@@ -40,7 +38,7 @@ export class QueueCounts {
 		const now = performance.now();
 		const hit = this.#counts.get(key);
 		if (hit && now - hit.at < COUNT_TTL_MS) return hit.n;
-		const n = await this.#store.jobs.countQueued({
+		const n = await this.#queue.depth({
 			accountId,
 			...(functionName !== undefined && { functionName }),
 		});
@@ -57,13 +55,13 @@ export class QueueCounts {
 	}
 }
 
-/** Checks the bounds, then enqueues durably (resolved = on disk). */
+/** Checks the bounds, then enqueues durably (resolved = on disk, or acknowledged by the stream). */
 export async function enqueueBounded(
-	store: Store,
+	queue: JobQueue,
 	options: ResolvedAsyncOptions,
 	req: EnqueueRequest,
-	counts: QueueCounts = new QueueCounts(store),
-): Promise<Job> {
+	counts: QueueCounts = new QueueCounts(queue),
+): Promise<{ id: string; duplicate: boolean }> {
 	const perFunction = await counts.get(req.accountId, req.functionName);
 	if (perFunction >= options.maxQueuedPerFunction)
 		throw new SigilError(
@@ -77,7 +75,7 @@ export async function enqueueBounded(
 			`Rate Exceeded. Account ${req.accountId} already has ${perAccount} asynchronous invocations waiting (bound ${options.maxQueuedPerAccount}); retry later.`,
 		);
 	try {
-		const job = await store.jobs.enqueue({
+		const job = await queue.enqueue({
 			id: req.id,
 			accountId: req.accountId,
 			functionName: req.functionName,
@@ -86,11 +84,17 @@ export async function enqueueBounded(
 			maxAttempts: options.maxAttempts,
 			callbackUrl: req.callbackUrl ?? null,
 		});
-		counts.added(req.accountId, req.functionName);
+		if (!job.duplicate) counts.added(req.accountId, req.functionName);
 		return job;
 	} catch (err) {
-		if (isStoreError(err, "STORE_TOO_LARGE"))
+		if (isQueueError(err, "QUEUE_TOO_LARGE"))
 			throw new SigilError("BODY_TOO_LARGE", (err as Error).message);
+		// Not accepted, so not answered 202: the caller retries with the same id (de-duplicated).
+		if (isQueueError(err, "QUEUE_UNAVAILABLE"))
+			throw new SigilError(
+				"ENGINE_UNAVAILABLE",
+				"the asynchronous invocation was not queued (the job queue did not confirm it): retry with the same request id",
+			);
 		throw err;
 	}
 }

@@ -1,10 +1,11 @@
 /**
- * Asynchronous invocation: the durable queue's worker, bounded enqueue and callbacks. The
- * gateway starts one {@link AsyncService} per process; route handlers reach it through the
- * gateway context with {@link asyncOf}.
+ * Asynchronous invocation: the worker on the job queue, bounded enqueue and callbacks. The
+ * gateway starts one {@link AsyncService} per process with the ports the composition root built;
+ * route handlers reach it through the gateway context with {@link asyncOf}.
  */
 import type { GatewayContext } from "../gateway/context.ts";
-import type { Job } from "../store/types.ts";
+import type { DeadJob, JobQueue } from "../ports/job-queue.ts";
+import type { SharedCache } from "../ports/shared-cache.ts";
 import { type EnqueueRequest, enqueueBounded, QueueCounts } from "./enqueue.ts";
 import { type AsyncOptions, AsyncWorker } from "./worker.ts";
 
@@ -16,39 +17,61 @@ export type { AsyncOptions } from "./worker.ts";
 export interface AsyncService {
 	readonly worker: AsyncWorker;
 	/** Enqueues within the bounds and wakes the worker; resolves once the job is durable. */
-	enqueue(req: EnqueueRequest): Promise<Job>;
+	enqueue(req: EnqueueRequest): Promise<{ id: string; duplicate: boolean }>;
+	/** Dead-lettered jobs of an account (`sigil jobs --dead`), from the queue itself. */
+	dead(filter: {
+		accountId: string;
+		after?: string;
+		limit?: number;
+	}): Promise<DeadJob[]>;
 	stop(graceMs: number): Promise<void>;
+}
+
+export interface AsyncPorts {
+	readonly queue: JobQueue;
+	readonly cache: SharedCache;
+	/** The queue's longest claim wait (0: answers at once; JetStream pulls wait ≥ 1 s). */
+	readonly claimWaitMs?: number;
 }
 
 // The gateway context has no slot for this service yet (context.ts belongs to the gateway);
 // a WeakMap keyed by the context attaches it without widening that interface.
 const services = new WeakMap<GatewayContext, AsyncService>();
 
-/**
- * Starts the worker for a gateway (requeueing leases a killed predecessor left behind) and
- * attaches it to `ctx`.
- */
+/** Starts the worker for a gateway on `ports` and attaches it to `ctx`. */
 export async function startAsync(
 	ctx: GatewayContext,
+	ports: AsyncPorts,
 	options: AsyncOptions = {},
 ): Promise<AsyncService> {
 	const worker = new AsyncWorker(
 		{
+			queue: ports.queue,
 			store: ctx.store,
+			cache: ports.cache,
 			functions: ctx.functions,
 			log: ctx.log,
 			now: ctx.now,
+			...(ports.claimWaitMs !== undefined && {
+				claimWaitMs: ports.claimWaitMs,
+			}),
 		},
 		options,
 	);
-	const counts = new QueueCounts(ctx.store);
+	const counts = new QueueCounts(ports.queue);
 	const service: AsyncService = {
 		worker,
 		async enqueue(req) {
-			const job = await enqueueBounded(ctx.store, worker.options, req, counts);
+			const job = await enqueueBounded(
+				ports.queue,
+				worker.options,
+				req,
+				counts,
+			);
 			worker.nudge();
 			return job;
 		},
+		dead: (filter) => ports.queue.dead(filter),
 		stop: (graceMs) => worker.stop(graceMs),
 	};
 	services.set(ctx, service);

@@ -37,7 +37,9 @@ function clip(text: string): string {
 }
 
 export async function runJob(
-	job: Job,
+	job: Pick<Job, "id" | "accountId" | "functionName" | "payload"> & {
+		readonly headers: Readonly<Record<string, string>>;
+	},
 	functions: FunctionRegistry,
 	signal?: AbortSignal,
 ): Promise<Attempt> {

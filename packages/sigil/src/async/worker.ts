@@ -1,16 +1,26 @@
 /**
- * The worker that runs queued invocations: a short poll loop over `store.jobs` (nudged at once
- * on enqueue; timers unref'd so it never holds the process open), at most `concurrency` jobs at
- * a time, each under a lease. Delivery is at-least-once: a job is completed only after it ran
- * (and its callback was sent), so a gateway killed mid-job loses nothing — the lease runs out
- * and the next claim (here or on another gateway sharing the store) runs it again.
+ * The worker that runs queued invocations, on the `JobQueue` port (the store's jobs table, or
+ * NATS JetStream shared by every gateway): a claim loop (nudged at once on enqueue; timers
+ * unref'd so it never holds the process open), at most `concurrency` jobs at a time, each under a
+ * lease kept alive while it runs (`keepLease`: JetStream's ack wait is pushed out; the store's
+ * lease is fixed at claim). Delivery is at-least-once: a job is completed only after it ran and
+ * its callback was sent, so a gateway killed mid-job loses nothing — its lease runs out and
+ * another claim (here or on another gateway) runs it again; the callback is de-duplicated
+ * (`callback-once.ts`), so the rerun does not POST a second result.
  */
 import type { FunctionRegistry } from "../functions/registry.ts";
-import { isStoreError } from "../store/errors.ts";
+import {
+	type ClaimedJob,
+	isQueueError,
+	type JobQueue,
+} from "../ports/job-queue.ts";
+import { keepLease } from "../ports/lease-renewal.ts";
+import type { SharedCache } from "../ports/shared-cache.ts";
 import type { Store } from "../store/store.ts";
-import type { Job, JobCallback, JobStatus } from "../store/types.ts";
+import type { JobCallback } from "../store/types.ts";
 import { retryDelayMs } from "./backoff.ts";
 import { CALLBACK_KEY_SECRET, sendCallback } from "./callback.ts";
+import { deliverCallbackOnce } from "./callback-once.ts";
 import { type Attempt, runJob } from "./run-job.ts";
 
 export interface AsyncOptions {
@@ -69,14 +79,20 @@ export function resolveAsyncOptions(
 }
 
 export interface WorkerDeps {
+	readonly queue: JobQueue;
+	/** Where each account's callback signing key is kept (the `sigil-callback-key` secret). */
 	readonly store: Store;
+	/** Callback de-duplication across gateways. */
+	readonly cache: SharedCache;
 	readonly functions: FunctionRegistry;
 	readonly log: (entry: Record<string, unknown>) => void;
 	readonly now: () => number;
+	/**
+	 * How long one claim may wait for a job (a broker's long poll: JetStream, ≥ 1 s); 0 (the
+	 * store's queue) answers at once and the loop polls every `pollMs` instead.
+	 */
+	readonly claimWaitMs?: number;
 }
-
-/** Expired leases are swept at least this often even when claims find nothing due. */
-const SWEEP_MS = 30_000;
 
 export class AsyncWorker {
 	readonly options: ResolvedAsyncOptions;
@@ -87,18 +103,14 @@ export class AsyncWorker {
 	#polling = false;
 	#again = false;
 	#stopped = false;
-	#lastSweep = 0;
 
 	constructor(deps: WorkerDeps, options: AsyncOptions = {}) {
 		this.#d = deps;
 		this.options = resolveAsyncOptions(options);
 	}
 
-	/** Requeues what a previous gateway left running, then starts the loop. */
+	/** Starts the loop (a previous gateway's expired leases come back at the first claim). */
 	async start(): Promise<void> {
-		const n = await this.#d.store.jobs.requeueExpired(this.#d.now());
-		this.#lastSweep = this.#d.now();
-		if (n > 0) this.#d.log({ at: "async", event: "requeued-expired", jobs: n });
 		if (!this.options.paused) this.nudge();
 	}
 
@@ -116,7 +128,7 @@ export class AsyncWorker {
 
 	/**
 	 * Stops claiming and waits up to `graceMs` for running jobs. Jobs still running after that
-	 * keep their lease and run again after a restart (at-least-once).
+	 * keep their lease and run again once it runs out (at-least-once).
 	 */
 	async stop(graceMs: number): Promise<void> {
 		this.#stopped = true;
@@ -134,10 +146,10 @@ export class AsyncWorker {
 		this.#abort.abort();
 	}
 
-	#schedule(): void {
+	#schedule(delayMs: number): void {
 		if (this.#stopped || this.options.paused) return;
 		clearTimeout(this.#timer);
-		this.#timer = setTimeout(() => void this.#poll(), this.options.pollMs);
+		this.#timer = setTimeout(() => void this.#poll(), delayMs);
 		this.#timer.unref();
 	}
 
@@ -147,21 +159,16 @@ export class AsyncWorker {
 			return;
 		}
 		this.#polling = true;
+		const waitMs = this.#d.claimWaitMs ?? 0;
+		let next = this.options.pollMs;
 		try {
 			do {
 				this.#again = false;
 				const room = this.options.concurrency - this.#inFlight.size;
 				if (room <= 0 || this.#stopped) break;
-				const now = this.#d.now();
-				if (now - this.#lastSweep >= SWEEP_MS) {
-					this.#lastSweep = now;
-					await this.#d.store.jobs.requeueExpired(now);
-				}
-				const jobs = await this.#d.store.jobs.claim(
-					now,
-					room,
-					this.options.leaseMs,
-				);
+				const jobs = await this.#d.queue.claim(room, { waitMs });
+				// Stopped while the claim waited: the leases run out and the jobs go to another claim.
+				if (this.#stopped) break;
 				for (const job of jobs) {
 					const run = this.#run(job).finally(() => {
 						this.#inFlight.delete(job.id);
@@ -170,8 +177,11 @@ export class AsyncWorker {
 					this.#inFlight.set(job.id, run);
 				}
 				if (jobs.length === room) this.#again = true;
+				// A long poll that came back short already waited: look again at once.
+				else if (waitMs > 0) next = 0;
 			} while (this.#again && !this.#stopped);
 		} catch (err) {
+			next = this.options.pollMs;
 			if (!this.#stopped)
 				this.#d.log({
 					at: "async",
@@ -180,67 +190,80 @@ export class AsyncWorker {
 				});
 		} finally {
 			this.#polling = false;
-			this.#schedule();
+			// Full: the next job to finish nudges the loop.
+			if (this.#inFlight.size < this.options.concurrency) this.#schedule(next);
 		}
 	}
 
-	async #run(job: Job): Promise<void> {
+	async #run(job: ClaimedJob): Promise<void> {
 		const started = performance.now();
-		const attempt = await runJob(job, this.#d.functions, this.#abort.signal);
-		const seconds = (performance.now() - started) / 1000;
-		const token = job.leaseToken ?? "";
+		const renewal = keepLease(this.#d.queue, job, {
+			onError: (err) =>
+				this.#d.log({
+					at: "async",
+					event: "lease-renewal-failed",
+					job: job.id,
+					error: (err as Error).message,
+				}),
+		});
+		let attempt: Attempt;
 		try {
-			let status: JobStatus;
+			attempt = await runJob(
+				job,
+				this.#d.functions,
+				AbortSignal.any([this.#abort.signal, renewal.signal]),
+			);
+		} finally {
+			renewal.stop();
+		}
+		const seconds = (performance.now() - started) / 1000;
+		if (renewal.signal.aborted) {
+			// Another claim holds the job now: its run records the outcome, not this one.
+			this.#d.log({ at: "async", event: "lease-lost", job: job.id });
+			return;
+		}
+		try {
+			let status: string;
 			if (attempt.ok) {
 				const callback = await this.#callback(job, attempt, seconds);
-				await this.#d.store.jobs.complete(
-					job.id,
-					token,
-					attempt.result,
-					this.#d.now(),
-					callback,
-				);
+				await this.#d.queue.complete(job.lease, {
+					result: attempt.result,
+					...(callback && { callback }),
+				});
 				status = "succeeded";
 			} else {
-				const now = this.#d.now();
-				const retryAt = attempt.retryable
-					? now +
-						retryDelayMs(job.attempts, {
+				const retryInMs = attempt.retryable
+					? retryDelayMs(job.attempt, {
 							baseMs: this.options.retryBaseMs,
 							maxMs: this.options.retryMaxMs,
 						})
 					: undefined;
-				const last = !attempt.retryable || job.attempts >= job.maxAttempts;
+				const last = !attempt.retryable || job.attempt >= job.maxAttempts;
 				// The final outcome goes to the callback before the job is closed (at-least-once).
 				const callback = last
 					? await this.#callback(job, attempt, seconds)
 					: undefined;
-				status = await this.#d.store.jobs.fail(
-					job.id,
-					token,
-					{
-						error: attempt.error,
-						...(retryAt !== undefined && { retryAt }),
-						...(callback && { callback }),
-					},
-					now,
-				);
+				status = await this.#d.queue.fail(job.lease, {
+					error: attempt.error,
+					...(retryInMs !== undefined && { retryInMs }),
+					...(callback && { callback }),
+				});
 			}
 			this.#d.log({
 				at: "async",
 				event: "attempt",
 				job: job.id,
 				function: job.functionName,
-				attempt: job.attempts,
+				attempt: job.attempt,
 				status,
 				ms: Math.round(seconds * 1000),
 			});
 		} catch (err) {
-			// Lease lost (another worker took it after expiry) or the store closed under a stop:
+			// Lease lost (another worker took it after expiry) or the queue closed under a stop:
 			// the job's fate is now someone else's record, not an error of this one.
 			this.#d.log({
 				at: "async",
-				event: isStoreError(err, "STORE_LEASE_LOST")
+				event: isQueueError(err, "QUEUE_LEASE_LOST")
 					? "lease-lost"
 					: "record-failed",
 				job: job.id,
@@ -249,13 +272,32 @@ export class AsyncWorker {
 		}
 	}
 
-	/** Sends the job's callback, if it has one; the outcome is recorded with the job's state. */
+	/** The job's callback (if it has one), sent once per job; recorded with the job's state. */
 	async #callback(
-		job: Job,
+		job: ClaimedJob,
 		attempt: Attempt,
 		seconds: number,
 	): Promise<JobCallback | undefined> {
-		if (!job.callbackUrl) return undefined;
+		const url = job.callbackUrl;
+		if (!url) return undefined;
+		const once = await deliverCallbackOnce(
+			this.#d.cache,
+			job.id,
+			() => this.#send(job, url, attempt, seconds),
+			this.#d.log,
+		);
+		if (!once.sent)
+			this.#d.log({ at: "async", event: "callback-duplicate", job: job.id });
+		return once.sent ? once.callback : undefined;
+	}
+
+	/** One delivery: signed POSTs with retries; the outcome is what the job record keeps. */
+	async #send(
+		job: ClaimedJob,
+		url: string,
+		attempt: Attempt,
+		seconds: number,
+	): Promise<JobCallback> {
 		const key = await this.#d.store.secrets
 			.get(job.accountId, CALLBACK_KEY_SECRET)
 			.catch(() => undefined);
@@ -265,7 +307,7 @@ export class AsyncWorker {
 			: undefined;
 		const outcome = await sendCallback(
 			{
-				url: job.callbackUrl,
+				url,
 				callId: job.id,
 				functionName: job.functionName,
 				status: http?.status ?? (attempt.ok ? 200 : 500),

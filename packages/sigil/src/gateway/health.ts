@@ -7,8 +7,10 @@
  * with functions, which live under /function/NAME and /async-function/NAME.
  *
  *   /healthz  the process serves requests: 200 `{"status":"ok"}`, touching nothing
- *   /readyz   the gateway can do its work: store reachable (a trivial query, 1 s), function
- *             runtimes accepting work, async worker running; else 503 naming the failing check.
+ *   /readyz   the gateway can do its work: store reachable (a trivial query, 1 s), job queue,
+ *             shared cache and change feed answering (each engine named: "store", "queue",
+ *             "cache", "feed"), function runtimes accepting work, async worker running; else
+ *             503 naming the failing check.
  *             Reasons are fixed sentences: never an error's own text (it may hold a path).
  *             A flood of probes costs at most one store query per second (one check in flight,
  *             its answer reused for a second).
@@ -20,6 +22,9 @@ import {
 	CONTENT_TYPE,
 	type GatewayMetrics,
 } from "../metrics/gateway-metrics.ts";
+import type { ChangeFeed } from "../ports/change-feed.ts";
+import { isQueueError, type JobQueue } from "../ports/job-queue.ts";
+import { isCacheError, type SharedCache } from "../ports/shared-cache.ts";
 import { isStoreError } from "../store/errors.ts";
 import type { Store } from "../store/store.ts";
 import type { GatewayContext } from "./context.ts";
@@ -102,6 +107,67 @@ export function storeCheck(store: Store): ReadinessCheck {
 					};
 				return { ok: false, reason: "the store query failed" };
 			}
+		},
+	};
+}
+
+/** The job queue's engine answers (NATS JetStream; the store's queue adds nothing to "store"). */
+export function queueCheck(queue: JobQueue): ReadinessCheck {
+	return {
+		name: "queue",
+		async run() {
+			try {
+				await queue.check();
+				return OK;
+			} catch (err) {
+				return {
+					ok: false,
+					reason: isQueueError(err, "QUEUE_CLOSED")
+						? "the job queue is closed"
+						: "the job queue's engine does not answer (asynchronous invocations are refused with 503 until it does)",
+				};
+			}
+		},
+	};
+}
+
+/** The shared cache answers (Redis: replay ids, rate windows, concurrency slots). */
+export function cacheCheck(cache: SharedCache): ReadinessCheck {
+	return {
+		name: "cache",
+		async run() {
+			try {
+				await cache.check();
+				return OK;
+			} catch (err) {
+				return {
+					ok: false,
+					reason: isCacheError(err, "CACHE_CLOSED")
+						? "the shared cache is closed"
+						: "the shared cache does not answer (webhook deliveries and rate-limited calls are refused with 503 until it does)",
+				};
+			}
+		},
+	};
+}
+
+/**
+ * The change feed is listening (PostgreSQL LISTEN on its own connection). While it is not,
+ * changes made on other gateways reach this one only through the caches' TTL (5 s); after the
+ * reconnect everything is reloaded.
+ */
+export function feedCheck(feed: ChangeFeed): ReadinessCheck {
+	return {
+		name: "feed",
+		async run() {
+			const listening = (feed as { readonly connected?: boolean }).connected;
+			return listening === false
+				? {
+						ok: false,
+						reason:
+							"the change feed is not listening (reconnecting): changes from other gateways may take up to 5 s to apply here",
+					}
+				: OK;
 		},
 	};
 }

@@ -5,6 +5,8 @@
  * answers repeated replays without touching the database. The memory is only ever a shortcut to
  * "seen": forgetting an entry costs one store probe, never a replay.
  */
+import { SigilError } from "../errors.ts";
+import { isCacheError, type SharedCache } from "../ports/shared-cache.ts";
 import type { ReplayLog } from "../store/store.ts";
 
 export interface ReplayGuard {
@@ -106,6 +108,40 @@ export class StoreReplayGuard implements ReplayGuard {
 		// Either way the id is live now (ours, or an earlier sighting's, maybe at another gateway).
 		this.#seen.remember(key, expiresAt, now);
 		return first;
+	}
+}
+
+/**
+ * The shared cache decides (Redis `SET … NX PX` when several gateways share it): of any number
+ * of deliveries of one id to any gateways at once, exactly one is first. No memory in front: a
+ * local "seen" would be right, but the cache answers a replay as fast. While the cache is down
+ * a delivery is refused with 503 (`ENGINE_UNAVAILABLE`), never let through unchecked.
+ */
+export class SharedCacheReplayGuard implements ReplayGuard {
+	readonly #cache: SharedCache;
+
+	constructor(cache: SharedCache) {
+		this.#cache = cache;
+	}
+
+	async firstSighting(
+		scope: string,
+		id: string,
+		expiresAt: number,
+		now = Date.now(),
+	): Promise<boolean> {
+		// The window is kept whole: an id past its window is refused by the timestamp check anyway.
+		const ttlMs = Math.max(1, Math.ceil(expiresAt - now));
+		try {
+			return await this.#cache.firstSighting(scope, id, ttlMs);
+		} catch (err) {
+			if (isCacheError(err))
+				throw new SigilError(
+					"ENGINE_UNAVAILABLE",
+					"the replay check could not be made (the shared cache did not answer); the delivery was not accepted: retry it",
+				);
+			throw err;
+		}
 	}
 }
 

@@ -1,7 +1,9 @@
 /**
- * The composition root: one function that opens the store, ensures the root account and its
- * key, builds the function registry and serves HTTP. Everything the gateway is made of is wired
- * here and nowhere else.
+ * The composition root: one function that validates the configuration once (frozen), opens the
+ * ports it names (Store, JobQueue, SharedCache, ChangeFeed; the embedded defaults being one
+ * choice), ensures the root account and its key, builds the function registry and the caches
+ * (invalidated by the change feed, so a change on any gateway is enforced on every one) and
+ * serves HTTP. Everything the gateway is made of is wired here and nowhere else.
  */
 import { mkdir } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
@@ -13,6 +15,11 @@ import {
 	startAsync,
 } from "../async/index.ts";
 import { ConsoleAssets } from "../console/static-assets.ts";
+import {
+	describeEngines,
+	type EngineFlags,
+	resolveEngines,
+} from "../config/gateway-config.ts";
 import { SigilError } from "../errors.ts";
 import { FunctionRegistry } from "../functions/registry.ts";
 import { Authorizer } from "../iam/authorizer.ts";
@@ -27,23 +34,31 @@ import {
 	type SandboxProbe,
 	type UidRange,
 } from "../runtime/sandbox.ts";
-import { DEFAULT_AUDIT_MAX_AGE_MS } from "../store/limits.ts";
 import { loadOrCreateMasterKey } from "../store/master-key.ts";
-import { openSqliteStore } from "../store/sqlite/open.ts";
 import type { Store } from "../store/store.ts";
-import { ensureRoot } from "./bootstrap.ts";
+import { announceChanges } from "./announce-changes.ts";
+import { ensureRoot, type GatewayPorts, openPorts } from "./bootstrap.ts";
+import { subscribeCaches } from "./change-invalidation.ts";
 import type { GatewayContext, LogEntry } from "./context.ts";
 import { CredentialCache } from "./credentials.ts";
 import { deployExamples, type ExampleInfo } from "./examples.ts";
 import { Exchange } from "./exchange.ts";
-import { attachHealth, Health, stateCheck, storeCheck } from "./health.ts";
+import {
+	attachHealth,
+	cacheCheck,
+	feedCheck,
+	Health,
+	queueCheck,
+	stateCheck,
+	storeCheck,
+} from "./health.ts";
 import {
 	type MetricsListener,
 	parseListenAddress,
 	startMetricsListener,
 } from "./metrics-listener.ts";
 import { handleRequest } from "./pipeline.ts";
-import { StoreReplayGuard } from "./replay-guard.ts";
+import { SharedCacheReplayGuard, StoreReplayGuard } from "./replay-guard.ts";
 import { Router } from "./router.ts";
 import { ROUTES } from "./routes.ts";
 import {
@@ -88,6 +103,12 @@ export interface GatewayOptions {
 	readonly metricsListen?: string;
 	/** The web console's built files (default packages/console/dist beside this package). */
 	readonly consoleDir?: string;
+	/**
+	 * The engines (`sigil up --store postgres://… --queue nats://… --cache redis://…`); each
+	 * unset one falls back to SIGIL_STORE / SIGIL_QUEUE / SIGIL_CACHE, then to the embedded
+	 * default. See config/gateway-config.ts and docs/operations.md.
+	 */
+	readonly engines?: EngineFlags;
 }
 
 export interface Gateway {
@@ -106,6 +127,8 @@ export interface Gateway {
 	readonly isolationSummary: string;
 	/** The second metrics address (`metricsListen`), when one was asked for. */
 	readonly metricsUrl?: string;
+	/** The engines it runs on, in words (passwords removed). */
+	readonly engines: ReturnType<typeof describeEngines>;
 	close(): Promise<void>;
 }
 
@@ -164,21 +187,35 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
 	const metricsAt = metricsListen
 		? parseListenAddress(metricsListen)
 		: undefined;
+	// The engines: validated once, frozen, and only then is anything opened.
+	const engines = resolveEngines(options.engines ?? {}, env);
+	const enginesShown = describeEngines(engines);
 	await mkdir(options.dataDir, { recursive: true, mode: 0o700 });
 	const chosen = await resolveIsolation(
 		options.isolation ?? "sandbox",
 		options.sandboxUids,
 	);
+	// Every gateway on one store must hold the same key: the store keeps a check value from its
+	// first start and refuses to open under another key (STORE_MASTER_KEY_MISMATCH, saying so).
 	const masterKey = await loadOrCreateMasterKey(options.dataDir, env);
-	const store = await openSqliteStore({
+	const ports: GatewayPorts = await openPorts({
+		engines,
 		dataDir: options.dataDir,
 		masterKey: masterKey.key,
-		// Invocation records (with the function's output) are kept 30 days, 64 MiB per account.
-		auditMaxAgeMs: DEFAULT_AUDIT_MAX_AGE_MS,
+		log,
+		now: Date.now,
+		...(options.async?.leaseMs !== undefined && {
+			leaseMs: options.async.leaseMs,
+		}),
+		...(options.async?.maxAttempts !== undefined && {
+			maxAttempts: options.async.maxAttempts,
+		}),
 	});
+	// Every write, from any front door, is announced to the other gateways.
+	const store = announceChanges(ports.store, ports.feed, log);
 	let asyncService: AsyncService | undefined;
+	let unsubscribe = () => {};
 	try {
-		const root = await ensureRoot(store, env);
 		const functions = new FunctionRegistry({
 			store,
 			dataDir: options.dataDir,
@@ -186,14 +223,29 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
 			drainMs: options.drainMs ?? 30_000,
 			isolation: chosen.isolation,
 		});
+		const credentials = new CredentialCache(store);
+		const authorizer = new Authorizer(store, { log });
+		// Subscribed before anything is loaded, so no change made meanwhile is missed.
+		unsubscribe = subscribeCaches(ports.feed, {
+			functions,
+			credentials,
+			authorizer,
+			log,
+		});
+		const root = await ensureRoot(store, env);
 		const ctx: GatewayContext = {
 			store,
 			functions,
-			credentials: new CredentialCache(store),
+			credentials,
 			sessions: new SessionTokenCodec(masterKey.key),
-			authorizer: new Authorizer(store, { log }),
+			authorizer,
 			keyCache: new SigningKeyCache(),
-			replay: new StoreReplayGuard(store.replay),
+			// Redis when chosen (every gateway at once); else the store's replay log, which also
+			// survives a restart (an in-memory cache would forget every id).
+			replay:
+				engines.cache.kind === "redis"
+					? new SharedCacheReplayGuard(ports.cache)
+					: new StoreReplayGuard(store.replay),
 			region: options.region,
 			maxSkewMs: options.maxSkewMs ?? 5 * 60_000,
 			now: Date.now,
@@ -205,10 +257,19 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
 		const examples = options.examplesDir
 			? await deployExamples(options.examplesDir, root.accountId, ctx)
 			: [];
-		asyncService = await startAsync(ctx, {
-			allowPrivateCallbacks: env.SIGIL_CALLBACK_ALLOW_PRIVATE === "1",
-			...options.async,
-		});
+		asyncService = await startAsync(
+			ctx,
+			{
+				queue: ports.queue,
+				cache: ports.cache,
+				// JetStream's shortest pull is 1 s: a claim waits there instead of polling.
+				claimWaitMs: engines.queue.kind === "nats" ? 1_000 : 0,
+			},
+			{
+				allowPrivateCallbacks: env.SIGIL_CALLBACK_ALLOW_PRIVATE === "1",
+				...options.async,
+			},
+		);
 		const router = new Router(ROUTES);
 		let inFlight = 0;
 		let idle: (() => void) | undefined;
@@ -225,7 +286,11 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
 						server.getConnections((err, n) => resolve(err ? 0 : n)),
 					),
 				queue: async () => ({
-					queued: await store.jobs.countQueued(),
+					// The store's jobs table only: JetStream's depth is per account (its stream info).
+					queued:
+						engines.queue.kind === "embedded"
+							? await store.jobs.countQueued()
+							: 0,
 					running: asyncService?.worker.running ?? 0,
 				}),
 				functionExists: async (name) => {
@@ -245,6 +310,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
 				metricsAccess,
 				checks: [
 					storeCheck(store),
+					queueCheck(ports.queue),
+					cacheCheck(ports.cache),
+					feedCheck(ports.feed),
 					// Runtimes start per function on first use: one tenant's function that cannot
 					// start is that function's 502, never the whole gateway taken out of rotation.
 					stateCheck("runtimes", () =>
@@ -292,6 +360,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
 			isolation: chosen.isolation.kind,
 		});
 		log({ at: "isolation", isolation: chosen.summary });
+		log({ at: "engines", ...enginesShown });
 		let metricsListener: MetricsListener | undefined;
 		if (metricsAt)
 			metricsListener = await startMetricsListener(
@@ -327,8 +396,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
 				server.closeAllConnections();
 				await metricsListener?.close();
 				runtimesClosed = true;
+				unsubscribe();
 				await functions.close(1_000);
-				await store.close();
+				await ports.close();
 				log({ at: "stopped" });
 			})();
 			return closing;
@@ -343,11 +413,13 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
 			isolation: chosen.isolation.kind,
 			isolationSummary: chosen.summary,
 			...(metricsListener && { metricsUrl: metricsListener.url }),
+			engines: enginesShown,
 			close,
 		};
 	} catch (err) {
+		unsubscribe();
 		await asyncService?.stop(0);
-		await store.close().catch(() => {});
+		await ports.close().catch(() => {});
 		throw err;
 	}
 }
