@@ -96,7 +96,7 @@ export const upCommand: CommandSpec = {
 	name: "up",
 	summary: "Start the Sigil gateway on this machine (embedded store)",
 	usage:
-		"up [--host 127.0.0.1] [--port 8080] [--data-dir ./.sigil] [--region us-east-1] [--isolation sandbox|process|none] [--examples]",
+		"up [--host 127.0.0.1] [--port 8080] [--data-dir ./.sigil] [--region us-east-1] [--isolation sandbox|process|none] [--store postgres://…] [--queue nats://…] [--cache redis://…] [--examples]",
 	options: {
 		host: {
 			type: "string",
@@ -120,6 +120,24 @@ export const upCommand: CommandSpec = {
 			value: "KIND",
 			description:
 				"how functions are kept from the gateway: sandbox (bubblewrap; default), process or none — a weaker one only when chosen here (env SIGIL_ISOLATION)",
+		},
+		store: {
+			type: "string",
+			value: "URL",
+			description:
+				"where the state lives: sqlite (default, the data directory) or postgres://user@host:5432/db[?schema=NAME] shared by every gateway (env SIGIL_STORE)",
+		},
+		queue: {
+			type: "string",
+			value: "URL",
+			description:
+				"asynchronous invocations: embedded (default, the store) or nats://host:4222[?stream=NAME] with JetStream (env SIGIL_QUEUE)",
+		},
+		cache: {
+			type: "string",
+			value: "URL",
+			description:
+				"replay ids, rate windows, concurrency slots: memory (default) or redis://host:6379[?prefix=TEXT] (env SIGIL_CACHE)",
 		},
 		examples: {
 			type: "boolean",
@@ -177,6 +195,12 @@ export const upCommand: CommandSpec = {
 			region,
 			env: io.env,
 			isolation: isolation as (typeof ISOLATIONS)[number],
+			// Validated by the gateway (config/gateway-config.ts), with the flag named in the error.
+			engines: {
+				store: str(ctx.values, "store"),
+				queue: str(ctx.values, "queue"),
+				cache: str(ctx.values, "cache"),
+			},
 			...(examplesDir !== undefined && { examplesDir }),
 			// Server log lines go to stderr so stdout stays the CLI's own (parseable with --json).
 			log: (line) => io.stderr.write(line.endsWith("\n") ? line : `${line}\n`),
@@ -221,6 +245,7 @@ export const upCommand: CommandSpec = {
 					rootAccountId: gateway.rootAccountId,
 					dataDir,
 					isolation: gateway.isolation,
+					engines: gateway.engines,
 					...(gateway.createdRootKey && {
 						rootKey: {
 							AccessKeyId: gateway.createdRootKey.accessKeyId,
@@ -236,6 +261,7 @@ export const upCommand: CommandSpec = {
 			const out: string[] = [
 				`Sigil is up at ${gateway.url} (region ${gateway.region}, account ${gateway.rootAccountId}, data in ${dataDir})`,
 				`Functions isolation: ${gateway.isolationSummary}`,
+				`Engines: store ${gateway.engines.store}; queue ${gateway.engines.queue}; cache ${gateway.engines.cache}; change feed ${gateway.engines.feed}`,
 			];
 			if (gateway.createdRootKey) {
 				out.push(
