@@ -289,6 +289,18 @@ export function parseFunctionConfig(
 			path: at("concurrency.perInstance"),
 			message: `must be 1 for runtime ${c.runtime} (each instance serves one invocation at a time; raise concurrency.max for more)`,
 		});
+	// A provided bootstrap finds its Runtime API at 127.0.0.1:9001 inside the instance's own
+	// network namespace (provided-instance.ts): the host's network would expose it, `none` would
+	// take its loopback down.
+	if (
+		c.runtime === "provided" &&
+		c.network !== undefined &&
+		c.network !== "loopback"
+	)
+		issues.push({
+			path: at("network"),
+			message: `${c.network} is not supported for runtime provided yet: its Runtime API lives in the instance's own network namespace (network: loopback, the default for provided)`,
+		});
 	const t = c.trigger ?? { auth: "none" as const };
 	if ((t.auth === "hmac" || t.auth === "webhook") && !t.secrets?.length)
 		issues.push({
@@ -321,7 +333,7 @@ export function parseFunctionConfig(
 		...(c.upstream !== undefined && { upstream: c.upstream }),
 		environment: c.environment ?? {},
 		secrets: c.secrets ?? [],
-		network: c.network ?? "full",
+		network: c.network ?? (c.runtime === "provided" ? "loopback" : "full"),
 		timeoutMs: c.timeout ?? 30_000,
 		memoryMb: c.memory ?? 256,
 		concurrency:

@@ -17,7 +17,9 @@ import {
 	createProcessRuntime,
 	type ProcessSandbox,
 } from "../runtime/process-runtime.ts";
+import { createProvidedRuntime } from "../runtime/provided-runtime.ts";
 import { createPython3Runtime } from "../runtime/python3-runtime.ts";
+import type { InstanceCredentials } from "../runtime/role-credentials.ts";
 import {
 	DEFAULT_LIMITS,
 	functionUid,
@@ -37,6 +39,8 @@ export interface RuntimeInput {
 	readonly isolation?: RuntimeIsolation;
 	/** Receives each invocation's output (and output outside any invocation); must not throw. */
 	readonly onLog?: (record: FunctionLogRecord) => void;
+	/** The execution role's credentials, for the runtimes that hand them to code (node, process). */
+	readonly credentials?: InstanceCredentials;
 }
 
 /**
@@ -128,6 +132,11 @@ export async function createRuntime(
 	input: RuntimeInput,
 ): Promise<FunctionRuntime> {
 	const { config } = input;
+	if (input.credentials && !ROLE_RUNTIMES.has(config.runtime))
+		throw new SigilError(
+			"INVALID_CONFIG",
+			`config.role: runtime ${config.runtime} does not hand execution-role credentials to its code yet (node and process do); remove the role or use one of those`,
+		);
 	const env = {
 		...config.environment,
 		...(input.secretsDir && { SIGIL_SECRETS_DIR: input.secretsDir }),
@@ -163,6 +172,7 @@ export async function createRuntime(
 				invokedFunctionArn: input.arn,
 				...(instances && { instances }),
 				...(input.onLog && { onLog: input.onLog }),
+				...(input.credentials && { credentials: input.credentials }),
 			});
 		}
 		case "process": {
@@ -178,6 +188,7 @@ export async function createRuntime(
 				maxQueue: config.concurrency.queue,
 				...(sandbox && { sandbox }),
 				...(input.onLog && { onLog: input.onLog }),
+				...(input.credentials && { credentials: input.credentials }),
 			});
 		}
 		case "python3": {
@@ -207,11 +218,34 @@ export async function createRuntime(
 				throw err;
 			}
 		}
-		case "provided":
-			throw new SigilError(
-				"BUNDLE_INVALID",
-				"runtime provided is not available yet",
-			);
+		case "provided": {
+			// The relay in front of the bootstrap is Node: the sandbox gets Node's bounds, the
+			// bootstrap its own RLIMIT_DATA (provided-instance.ts).
+			const sandbox = await processSandbox(input, "node");
+			try {
+				return await createProvidedRuntime({
+					name: input.name,
+					codeDir: input.codeDir,
+					env: config.environment,
+					...(input.secretsDir && { secretsDir: input.secretsDir }),
+					timeoutMs: config.timeoutMs,
+					memoryMb: config.memoryMb,
+					handler: config.entry,
+					minInstances: config.concurrency.min,
+					maxInstances: config.concurrency.max,
+					maxQueue: config.concurrency.queue,
+					invokedFunctionArn: input.arn,
+					accountId: accountOf(input.arn),
+					...(sandbox && { sandbox }),
+					...(input.onLog && { onLog: input.onLog }),
+				});
+			} catch (err) {
+				// No executable bootstrap: a fault of the bundle, said at deploy.
+				if (err instanceof RuntimeError)
+					throw new SigilError("BUNDLE_INVALID", err.message);
+				throw err;
+			}
+		}
 		case "http": {
 			const upstream =
 				config.upstream ?? `http://127.0.0.1:${await freePort()}`;
@@ -233,6 +267,9 @@ export async function createRuntime(
 function accountOf(arn: string): string {
 	return arn.split(":")[4] ?? "";
 }
+
+/** Runtimes whose code receives the execution role's credentials. */
+const ROLE_RUNTIMES = new Set<string>(["node", "process"]);
 
 /** A port nothing listens on right now, for a server Sigil starts (of-watchdog's upstream). */
 function freePort(): Promise<number> {
