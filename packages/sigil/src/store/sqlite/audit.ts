@@ -70,6 +70,26 @@ function toRecord(row: AuditRow): AuditRecord {
 	};
 }
 
+/** Bytes a record's logs and detail take as SQLite counts them (UTF-8), as the byte bound sums them. */
+const RECORD_BYTES =
+	"length(CAST(logs AS BLOB)) + length(CAST(detail AS BLOB))";
+
+/**
+ * What is known of one account's kept records without reading them: at most this many bytes,
+ * none older than this time. A prune reads every kept record of the account for the age bound
+ * (no index on time) and again for the byte bound (a running sum over all of them): ~60 µs of
+ * the event loop per appended record at the default retention. With these, a bound that cannot
+ * bite is skipped — exactly the cases where its DELETE would delete nothing. Taken by one scan,
+ * kept by every insert and delete of this class (the table's only writer), and taken again
+ * after `RESCAN_EVERY` prunes, so a writer this class does not see cannot make them wrong for long.
+ */
+interface KeptBounds {
+	bytesAtMost: number;
+	oldestAtLeast: number;
+	prunesLeft: number;
+}
+const RESCAN_EVERY = 100;
+
 /** Retention beyond the record count: by age and by bytes per account. */
 export interface AuditBounds {
 	readonly maxAgeMs?: number;
@@ -88,6 +108,7 @@ export class SqliteAudit implements AuditLog {
 	/** Bytes (logs and detail) appended per account since its last prune. */
 	readonly #bytesSincePrune = new Map<string, number>();
 	readonly #bounds: AuditBounds;
+	readonly #kept = new Map<string, KeptBounds>();
 
 	/**
 	 * @param flushAll writes every buffered thing of the store (this buffer and key uses).
@@ -171,6 +192,12 @@ export class SqliteAudit implements AuditLog {
 					r.logs.length +
 					r.detail.length,
 			);
+			const kept = this.#kept.get(r.account_id);
+			if (kept !== undefined) {
+				kept.bytesAtMost +=
+					Buffer.byteLength(r.logs) + Buffer.byteLength(r.detail);
+				kept.oldestAtLeast = Math.min(kept.oldestAtLeast, r.time);
+			}
 		}
 	}
 
@@ -196,33 +223,79 @@ export class SqliteAudit implements AuditLog {
 
 	/** Keeps the newest `retention` records of the account, none older than the age bound, within the size bound. */
 	#pruneAccount(accountId: string): number {
-		let deleted = this.#db.run(
-			"DELETE FROM audit WHERE account_id = ? AND id <= (SELECT id FROM audit WHERE account_id = ? ORDER BY id DESC LIMIT 1 OFFSET ?)",
-			accountId,
-			accountId,
-			this.#retention,
+		const kept = this.#keptBounds(accountId);
+		// Each DELETE returns the bytes it removed, so the byte bound stays exact.
+		const removed = (rows: { bytes: number }[]) => {
+			for (const r of rows) kept.bytesAtMost -= r.bytes;
+			return rows.length;
+		};
+		let deleted = removed(
+			this.#db.all<{ bytes: number }>(
+				`DELETE FROM audit WHERE account_id = ? AND id <= (SELECT id FROM audit WHERE account_id = ? ORDER BY id DESC LIMIT 1 OFFSET ?) RETURNING ${RECORD_BYTES} AS bytes`,
+				accountId,
+				accountId,
+				this.#retention,
+			),
 		);
 		const { maxAgeMs, maxBytes, now = Date.now } = this.#bounds;
-		if (maxAgeMs !== undefined)
-			deleted += this.#db.run(
-				"DELETE FROM audit WHERE account_id = ? AND time < ?",
-				accountId,
-				now() - maxAgeMs,
+		const cutoff = maxAgeMs !== undefined ? now() - maxAgeMs : undefined;
+		// The bound may be loose (records deleted since it was taken): look again before deleting.
+		if (cutoff !== undefined && kept.oldestAtLeast < cutoff)
+			kept.oldestAtLeast = this.#oldest(accountId);
+		if (cutoff !== undefined && kept.oldestAtLeast < cutoff) {
+			deleted += removed(
+				this.#db.all<{ bytes: number }>(
+					`DELETE FROM audit WHERE account_id = ? AND time < ? RETURNING ${RECORD_BYTES} AS bytes`,
+					accountId,
+					cutoff,
+				),
 			);
-		if (maxBytes !== undefined)
+			kept.oldestAtLeast = this.#oldest(accountId);
+		}
+		if (maxBytes !== undefined && kept.bytesAtMost > maxBytes)
 			// Newest first, the running total of bytes (logs and detail); everything from the record
 			// that crosses the bound onwards (older) goes.
-			deleted += this.#db.run(
-				`DELETE FROM audit WHERE account_id = ? AND id <= (
-					SELECT id FROM (
-						SELECT id, SUM(length(CAST(logs AS BLOB)) + length(CAST(detail AS BLOB))) OVER (ORDER BY id DESC) AS total
-						FROM audit WHERE account_id = ?
-					) WHERE total > ? ORDER BY id DESC LIMIT 1)`,
-				accountId,
-				accountId,
-				maxBytes,
+			deleted += removed(
+				this.#db.all<{ bytes: number }>(
+					`DELETE FROM audit WHERE account_id = ? AND id <= (
+						SELECT id FROM (
+							SELECT id, SUM(${RECORD_BYTES}) OVER (ORDER BY id DESC) AS total
+							FROM audit WHERE account_id = ?
+						) WHERE total > ? ORDER BY id DESC LIMIT 1) RETURNING ${RECORD_BYTES} AS bytes`,
+					accountId,
+					accountId,
+					maxBytes,
+				),
 			);
 		return deleted;
+	}
+
+	/** The account's {@link KeptBounds}, scanned for when unknown or due again. */
+	#keptBounds(accountId: string): KeptBounds {
+		let kept = this.#kept.get(accountId);
+		if (kept === undefined || --kept.prunesLeft <= 0) {
+			const row = this.#db.one<{ bytes: number | null; oldest: number | null }>(
+				`SELECT SUM(${RECORD_BYTES}) AS bytes, MIN(time) AS oldest FROM audit WHERE account_id = ?`,
+				accountId,
+			);
+			kept = {
+				bytesAtMost: row?.bytes ?? 0,
+				oldestAtLeast: row?.oldest ?? Number.POSITIVE_INFINITY,
+				prunesLeft: RESCAN_EVERY,
+			};
+			this.#kept.set(accountId, kept);
+		}
+		return kept;
+	}
+
+	/** The time of the account's oldest kept record (+∞ when it has none). */
+	#oldest(accountId: string): number {
+		return (
+			this.#db.one<{ oldest: number | null }>(
+				"SELECT MIN(time) AS oldest FROM audit WHERE account_id = ?",
+				accountId,
+			)?.oldest ?? Number.POSITIVE_INFINITY
+		);
 	}
 
 	async flush(): Promise<void> {
