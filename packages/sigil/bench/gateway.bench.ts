@@ -12,7 +12,8 @@
 //
 //   npm run bench:gateway [-- --json]
 //   BENCH_SECONDS (10 per case), BENCH_WARMUP (2), BENCH_CONNECTIONS (32), BENCH_THREADS (2),
-//   BENCH_REQUESTS (distinct requests per case, 5000), BENCH_PROFILE=0 skips the CPU breakdown.
+//   BENCH_REQUESTS (distinct requests per case, 5000), BENCH_PROFILE=0 skips the CPU breakdown,
+//   BENCH_PROFILE_TOP=N lists the N heaviest frames of the profile, BENCH_CASES=a,b runs only those.
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -135,8 +136,10 @@ async function measure(c: Case, profileTo?: string): Promise<CaseResult> {
 	};
 }
 
+const only = process.env.BENCH_CASES?.split(",");
 const results = new Map<string, CaseResult>();
-for (const c of CASES) results.set(c.name, await measure(c));
+for (const c of CASES)
+	if (!only || only.includes(c.name)) results.set(c.name, await measure(c));
 
 // The breakdown comes from its own run: the sampling profiler costs a little, so none of the
 // figures above ran under it.
@@ -234,6 +237,18 @@ if (json) {
 		console.log(
 			`    runtime      ${Math.round(b.result.functionsCpuUs).toString().padStart(7)} µs          the function instances' processes (bwrap + sandboxed node, /proc of the gateway's descendants)`,
 		);
+		const top = Number(process.env.BENCH_PROFILE_TOP ?? 0);
+		if (top > 0) {
+			console.log(
+				`  the ${top} heaviest (phase, deciding Sigil frame, leaf frame):`,
+			);
+			for (const [key, us] of [...b.phases.byFrame]
+				.sort((x, y) => y[1] - x[1])
+				.slice(0, top))
+				console.log(
+					`    ${perRequestUs(b, us).toFixed(1).padStart(6)} µs  ${key.replaceAll("\t", "  |  ")}`,
+				);
+		}
 		console.log(
 			`  main thread idle ${((100 * b.phases.idleUs) / (b.phases.idleUs + b.phases.busyUs)).toFixed(1)} % of the run`,
 		);

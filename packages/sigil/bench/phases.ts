@@ -119,7 +119,12 @@ export interface PhaseBreakdown {
 	readonly busyUs: number;
 	readonly idleUs: number;
 	readonly byPhase: Readonly<Record<Phase, number>>;
+	/** Time per (phase, deciding Sigil frame or Node frame, leaf frame), for looking closer. */
+	readonly byFrame: ReadonlyMap<string, number>;
 }
+
+const short = (f: CallFrame) =>
+	`${f.functionName || "(anonymous)"} ${f.url.replace(/^.*\/(packages|node_modules)\//, "").replace(/^file:\/\//, "")}`;
 
 /** Sums sample time per phase. */
 export function phaseBreakdown(profile: CpuProfile): PhaseBreakdown {
@@ -130,6 +135,7 @@ export function phaseBreakdown(profile: CpuProfile): PhaseBreakdown {
 		for (const c of n.children ?? []) parent.set(c, n.id);
 	}
 	const phaseOfNode = new Map<number, Phase | "idle">();
+	const frameOfNode = new Map<number, string>();
 	const classify = (leaf: number): Phase | "idle" => {
 		const known = phaseOfNode.get(leaf);
 		if (known) return known;
@@ -149,11 +155,19 @@ export function phaseBreakdown(profile: CpuProfile): PhaseBreakdown {
 		else {
 			phase = "other";
 			let found: Phase | undefined;
+			let decider: CallFrame | undefined;
 			for (const f of stack) {
 				found = sigilPhase(f);
+				decider = f;
 				if (found) break;
 			}
 			phase = found ?? nodePhase(stack);
+			const leafFrame = stack[0];
+			if (leafFrame)
+				frameOfNode.set(
+					leaf,
+					`${phase}\t${found && decider ? short(decider) : "-"}\t${short(leafFrame)}`,
+				);
 		}
 		phaseOfNode.set(leaf, phase);
 		return phase;
@@ -163,13 +177,18 @@ export function phaseBreakdown(profile: CpuProfile): PhaseBreakdown {
 		number
 	>;
 	let idleUs = 0;
+	const byFrame = new Map<string, number>();
 	// timeDeltas[i] is the time from sample i-1 to sample i: it is spent in sample i's stack.
 	for (let i = 0; i < profile.samples.length; i++) {
 		const dt = profile.timeDeltas[i] ?? 0;
 		const phase = classify(profile.samples[i] as number);
 		if (phase === "idle") idleUs += dt;
-		else byPhase[phase] += dt;
+		else {
+			byPhase[phase] += dt;
+			const key = frameOfNode.get(profile.samples[i] as number) ?? phase;
+			byFrame.set(key, (byFrame.get(key) ?? 0) + dt);
+		}
 	}
 	const busyUs = Object.values(byPhase).reduce((a, b) => a + b, 0);
-	return { busyUs, idleUs, byPhase };
+	return { busyUs, idleUs, byPhase, byFrame };
 }
