@@ -19,6 +19,7 @@ import type { DeployedFunction } from "../functions/registry.ts";
 import { utf8Tail } from "../runtime/log-tail.ts";
 import { RuntimeError } from "../runtime/types.ts";
 import type { Exchange } from "./exchange.ts";
+import { runnable } from "./lambda-qualifiers.ts";
 import { send, sendJson } from "./respond.ts";
 import type { Call } from "./route.ts";
 import { deployedFunction, type FunctionTarget } from "./targets.ts";
@@ -145,7 +146,8 @@ export async function invoke({
 	ctx,
 	target,
 }: Call<FunctionTarget>): Promise<void> {
-	const fn = deployedFunction(target);
+	// The version the qualifier names (an alias's, by its weights) runs its own code.
+	const { fn, executedVersion } = await runnable(ctx, target);
 	const type = ex.header("x-amz-invocation-type") ?? "RequestResponse";
 	if (!INVOCATION_TYPES.has(type))
 		throw new SigilError(
@@ -168,6 +170,11 @@ export async function invoke({
 		return;
 	}
 	if (type === "Event") {
+		if (executedVersion !== "$LATEST")
+			throw new SigilError(
+				"INVALID_PARAMETER",
+				"InvocationType Event is not supported yet for a published version or alias on this gateway (the queued job would run $LATEST): invoke it RequestResponse, or invoke $LATEST",
+			);
 		const caller = callerOf(ex.principal);
 		await asyncOf(ctx).enqueue({
 			id: ex.id,
@@ -185,6 +192,7 @@ export async function invoke({
 		fn,
 		clientContext,
 		logType === "Tail",
+		executedVersion,
 	);
 }
 
@@ -194,9 +202,10 @@ async function invokeSync(
 	fn: DeployedFunction,
 	clientContext: string | undefined,
 	tail: boolean,
+	executedVersion: string,
 ): Promise<void> {
 	const headers: Record<string, string> = {
-		"x-amz-executed-version": "$LATEST",
+		"x-amz-executed-version": executedVersion,
 	};
 	const caller = callerOf(ex.principal);
 	const started = performance.now();

@@ -44,6 +44,11 @@ import { resolvePython } from "../runtime/python3-runtime.ts";
 import type { FunctionRecord } from "../store/types.ts";
 import type { Exchange } from "./exchange.ts";
 import { parseFunctionRef } from "./lambda-api.ts";
+import {
+	deleteVersion,
+	qualifiedConfiguration,
+	versionConfiguration,
+} from "./lambda-versions.ts";
 import { send, sendJson } from "./respond.ts";
 import type { Call } from "./route.ts";
 import {
@@ -85,14 +90,14 @@ const RESERVED_ENV = new Set([
 	"LAMBDA_RUNTIME_DIR",
 ]);
 
-type Body = Record<string, unknown>;
+export type Body = Record<string, unknown>;
 
-function invalid(message: string): SigilError {
+export function invalid(message: string): SigilError {
 	return new SigilError("INVALID_PARAMETER", message);
 }
 
 /** The request's JSON object; fields outside `allowed` are refused by name (never ignored). */
-function jsonBody(
+export function jsonBody(
 	raw: Buffer,
 	allowed: readonly string[],
 	operation: string,
@@ -119,13 +124,13 @@ function jsonBody(
 	return v as Body;
 }
 
-function notNull(field: string): SigilError {
+export function notNull(field: string): SigilError {
 	return invalid(
 		`1 validation error detected: Value null at '${field}' failed to satisfy constraint: Member must not be null`,
 	);
 }
 
-function str(b: Body, key: string, field: string): string | undefined {
+export function str(b: Body, key: string, field: string): string | undefined {
 	const v = b[key];
 	if (v === undefined || v === null) return undefined;
 	if (typeof v !== "string") throw invalid(`${key} must be a string`);
@@ -160,10 +165,8 @@ function intIn(
 
 /** Fields that only say what Sigil does anyway are accepted; anything else is refused. */
 function checkFixed(b: Body): void {
-	if (b.Publish !== undefined && b.Publish !== false)
-		throw invalid(
-			"Publish is not supported yet: this gateway has no function versions (only $LATEST); leave it out or false",
-		);
+	if (b.Publish !== undefined && typeof b.Publish !== "boolean")
+		throw invalid("Publish must be true or false");
 	if (b.PackageType !== undefined && b.PackageType !== "Zip")
 		throw invalid(
 			`PackageType ${JSON.stringify(String(b.PackageType).slice(0, 20))} is not supported: this gateway takes Zip packages`,
@@ -387,7 +390,7 @@ function lambdaHandler(config: FunctionConfig | undefined): string | undefined {
 }
 
 /** Lambda's LastModified: `2024-01-02T03:04:05.678+0000`. */
-function lambdaTime(ms: number): string {
+export function lambdaTime(ms: number): string {
 	return new Date(ms).toISOString().replace("Z", "+0000");
 }
 
@@ -569,33 +572,54 @@ export async function createFunction({
 			config,
 			bundle,
 		);
-		sendJson(ex, 201, await viewOf(fn));
+		sendJson(ex, 201, await viewAfter(ctx, fn, b.Publish === true));
 	} finally {
 		creating.delete(target.name);
 	}
 }
 
-/** `GET /2015-03-31/functions/{FunctionName}` → {Configuration}. */
+/**
+ * What a write answers: `$LATEST`, or with `Publish: true` the version it published of it
+ * (Lambda's CreateFunction / UpdateFunctionCode with Publish).
+ */
+async function viewAfter(
+	ctx: Call<FunctionTarget>["ctx"],
+	fn: DeployedFunction,
+	publish: boolean,
+) {
+	if (!publish) return viewOf(fn);
+	const { version } = await ctx.store.versions.publish({
+		accountId: fn.accountId,
+		name: fn.name,
+		description: fn.config.description,
+		expectedRevision: fn.record.revision,
+	});
+	return versionConfiguration(fn, version);
+}
+
+/** `GET /2015-03-31/functions/{FunctionName}[?Qualifier=]` → {Configuration}. */
 export async function getFunction({
 	ex,
+	ctx,
 	target,
 }: Call<FunctionTarget>): Promise<void> {
-	const fn = deployedFunction(target);
+	const { fn, view } = await qualifiedConfiguration(ctx, target);
 	const reserved = fn.config.reservedConcurrency;
 	sendJson(ex, 200, {
-		Configuration: await viewOf(fn),
+		Configuration: view,
 		...(reserved !== undefined && {
 			Concurrency: { ReservedConcurrentExecutions: reserved },
 		}),
 	});
 }
 
-/** `GET /2015-03-31/functions/{FunctionName}/configuration` → FunctionConfiguration. */
+/** `GET /2015-03-31/functions/{FunctionName}/configuration[?Qualifier=]` → FunctionConfiguration. */
 export async function getFunctionConfiguration({
 	ex,
+	ctx,
 	target,
 }: Call<FunctionTarget>): Promise<void> {
-	sendJson(ex, 200, await viewOf(deployedFunction(target)));
+	sendJson(ex, 200, (await qualifiedConfiguration(ctx, target)).view);
 }
 
 /** Lambda's list paging: `Marker` is opaque (here: the last name, base64url), MaxItems 1–10000. */
@@ -707,7 +731,7 @@ export async function updateFunctionCode({
 		fn.record.config as FunctionConfigInput,
 		bundle,
 	);
-	sendJson(ex, 200, await viewOf(updated));
+	sendJson(ex, 200, await viewAfter(ctx, updated, b.Publish === true));
 }
 
 const CONFIG_FIELDS = [
@@ -744,14 +768,18 @@ export async function updateFunctionConfiguration({
 	sendJson(ex, 200, await viewOf(updated));
 }
 
-/** `DELETE /2015-03-31/functions/{FunctionName}` → 204. */
+/** `DELETE /2015-03-31/functions/{FunctionName}` → 204; with a version qualifier, that version only. */
 export async function deleteFunction({
 	ex,
 	ctx,
 	target,
 }: Call<FunctionTarget>): Promise<void> {
-	const fn = deployedFunction(target);
-	await ctx.functions.remove(fn.accountId, fn.name);
+	if (target.qualifier !== undefined) await deleteVersion(ctx, target);
+	else {
+		const fn = deployedFunction(target);
+		await ctx.functions.remove(fn.accountId, fn.name);
+		ctx.authorizer.invalidateFunction(fn.accountId, fn.name);
+	}
 	send(ex, 204, Buffer.alloc(0));
 }
 

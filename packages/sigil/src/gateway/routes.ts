@@ -14,6 +14,7 @@ import * as iamCp from "./iam-control-plane.ts";
 import { invoke, invokeAsyncLegacy, SYNC_PAYLOAD_BYTES } from "./lambda-api.ts";
 import * as lambdaFns from "./lambda-functions.ts";
 import * as perm from "./lambda-permissions.ts";
+import * as lambdaVersions from "./lambda-versions.ts";
 import * as faas from "./openfaas-api.ts";
 import { queryApi } from "./query-api.ts";
 import {
@@ -537,6 +538,78 @@ export const ROUTES: readonly GatewayRoute[] = [
 		authorization: OWN_ACCOUNT_ONLY,
 		target: lambdaFunction({ qualifierFromQuery: true }),
 		handle: lambdaFns.deleteFunction,
+	}),
+	// Versions and aliases (lambda-versions.ts): reads may be granted across accounts by the
+	// function's policy, writes are refused across accounts, as for the function itself.
+	api({
+		name: "lambda-publish-version",
+		method: "POST",
+		pattern: "/2015-03-31/functions/:name/versions",
+		...LAMBDA,
+		action: "lambda:PublishVersion",
+		authorization: OWN_ACCOUNT_ONLY,
+		target: lambdaFunction(),
+		handle: lambdaVersions.publishVersion,
+	}),
+	api({
+		name: "lambda-list-versions",
+		method: "GET",
+		pattern: "/2015-03-31/functions/:name/versions",
+		...LAMBDA,
+		action: "lambda:ListVersionsByFunction",
+		authorization: POLICY,
+		target: lambdaFunction(),
+		handle: lambdaVersions.listVersionsByFunction,
+	}),
+	api({
+		name: "lambda-create-alias",
+		method: "POST",
+		pattern: "/2015-03-31/functions/:name/aliases",
+		...LAMBDA,
+		action: "lambda:CreateAlias",
+		authorization: OWN_ACCOUNT_ONLY,
+		target: lambdaFunction(),
+		handle: lambdaVersions.createAlias,
+	}),
+	api({
+		name: "lambda-list-aliases",
+		method: "GET",
+		pattern: "/2015-03-31/functions/:name/aliases",
+		...LAMBDA,
+		action: "lambda:ListAliases",
+		authorization: POLICY,
+		target: lambdaFunction(),
+		handle: lambdaVersions.listAliases,
+	}),
+	api({
+		name: "lambda-get-alias",
+		method: "GET",
+		pattern: "/2015-03-31/functions/:name/aliases/:alias",
+		...LAMBDA,
+		action: "lambda:GetAlias",
+		authorization: POLICY,
+		target: lambdaVersions.withAliasName(lambdaFunction()),
+		handle: lambdaVersions.getAlias,
+	}),
+	api({
+		name: "lambda-update-alias",
+		method: "PUT",
+		pattern: "/2015-03-31/functions/:name/aliases/:alias",
+		...LAMBDA,
+		action: "lambda:UpdateAlias",
+		authorization: OWN_ACCOUNT_ONLY,
+		target: lambdaVersions.withAliasName(lambdaFunction()),
+		handle: lambdaVersions.updateAlias,
+	}),
+	api({
+		name: "lambda-delete-alias",
+		method: "DELETE",
+		pattern: "/2015-03-31/functions/:name/aliases/:alias",
+		...LAMBDA,
+		action: "lambda:DeleteAlias",
+		authorization: OWN_ACCOUNT_ONLY,
+		target: lambdaVersions.withAliasName(lambdaFunction()),
+		handle: lambdaVersions.deleteAlias,
 	}),
 	...["/2016-08-19/account-settings", "/2016-08-19/account-settings/"].map(
 		(pattern) =>

@@ -1,0 +1,760 @@
+// Issue 11, versions and aliases: PublishVersion, ListVersionsByFunction, qualified
+// GetFunction/GetFunctionConfiguration/DeleteFunction, CreateAlias/GetAlias/UpdateAlias/
+// DeleteAlias/ListAliases and Invoke by qualifier, through the SDK v3 (@aws-sdk/client-lambda)
+// against a real gateway — and what a hostile caller would try: another function's version,
+// encoded colons, version numbers that overflow, alias names that are versions.
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import {
+	CreateAliasCommand,
+	CreateFunctionCommand,
+	DeleteAliasCommand,
+	DeleteFunctionCommand,
+	GetAliasCommand,
+	GetFunctionCommand,
+	GetFunctionConfigurationCommand,
+	InvokeCommand,
+	LambdaClient,
+	ListAliasesCommand,
+	ListVersionsByFunctionCommand,
+	PublishVersionCommand,
+	UpdateAliasCommand,
+	UpdateFunctionCodeCommand,
+	UpdateFunctionConfigurationCommand,
+} from "@aws-sdk/client-lambda";
+import { writeZip } from "../src/functions/zip.ts";
+import {
+	ROOT_KEY,
+	signedFetch,
+	startTestGateway,
+	type TestGateway,
+} from "./helpers/gateway.ts";
+import { createAccount, type Keys } from "./helpers/iam.ts";
+
+let gw: TestGateway;
+let client: LambdaClient;
+let account: string;
+
+/** The execution role every function here names, created in each account that deploys. */
+const LAMBDA_TRUST = JSON.stringify({
+	Version: "2012-10-17",
+	Statement: [
+		{
+			Effect: "Allow",
+			Principal: { Service: "lambda.amazonaws.com" },
+			Action: "sts:AssumeRole",
+		},
+	],
+});
+const roleOf = (accountId: string) => `arn:aws:iam::${accountId}:role/fn-exec`;
+const roles = new Map<LambdaClient, string>();
+
+async function withRole(accountId: string): Promise<void> {
+	await gw.gateway.store.roles.create({
+		accountId,
+		roleName: "fn-exec",
+		trustPolicy: LAMBDA_TRUST,
+	});
+}
+
+function lambda(credentials: Keys = ROOT_KEY): LambdaClient {
+	return new LambdaClient({
+		endpoint: gw.url,
+		region: "us-east-1",
+		credentials,
+		maxAttempts: 1,
+	});
+}
+
+/** A handler answering which code it is: the test's proof of which version ran. */
+function codeZip(tag: string): Uint8Array {
+	return writeZip([
+		{
+			path: "app.mjs",
+			data: `export const main = async () => ({ tag: ${JSON.stringify(tag)}, env: process.env.STAGE ?? null });`,
+		},
+	]);
+}
+
+async function create(name: string, tag = "v1", c = client) {
+	return c.send(
+		new CreateFunctionCommand({
+			FunctionName: name,
+			Runtime: "nodejs22.x",
+			Role: roles.get(c) ?? roleOf(account),
+			Handler: "app.main",
+			Code: { ZipFile: codeZip(tag) },
+		}),
+	);
+}
+
+async function updateCode(name: string, tag: string) {
+	return client.send(
+		new UpdateFunctionCodeCommand({
+			FunctionName: name,
+			ZipFile: codeZip(tag),
+		}),
+	);
+}
+
+async function invoke(FunctionName: string, Qualifier?: string, c = client) {
+	const r = await c.send(
+		new InvokeCommand({
+			FunctionName,
+			...(Qualifier !== undefined && { Qualifier }),
+			Payload: Buffer.from("{}"),
+		}),
+	);
+	assert.equal(
+		r.FunctionError,
+		undefined,
+		Buffer.from(r.Payload ?? []).toString(),
+	);
+	return {
+		body: JSON.parse(Buffer.from(r.Payload ?? []).toString()) as {
+			tag: string;
+			env: string | null;
+		},
+		executed: r.ExecutedVersion,
+	};
+}
+
+async function rejectsWith(
+	p: Promise<unknown>,
+	name: string,
+	message?: RegExp,
+) {
+	await assert.rejects(p, (err: Error) => {
+		assert.equal(err.name, name, err.message);
+		if (message) assert.match(err.message, message);
+		return true;
+	});
+}
+
+before(async () => {
+	gw = await startTestGateway();
+	account = gw.gateway.rootAccountId;
+	await withRole(account);
+	client = lambda();
+});
+after(async () => {
+	client.destroy();
+	await gw.stop();
+});
+
+describe("PublishVersion and invoking versions (SDK v3)", () => {
+	test("a version keeps running its own code and config after $LATEST changes", async () => {
+		await create("ver-code", "one");
+		const v1 = await client.send(
+			new PublishVersionCommand({
+				FunctionName: "ver-code",
+				Description: "first cut",
+			}),
+		);
+		assert.equal(v1.$metadata.httpStatusCode, 201);
+		assert.equal(v1.Version, "1");
+		assert.equal(
+			v1.FunctionArn,
+			`arn:aws:lambda:us-east-1:${account}:function:ver-code:1`,
+		);
+		assert.equal(v1.Description, "first cut");
+		await updateCode("ver-code", "two");
+		await client.send(
+			new UpdateFunctionConfigurationCommand({
+				FunctionName: "ver-code",
+				Environment: { Variables: { STAGE: "later" } },
+			}),
+		);
+		assert.deepEqual(await invoke("ver-code"), {
+			body: { tag: "two", env: "later" },
+			executed: "$LATEST",
+		});
+		// Version 1 runs version 1's code and environment, not $LATEST's.
+		assert.deepEqual(await invoke("ver-code", "1"), {
+			body: { tag: "one", env: null },
+			executed: "1",
+		});
+		// The same through the qualified ARN and the partial ARN forms.
+		assert.equal(
+			(await invoke(`arn:aws:lambda:us-east-1:${account}:function:ver-code:1`))
+				.body.tag,
+			"one",
+		);
+		assert.equal(
+			(await invoke(`${account}:function:ver-code:1`)).body.tag,
+			"one",
+		);
+		assert.equal((await invoke("ver-code:$LATEST")).body.tag, "two");
+		const v2 = await client.send(
+			new PublishVersionCommand({ FunctionName: "ver-code" }),
+		);
+		assert.equal(v2.Version, "2");
+		assert.deepEqual(await invoke("ver-code", "2"), {
+			body: { tag: "two", env: "later" },
+			executed: "2",
+		});
+	});
+
+	test("publishing unchanged code and config twice returns the existing version", async () => {
+		await create("ver-same");
+		const a = await client.send(
+			new PublishVersionCommand({ FunctionName: "ver-same" }),
+		);
+		const b = await client.send(
+			new PublishVersionCommand({
+				FunctionName: "ver-same",
+				Description: "again",
+			}),
+		);
+		assert.equal(a.Version, "1");
+		assert.equal(b.Version, "1");
+		assert.equal(b.RevisionId, a.RevisionId);
+		const list = await client.send(
+			new ListVersionsByFunctionCommand({ FunctionName: "ver-same" }),
+		);
+		assert.deepEqual(
+			list.Versions?.map((v) => v.Version),
+			["$LATEST", "1"],
+		);
+	});
+
+	test("CodeSha256 and RevisionId preconditions refuse a publish of what the caller did not see", async () => {
+		const c = await create("ver-pre", "one");
+		await updateCode("ver-pre", "two");
+		await rejectsWith(
+			client.send(
+				new PublishVersionCommand({
+					FunctionName: "ver-pre",
+					CodeSha256: c.CodeSha256,
+				}),
+			),
+			"InvalidParameterValueException",
+			/CodeSHA256 .* is different from current CodeSHA256 in \$LATEST/,
+		);
+		await rejectsWith(
+			client.send(
+				new PublishVersionCommand({
+					FunctionName: "ver-pre",
+					RevisionId: c.RevisionId,
+				}),
+			),
+			"PreconditionFailedException",
+		);
+		const now = await client.send(
+			new GetFunctionConfigurationCommand({ FunctionName: "ver-pre" }),
+		);
+		const v = await client.send(
+			new PublishVersionCommand({
+				FunctionName: "ver-pre",
+				CodeSha256: now.CodeSha256,
+				RevisionId: now.RevisionId,
+			}),
+		);
+		assert.equal(v.Version, "1");
+		assert.equal(v.CodeSha256, now.CodeSha256);
+	});
+
+	test("Publish: true on CreateFunction and UpdateFunctionCode answers the new version", async () => {
+		const c = await client.send(
+			new CreateFunctionCommand({
+				FunctionName: "ver-pub",
+				Runtime: "nodejs22.x",
+				Role: roleOf(account),
+				Handler: "app.main",
+				Code: { ZipFile: codeZip("one") },
+				Publish: true,
+			}),
+		);
+		assert.equal(c.Version, "1");
+		const u = await client.send(
+			new UpdateFunctionCodeCommand({
+				FunctionName: "ver-pub",
+				ZipFile: codeZip("two"),
+				Publish: true,
+			}),
+		);
+		assert.equal(u.Version, "2");
+		assert.equal((await invoke("ver-pub", "1")).body.tag, "one");
+		assert.equal((await invoke("ver-pub", "2")).body.tag, "two");
+	});
+
+	test("GetFunction / GetFunctionConfiguration with Qualifier show that version", async () => {
+		await create("ver-get", "one");
+		await client.send(
+			new PublishVersionCommand({ FunctionName: "ver-get", Description: "d1" }),
+		);
+		await client.send(
+			new UpdateFunctionConfigurationCommand({
+				FunctionName: "ver-get",
+				Timeout: 9,
+			}),
+		);
+		const g = await client.send(
+			new GetFunctionCommand({ FunctionName: "ver-get", Qualifier: "1" }),
+		);
+		assert.equal(g.Configuration?.Version, "1");
+		assert.equal(g.Configuration?.Timeout, 3);
+		assert.equal(g.Configuration?.Description, "d1");
+		const latest = await client.send(
+			new GetFunctionConfigurationCommand({
+				FunctionName: "ver-get",
+				Qualifier: "$LATEST",
+			}),
+		);
+		assert.equal(latest.Version, "$LATEST");
+		assert.equal(latest.Timeout, 9);
+		await rejectsWith(
+			client.send(
+				new GetFunctionCommand({ FunctionName: "ver-get", Qualifier: "99" }),
+			),
+			"ResourceNotFoundException",
+			new RegExp(
+				`Function not found: arn:aws:lambda:us-east-1:${account}:function:ver-get:99`,
+			),
+		);
+	});
+
+	test("ListVersionsByFunction pages with Marker/MaxItems, $LATEST first", async () => {
+		await create("ver-list", "t0");
+		for (let i = 1; i <= 4; i++) {
+			await updateCode("ver-list", `t${i}`);
+			await client.send(
+				new PublishVersionCommand({ FunctionName: "ver-list" }),
+			);
+		}
+		const seen: string[] = [];
+		let Marker: string | undefined;
+		let pages = 0;
+		do {
+			const page = await client.send(
+				new ListVersionsByFunctionCommand({
+					FunctionName: "ver-list",
+					MaxItems: 2,
+					...(Marker && { Marker }),
+				}),
+			);
+			pages++;
+			assert.ok((page.Versions?.length ?? 0) <= 2);
+			seen.push(...(page.Versions ?? []).map((v) => v.Version ?? ""));
+			Marker = page.NextMarker;
+		} while (Marker);
+		assert.deepEqual(seen, ["$LATEST", "1", "2", "3", "4"]);
+		assert.equal(pages, 3);
+	});
+
+	test("DeleteFunction with a version deletes that version only; $LATEST and aliased versions stay", async () => {
+		await create("ver-del", "one");
+		await client.send(new PublishVersionCommand({ FunctionName: "ver-del" }));
+		await updateCode("ver-del", "two");
+		await client.send(new PublishVersionCommand({ FunctionName: "ver-del" }));
+		await client.send(
+			new CreateAliasCommand({
+				FunctionName: "ver-del",
+				Name: "live",
+				FunctionVersion: "1",
+			}),
+		);
+		await rejectsWith(
+			client.send(
+				new DeleteFunctionCommand({ FunctionName: "ver-del", Qualifier: "1" }),
+			),
+			"ResourceConflictException",
+			/Unable to delete version because the following aliases reference it: \[live\]/,
+		);
+		await rejectsWith(
+			client.send(
+				new DeleteFunctionCommand({
+					FunctionName: "ver-del",
+					Qualifier: "$LATEST",
+				}),
+			),
+			"InvalidParameterValueException",
+			/\$LATEST version cannot be deleted without deleting the function/,
+		);
+		await client.send(
+			new DeleteFunctionCommand({ FunctionName: "ver-del", Qualifier: "2" }),
+		);
+		// Lambda answers 204 for a version that is not there.
+		await client.send(
+			new DeleteFunctionCommand({ FunctionName: "ver-del", Qualifier: "2" }),
+		);
+		const list = await client.send(
+			new ListVersionsByFunctionCommand({ FunctionName: "ver-del" }),
+		);
+		assert.deepEqual(
+			list.Versions?.map((v) => v.Version),
+			["$LATEST", "1"],
+		);
+		await rejectsWith(
+			client.send(
+				new InvokeCommand({ FunctionName: "ver-del", Qualifier: "2" }),
+			),
+			"ResourceNotFoundException",
+		);
+		assert.equal((await invoke("ver-del", "live")).body.tag, "one");
+		// The whole function goes with its versions and aliases; a new one starts at 1 again.
+		await client.send(new DeleteFunctionCommand({ FunctionName: "ver-del" }));
+		await create("ver-del", "three");
+		await rejectsWith(
+			client.send(
+				new GetAliasCommand({ FunctionName: "ver-del", Name: "live" }),
+			),
+			"ResourceNotFoundException",
+		);
+		const again = await client.send(
+			new PublishVersionCommand({ FunctionName: "ver-del" }),
+		);
+		assert.equal(again.Version, "1");
+		assert.equal((await invoke("ver-del", "1")).body.tag, "three");
+	});
+});
+
+describe("Aliases (SDK v3)", () => {
+	test("create, get, update, list, delete; invoking the alias runs the version it points at", async () => {
+		await create("al-one", "one");
+		await client.send(new PublishVersionCommand({ FunctionName: "al-one" }));
+		await updateCode("al-one", "two");
+		await client.send(new PublishVersionCommand({ FunctionName: "al-one" }));
+		const a = await client.send(
+			new CreateAliasCommand({
+				FunctionName: "al-one",
+				Name: "prod",
+				FunctionVersion: "1",
+				Description: "what customers get",
+			}),
+		);
+		assert.equal(a.$metadata.httpStatusCode, 201);
+		assert.equal(
+			a.AliasArn,
+			`arn:aws:lambda:us-east-1:${account}:function:al-one:prod`,
+		);
+		assert.equal(a.FunctionVersion, "1");
+		assert.deepEqual(await invoke("al-one", "prod"), {
+			body: { tag: "one", env: null },
+			executed: "1",
+		});
+		assert.equal((await invoke("al-one:prod")).executed, "1");
+		await rejectsWith(
+			client.send(
+				new CreateAliasCommand({
+					FunctionName: "al-one",
+					Name: "prod",
+					FunctionVersion: "2",
+				}),
+			),
+			"ResourceConflictException",
+			/Alias already exists/,
+		);
+		const g = await client.send(
+			new GetAliasCommand({ FunctionName: "al-one", Name: "prod" }),
+		);
+		assert.equal(g.RevisionId, a.RevisionId);
+		// A stale RevisionId changes nothing.
+		const u = await client.send(
+			new UpdateAliasCommand({
+				FunctionName: "al-one",
+				Name: "prod",
+				FunctionVersion: "2",
+				RevisionId: g.RevisionId,
+			}),
+		);
+		assert.equal(u.FunctionVersion, "2");
+		assert.notEqual(u.RevisionId, g.RevisionId);
+		await rejectsWith(
+			client.send(
+				new UpdateAliasCommand({
+					FunctionName: "al-one",
+					Name: "prod",
+					FunctionVersion: "1",
+					RevisionId: g.RevisionId,
+				}),
+			),
+			"PreconditionFailedException",
+		);
+		assert.deepEqual(await invoke("al-one", "prod"), {
+			body: { tag: "two", env: null },
+			executed: "2",
+		});
+		// GetFunction of the alias shows the version it points at.
+		const gf = await client.send(
+			new GetFunctionConfigurationCommand({
+				FunctionName: "al-one",
+				Qualifier: "prod",
+			}),
+		);
+		assert.equal(gf.Version, "2");
+		await client.send(
+			new CreateAliasCommand({
+				FunctionName: "al-one",
+				Name: "dev",
+				FunctionVersion: "$LATEST",
+			}),
+		);
+		const all = await client.send(
+			new ListAliasesCommand({ FunctionName: "al-one" }),
+		);
+		assert.deepEqual(
+			all.Aliases?.map((x) => x.Name),
+			["dev", "prod"],
+		);
+		const onTwo = await client.send(
+			new ListAliasesCommand({ FunctionName: "al-one", FunctionVersion: "2" }),
+		);
+		assert.deepEqual(
+			onTwo.Aliases?.map((x) => x.Name),
+			["prod"],
+		);
+		const paged = await client.send(
+			new ListAliasesCommand({ FunctionName: "al-one", MaxItems: 1 }),
+		);
+		assert.equal(paged.Aliases?.length, 1);
+		const rest = await client.send(
+			new ListAliasesCommand({
+				FunctionName: "al-one",
+				MaxItems: 1,
+				Marker: paged.NextMarker,
+			}),
+		);
+		assert.deepEqual(
+			rest.Aliases?.map((x) => x.Name),
+			["prod"],
+		);
+		assert.equal(rest.NextMarker, undefined);
+		await client.send(
+			new DeleteAliasCommand({ FunctionName: "al-one", Name: "prod" }),
+		);
+		await rejectsWith(
+			client.send(
+				new GetAliasCommand({ FunctionName: "al-one", Name: "prod" }),
+			),
+			"ResourceNotFoundException",
+			/Alias not found/,
+		);
+		await rejectsWith(
+			client.send(
+				new InvokeCommand({ FunctionName: "al-one", Qualifier: "prod" }),
+			),
+			"ResourceNotFoundException",
+		);
+	});
+
+	test("a weighted routing config sends its share of invocations to the second version", async () => {
+		await create("al-weight", "one");
+		await client.send(new PublishVersionCommand({ FunctionName: "al-weight" }));
+		await updateCode("al-weight", "two");
+		await client.send(new PublishVersionCommand({ FunctionName: "al-weight" }));
+		const a = await client.send(
+			new CreateAliasCommand({
+				FunctionName: "al-weight",
+				Name: "canary",
+				FunctionVersion: "1",
+				RoutingConfig: { AdditionalVersionWeights: { "2": 0.5 } },
+			}),
+		);
+		assert.deepEqual(a.RoutingConfig?.AdditionalVersionWeights, { "2": 0.5 });
+		const counts: Record<string, number> = {};
+		for (let i = 0; i < 60; i++) {
+			const r = await invoke("al-weight", "canary");
+			// The executed version and the code that answered agree on every call.
+			assert.equal(r.body.tag, r.executed === "1" ? "one" : "two");
+			counts[r.executed ?? ""] = (counts[r.executed ?? ""] ?? 0) + 1;
+		}
+		// 60 fair coin flips all landing on one side has probability 2^-59.
+		assert.ok(
+			(counts["1"] ?? 0) > 0 && (counts["2"] ?? 0) > 0,
+			JSON.stringify(counts),
+		);
+		// Weight 0 and 1 are exact.
+		await client.send(
+			new UpdateAliasCommand({
+				FunctionName: "al-weight",
+				Name: "canary",
+				RoutingConfig: { AdditionalVersionWeights: { "2": 1 } },
+			}),
+		);
+		for (let i = 0; i < 5; i++)
+			assert.equal((await invoke("al-weight", "canary")).executed, "2");
+		// An empty map removes the routing.
+		const off = await client.send(
+			new UpdateAliasCommand({
+				FunctionName: "al-weight",
+				Name: "canary",
+				RoutingConfig: { AdditionalVersionWeights: {} },
+			}),
+		);
+		assert.equal(off.RoutingConfig, undefined);
+		for (let i = 0; i < 5; i++)
+			assert.equal((await invoke("al-weight", "canary")).executed, "1");
+	});
+
+	test("routing configs AWS refuses are refused, never stored", async () => {
+		await create("al-bad-route", "one");
+		await client.send(
+			new PublishVersionCommand({ FunctionName: "al-bad-route" }),
+		);
+		for (const [FunctionVersion, weights, message] of [
+			["1", { "2": 0.5 }, /not found/i],
+			["1", { "1": 0.5 }, /own FunctionVersion/],
+			["$LATEST", { "1": 0.5 }, /\$LATEST is not supported for routing/],
+			["1", { "2": 1.5 }, /less than or equal to 1\.0/],
+			["1", { "2": 0.1, "3": 0.1 }, /cannot be greater than 1/],
+			["1", { abc: 0.1 }, /regular expression/],
+		] as const)
+			await assert.rejects(
+				client.send(
+					new CreateAliasCommand({
+						FunctionName: "al-bad-route",
+						Name: "r",
+						FunctionVersion,
+						RoutingConfig: { AdditionalVersionWeights: weights },
+					}),
+				),
+				(err: Error) => {
+					assert.match(
+						err.name,
+						/InvalidParameterValueException|ResourceNotFoundException/,
+					);
+					assert.match(err.message, message);
+					return true;
+				},
+			);
+		const list = await client.send(
+			new ListAliasesCommand({ FunctionName: "al-bad-route" }),
+		);
+		assert.deepEqual(list.Aliases, []);
+	});
+});
+
+describe("hostile qualifiers", () => {
+	test("alias names that look like versions are refused by AWS's rule", async () => {
+		await create("hq-names");
+		for (const Name of [
+			"1",
+			"007",
+			"12345678901234567890",
+			"a:b",
+			"..",
+			"$LATEST",
+		])
+			await rejectsWith(
+				client.send(
+					new CreateAliasCommand({
+						FunctionName: "hq-names",
+						Name,
+						FunctionVersion: "$LATEST",
+					}),
+				),
+				"InvalidParameterValueException",
+			);
+		await rejectsWith(
+			client.send(
+				new CreateAliasCommand({
+					FunctionName: "hq-names",
+					Name: "ok",
+					FunctionVersion: "v1",
+				}),
+			),
+			"InvalidParameterValueException",
+		);
+	});
+
+	test("a qualifier never reaches another function's version", async () => {
+		await create("hq-a", "a-one");
+		await client.send(new PublishVersionCommand({ FunctionName: "hq-a" }));
+		await create("hq-b", "b-zero");
+		// hq-b has no version 1: hq-a's is not found through hq-b's name.
+		await rejectsWith(
+			client.send(new InvokeCommand({ FunctionName: "hq-b", Qualifier: "1" })),
+			"ResourceNotFoundException",
+		);
+		// Two qualifiers that disagree are refused, not resolved either way.
+		await rejectsWith(
+			client.send(
+				new InvokeCommand({ FunctionName: "hq-a:1", Qualifier: "2" }),
+			),
+			"InvalidParameterValueException",
+		);
+	});
+
+	test("encoded colons, dot segments and overflowing version numbers", async () => {
+		await create("hq-enc", "one");
+		await client.send(new PublishVersionCommand({ FunctionName: "hq-enc" }));
+		const call = (path: string) =>
+			signedFetch(gw.url, "POST", path, {
+				service: "lambda",
+				body: "{}",
+			});
+		// An encoded colon is a colon: the qualified name, decoded once.
+		const ok = await call("/2015-03-31/functions/hq-enc%3A1/invocations");
+		assert.equal(ok.status, 200, await ok.clone().text());
+		assert.equal(ok.headers.get("x-amz-executed-version"), "1");
+		assert.equal(JSON.parse(await ok.text()).tag, "one");
+		// Double-encoded: %253A decodes once to "%3A", which no name contains.
+		const twice = await call("/2015-03-31/functions/hq-enc%253A1/invocations");
+		assert.equal(twice.status, 400, await twice.text());
+		for (const q of ["..", "1%2F..", "..%3A1", "1.0", "%00"]) {
+			const r = await call(
+				`/2015-03-31/functions/hq-enc/invocations?Qualifier=${q}`,
+			);
+			assert.equal(r.status, 400, `${q}: ${await r.text()}`);
+			assert.equal(
+				r.headers.get("x-amzn-errortype"),
+				"InvalidParameterValueException",
+			);
+		}
+		for (const q of [
+			"99999999999999999999999",
+			"9007199254740993",
+			"0",
+			"01",
+		]) {
+			const r = await call(
+				`/2015-03-31/functions/hq-enc/invocations?Qualifier=${q}`,
+			);
+			assert.equal(r.status, 404, `${q}: ${await r.text()}`);
+			assert.equal(
+				r.headers.get("x-amzn-errortype"),
+				"ResourceNotFoundException",
+			);
+		}
+	});
+
+	test("another account's version is that account's, and not granted by its existence", async () => {
+		const other = await createAccount(gw, "ver-other");
+		const theirs = lambda(other.keys);
+		await withRole(other.accountId);
+		roles.set(theirs, roleOf(other.accountId));
+		try {
+			await create("hq-theirs", "theirs", theirs);
+			await theirs.send(
+				new PublishVersionCommand({ FunctionName: "hq-theirs" }),
+			);
+			// Named through an ARN of their account: refused without a grant in their policy.
+			await rejectsWith(
+				client.send(
+					new InvokeCommand({
+						FunctionName: `arn:aws:lambda:us-east-1:${other.accountId}:function:hq-theirs:1`,
+					}),
+				),
+				"AccessDeniedException",
+			);
+			// Named as our own: not found (names are one namespace, but it is not ours).
+			await rejectsWith(
+				client.send(
+					new InvokeCommand({ FunctionName: "hq-theirs", Qualifier: "1" }),
+				),
+				"ResourceNotFoundException",
+			);
+			await rejectsWith(
+				client.send(
+					new PublishVersionCommand({
+						FunctionName: `arn:aws:lambda:us-east-1:${other.accountId}:function:hq-theirs`,
+					}),
+				),
+				"AccessDeniedException",
+			);
+		} finally {
+			theirs.destroy();
+		}
+	});
+});
