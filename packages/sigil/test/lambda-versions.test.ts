@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import {
+	AddPermissionCommand,
 	CreateAliasCommand,
 	CreateFunctionCommand,
 	DeleteAliasCommand,
@@ -13,11 +14,13 @@ import {
 	GetAliasCommand,
 	GetFunctionCommand,
 	GetFunctionConfigurationCommand,
+	GetPolicyCommand,
 	InvokeCommand,
 	LambdaClient,
 	ListAliasesCommand,
 	ListVersionsByFunctionCommand,
 	PublishVersionCommand,
+	RemovePermissionCommand,
 	UpdateAliasCommand,
 	UpdateFunctionCodeCommand,
 	UpdateFunctionConfigurationCommand,
@@ -29,7 +32,12 @@ import {
 	startTestGateway,
 	type TestGateway,
 } from "./helpers/gateway.ts";
-import { createAccount, type Keys } from "./helpers/iam.ts";
+import {
+	createAccount,
+	createUser,
+	type Keys,
+	putUserPolicy,
+} from "./helpers/iam.ts";
 
 let gw: TestGateway;
 let client: LambdaClient;
@@ -755,6 +763,169 @@ describe("hostile qualifiers", () => {
 			);
 		} finally {
 			theirs.destroy();
+		}
+	});
+});
+
+describe("permissions per qualifier (AddPermission/GetPolicy/RemovePermission with Qualifier)", () => {
+	test("a grant on fn:prod lets another account invoke fn:prod — not fn, not fn:1, not fn:2", async () => {
+		const other = await createAccount(gw, "ver-grantee");
+		const theirs = lambda(other.keys);
+		try {
+			await create("perm-q", "one");
+			await client.send(new PublishVersionCommand({ FunctionName: "perm-q" }));
+			await updateCode("perm-q", "two");
+			await client.send(new PublishVersionCommand({ FunctionName: "perm-q" }));
+			await client.send(
+				new CreateAliasCommand({
+					FunctionName: "perm-q",
+					Name: "prod",
+					FunctionVersion: "1",
+				}),
+			);
+			const added = await client.send(
+				new AddPermissionCommand({
+					FunctionName: "perm-q",
+					Qualifier: "prod",
+					StatementId: "partner",
+					Action: "lambda:InvokeFunction",
+					Principal: other.accountId,
+				}),
+			);
+			const statement = JSON.parse(added.Statement ?? "{}");
+			assert.equal(
+				statement.Resource,
+				`arn:aws:lambda:us-east-1:${account}:function:perm-q:prod`,
+			);
+			const arn = `arn:aws:lambda:us-east-1:${account}:function:perm-q`;
+			assert.deepEqual(await invoke(`${arn}:prod`, undefined, theirs), {
+				body: { tag: "one", env: null },
+				executed: "1",
+			});
+			// The same grant does not reach the function, its versions, or another alias.
+			for (const name of [arn, `${arn}:1`, `${arn}:2`, `${arn}:$LATEST`])
+				await rejectsWith(
+					theirs.send(new InvokeCommand({ FunctionName: name })),
+					"AccessDeniedException",
+				);
+			// Each qualifier has its own policy: the function's is still empty.
+			await rejectsWith(
+				client.send(new GetPolicyCommand({ FunctionName: "perm-q" })),
+				"ResourceNotFoundException",
+			);
+			const policy = await client.send(
+				new GetPolicyCommand({ FunctionName: "perm-q", Qualifier: "prod" }),
+			);
+			assert.deepEqual(
+				JSON.parse(policy.Policy ?? "{}").Statement.map(
+					(x: { Sid: string }) => x.Sid,
+				),
+				["partner"],
+			);
+			// A grant on version 2 opens version 2 only.
+			await client.send(
+				new AddPermissionCommand({
+					FunctionName: `${arn}:2`,
+					StatementId: "v2",
+					Action: "lambda:InvokeFunction",
+					Principal: other.accountId,
+				}),
+			);
+			assert.equal(
+				(await invoke(`${arn}:2`, undefined, theirs)).body.tag,
+				"two",
+			);
+			await rejectsWith(
+				theirs.send(new InvokeCommand({ FunctionName: `${arn}:1` })),
+				"AccessDeniedException",
+			);
+			// Removed from the alias: refused again at once (the cached policy is dropped).
+			await client.send(
+				new RemovePermissionCommand({
+					FunctionName: "perm-q",
+					Qualifier: "prod",
+					StatementId: "partner",
+				}),
+			);
+			await rejectsWith(
+				theirs.send(new InvokeCommand({ FunctionName: `${arn}:prod` })),
+				"AccessDeniedException",
+			);
+			// A grant on an alias does not survive the alias: deleted and made again, it starts empty.
+			await client.send(
+				new AddPermissionCommand({
+					FunctionName: "perm-q",
+					Qualifier: "prod",
+					StatementId: "again",
+					Action: "lambda:InvokeFunction",
+					Principal: other.accountId,
+				}),
+			);
+			await client.send(
+				new DeleteAliasCommand({ FunctionName: "perm-q", Name: "prod" }),
+			);
+			await client.send(
+				new CreateAliasCommand({
+					FunctionName: "perm-q",
+					Name: "prod",
+					FunctionVersion: "2",
+				}),
+			);
+			await rejectsWith(
+				theirs.send(new InvokeCommand({ FunctionName: `${arn}:prod` })),
+				"AccessDeniedException",
+			);
+			await rejectsWith(
+				client.send(
+					new AddPermissionCommand({
+						FunctionName: "perm-q",
+						Qualifier: "nope",
+						StatementId: "x",
+						Action: "lambda:InvokeFunction",
+						Principal: other.accountId,
+					}),
+				),
+				"ResourceNotFoundException",
+			);
+		} finally {
+			theirs.destroy();
+		}
+	});
+
+	test("an identity policy on fn:prod allows fn:prod only, as IAM matches qualified ARNs", async () => {
+		await create("perm-id", "one");
+		await client.send(new PublishVersionCommand({ FunctionName: "perm-id" }));
+		await client.send(
+			new CreateAliasCommand({
+				FunctionName: "perm-id",
+				Name: "prod",
+				FunctionVersion: "1",
+			}),
+		);
+		const arn = `arn:aws:lambda:us-east-1:${account}:function:perm-id`;
+		const user = await createUser(gw, "ver-caller");
+		await putUserPolicy(gw, "ver-caller", "prod-only", [
+			{
+				Effect: "Allow",
+				Action: "lambda:InvokeFunction",
+				Resource: `${arn}:prod`,
+			},
+		]);
+		const them = lambda(user.keys);
+		try {
+			assert.equal((await invoke("perm-id", "prod", them)).executed, "1");
+			for (const q of [undefined, "1", "$LATEST"])
+				await rejectsWith(
+					them.send(
+						new InvokeCommand({
+							FunctionName: "perm-id",
+							...(q !== undefined && { Qualifier: q }),
+						}),
+					),
+					"AccessDeniedException",
+				);
+		} finally {
+			them.destroy();
 		}
 	});
 });

@@ -6,6 +6,8 @@
  * `SourceAccount` → `StringEquals AWS:SourceAccount`, `PrincipalOrgID` → `StringEquals
  * aws:PrincipalOrgID`, `FunctionUrlAuthType` → `StringEquals lambda:FunctionUrlAuthType`.
  * The pipeline has authorized the caller (`lambda:AddPermission` … on the function's ARN).
+ * With `Qualifier`, the version's or alias's own policy is the one read and written (its
+ * statements name `function:NAME:QUALIFIER`), as Lambda keeps one per qualifier.
  */
 import { parsePolicy } from "@sigil/policy";
 import { SigilError } from "../errors.ts";
@@ -15,13 +17,10 @@ import { isStoreError } from "../store/errors.ts";
 import { policyTarget } from "./authorize.ts";
 import type { GatewayContext } from "./context.ts";
 import type { Exchange } from "./exchange.ts";
+import { resolveQualifier } from "./lambda-qualifiers.ts";
 import { send, sendJson } from "./respond.ts";
 import type { Call } from "./route.ts";
-import {
-	deployedFunction,
-	type FunctionTarget,
-	type StatementTarget,
-} from "./targets.ts";
+import type { FunctionTarget, StatementTarget } from "./targets.ts";
 
 const SID = /^[a-zA-Z0-9-_.]{1,100}$/;
 /** AddPermission's request fields (Lambda API Reference); any other is refused, not ignored. */
@@ -123,12 +122,35 @@ export function buildStatement(
 	};
 }
 
+/**
+ * Whose policy a request edits: the function's (no qualifier, or `$LATEST`), or a published
+ * version's or an alias's own (Lambda keeps one per qualifier). Its statements name the ARN
+ * callers invoke: `function:NAME:QUALIFIER` for a qualified one.
+ */
+interface PolicyOwner {
+	readonly fn: DeployedFunction;
+	readonly qualifier?: string;
+	readonly arn: string;
+}
+
+async function policyOwner(
+	ctx: GatewayContext,
+	target: FunctionTarget,
+): Promise<PolicyOwner> {
+	const q = await resolveQualifier(ctx, target);
+	if (q.kind === "latest") return { fn: q.fn, arn: q.fn.arn };
+	const qualifier =
+		q.kind === "version" ? String(q.version.version) : q.alias.alias;
+	return { fn: q.fn, qualifier, arn: `${q.fn.arn}:${qualifier}` };
+}
+
 async function writePolicy(
 	ctx: GatewayContext,
-	fn: DeployedFunction,
+	owner: PolicyOwner,
 	statements: unknown[],
 	expected: number,
 ): Promise<number> {
+	const { fn, qualifier } = owner;
 	const document = statements.length ? policyDocument(statements) : null;
 	if (document) {
 		const parsed = parsePolicy(document, "resource");
@@ -139,12 +161,20 @@ async function writePolicy(
 			);
 	}
 	try {
-		return await ctx.store.functions.putPolicy(
-			fn.accountId,
-			fn.name,
-			document,
-			expected,
-		);
+		return qualifier === undefined
+			? await ctx.store.functions.putPolicy(
+					fn.accountId,
+					fn.name,
+					document,
+					expected,
+				)
+			: await ctx.store.versions.putPolicy(
+					fn.accountId,
+					fn.name,
+					qualifier,
+					document,
+					expected,
+				);
 	} catch (err) {
 		if (isStoreError(err, "STORE_CONFLICT"))
 			throw new SigilError(
@@ -157,11 +187,15 @@ async function writePolicy(
 	}
 }
 
-async function currentPolicy(ctx: GatewayContext, fn: DeployedFunction) {
+async function currentPolicy(ctx: GatewayContext, owner: PolicyOwner) {
+	const { fn, qualifier } = owner;
 	const document = await ctx.authorizer.functionPolicyDocument(
-		policyTarget(fn),
+		policyTarget(fn, qualifier),
 	);
-	const stored = await ctx.store.functions.getPolicy(fn.accountId, fn.name);
+	const stored =
+		qualifier === undefined
+			? await ctx.store.functions.getPolicy(fn.accountId, fn.name)
+			: await ctx.store.versions.getPolicy(fn.accountId, fn.name, qualifier);
 	return { document, revision: stored?.policyRevision ?? 0 };
 }
 
@@ -171,7 +205,7 @@ export async function addPermission({
 	ctx,
 	target,
 }: Call<FunctionTarget>): Promise<void> {
-	const fn = deployedFunction(target);
+	const owner = await policyOwner(ctx, target);
 	const body = jsonObject(ex);
 	for (const key of Object.keys(body))
 		if (!ADD_PERMISSION_FIELDS.has(key))
@@ -179,8 +213,8 @@ export async function addPermission({
 				"INVALID_PARAMETER",
 				`${key.slice(0, 64)} is not supported by AddPermission on this gateway`,
 			);
-	const statement = buildStatement(body, fn.arn);
-	const { document, revision } = await currentPolicy(ctx, fn);
+	const statement = buildStatement(body, owner.arn);
+	const { document, revision } = await currentPolicy(ctx, owner);
 	const revisionId = field(body, "RevisionId");
 	if (revisionId !== undefined && revisionId !== String(revision))
 		throw new SigilError(
@@ -193,7 +227,7 @@ export async function addPermission({
 			"CONFLICT",
 			`The statement id (${statement.Sid}) provided already exists. Please provide a new statement id, or remove the existing statement.`,
 		);
-	await writePolicy(ctx, fn, [...statements, statement], revision);
+	await writePolicy(ctx, owner, [...statements, statement], revision);
 	sendJson(ex, 201, { Statement: JSON.stringify(statement) });
 }
 
@@ -203,8 +237,8 @@ export async function getPolicy({
 	ctx,
 	target,
 }: Call<FunctionTarget>): Promise<void> {
-	const fn = deployedFunction(target);
-	const { document, revision } = await currentPolicy(ctx, fn);
+	const owner = await policyOwner(ctx, target);
+	const { document, revision } = await currentPolicy(ctx, owner);
 	if (!document)
 		throw new SigilError(
 			"PERMISSION_NOT_FOUND",
@@ -219,8 +253,8 @@ export async function removePermission({
 	ctx,
 	target,
 }: Call<StatementTarget>): Promise<void> {
-	const fn = deployedFunction(target);
-	const { document, revision } = await currentPolicy(ctx, fn);
+	const owner = await policyOwner(ctx, target);
+	const { document, revision } = await currentPolicy(ctx, owner);
 	const revisionId = new URLSearchParams(ex.rawQuery).get("RevisionId");
 	if (revisionId !== null && revisionId !== String(revision))
 		throw new SigilError(
@@ -235,6 +269,6 @@ export async function removePermission({
 			"PERMISSION_NOT_FOUND",
 			"Statement SID is not found in resource policy.",
 		);
-	await writePolicy(ctx, fn, kept, revision);
+	await writePolicy(ctx, owner, kept, revision);
 	send(ex, 204, Buffer.alloc(0));
 }
