@@ -9,6 +9,10 @@ export type {
 	SignatureFailure,
 } from "./result.ts";
 /** What a gateway may quote of a caller's credentials in its own messages and records. */
-export { authorizationShape, keyIdSnippet } from "./shared/redact.ts";
+export {
+	authorizationShape,
+	keyIdSnippet,
+	redactTokens,
+} from "./shared/redact.ts";
 export * from "./sigv4/index.ts";
 export * from "./webhooks/index.ts";

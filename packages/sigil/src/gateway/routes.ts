@@ -6,6 +6,7 @@
  */
 import * as consoleApp from "../console/serve.ts";
 import { CONSOLE_HEADERS } from "../console/serve.ts";
+import * as debug from "../console/signature-debug.ts";
 import { getJob, invokeAsyncFunction, listJobs } from "./async-api.ts";
 import * as cp from "./control-plane.ts";
 import * as url from "./function-url-config.ts";
@@ -837,6 +838,18 @@ export const ROUTES: readonly GatewayRoute[] = [
 		authorization: OWN_ACCOUNT_ONLY,
 		target: withStatementId(ownFunction),
 		handle: perm.removePermission,
+	}),
+	// The console's signature debugger (docs/console.md): authorized on the owner of the key
+	// that signed the pasted request (or on the HMAC trigger's function), resolved from the body.
+	api({
+		name: "signature-debug",
+		method: "POST",
+		pattern: "/sigil/v1/signature-debug",
+		action: "sigil:DebugSignature",
+		authorization: OWN_ACCOUNT_ONLY,
+		maxBodyBytes: debug.MAX_DEBUG_BODY_BYTES,
+		target: debug.debugSubject,
+		handle: debug.signatureDebug,
 	}),
 	api({
 		name: "simulate",
