@@ -4,6 +4,7 @@
  * the route table says so.
  */
 import type { FunctionConfigInput } from "../config/function-config.ts";
+import { matchesLogFilters, readLogFilters } from "../console/log-filters.ts";
 import { SigilError } from "../errors.ts";
 import { IamAdmin } from "../iam/admin.ts";
 import { isStoreError } from "../store/errors.ts";
@@ -357,6 +358,7 @@ export async function queryLogs({
 		);
 	const sinceText = q.get("since");
 	const since = sinceText === null ? undefined : parseSince(sinceText);
+	const filters = readLogFilters(q);
 	const requestId = q.get("requestId");
 	if (requestId !== null && !/^[A-Za-z0-9._:-]{1,128}$/.test(requestId))
 		throw new SigilError(
@@ -371,6 +373,7 @@ export async function queryLogs({
 		...(target.functionName !== undefined && {
 			functionName: target.functionName,
 		}),
+		...filters,
 		...(after !== null && { after: Number(after) }),
 		...(limit !== null && {
 			limit: Math.min(1000, Math.max(1, Number(limit))),
@@ -382,7 +385,8 @@ export async function queryLogs({
 			.filter(
 				(r) =>
 					(since === undefined || r.time >= since) &&
-					(requestId === null || r.requestId === requestId),
+					(requestId === null || r.requestId === requestId) &&
+					matchesLogFilters(r, filters),
 			)
 			.map((r) => ({
 				id: r.id,

@@ -13,10 +13,10 @@ import type {
 	AccessKeyStatus,
 	AccessKeyWithSecret,
 	Account,
+	AliasRouting,
 	AttachedPolicyDocument,
 	AttachmentKind,
 	AuditInput,
-	AliasRouting,
 	AuditRecord,
 	FunctionAliasRecord,
 	FunctionCode,
@@ -508,6 +508,10 @@ export interface AuditQuery {
 	since?: number;
 	/** Only the records of this request. */
 	requestId?: string;
+	/** Only the records of this access key (signed with it, or refused naming it). */
+	accessKeyId?: string;
+	/** Only records whose outcome is (`is`) or is not (`isNot`) this code (`OK`, `SIGNATURE_MISMATCH`, …). */
+	outcome?: { readonly is: string } | { readonly isNot: string };
 }
 
 export interface AuditLog {

@@ -290,6 +290,15 @@ export class PgAudit implements AuditLog {
 			params.push(query.requestId);
 			where += ` AND request_id = $${params.length}`;
 		}
+		if (query.accessKeyId !== undefined) {
+			params.push(query.accessKeyId);
+			where += ` AND access_key_id = $${params.length}`;
+		}
+		if (query.outcome !== undefined) {
+			const o = query.outcome;
+			params.push("is" in o ? o.is : o.isNot);
+			where += ` AND outcome ${"is" in o ? "=" : "<>"} $${params.length}`;
+		}
 		const n = params.length;
 		const { rows } =
 			query.after !== undefined

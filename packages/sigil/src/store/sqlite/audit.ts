@@ -321,6 +321,16 @@ export class SqliteAudit implements AuditLog {
 			where += " AND request_id = ?";
 			params.push(query.requestId);
 		}
+		if (query.accessKeyId !== undefined) {
+			where += " AND access_key_id = ?";
+			params.push(query.accessKeyId);
+		}
+		if (query.outcome !== undefined) {
+			where += "is" in query.outcome ? " AND outcome = ?" : " AND outcome <> ?";
+			params.push(
+				"is" in query.outcome ? query.outcome.is : query.outcome.isNot,
+			);
+		}
 		const rows = this.#db.do(() =>
 			query.after !== undefined
 				? this.#db.all<AuditRow>(
