@@ -84,7 +84,7 @@ while True:
     if op == "echo":
         post("/invocation/" + rid + "/response", json.dumps(event).encode())
     elif op == "headers":
-        post("/invocation/" + rid + "/response", json.dumps({"headers": headers, "env": {k: os.environ.get(k) for k in ["AWS_LAMBDA_RUNTIME_API", "_HANDLER", "AWS_LAMBDA_FUNCTION_NAME", "LAMBDA_TASK_ROOT"]}, "pid": os.getpid(), "loads": loads}).encode())
+        post("/invocation/" + rid + "/response", json.dumps({"headers": headers, "env": {k: os.environ.get(k) for k in ["AWS_LAMBDA_RUNTIME_API", "_HANDLER", "AWS_LAMBDA_FUNCTION_NAME", "LAMBDA_TASK_ROOT", "AWS_ACCESS_KEY_ID", "AWS_SESSION_TOKEN"]}, "pid": os.getpid(), "loads": loads}).encode())
     elif op == "url":
         post("/invocation/" + rid + "/response", json.dumps({"statusCode": 202, "headers": {"x-boot": "py"}, "body": event["rawPath"]}).encode())
     elif op == "error":
@@ -276,6 +276,39 @@ for (const [mode, sandboxed, skip] of modes) {
 			const again = json(await rt.invokeEvent(event({ op: "headers" })));
 			assert.equal(again.pid, out.pid);
 			assert.equal(rt.stats().started, 1);
+		});
+
+		it("the execution role's credentials: a fresh set per bootstrap, in its environment", async () => {
+			let issued = 0;
+			const rt = await runtime("python", {
+				maxInstances: 2,
+				credentials: {
+					lifetimeMs: 3_600_000,
+					issue: () => {
+						issued++;
+						return {
+							AWS_ACCESS_KEY_ID: `ASIATESTKEY${issued}`,
+							AWS_SECRET_ACCESS_KEY: "secret",
+							AWS_SESSION_TOKEN: `token-${issued}`,
+						};
+					},
+				},
+			});
+			const [a, b] = await Promise.all([
+				rt.invokeEvent(event({ op: "headers" })),
+				rt.invokeEvent(event({ op: "headers" })),
+			]);
+			// One set per instance started (the pool may have served both on one).
+			assert.equal(issued, rt.stats().started);
+			for (const o of [json(a), json(b)]) {
+				assert.match(o.env.AWS_ACCESS_KEY_ID, /^ASIATESTKEY[12]$/);
+				assert.equal(
+					o.env.AWS_SESSION_TOKEN,
+					`token-${o.env.AWS_ACCESS_KEY_ID.slice(-1)}`,
+				);
+			}
+			// Sigil's own variables cannot be replaced by the set's.
+			assert.equal(json(a).env._HANDLER, "my.handler");
 		});
 
 		it("over HTTP: a function URL event in, Lambda's response mapping out", async () => {

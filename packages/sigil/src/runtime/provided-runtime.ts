@@ -18,6 +18,11 @@ import {
 import type { FunctionLogRecord } from "./node-runtime.ts";
 import type { ProcessSandbox } from "./process-runtime.ts";
 import { providedInstances } from "./provided-instance.ts";
+import {
+	freshPerInstance,
+	type InstanceCredentials,
+	instanceMaxAgeMs,
+} from "./role-credentials.ts";
 import { RuntimeError } from "./types.ts";
 import { warmEnvironment } from "./warm-process.ts";
 import { WorkerPool } from "./worker-pool.ts";
@@ -47,6 +52,11 @@ export interface ProvidedRuntimeSpec {
 	 * instance's own network namespace).
 	 */
 	readonly sandbox?: ProcessSandbox;
+	/**
+	 * The execution role's credentials: each bootstrap starts with a set of its own in its
+	 * environment and takes no invocation once too old for them (role-credentials.ts).
+	 */
+	readonly credentials?: InstanceCredentials;
 	readonly onLog?: (record: FunctionLogRecord) => void;
 }
 
@@ -116,16 +126,25 @@ export async function createProvidedRuntime(
 		perInstanceConcurrency: 1,
 		maxQueue: spec.maxQueue ?? 100,
 		idleTimeoutMs: spec.idleTimeoutMs ?? 60_000,
-		instances: providedInstances({
-			codeDir: spec.codeDir,
-			env,
-			...(spec.secretsDir !== undefined && { secretsDir: spec.secretsDir }),
-			...(spec.sandbox && { sandbox: spec.sandbox }),
-			bootstrapMemoryMb: memoryMb + 64,
-			invokedFunctionArn: spec.invokedFunctionArn,
-			maxResponseBytes: spec.maxResponseBytes ?? LAMBDA_MAX_RESPONSE_BYTES,
-			captureOutput: onLog !== undefined,
+		...(spec.credentials !== undefined && {
+			maxInstanceAgeMs: instanceMaxAgeMs(
+				spec.credentials.lifetimeMs,
+				spec.timeoutMs,
+			),
 		}),
+		instances: freshPerInstance(spec.credentials, (issued) =>
+			providedInstances({
+				codeDir: spec.codeDir,
+				// The role's set after the function's own variables; Sigil's own after both.
+				env: { ...env, ...issued, _HANDLER: handler },
+				...(spec.secretsDir !== undefined && { secretsDir: spec.secretsDir }),
+				...(spec.sandbox && { sandbox: spec.sandbox }),
+				bootstrapMemoryMb: memoryMb + 64,
+				invokedFunctionArn: spec.invokedFunctionArn,
+				maxResponseBytes: spec.maxResponseBytes ?? LAMBDA_MAX_RESPONSE_BYTES,
+				captureOutput: onLog !== undefined,
+			}),
+		),
 		...(onLog !== undefined && {
 			onBackgroundLog: (text: string) =>
 				onLog({ functionName: spec.name, requestId: undefined, text }),
