@@ -533,16 +533,17 @@ describe("what CreateFunction refuses (InvalidParameterValueException naming it;
 		await refused({ ...base, PackageType: "Image" }, /PackageType/);
 	});
 
-	test("runtimes: provided.al2023 refused clearly, unknown ones by enum, python3 needs handler.handle", async () => {
-		await refused({ ...base, Runtime: "provided.al2023" }, /provided/);
+	test("runtimes: provided (AL1) refused as Lambda does, unknown ones by enum, python3 needs MODULE.FUNCTION, provided a bootstrap", async () => {
+		await refused({ ...base, Runtime: "provided" }, /no longer supported/);
 		await refused({ ...base, Runtime: "java21" }, /runtime/);
 		await refused(
-			{
-				...base,
-				Runtime: "python3.12",
-				Handler: "lambda_function.lambda_handler",
-			},
-			/handler\.handle/,
+			{ ...base, Runtime: "python3.12", Handler: "no-dot" },
+			/MODULE\.FUNCTION/,
+		);
+		// The node zip of `base` has no bootstrap: refused at create, nothing stored.
+		await refused(
+			{ ...base, Runtime: "provided.al2023", Handler: "bootstrap" },
+			/no file named bootstrap/,
 		);
 	});
 

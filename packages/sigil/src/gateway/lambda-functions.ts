@@ -8,10 +8,11 @@
  *
  *   Lambda                       Sigil config
  *   Runtime nodejs20|22|24.x     runtime node (the gateway's Node; reported as what runs)
- *   Runtime python3.N            runtime python3 (Handler must be handler.handle: Sigil's
- *                                python3 calls handle(req) of handler.py, OpenFaaS's template)
- *   Runtime provided.*           refused: Sigil has no `provided` (bootstrap) runtime yet
- *   Handler                      entry (node)
+ *   Runtime python3.N            runtime python3: Handler handler.handle is OpenFaaS's handle(req)
+ *                                of handler.py (contract openfaas), any other module.function is
+ *                                Lambda's handler(event, context) (contract lambda)
+ *   Runtime provided.al2023|al2  runtime provided (an executable bootstrap, the Runtime API)
+ *   Handler                      entry (node, python3; provided: the bootstrap's _HANDLER)
  *   Role                         role (validated, stored, reported; credentials: later work)
  *   Environment.Variables        environment (Lambda's reserved keys and 4 KB bound)
  *   Timeout / MemorySize         timeout (s) / memory (MB), Lambda's ranges and defaults (3, 128)
@@ -183,14 +184,16 @@ function checkFixed(b: Body): void {
 // ---------------------------------------------------------------------------------------------
 // Lambda fields → Sigil config.
 
-type Language = "node" | "python3";
+type Language = "node" | "python3" | "provided";
 
 function languageOf(runtime: string): Language {
 	if (NODE_RUNTIMES.has(runtime)) return "node";
 	if (/^python3\.\d{1,2}$/.test(runtime)) return "python3";
-	if (/^provided(\.al2|\.al2023)?$/.test(runtime))
+	if (runtime === "provided.al2023" || runtime === "provided.al2")
+		return "provided";
+	if (runtime === "provided")
 		throw invalid(
-			`Runtime ${runtime} is not supported yet: Sigil has no 'provided' runtime (a bootstrap executable speaking the Runtime API). Use nodejs24.x or python3.x, or deploy a 'process' function from sigil.yml`,
+			"The runtime parameter of provided is no longer supported for creating or updating AWS Lambda functions. We recommend you use provided.al2023 (or provided.al2) while creating or updating functions.",
 		);
 	throw invalid(
 		`Value ${runtime.slice(0, 40)} at 'runtime' failed to satisfy constraint: Member must satisfy enum value set: [nodejs20.x, nodejs22.x, nodejs24.x, python3.x, provided.al2023] (python3.x: python3.9 … python3.13)`,
@@ -199,11 +202,19 @@ function languageOf(runtime: string): Language {
 
 function entryOf(language: Language, handler: string): string | undefined {
 	if (language === "python3") {
-		if (handler !== PYTHON_HANDLER)
+		if (!/^[A-Za-z_][\w./]*\.[A-Za-z_]\w*$/.test(handler))
 			throw invalid(
-				`Handler ${JSON.stringify(handler.slice(0, 128))} is not supported for python3 here: Sigil's python3 runtime calls handle(req) in handler.py (OpenFaaS's python3 template), so Handler must be ${PYTHON_HANDLER}`,
+				`Handler ${JSON.stringify(handler.slice(0, 128))} must be MODULE.FUNCTION inside the package (e.g. lambda_function.lambda_handler; ${PYTHON_HANDLER} is OpenFaaS's handle(req))`,
 			);
-		return undefined;
+		return handler;
+	}
+	if (language === "provided") {
+		// Lambda hands it to the bootstrap as _HANDLER, whatever it means there.
+		if (!/^[A-Za-z0-9_./$-]{1,128}$/.test(handler))
+			throw invalid(
+				`Handler ${JSON.stringify(handler.slice(0, 128))} must be letters, digits and _ . / $ - (at most 128): the bootstrap reads it as _HANDLER`,
+			);
+		return handler;
 	}
 	const ref = parseHandlerRef(handler);
 	if (!ref.ok || !/^[A-Za-z0-9_./-]+\.[A-Za-z_$][A-Za-z0-9_$]*$/.test(handler))
@@ -291,10 +302,11 @@ function configFrom(
 			was !== undefined &&
 			was !== "node" &&
 			was !== "python3" &&
+			was !== "provided" &&
 			runtime === undefined
 		)
 			throw invalid(
-				`Handler does not apply to this function: its Sigil runtime is ${was} (managed from sigil.yml); send Runtime too to make it a node or python3 function`,
+				`Handler does not apply to this function: its Sigil runtime is ${was} (managed from sigil.yml); send Runtime too to make it a node, python3 or provided function`,
 			);
 		const language =
 			runtime !== undefined ? languageOf(runtime) : (was as Language);
@@ -306,6 +318,13 @@ function configFrom(
 		next.runtime = language;
 		if (entry === undefined) delete next.entry;
 		else next.entry = entry;
+		// handler.handle keeps OpenFaaS's handle(req); any other Python handler is Lambda's.
+		if (language === "python3")
+			next.contract = h === PYTHON_HANDLER ? "openfaas" : "lambda";
+		else delete next.contract;
+		// A bootstrap's Runtime API lives in the instance's own network namespace.
+		if (language === "provided") next.network = "loopback";
+		else if (was === "provided") delete next.network;
 		if (language !== was) {
 			delete next.fprocess;
 			delete next.upstream;
@@ -385,7 +404,8 @@ function pythonRuntime(): Promise<string> {
 
 function lambdaHandler(config: FunctionConfig | undefined): string | undefined {
 	if (config?.runtime === "node") return config.entry;
-	if (config?.runtime === "python3") return PYTHON_HANDLER;
+	if (config?.runtime === "python3" || config?.runtime === "provided")
+		return config.entry;
 	return undefined;
 }
 
@@ -414,7 +434,9 @@ export async function functionConfiguration(
 			? `nodejs${process.versions.node.split(".")[0]}.x`
 			: config.runtime === "python3"
 				? await pythonRuntime()
-				: undefined;
+				: config.runtime === "provided"
+					? "provided.al2023"
+					: undefined;
 	const handler = lambdaHandler(config);
 	return {
 		FunctionName: record.name,
