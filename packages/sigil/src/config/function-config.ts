@@ -130,7 +130,7 @@ export const functionConfigRule = obj({
 	 */
 	entry: opt(
 		str({
-			pattern: /^[A-Za-z0-9_./-]+\.[A-Za-z_$][A-Za-z0-9_$]*$/,
+			pattern: /^[A-Za-z0-9_./$-]{1,128}$/,
 			hint: "file.export, e.g. index.handler",
 		}),
 	),
@@ -266,6 +266,15 @@ export function parseFunctionConfig(
 					"with fprocess must be http://127.0.0.1:PORT/… (the server Sigil starts listens there)",
 			});
 	}
+	if (
+		c.entry !== undefined &&
+		(c.runtime === "node" || c.runtime === "python3") &&
+		!/^[A-Za-z0-9_./-]+\.[A-Za-z_$][A-Za-z0-9_$]*$/.test(c.entry)
+	)
+		issues.push({
+			path: at("entry"),
+			message: `must be file.export (e.g. ${c.runtime === "node" ? "index.handler" : "lambda_function.lambda_handler"}), got ${JSON.stringify(c.entry)}`,
+		});
 	if (c.contract !== undefined && c.runtime !== "python3")
 		issues.push({
 			path: at("contract"),
