@@ -169,7 +169,7 @@ export function itemsFromStack(
 }
 
 /** Runtimes whose code is the bundle: without one there is nothing to run. */
-const CODE_RUNTIMES = new Set(["node", "python3"]);
+const CODE_RUNTIMES = new Set(["node", "python3", "provided"]);
 
 /**
  * Packs the handler: a folder into a bundle of its files; a single file into a one-file bundle,
@@ -268,18 +268,35 @@ async function checkEntry(
 				onDisk(entryFile),
 			]);
 	} else if (runtime === "python3") {
-		if (!paths.has("handler.py"))
+		// The module the entry names (handler.handle → handler.py; a.b.fn → a/b.py).
+		const lambda = config.contract === "lambda";
+		const entry =
+			config.entry ??
+			(lambda ? "lambda_function.lambda_handler" : "handler.handle");
+		const module = `${entry.slice(0, entry.lastIndexOf(".")).replaceAll(".", "/")}.py`;
+		if (!paths.has(module))
 			throw new CliError(
 				"ENTRY_NOT_FOUND",
-				`function ${item.name} (python3): the bundle has no handler.py (it has ${[...paths].slice(0, 5).join(", ")})`,
-				"the python3 runtime imports handler.py and calls handle(req): add it (`sigil new NAME --lang python3` shows the layout)",
+				`function ${item.name} (python3): the bundle has no ${module} (it has ${[...paths].slice(0, 5).join(", ")})`,
+				lambda
+					? `the python3 runtime (contract lambda) imports ${module} and calls ${entry}(event, context): add it, or set entry`
+					: "the python3 runtime imports handler.py and calls handle(req): add it (`sigil new NAME --lang python3` shows the layout)",
 				{ exitCode: 2 },
 			);
-		syntaxCheck(item.name, "handler.py", "python3", [
+		syntaxCheck(item.name, module, "python3", [
 			"-c",
 			"import sys; compile(open(sys.argv[1], 'rb').read(), sys.argv[1], 'exec')",
-			onDisk("handler.py"),
+			onDisk(module),
 		]);
+	} else if (runtime === "provided") {
+		const bootstrap = code.files.find((f) => f.path === "bootstrap");
+		if (bootstrap === undefined || (bootstrap.mode & 0o111) === 0)
+			throw new CliError(
+				"ENTRY_NOT_FOUND",
+				`function ${item.name} (provided): the bundle has ${bootstrap ? "a bootstrap that is not executable" : "no bootstrap at its top"}`,
+				"the provided runtime runs ./bootstrap, which polls the Lambda Runtime API: add it and chmod +x it; nothing was deployed",
+				{ exitCode: 2 },
+			);
 	}
 }
 
