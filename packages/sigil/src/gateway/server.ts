@@ -169,7 +169,7 @@ export async function resolveIsolation(
 	const h = probe.host;
 	return {
 		isolation: { kind: "sandbox", host: h, uidRange },
-		summary: `sandbox (bubblewrap ${h.version}; ${h.privileged ? `each function its own uid in ${uidRange.first}–${uidRange.first + uidRange.count - 1}` : "uid nobody in a user namespace"}; node instances, process and python3 requests each in a sandbox; http servers not yet)`,
+		summary: `sandbox (bubblewrap ${h.version}; ${h.privileged ? `each function its own uid in ${uidRange.first}–${uidRange.first + uidRange.count - 1}` : "uid nobody in a user namespace"}; node, python3 and provided instances and process requests each in a sandbox; http servers not yet)`,
 	};
 }
 
