@@ -32,6 +32,13 @@ export const BUILD_COMMAND = "npm run build:console";
 const MAX_FILE_BYTES = 16 * 1024 * 1024;
 /** Files kept in memory; a build has a few dozen. */
 const MAX_CACHED_FILES = 256;
+/**
+ * How long a path's answer is reused before the files are looked at again (realpath and stat
+ * of dist and the file: four trips to the thread pool that cost more than the answer itself).
+ * A rebuild shows within this; a symlink swapped into dist is re-checked within it too.
+ */
+const LOOKUP_TTL_MS = 1000;
+const MAX_CACHED_LOOKUPS = 1024;
 
 /** Vite's content-hashed names in `assets/` (`index-BQ3x5a7K.js`): safe to cache for a year. */
 const HASHED_ASSET =
@@ -62,6 +69,10 @@ interface Cached {
 export class ConsoleAssets {
 	readonly dir: string;
 	readonly #cache = new Map<string, Cached>();
+	readonly #lookups = new Map<
+		string,
+		{ until: number; answer: ConsoleAnswer }
+	>();
 
 	constructor(dir: string = DEFAULT_CONSOLE_DIR) {
 		this.dir = dir;
@@ -75,6 +86,16 @@ export class ConsoleAssets {
 		if (rest === "") return { kind: "redirect", location: "/console/" };
 		if (/\/\.|\/%2e|\/\//i.test(rawPath))
 			return notFound("dot segments and empty segments are not console paths");
+		const now = performance.now();
+		const seen = this.#lookups.get(rest);
+		if (seen && seen.until > now) return seen.answer;
+		const answer = await this.#lookup(rest);
+		if (this.#lookups.size >= MAX_CACHED_LOOKUPS) this.#lookups.clear();
+		this.#lookups.set(rest, { until: now + LOOKUP_TTL_MS, answer });
+		return answer;
+	}
+
+	async #lookup(rest: string): Promise<ConsoleAnswer> {
 		const segments = decodeSegments(rest.slice(1).split("/"));
 		if (typeof segments === "string") return notFound(segments);
 		const root = await this.#root();
