@@ -107,6 +107,23 @@ while True:
             status, body = e.code, e.read().decode()
         late = post("/init/error", b"{}")
         post("/invocation/" + rid + "/response", json.dumps({"status": status, "body": json.loads(body), "lateInit": late[0]}).encode())
+    elif op == "flood":
+        import socket
+        held, answered = [], 0
+        host, port = os.environ["AWS_LAMBDA_RUNTIME_API"].split(":")
+        for i in range(40):
+            c = socket.create_connection((host, int(port)), timeout=2)
+            held.append(c)
+        for c in held:
+            try:
+                c.sendall(b"GET /2018-06-01/runtime/nothing HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n")
+                if c.recv(64).startswith(b"HTTP/1.1 404"):
+                    answered += 1
+            except OSError:
+                pass
+        for c in held:
+            c.close()
+        post("/invocation/" + rid + "/response", json.dumps({"answered": answered}).encode())
     elif op == "reach":
         try:
             result = get(event["url"])[0]
@@ -429,6 +446,15 @@ for (const [mode, sandboxed, skip] of modes) {
 			assert.equal(two.status, 403);
 			assert.equal(two.body.errorType, "InvalidStateTransition");
 			assert.equal(two.lateInit, 403);
+		});
+
+		it("a bootstrap holding many connections to its Runtime API gets at most 16; the instance serves on", async () => {
+			const rt = await runtime("python", { maxInstances: 1 });
+			const out = json(await rt.invokeEvent(event({ op: "flood" })));
+			assert.ok(out.answered <= 16 && out.answered > 0, String(out.answered));
+			assert.deepEqual(json(await rt.invokeEvent(event({ op: "echo" }))), {
+				op: "echo",
+			});
 		});
 
 		it("no executable bootstrap is refused at creation", async () => {

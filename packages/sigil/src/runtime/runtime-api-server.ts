@@ -30,6 +30,8 @@ import type { HandlerErrorInfo, InvokeMessage } from "./worker-protocol.ts";
 const PREFIX = "/2018-06-01/runtime/";
 /** Bound of an error document or init error (AWS does not say; errors are small). */
 const MAX_ERROR_BYTES = 1024 * 1024;
+/** Connections one instance may hold open to its Runtime API at once. */
+export const MAX_CONNECTIONS = 16;
 
 /** What the server tells its instance. */
 export interface RuntimeApiEvents {
@@ -165,6 +167,9 @@ export class RuntimeApiServer {
 		// A long-polling `next` may wait for minutes: no idle timeout on it.
 		this.#server.keepAliveTimeout = 0;
 		this.#server.timeout = 0;
+		// Each connection is a socket of the gateway's: a bootstrap opening them without end would
+		// spend the gateway's descriptors. A Runtime API client needs one or two.
+		this.#server.maxConnections = MAX_CONNECTIONS;
 	}
 
 	/** Listens on a Unix socket path, or on 127.0.0.1 at a free port; resolves the port (0 for a path). */
