@@ -58,6 +58,13 @@ def big(event, context):
     return "x" * event["n"]
 def unmarshal(event, context):
     return {1, 2}
+def hog(event, context):
+    block = bytearray(10 * 1024 * 1024 * 1024)
+    return len(block)
+def subproc(event, context):
+    import subprocess
+    subprocess.run(["echo", "from a child"], stdout=sys.stdout, check=True)
+    return "ran"
 def secret(event, context):
     return open("/etc/shadow").read()
 `;
@@ -372,6 +379,20 @@ for (const [mode, sandboxed, skip] of modes) {
 				},
 			);
 		});
+
+		it("code that asks for sys.stdout's descriptor (a subprocess) gets the instance's own", async () => {
+			const rt = await runtime("lambda_function.subproc");
+			assert.equal(json(await rt.invokeEvent(event())), "ran");
+		});
+
+		if (sandboxed)
+			it("allocating past its memory is a MemoryError for that request only; the instance serves on", async () => {
+				const rt = await runtime("lambda_function.hog", { maxInstances: 1 });
+				const r = await rt.invokeEvent(event());
+				assert.equal(r.functionError, "Unhandled");
+				assert.equal(json(r).errorType, "MemoryError");
+				assert.equal(rt.stats().started, 1);
+			});
 
 		if (sandboxed)
 			it("inside the sandbox the function reads none of the host's secrets", async () => {

@@ -78,9 +78,10 @@ def write_frame(batch):
 class Capture(io.TextIOBase):
     """sys.stdout / sys.stderr of the function: text goes to the running invocation's log."""
 
-    def __init__(self, sink):
+    def __init__(self, sink, fd):
         super().__init__()
         self._sink = sink
+        self._fd = fd
 
     @property
     def encoding(self):
@@ -96,9 +97,9 @@ class Capture(io.TextIOBase):
         return len(text)
 
     def fileno(self):
-        # Code asking for the real descriptor (faulthandler, subprocess) gets the process's own
-        # stream, which the gateway reads as background log.
-        raise io.UnsupportedOperation("fileno")
+        # Code asking for the real descriptor (faulthandler, a subprocess's output) gets the
+        # process's own stream, which the gateway reads as background log.
+        return self._fd
 
 
 class LogSink:
@@ -109,6 +110,7 @@ class LogSink:
         self.size = 0
         self.cut = False
         self.background = []
+        self.background_size = 0
 
     def begin(self):
         self.current = []
@@ -124,7 +126,11 @@ class LogSink:
 
     def append(self, text):
         if self.current is None:
-            self.background.append(text)
+            # Between invocations (a thread printing on): bounded like an invocation's output.
+            if self.background_size < MAX_LOG_CHARS:
+                text = text[: MAX_LOG_CHARS - self.background_size]
+                self.background.append(text)
+                self.background_size += len(text)
             return
         if self.cut:
             return
@@ -138,6 +144,7 @@ class LogSink:
     def take_background(self):
         text = "".join(self.background)
         self.background = []
+        self.background_size = 0
         return text
 
 
@@ -237,8 +244,8 @@ def memory_used_mb():
 def main():
     contract, entry, max_bytes = sys.argv[1], sys.argv[2], int(sys.argv[3])
     sink = LogSink()
-    sys.stdout = Capture(sink)
-    sys.stderr = Capture(sink)
+    sys.stdout = Capture(sink, 1)
+    sys.stderr = Capture(sink, 2)
     boot = read_frame()
     if boot is None:
         return
