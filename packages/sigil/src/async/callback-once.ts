@@ -5,16 +5,19 @@
  *
  * Through the shared cache (Redis across gateways): a short lock per job serialises deliveries of
  * one job (two runs at once: the second waits for the first), and a "done" mark kept a day says
- * the callback was delivered. Left open: a gateway killed between the receiver's 2xx and the mark
- * (a few milliseconds) delivers once more on the rerun — receivers de-duplicate by `X-Call-Id`,
- * which is the job id. While the cache is down the callback is sent unguarded: a duplicate is
+ * the callback was delivered. Left open: a gateway killed while its POST is in flight (after the
+ * receiver got it, before the mark) delivers once more on the rerun — the POST's fate is unknown
+ * to the sender, and losing a result is worse; receivers de-duplicate by `X-Call-Id`, the job id. While the cache is down the callback is sent unguarded: a duplicate is
  * better than a lost result, and the receiver's de-duplication still holds.
  */
 import { isCacheError, type SharedCache } from "../ports/shared-cache.ts";
 import type { JobCallback } from "../store/types.ts";
 
-/** How long one delivery may hold the lock (the callback POSTs and their retries fit in it). */
-const LOCK_MS = 60_000;
+/**
+ * The lock's lease, renewed every third of it while the POSTs run: a gateway killed mid-delivery
+ * frees the job's lock within this long, so its rerun elsewhere does not wait for long.
+ */
+const LOCK_MS = 6_000;
 /** How long a delivered callback is remembered (beyond the queue's redelivery window). */
 const DONE_MS = 24 * 3600_000;
 /** While another run holds the lock: how often to look again. */
@@ -59,6 +62,18 @@ export async function deliverCallbackOnce(
 		});
 		return { sent: true, callback: await send() };
 	}
+	// Renewed while the POSTs (and their retries) run; a renewal that fails leaves the lease to run out.
+	let held = lock;
+	const renew = setInterval(() => {
+		if (!held) return;
+		cache
+			.renewSlot(held, LOCK_MS)
+			.then((next) => {
+				held = next;
+			})
+			.catch(() => {});
+	}, LOCK_MS / 3);
+	renew.unref();
 	try {
 		const callback = await send();
 		if (callback.outcome === "delivered")
@@ -72,6 +87,7 @@ export async function deliverCallbackOnce(
 			);
 		return { sent: true, callback };
 	} finally {
-		if (lock) await cache.releaseSlot(lock).catch(() => {});
+		clearInterval(renew);
+		if (held) await cache.releaseSlot(held).catch(() => {});
 	}
 }

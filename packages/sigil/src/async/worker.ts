@@ -166,7 +166,11 @@ export class AsyncWorker {
 				this.#again = false;
 				const room = this.options.concurrency - this.#inFlight.size;
 				if (room <= 0 || this.#stopped) break;
-				const jobs = await this.#d.queue.claim(room, { waitMs });
+				// A long poll answers as soon as one job arrives only when asked for one: a pull for
+				// more would hold the first job until the pull is full or expires (JetStream: 1 s).
+				const jobs = await this.#d.queue.claim(waitMs > 0 ? 1 : room, {
+					waitMs,
+				});
 				// Stopped while the claim waited: the leases run out and the jobs go to another claim.
 				if (this.#stopped) break;
 				for (const job of jobs) {
@@ -176,7 +180,8 @@ export class AsyncWorker {
 					});
 					this.#inFlight.set(job.id, run);
 				}
-				if (jobs.length === room) this.#again = true;
+				if (jobs.length > 0 && this.#inFlight.size < this.options.concurrency)
+					this.#again = true;
 				// A long poll that came back short already waited: look again at once.
 				else if (waitMs > 0) next = 0;
 			} while (this.#again && !this.#stopped);
@@ -206,18 +211,26 @@ export class AsyncWorker {
 					error: (err as Error).message,
 				}),
 		});
-		let attempt: Attempt;
+		// The lease is kept through the callback too: a slow receiver must not hand the job on.
 		try {
-			attempt = await runJob(
-				job,
-				this.#d.functions,
-				AbortSignal.any([this.#abort.signal, renewal.signal]),
-			);
+			await this.#attempt(job, renewal.signal, started);
 		} finally {
 			renewal.stop();
 		}
+	}
+
+	async #attempt(
+		job: ClaimedJob,
+		leaseLost: AbortSignal,
+		started: number,
+	): Promise<void> {
+		const attempt = await runJob(
+			job,
+			this.#d.functions,
+			AbortSignal.any([this.#abort.signal, leaseLost]),
+		);
 		const seconds = (performance.now() - started) / 1000;
-		if (renewal.signal.aborted) {
+		if (leaseLost.aborted) {
 			// Another claim holds the job now: its run records the outcome, not this one.
 			this.#d.log({ at: "async", event: "lease-lost", job: job.id });
 			return;

@@ -111,7 +111,7 @@ function rules(store: Store): Record<string, Record<string, Rule>> {
 			delete: { before: keyAccount(store), announce: keyChange },
 		},
 		functions: {
-			put: r(byName("function")),
+			put: r(fromInput("function", "name")),
 			delete: r(byName("function")),
 			putPolicy: r(byName("function")),
 		},
