@@ -275,6 +275,63 @@ def handle(req):
 	});
 });
 
+describe("sandbox escapes (provided runtime)", () => {
+	it("a bootstrap cannot read the master key, other secrets or the gateway's environment, signal the gateway or reach its port; not root", async () => {
+		const port = new URL(gw.url).port;
+		const bootstrap = `#!/bin/sh
+API="http://$AWS_LAMBDA_RUNTIME_API/2018-06-01/runtime"
+H="$(mktemp)"
+while true; do
+  curl -sS -D "$H" "$API/invocation/next" >/dev/null
+  ID="$(grep -i '^lambda-runtime-aws-request-id:' "$H" | tr -d '\\r' | cut -d' ' -f2)"
+  {
+    id -u
+    cat "$DATA_DIR/master.key" 2>&1
+    cat "/proc/$GATEWAY_PID/environ" 2>&1
+    cat "$DATA_DIR"/run/secrets/*/*/*/* 2>&1
+    kill -0 "$GATEWAY_PID" 2>&1 && echo "signalled the gateway"
+    curl -sS --max-time 2 "http://127.0.0.1:${port}/sigil/v1/info" 2>&1 && echo "reached the gateway"
+  } > /tmp/out 2>&1
+  curl -sS -X POST "$API/invocation/$ID/response" --data-binary "$(jq -Rs '{statusCode: 200, body: .}' < /tmp/out)" >/dev/null
+done
+`;
+		const res = await gw.signed("PUT", "/sigil/v1/functions/esc-provided", {
+			body: JSON.stringify({
+				config: {
+					runtime: "provided",
+					environment: {
+						DATA_DIR: gw.dataDir,
+						GATEWAY_PID: String(process.pid),
+					},
+				},
+				code: {
+					files: [
+						{
+							path: "bootstrap",
+							mode: 0o755,
+							data: Buffer.from(bootstrap).toString("base64"),
+						},
+					],
+				},
+			}),
+			headers: { "content-type": "application/json" },
+		});
+		assert.ok(res.status < 300, await res.text());
+		const r = await call("esc-provided");
+		assert.equal(r.status, 200, r.text);
+		const [uid] = r.text.split("\n");
+		assert.match(uid ?? "", /^\d+$/, r.text);
+		assert.notEqual(uid, "0");
+		// It tried: the data directory is not there at all inside the sandbox.
+		assert.match(r.text, /master\.key: No such file or directory/);
+		assert.ok(!r.text.includes(masterKey), "the master key was read");
+		assert.ok(!r.text.includes(CANARY), "the gateway's environment was read");
+		assert.ok(!r.text.includes("the-victims-secret-value"));
+		assert.doesNotMatch(r.text, /signalled the gateway|reached the gateway/);
+		assert.ok((await gatewayAnswers()) >= 0);
+	});
+});
+
 describe("sandbox escapes (node runtime)", () => {
 	const NODE = `import { readFileSync, readdirSync, writeFileSync } from "node:fs";
 const tryRead = (p) => { try { return readFileSync(p, "utf8"); } catch (e) { return e.code; } };
