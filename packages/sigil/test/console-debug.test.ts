@@ -50,6 +50,11 @@ before(async () => {
 	nobody = await createUser(gw, "nobody");
 	await gw.putSecret("hook-secret", HMAC_SECRET);
 	await gw.deploy(
+		"acs",
+		{ runtime: "node", trigger: { auth: "acs3" } },
+		{ "index.mjs": OK_HANDLER },
+	);
+	await gw.deploy(
 		"hooked",
 		{ runtime: "node", trigger: { auth: "hmac", secrets: ["hook-secret"] } },
 		{ "index.mjs": OK_HANDLER },
@@ -270,14 +275,14 @@ describe("SigV4", () => {
 });
 
 describe("ACS3 and payload HMAC", () => {
-	function acs3Raw(secret: string): string {
+	function acs3Raw(secret: string, fn = "acs"): string {
 		const headers: Record<string, string> = {
 			"x-acs-date": new Date().toISOString().replace(/\.\d{3}Z$/, "Z"),
 			host,
 		};
 		const request = {
 			method: "GET",
-			pathname: "/function/hooked",
+			pathname: `/function/${fn}`,
 			headers,
 			query: {},
 		} as unknown as Parameters<typeof OpenApiUtil.default.getAuthorization>[0];
@@ -288,7 +293,7 @@ describe("ACS3 and payload HMAC", () => {
 			ROOT_KEY.accessKeyId,
 			secret,
 		);
-		return `GET /function/hooked HTTP/1.1\n${Object.entries(headers)
+		return `GET /function/${fn} HTTP/1.1\n${Object.entries(headers)
 			.map(([k, v]) => `${k}: ${v}`)
 			.join("\n")}\n\n`;
 	}
@@ -305,6 +310,25 @@ describe("ACS3 and payload HMAC", () => {
 		const bad = await debugCall(gw, { raw: acs3Raw("not-the-secret") });
 		assert.equal(bad.json.outcome, "mismatch");
 		assert.equal((bad.json.likelyCause as { code: string }).code, "UNKNOWN");
+	});
+
+	test("a right ACS3 signature on a route that takes another scheme is refused, naming both", async () => {
+		for (const [fn, takes] of [
+			["hooked", "hmac"],
+			["nowhere-at-all", "sigv4"],
+		] as const) {
+			const { json } = await debugCall(gw, {
+				raw: acs3Raw(ROOT_KEY.secretAccessKey, fn),
+			});
+			assert.equal(json.outcome, "refused", fn);
+			assert.equal(json.code, "WRONG_SCHEME");
+			const cause = json.likelyCause as { code: string; text: string };
+			assert.equal(cause.code, "SCHEME");
+			assert.match(
+				cause.text,
+				new RegExp(`signed with acs3.*requires ${takes}`),
+			);
+		}
 	});
 
 	function hmacRaw(body: string, signedBody: string): string {

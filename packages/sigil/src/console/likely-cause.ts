@@ -25,6 +25,7 @@ export type CauseCode =
 	| "SECRET_NEWLINE"
 	| "ACS3_MODE"
 	| "SESSION"
+	| "SCHEME"
 	| "UNKNOWN"
 	| "OTHER";
 

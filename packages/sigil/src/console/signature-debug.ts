@@ -20,7 +20,7 @@ import {
 	withDifferences,
 } from "./debug-answer.ts";
 import type { DebugTarget } from "./debug-subject.ts";
-import { signedFor } from "./signed-for.ts";
+import { type SignedFor, signedFor } from "./signed-for.ts";
 
 export { MAX_DEBUG_BODY_BYTES } from "./debug-input.ts";
 export { debugSubject } from "./debug-subject.ts";
@@ -81,22 +81,25 @@ async function check(
 	}
 	const secret = subject.kind === "key" ? subject.secret : "";
 	const accessKeyId = subject.kind === "key" ? subject.accessKeyId : "";
-	const checked =
+	const route = await signedFor(
+		ctx,
+		target.accountId,
+		wire,
+		clientScope(wire)?.region,
+	);
+	const checked = wrongScheme(
 		subject.scheme === "sigv4"
 			? checkSigV4({
 					wire,
 					accessKeyId,
 					secretAccessKey: secret,
-					expect: await signedFor(
-						ctx,
-						target.accountId,
-						wire,
-						clientScope(wire)?.region,
-					),
+					expect: route,
 					now,
 					maxSkewMs: ctx.maxSkewMs,
 				})
-			: checkAcs3({ wire, accessKeyId, accessKeySecret: secret, now });
+			: checkAcs3({ wire, accessKeyId, accessKeySecret: secret, now }),
+		route,
+	);
 	if (subject.kind === "key" && subject.disabled && checked.outcome === "valid")
 		return {
 			...checked,
@@ -110,6 +113,33 @@ async function check(
 			},
 		};
 	return checked;
+}
+
+/**
+ * A signature that is right for its key proves nothing on a route that asks for another
+ * scheme (an ACS3 request to an AWS_IAM function URL): the gateway refuses it, and says so.
+ */
+function wrongScheme(checked: Checked, route: SignedFor): Checked {
+	const details = { ...checked.details, route: route.route ?? "(none: 404)" };
+	const other = ["sigv4", "acs3", "hmac", "webhook", "basic"];
+	if (
+		checked.outcome !== "valid" ||
+		route.takes === null ||
+		route.takes === checked.scheme ||
+		!other.includes(route.takes)
+	)
+		return { ...checked, details };
+	return {
+		...checked,
+		outcome: "refused",
+		code: "WRONG_SCHEME",
+		message: `The signature is right for its key, but this path takes ${route.takes}, not ${checked.scheme}: the gateway refuses it.`,
+		likelyCause: {
+			code: "SCHEME",
+			text: `The request is signed with ${checked.scheme}, but ${route.route === "trigger" || route.route === "async-function" ? "this function's trigger" : "this route"} requires ${route.takes}: sign it the way the route asks.`,
+		},
+		details,
+	};
 }
 
 /** A refused request from the auth log: the diagnosis recorded when it arrived. */

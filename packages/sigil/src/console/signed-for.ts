@@ -16,9 +16,20 @@ import type { SigV4Expectation } from "./check-sigv4.ts";
 export interface SignedFor extends SigV4Expectation {
 	/** The route the request would take, `null` when none matches (the gateway answers 404). */
 	readonly route: string | null;
-	/** The trigger's auth type for a function path of the caller's account. */
-	readonly triggerAuth?: string;
+	/**
+	 * Which proof the route asks for: `sigv4`, `acs3`, `hmac`, `webhook` (a trigger's auth type),
+	 * `basic`, or `none` (nothing is checked); `null` when no route matches.
+	 */
+	readonly takes: string | null;
 }
+
+const TRIGGER_TAKES: Readonly<Record<string, string>> = {
+	aws_iam: "sigv4",
+	acs3: "acs3",
+	hmac: "hmac",
+	webhook: "webhook",
+	none: "none",
+};
 
 /** The route table, read on first use (routes.ts imports this module's handlers). */
 let router: Router<GatewayRoute> | undefined;
@@ -61,7 +72,13 @@ export async function signedFor(
 		rawQuery,
 	);
 	const route = match && "route" in match ? match.route : undefined;
-	if (!route) return { route: null, region: ctx.region, services: ["sigil"] };
+	if (!route)
+		return {
+			route: null,
+			takes: null,
+			region: ctx.region,
+			services: ["sigil"],
+		};
 	if (route.auth === "trigger") {
 		const fn = await ownTriggerFunction(ctx, accountId, wire.target);
 		const trigger = fn?.config.trigger;
@@ -70,13 +87,14 @@ export async function signedFor(
 			region: ctx.region,
 			// An unknown name is verified as an AWS_IAM function URL, as the pipeline does.
 			services: trigger?.auth === "aws_iam" ? trigger.services : ["lambda"],
-			...(trigger && { triggerAuth: trigger.auth }),
+			takes: trigger ? (TRIGGER_TAKES[trigger.auth] ?? trigger.auth) : "sigv4",
 		};
 	}
 	// IAM and STS are global services the CLI signs for us-east-1 (pipeline.ts does the same).
 	const global = route.protocol === "aws-query" && signedRegion === "us-east-1";
 	return {
 		route: route.name,
+		takes: route.auth,
 		region: global ? "us-east-1" : ctx.region,
 		services: route.services ?? ["sigil"],
 	};
