@@ -274,6 +274,62 @@ describe("SigV4", () => {
 	});
 });
 
+describe("agreement with the gateway", () => {
+	const variants: [string, Parameters<typeof signRequest>[1]][] = [
+		["correct", {}],
+		["host without port", { signedHost: "127.0.0.1" }],
+		["wrong region", { region: "eu-west-1" }],
+		["wrong service", { service: "lambda" }],
+		[
+			"wrong secret",
+			{
+				credentials: {
+					accessKeyId: ROOT_KEY.accessKeyId,
+					secretAccessKey: "not-the-right-secret-0000000000000000000",
+				},
+			},
+		],
+		["presigned", { presign: true }],
+		[
+			"presigned, host without port",
+			{ presign: true, signedHost: "127.0.0.1" },
+		],
+		[
+			"a query and an x-amz header",
+			{
+				query: { "a b": "c+d", z: "~" },
+				headers: { "x-amz-meta-thing": "v" },
+			},
+		],
+		[
+			"a signed body (simulate)",
+			{
+				method: "POST",
+				path: "/sigil/v1/simulate",
+				body: JSON.stringify({
+					principal: "*",
+					action: "lambda:InvokeFunction",
+					resource: "*",
+				}),
+				headers: { "content-type": "application/json" },
+			},
+		],
+	];
+	for (const [name, o] of variants)
+		test(`${name}: "valid" exactly when the gateway accepts the request`, async () => {
+			const r = await signRequest(gw.url, { path: "/sigil/v1/whoami", ...o });
+			// The path is one the gateway serves: what it answers is its authentication's verdict.
+			const status = await send(r);
+			const { json } = await debugCall(gw, { raw: asRaw(r) });
+			const accepted = status !== 401 && status !== 403;
+			assert.equal(
+				json.outcome === "valid",
+				accepted,
+				`gateway ${status}, debugger ${json.outcome} ${json.code}`,
+			);
+		});
+});
+
 describe("ACS3 and payload HMAC", () => {
 	function acs3Raw(secret: string, fn = "acs"): string {
 		const headers: Record<string, string> = {
