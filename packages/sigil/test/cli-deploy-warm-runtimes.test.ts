@@ -94,6 +94,27 @@ test("the CLI refuses a lambda module the bundle lacks and a bootstrap without i
 	]);
 	assert.equal(boot.code, 2, boot.stderr);
 	assert.match(boot.stderr, /a bootstrap that is not executable/);
+	// --contract lambda from flags: the Lambda handler of the bundle is called with (event, context).
+	await writeFile(
+		join(gw.root, "py2", "lambda_function.py"),
+		"def lambda_handler(event, context):\n    return {'statusCode': 200, 'body': context.aws_request_id and 'flags ok'}\n",
+	);
+	const flags = await gw.cli([
+		"deploy",
+		"--name",
+		"flagslambda",
+		"--runtime",
+		"python3",
+		"--contract",
+		"lambda",
+		"--handler",
+		"py2",
+	]);
+	assert.equal(flags.code, 0, flags.stderr);
+	assert.equal(
+		await (await fetch(`${gw.url}/function/flagslambda`)).text(),
+		"flags ok",
+	);
 	for (const name of ["nolambda", "noexec"])
 		assert.equal((await gw.cli(["describe", name])).code, 1, name);
 });

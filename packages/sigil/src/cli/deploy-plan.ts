@@ -24,6 +24,7 @@ export interface DeployFlags {
 	readonly runtime?: string | undefined;
 	readonly handler?: string | undefined;
 	readonly entry?: string | undefined;
+	readonly contract?: string | undefined;
 	readonly fprocess?: string | undefined;
 	readonly upstream?: string | undefined;
 	readonly auth?: string | undefined;
@@ -48,6 +49,7 @@ export interface DeployItem {
 const FLAG_OF: Readonly<Record<string, string>> = {
 	runtime: "--runtime",
 	entry: "--entry",
+	contract: "--contract",
 	fprocess: "--fprocess",
 	upstream: "--upstream",
 	environment: "--env",
@@ -113,6 +115,7 @@ export function configFromFlags(
 	const raw: Record<string, unknown> = { runtime: flags.runtime, trigger };
 	if (flags.handler) raw.handler = flags.handler;
 	if (flags.entry) raw.entry = flags.entry;
+	if (flags.contract) raw.contract = flags.contract;
 	if (flags.fprocess) raw.fprocess = flags.fprocess;
 	if (flags.upstream) raw.upstream = flags.upstream;
 	if (flags.env.length) raw.environment = environment;

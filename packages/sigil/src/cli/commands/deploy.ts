@@ -106,7 +106,13 @@ export const deployCommand: CommandSpec = {
 			type: "string",
 			value: "FILE.EXPORT",
 			description:
-				"node entry (default index.handler, or <file>.handler for a file handler)",
+				"node entry (default index.handler, or <file>.handler for a file handler); python3 MODULE.FUNCTION; provided its _HANDLER",
+		},
+		contract: {
+			type: "string",
+			value: "CONTRACT",
+			description:
+				"runtime python3: openfaas (handle(req), default) | lambda (handler(event, context))",
 		},
 		fprocess: {
 			type: "string",
@@ -184,6 +190,7 @@ export const deployCommand: CommandSpec = {
 						runtime: str(v, "runtime"),
 						handler: str(v, "handler"),
 						entry: str(v, "entry"),
+						contract: str(v, "contract"),
 						fprocess: str(v, "fprocess"),
 						upstream: str(v, "upstream"),
 						auth: str(v, "auth"),
