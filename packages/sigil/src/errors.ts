@@ -176,6 +176,12 @@ export const ERRORS = {
 		fc: "ServiceUnavailable",
 		doc: "A shared engine this request needs did not answer (Redis for webhook replay ids, rate windows and reserved-concurrency slots; NATS for an asynchronous enqueue). Nothing was accepted: retry. `/readyz` names the engine that is down.",
 	},
+	FUNCTION_RESPONSE_TOO_LARGE: {
+		status: 502,
+		aws: "ServiceException",
+		fc: "FunctionResponseTooLarge",
+		doc: "The function streamed more than a response may hold (20 MB streamed, 6 MB buffered) and was cut; the caller saw an incomplete answer or an error event. Send less or page it.",
+	},
 	SHUTTING_DOWN: {
 		status: 503,
 		aws: "ServiceException",

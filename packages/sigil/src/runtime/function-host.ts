@@ -19,8 +19,17 @@ import {
 	ownTrace,
 	trimStackText,
 } from "./own-frames.ts";
+import {
+	highWaterMarkOf,
+	installAwsLambdaGlobal,
+	isStreamingHandler,
+	ResponseStream,
+} from "./stream-response.ts";
 import type {
+	AckMessage,
+	CancelMessage,
 	HandlerErrorInfo,
+	HostMessage,
 	InvokeMessage,
 	WorkerBoot,
 	WorkerMessage,
@@ -31,7 +40,7 @@ type Handler = (event: unknown, context: object, callback?: unknown) => unknown;
 /** Sends one batch of messages to the pool. */
 export type SendBatch = (batch: WorkerMessage[]) => void;
 /** Registers the receiver of invocation batches (called once the handler has loaded). */
-export type ListenBatches = (onBatch: (batch: InvokeMessage[]) => void) => void;
+export type ListenBatches = (onBatch: (batch: HostMessage[]) => void) => void;
 
 export function startFunctionHost(
 	boot: WorkerBoot,
@@ -43,6 +52,7 @@ export function startFunctionHost(
 	// and must not reach the caller's `trace` or the function's logs.
 	const roots = codeRoots(boot.codeDir);
 	installOwnStackTraces(roots);
+	installAwsLambdaGlobal();
 	// Messages leave in batches, one postMessage per event-loop turn (the pool reads arrays): a busy
 	// worker finishes many invocations per turn, and each message costs the gateway's main thread
 	// far more than the bytes it carries.
@@ -198,13 +208,100 @@ export function startFunctionHost(
 		return Math.ceil(bytes / (1024 * 1024));
 	}
 
+	/** Response streams of the streaming invocations running here, by invocation id. */
+	const streams = new Map<number, ResponseStream>();
+
+	function newResponseStream(fn: Handler, msg: InvokeMessage): ResponseStream {
+		const stream = new ResponseStream(
+			{
+				start: (contentType) =>
+					post({ type: "streamStart", id: msg.id, contentType }),
+				piece: (data) =>
+					post({ type: "chunk", id: msg.id, data: data.toString("base64") }),
+			},
+			highWaterMarkOf(fn),
+		);
+		// A write after end, or one after the gateway cancelled, is the function's mistake: it is
+		// logged with its invocation, it does not end the instance (an unhandled 'error' would).
+		stream.on(
+			"error",
+			AsyncLocalStorage.bind((err: Error) =>
+				write("ERROR", `responseStream: ${err.message}`),
+			),
+		);
+		streams.set(msg.id, stream);
+		return stream;
+	}
+
+	/**
+	 * A streaming handler's invocation: the answer is the stream. It is over when the handler
+	 * has settled and the stream has finished sending (a handler that returns without ending
+	 * its stream ends it, as the return says the answer is complete).
+	 */
+	async function callStreaming(fn: Handler, msg: InvokeMessage): Promise<void> {
+		const stream = newResponseStream(fn, msg);
+		try {
+			await (fn as unknown as (e: unknown, s: unknown, c: object) => unknown)(
+				JSON.parse(msg.eventJson),
+				stream,
+				makeContext(msg),
+			);
+			if (!stream.writableEnded && !stream.destroyed) stream.end();
+			await new Promise<void>((ok, fail) => {
+				if (stream.writableFinished || cancelled.has(stream)) return ok();
+				if (stream.destroyed)
+					return fail(stream.errored ?? new Error("response stream destroyed"));
+				stream.once("finish", () => ok());
+				stream.once("close", () =>
+					stream.writableFinished
+						? ok()
+						: fail(stream.errored ?? new Error("response stream destroyed")),
+				);
+			});
+		} catch (err) {
+			stream.destroy();
+			throw err;
+		} finally {
+			streams.delete(msg.id);
+		}
+	}
+
+	/** Streams the gateway stopped reading: a handler that then returns has not failed. */
+	const cancelled = new WeakSet<ResponseStream>();
+
+	function control(msg: AckMessage | CancelMessage): void {
+		if (msg.type === "ack") {
+			streams.get(msg.id)?.ack(msg.bytes);
+			return;
+		}
+		const stream = streams.get(msg.id);
+		if (stream === undefined) return;
+		cancelled.add(stream);
+		stream.destroy(new Error(msg.reason));
+	}
+
 	async function run(fn: Handler, msg: InvokeMessage): Promise<void> {
 		// Twice what the gateway keeps (64 KB, cut at the end and marked): the gateway cuts, this
 		// only bounds the instance's memory for a function that logs without end.
 		const logs = new LogBuffer(128 * 1024);
 		const store: Capture = { requestId: msg.requestId, logs, finished: false };
+		const streaming = isStreamingHandler(fn);
 		await capture.run(store, async () => {
 			try {
+				if (streaming) {
+					await callStreaming(fn, msg);
+					store.finished = true;
+					post({
+						type: "done",
+						id: msg.id,
+						ok: true,
+						resultJson: "null",
+						streamed: true,
+						logs: logs.text(),
+						memoryUsedMb: memoryUsedMb(),
+					});
+					return;
+				}
 				const result = await callHandler(
 					fn,
 					JSON.parse(msg.eventJson),
@@ -231,6 +328,7 @@ export function startFunctionHost(
 					id: msg.id,
 					ok: false,
 					error,
+					...(streaming && { streamed: true as const }),
 					logs: logs.text(),
 					memoryUsedMb: memoryUsedMb(),
 				});
@@ -241,7 +339,9 @@ export function startFunctionHost(
 	loadHandler().then(
 		(fn) => {
 			listen((batch) => {
-				for (const msg of batch) void run(fn, msg);
+				for (const msg of batch)
+					if (msg.type === "invoke") void run(fn, msg);
+					else control(msg);
 			});
 			post({ type: "ready" });
 		},

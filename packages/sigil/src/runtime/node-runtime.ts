@@ -17,10 +17,12 @@ import {
 import { stripTypeScriptTypes } from "node:module";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
+import type { Readable } from "node:stream";
 import { fileURLToPath } from "node:url";
 import { baseEnvironment } from "./base-env.ts";
 import { buildFunctionUrlEvent } from "./function-url-event.ts";
 import { mapFunctionUrlResponse } from "./function-url-response.ts";
+import { functionUrlStreamResult } from "./function-url-stream.ts";
 import { utf8Tail } from "./log-tail.ts";
 import { processInstances } from "./process-instance.ts";
 import type { ProcessSandbox } from "./process-runtime.ts";
@@ -30,16 +32,20 @@ import {
 	sandboxEnvironment,
 	TASK_ROOT,
 } from "./sandbox.ts";
+import { StreamRelay } from "./stream-relay.ts";
 import type {
 	EventInvocation,
 	EventResult,
 	FunctionRuntime,
 	HttpInvocation,
 	HttpResult,
+	StreamAnswer,
+	StreamInvocation,
 } from "./types.ts";
-import { RuntimeError } from "./types.ts";
+import { RuntimeError, STREAM_RESPONSE_BYTES } from "./types.ts";
 import {
 	type InstanceFactory,
+	type PoolJob,
 	type PoolStats,
 	threadInstances,
 	WorkerPool,
@@ -63,6 +69,7 @@ const CHILD_FILES = [
 	"handler-ref",
 	"log-tail",
 	"own-frames",
+	"stream-response",
 	"worker-protocol",
 ];
 /** Fixed places inside the sandbox, so nothing there names the host's layout. */
@@ -102,6 +109,16 @@ function childRuntimeDir(): string {
 	process.once("exit", () => rmSync(dir, { recursive: true, force: true }));
 	childDir = dir;
 	return dir;
+}
+
+/** Lambda's synchronous response quota: a streamed answer buffered for Invoke stops here. */
+const BUFFERED_RESPONSE_BYTES = 6 * 1024 * 1024;
+
+/** Reads a body whose size the relay already bounds. */
+async function collect(body: Readable): Promise<Buffer> {
+	const parts: Buffer[] = [];
+	for await (const part of body) parts.push(part as Buffer);
+	return Buffer.concat(parts);
 }
 
 /** One invocation's captured console output, for the invocation log. */
@@ -146,6 +163,7 @@ export interface NodeRuntimeSpec {
 
 /** A {@link FunctionRuntime} with a view of its pool (for metrics and tests). */
 export interface NodeRuntime extends FunctionRuntime {
+	invokeStream(invocation: StreamInvocation): Promise<StreamAnswer>;
 	stats(): PoolStats;
 }
 
@@ -265,70 +283,166 @@ export function createNodeRuntime(spec: NodeRuntimeSpec): NodeRuntime {
 			onLog({ functionName: spec.name, requestId, text: done.logs });
 	};
 
+	const handlerError = (done: Extract<DoneMessage, { ok: false }>) => {
+		const { errorType, errorMessage, trace } = done.error;
+		return new RuntimeError(
+			"FUNCTION_ERROR",
+			`function ${spec.name} threw ${errorType}`,
+			`${errorType}: ${errorMessage}\n${trace.join("\n")}\n--- log tail ---\n${utf8Tail(done.logs)}`,
+		);
+	};
+
+	/** Lambda's Invoke result of a finished invocation. */
+	const eventResultOf = (done: DoneMessage, payload?: Buffer): EventResult => {
+		const logTail = utf8Tail(done.logs);
+		const memory =
+			done.memoryUsedMb !== undefined
+				? { memoryUsedMb: done.memoryUsedMb }
+				: {};
+		if (done.ok)
+			return {
+				payload: payload ?? Buffer.from(done.resultJson, "utf8"),
+				logTail,
+				...memory,
+			};
+		return {
+			payload: Buffer.from(JSON.stringify(done.error), "utf8"),
+			functionError: "Unhandled",
+			logTail,
+			...memory,
+		};
+	};
+
+	/**
+	 * Runs a job whose handler may stream. Resolves when the handler starts its stream (the
+	 * body then arrives through the relay) or, a handler that does not stream, when it is done.
+	 */
+	async function runStreaming(
+		job: Omit<PoolJob, "stream">,
+		maxBytes: number,
+	): Promise<
+		| {
+				kind: "stream";
+				contentType: string;
+				body: Readable;
+				outcome: Promise<DoneMessage>;
+		  }
+		| { kind: "done"; done: DoneMessage }
+	> {
+		const relay = new StreamRelay(spec.name, maxBytes);
+		const outcome = pool.run({ ...job, stream: relay }).then(
+			(done) => {
+				report(job.requestId, done);
+				if (done.ok) relay.end();
+				else relay.fail(handlerError(done));
+				return done;
+			},
+			(err: unknown) => {
+				relay.fail(err instanceof Error ? err : new Error(String(err)));
+				throw err;
+			},
+		);
+		// Whoever reads the body learns of a failure there; this copy must not crash the gateway.
+		outcome.catch(() => {});
+		const first = await Promise.race([
+			relay.started.then((contentType) => ({ contentType })),
+			outcome.then((done) => ({ done })),
+		]);
+		if ("done" in first && !relay.isStarted)
+			return { kind: "done", done: first.done };
+		return {
+			kind: "stream",
+			contentType: await relay.started,
+			body: relay.body,
+			outcome,
+		};
+	}
+
+	function eventJob(inv: EventInvocation): Omit<PoolJob, "stream"> {
+		// Lambda's Invoke API: an empty payload is the event `{}`. A payload that is not JSON is
+		// for the gateway to refuse (Lambda: 400 InvalidRequestContentException); if one gets
+		// here, the worker's JSON.parse fails and the caller gets an Unhandled SyntaxError.
+		return {
+			requestId: inv.requestId,
+			eventJson: inv.payload.length === 0 ? "{}" : inv.payload.toString("utf8"),
+			...(inv.clientContext !== undefined && {
+				clientContext: inv.clientContext,
+			}),
+			...(inv.signal !== undefined && { signal: inv.signal }),
+		};
+	}
+
+	async function invokeStream(inv: StreamInvocation): Promise<StreamAnswer> {
+		const r = await runStreaming(eventJob(inv), inv.maxResponseBytes);
+		if (r.kind === "done")
+			return { kind: "buffered", result: eventResultOf(r.done) };
+		return {
+			kind: "stream",
+			contentType: r.contentType,
+			body: r.body,
+			outcome: r.outcome.then((done) => eventResultOf(done, Buffer.alloc(0))),
+		};
+	}
+
+	/** A finished (not streamed) invocation as a function URL answer. */
+	function httpResultOf(done: DoneMessage): HttpResult {
+		if (!done.ok) throw handlerError(done);
+		const mapped = mapFunctionUrlResponse(done.resultJson);
+		if (!mapped.ok) {
+			throw new RuntimeError(
+				"FUNCTION_ERROR",
+				`function ${spec.name} returned an invalid response`,
+				mapped.detail,
+			);
+		}
+		return mapped.result;
+	}
+
 	return {
 		async invokeHttp(inv: HttpInvocation): Promise<HttpResult> {
 			const event = buildFunctionUrlEvent(
 				inv,
 				spec.accountId !== undefined ? { accountId: spec.accountId } : {},
 			);
-			const done = await pool.run({
-				requestId: inv.requestId,
-				eventJson: JSON.stringify(event),
-				...(inv.signal !== undefined ? { signal: inv.signal } : {}),
-			});
-			report(inv.requestId, done);
-			if (!done.ok) {
-				const { errorType, errorMessage, trace } = done.error;
-				throw new RuntimeError(
-					"FUNCTION_ERROR",
-					`function ${spec.name} threw ${errorType}`,
-					`${errorType}: ${errorMessage}\n${trace.join("\n")}\n--- log tail ---\n${utf8Tail(done.logs)}`,
-				);
-			}
-			const mapped = mapFunctionUrlResponse(done.resultJson);
-			if (!mapped.ok) {
-				throw new RuntimeError(
-					"FUNCTION_ERROR",
-					`function ${spec.name} returned an invalid response`,
-					mapped.detail,
-				);
-			}
-			return mapped.result;
+			const streaming =
+				inv.invokeMode === "RESPONSE_STREAM" && inv.acceptStream === true;
+			const r = await runStreaming(
+				{
+					requestId: inv.requestId,
+					eventJson: JSON.stringify(event),
+					...(inv.signal !== undefined ? { signal: inv.signal } : {}),
+				},
+				streaming ? STREAM_RESPONSE_BYTES : BUFFERED_RESPONSE_BYTES,
+			);
+			if (r.kind === "done") return httpResultOf(r.done);
+			const result = await functionUrlStreamResult(
+				spec.name,
+				r.contentType,
+				r.body,
+			);
+			if (streaming || result.stream === undefined) return result;
+			// A BUFFERED URL: the whole stream first (bounded at 6 MB), then one answer.
+			const body = await collect(result.stream);
+			httpResultOf(await r.outcome);
+			return { status: result.status, headers: result.headers, body };
 		},
 
 		async invokeEvent(inv: EventInvocation): Promise<EventResult> {
-			// Lambda's Invoke API: an empty payload is the event `{}`. A payload that is not JSON is
-			// for the gateway to refuse (Lambda: 400 InvalidRequestContentException); if one gets
-			// here, the worker's JSON.parse fails and the caller gets an Unhandled SyntaxError.
-			const text =
-				inv.payload.length === 0 ? "{}" : inv.payload.toString("utf8");
-			const done = await pool.run({
-				requestId: inv.requestId,
-				eventJson: text,
-				...(inv.clientContext !== undefined
-					? { clientContext: inv.clientContext }
-					: {}),
-				...(inv.signal !== undefined ? { signal: inv.signal } : {}),
-			});
-			report(inv.requestId, done);
-			const logTail = utf8Tail(done.logs);
-			const memory =
-				done.memoryUsedMb !== undefined
-					? { memoryUsedMb: done.memoryUsedMb }
-					: {};
-			if (done.ok)
-				return {
-					payload: Buffer.from(done.resultJson, "utf8"),
-					logTail,
-					...memory,
-				};
-			return {
-				payload: Buffer.from(JSON.stringify(done.error), "utf8"),
-				functionError: "Unhandled",
-				logTail,
-				...memory,
-			};
+			const r = await runStreaming(eventJob(inv), BUFFERED_RESPONSE_BYTES);
+			if (r.kind === "done") return eventResultOf(r.done);
+			// A streaming handler invoked for a whole answer (Invoke, async events): its bytes.
+			let payload: Buffer;
+			try {
+				payload = await collect(r.body);
+			} catch (err) {
+				if (err instanceof RuntimeError && err.code !== "FUNCTION_ERROR")
+					throw err;
+				payload = Buffer.alloc(0);
+			}
+			return eventResultOf(await r.outcome, payload);
 		},
+
+		invokeStream,
 
 		close(graceMs?: number): Promise<void> {
 			return pool.close(graceMs ?? spec.timeoutMs);

@@ -42,6 +42,12 @@ export interface HttpInvocation {
 	 * (the `http` runtime) then answer as soon as the headers arrive; others ignore it.
 	 */
 	readonly acceptStream?: boolean;
+	/**
+	 * The function URL's InvokeMode. `RESPONSE_STREAM` (with `acceptStream`): a streaming Node
+	 * handler's answer streams, its status and headers from `HttpResponseStream.from`; other
+	 * handlers are buffered as on a `BUFFERED` URL (default).
+	 */
+	readonly invokeMode?: "BUFFERED" | "RESPONSE_STREAM";
 }
 
 export interface HttpResult {
@@ -78,9 +84,38 @@ export interface EventResult {
 	readonly memoryUsedMb?: number;
 }
 
+/** Lambda's InvokeWithResponseStream quota: 20 MB streamed per response. */
+export const STREAM_RESPONSE_BYTES = 20 * 1024 * 1024;
+
+/** An invocation whose answer may be a response stream (`awslambda.streamifyResponse`). */
+export interface StreamInvocation extends EventInvocation {
+	/** A stream past this many bytes is cut with FUNCTION_RESPONSE_TOO_LARGE. */
+	readonly maxResponseBytes: number;
+}
+
+/**
+ * The answer of a {@link StreamInvocation}: the handler's stream as it arrives, or — a handler
+ * that does not stream — its whole result, as Lambda buffers it.
+ */
+export type StreamAnswer =
+	| {
+			readonly kind: "stream";
+			readonly contentType: string;
+			/** Errors (a RuntimeError or the handler's error) when the stream cannot complete. */
+			readonly body: Readable;
+			/**
+			 * Settles when the invocation is over: resolves with the handler's error in Lambda's shape
+			 * (`functionError` set) or without one; rejects with a RuntimeError (timeout, crash, size).
+			 */
+			readonly outcome: Promise<EventResult>;
+	  }
+	| { readonly kind: "buffered"; readonly result: EventResult };
+
 export interface FunctionRuntime {
 	invokeHttp(invocation: HttpInvocation): Promise<HttpResult>;
 	invokeEvent(invocation: EventInvocation): Promise<EventResult>;
+	/** Runtimes whose handlers can stream their answer (node); others are buffered by the caller. */
+	invokeStream?(invocation: StreamInvocation): Promise<StreamAnswer>;
 	/** Stop taking work, let in-flight invocations finish (up to `graceMs`), then release everything. */
 	close(graceMs?: number): Promise<void>;
 }
@@ -92,7 +127,8 @@ export type RuntimeErrorCode =
 	| "FUNCTION_ERROR" // 502: the handler threw or returned something unmappable
 	| "FUNCTION_QUEUE_FULL" // 429: every instance busy and the wait queue at its bound
 	| "FUNCTION_CLOSED" // 503: the runtime is shutting down or being replaced
-	| "FUNCTION_START_FAILED"; // 502: the handler module or executable could not be loaded/started
+	| "FUNCTION_START_FAILED" // 502: the handler module or executable could not be loaded/started
+	| "FUNCTION_RESPONSE_TOO_LARGE"; // 502: a streamed response passed its size limit and was cut
 
 export class RuntimeError extends Error {
 	readonly code: RuntimeErrorCode;

@@ -6,7 +6,7 @@
 import { parentPort, workerData } from "node:worker_threads";
 import { startFunctionHost } from "./function-host.ts";
 import type {
-	InvokeMessage,
+	HostMessage,
 	WorkerBoot,
 	WorkerMessage,
 } from "./worker-protocol.ts";
@@ -17,5 +17,5 @@ const port = parentPort;
 startFunctionHost(
 	workerData as WorkerBoot,
 	(batch: WorkerMessage[]) => port.postMessage(batch),
-	(onBatch) => port.on("message", (batch: InvokeMessage[]) => onBatch(batch)),
+	(onBatch) => port.on("message", (batch: HostMessage[]) => onBatch(batch)),
 );

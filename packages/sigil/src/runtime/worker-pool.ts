@@ -9,6 +9,7 @@ import { Worker } from "node:worker_threads";
 import { RuntimeError } from "./types.ts";
 import type {
 	DoneMessage,
+	HostMessage,
 	InvokeMessage,
 	WorkerBoot,
 	WorkerMessage,
@@ -35,8 +36,8 @@ export interface WorkerPoolOptions {
 
 /** One running instance as the pool drives it. */
 export interface Instance {
-	/** Sends one batch of invocations (one message per event-loop turn, see `#dispatch`). */
-	post(batch: InvokeMessage[]): void;
+	/** Sends one batch of messages (one per event-loop turn, see `#dispatch`). */
+	post(batch: HostMessage[]): void;
 	/** Ends the instance at once; resolves when it is gone. */
 	terminate(): Promise<unknown>;
 }
@@ -101,6 +102,25 @@ export interface PoolJob {
 	readonly eventJson: string;
 	readonly clientContext?: string;
 	readonly signal?: AbortSignal;
+	/** Receives the job's response stream, if its handler streams (stream-relay.ts). */
+	readonly stream?: StreamSink;
+}
+
+/** How a stream's receiver talks back to the instance sending it. */
+export interface StreamControl {
+	/** The receiver took `bytes` more (the instance may send that much more). */
+	ack(bytes: number): void;
+	/** Nobody will read the rest: the instance stops the handler's stream. */
+	cancel(reason: string): void;
+}
+
+/** The receiving end of one job's response stream, fed by the pool. */
+export interface StreamSink {
+	/** Called once, when the job is handed to an instance. */
+	bind(control: StreamControl): void;
+	/** Each returns why the instance broke the stream protocol, if it did (its instance ends). */
+	start(contentType: string): string | undefined;
+	chunk(data: Buffer): string | undefined;
 }
 
 export interface PoolStats {
@@ -117,8 +137,8 @@ interface Slot {
 	state: "starting" | "ready" | "dead";
 	readonly inFlight: Map<number, Pending>;
 	idleTimer: NodeJS.Timeout | undefined;
-	/** Invocations dispatched this event-loop turn, sent to the worker as one message. */
-	outbox: InvokeMessage[];
+	/** Messages for the instance this event-loop turn, sent to it as one batch. */
+	outbox: HostMessage[];
 }
 
 interface Pending {
@@ -300,6 +320,17 @@ export class WorkerPool {
 			case "log":
 				this.#o.onBackgroundLog?.(msg.text);
 				return;
+			case "streamStart":
+			case "chunk": {
+				const problem = this.#onStream(slot, msg);
+				if (problem !== undefined)
+					void this.#kill(
+						slot,
+						"FUNCTION_CRASHED",
+						`function ${this.#o.name} broke the gateway protocol (${problem})`,
+					);
+				return;
+			}
 			case "done": {
 				const p = slot.inFlight.get(msg.id);
 				if (p === undefined) return;
@@ -311,6 +342,33 @@ export class WorkerPool {
 				return;
 			}
 		}
+	}
+
+	/** Feeds a stream message to its job's sink; returns why it breaks the protocol, if it does. */
+	#onStream(
+		slot: Slot,
+		msg: Extract<WorkerMessage, { type: "streamStart" | "chunk" }>,
+	): string | undefined {
+		const p = slot.inFlight.get(msg.id);
+		// Timed out or killed meanwhile: the job is over, what was still on its way is dropped.
+		if (p === undefined) return undefined;
+		const sink = p.job.stream;
+		if (sink === undefined)
+			return "a response stream for a job that takes none";
+		if (msg.type === "streamStart")
+			return typeof msg.contentType === "string" &&
+				msg.contentType.length <= 256
+				? sink.start(msg.contentType)
+				: "a bad stream content type";
+		if (typeof msg.data !== "string")
+			return "a stream chunk that is not base64";
+		return sink.chunk(Buffer.from(msg.data, "base64"));
+	}
+
+	/** Queues a message for the instance, sent with this event-loop turn's batch. */
+	#send(slot: Slot, msg: HostMessage): void {
+		if (slot.state === "dead") return;
+		if (slot.outbox.push(msg) === 1) setImmediate(() => this.#flush(slot));
 	}
 
 	/** Hands queued jobs to ready workers with room, then starts workers for what is still waiting. */
@@ -354,9 +412,14 @@ export class WorkerPool {
 				clientContext: p.job.clientContext,
 			}),
 		};
+		p.job.stream?.bind({
+			ack: (bytes) => this.#send(slot, { type: "ack", id: p.id, bytes }),
+			cancel: (reason) =>
+				this.#send(slot, { type: "cancel", id: p.id, reason }),
+		});
 		// One postMessage per worker per event-loop turn: under load many requests arrive in one
 		// turn, and each message costs the main thread far more than the bytes it carries.
-		if (slot.outbox.push(msg) === 1) setImmediate(() => this.#flush(slot));
+		this.#send(slot, msg);
 	}
 
 	#flush(slot: Slot): void {
@@ -419,6 +482,14 @@ export class WorkerPool {
 	#abort(p: Pending): void {
 		const i = this.#queue.indexOf(p);
 		if (i !== -1) this.#queue.splice(i, 1);
+		// A streaming handler learns it: its stream errors, and it can stop early.
+		for (const s of this.#slots)
+			if (s.inFlight.get(p.id) === p)
+				this.#send(s, {
+					type: "cancel",
+					id: p.id,
+					reason: "the client went away",
+				});
 		// A running job keeps its worker slot until it ends or times out; only the caller stops waiting.
 		this.#settle(p, undefined, p.job.signal?.reason);
 		this.#checkDrained();

@@ -20,6 +20,47 @@ export interface InvokeMessage {
 	readonly clientContext?: string;
 }
 
+/**
+ * Response streaming flow control (`awslambda.streamifyResponse` handlers): an instance sends a
+ * stream in pieces of at most {@link STREAM_PIECE_BYTES} and stops while {@link
+ * STREAM_WINDOW_BYTES} of them are unacknowledged; the gateway acknowledges what its reader has
+ * taken. So a slow client holds the function back instead of growing the gateway's buffers, and
+ * an instance that sends past its window has broken the protocol (its instance is ended).
+ */
+export const STREAM_PIECE_BYTES = 64 * 1024;
+export const STREAM_WINDOW_BYTES = 1024 * 1024;
+
+/** Gateway → instance: `bytes` more of invocation `id`'s response stream were taken. */
+export interface AckMessage {
+	readonly type: "ack";
+	readonly id: number;
+	readonly bytes: number;
+}
+
+/** Gateway → instance: nobody reads invocation `id`'s answer any more (client gone, size limit). */
+export interface CancelMessage {
+	readonly type: "cancel";
+	readonly id: number;
+	readonly reason: string;
+}
+
+/** Everything the gateway sends an instance after its boot description. */
+export type HostMessage = InvokeMessage | AckMessage | CancelMessage;
+
+/** Instance → gateway: invocation `id` began its response stream, of this content type. */
+export interface StreamStartMessage {
+	readonly type: "streamStart";
+	readonly id: number;
+	readonly contentType: string;
+}
+
+/** Instance → gateway: the next piece of invocation `id`'s response stream (base64). */
+export interface StreamChunkMessage {
+	readonly type: "chunk";
+	readonly id: number;
+	readonly data: string;
+}
+
 /** The error shape Lambda reports for an unhandled exception. */
 export interface HandlerErrorInfo {
 	readonly errorType: string;
@@ -34,6 +75,8 @@ export type DoneMessage =
 			readonly ok: true;
 			/** The handler's result serialized as JSON (`undefined` → `null`). */
 			readonly resultJson: string;
+			/** The answer went out as a response stream (`chunk` messages); `resultJson` is `null`. */
+			readonly streamed?: true;
 			readonly logs: string;
 			/** Lambda's `Max Memory Used` as the instance measured it. */
 			readonly memoryUsedMb?: number;
@@ -43,6 +86,8 @@ export type DoneMessage =
 			readonly id: number;
 			readonly ok: false;
 			readonly error: HandlerErrorInfo;
+			/** The handler failed after its response stream had started. */
+			readonly streamed?: true;
 			readonly logs: string;
 			/** Lambda's `Max Memory Used` as the instance measured it. */
 			readonly memoryUsedMb?: number;
@@ -52,5 +97,7 @@ export type WorkerMessage =
 	| { readonly type: "ready" }
 	| { readonly type: "startFailed"; readonly detail: string }
 	| DoneMessage
+	| StreamStartMessage
+	| StreamChunkMessage
 	/** Output written outside any invocation (module init, timers, unhandled rejections). */
 	| { readonly type: "log"; readonly text: string };
