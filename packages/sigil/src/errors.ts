@@ -62,6 +62,12 @@ export const ERRORS = {
 		fc: "InvalidArgument",
 		doc: "The gateway's engine choice (`--store`/`--queue`/`--cache`, `SIGIL_STORE`/`SIGIL_QUEUE`/`SIGIL_CACHE`) is not one it supports: an unknown scheme, query parameter or name. The message names the flag or variable; docs/operations.md lists the forms.",
 	},
+	HANDLER_LOAD_FAILED: {
+		status: 400,
+		aws: "InvalidParameterValueException",
+		fc: "InvalidArgument",
+		doc: "The deployed code did not load: a sandboxed instance imported it at deploy and it threw, did not export the handler or did not finish loading in 10 s. Nothing was deployed; the live revision keeps serving. The message carries the load error.",
+	},
 	BUNDLE_INVALID: {
 		status: 400,
 		aws: "InvalidParameterValueException",

@@ -451,3 +451,5 @@ export function createNodeRuntime(spec: NodeRuntimeSpec): NodeRuntime {
 		stats: () => pool.stats(),
 	};
 }
+		probe: () => pool.warm(),
+

@@ -118,6 +118,12 @@ export interface FunctionRuntime {
 	invokeStream?(invocation: StreamInvocation): Promise<StreamAnswer>;
 	/** Stop taking work, let in-flight invocations finish (up to `graceMs`), then release everything. */
 	close(graceMs?: number): Promise<void>;
+	/**
+	 * Loads the code the way an invocation would — a sandboxed instance imports the handler — and
+	 * rejects with FUNCTION_START_FAILED (the load error in `detail`) when it cannot. Deploys call
+	 * it before a revision goes live. Runtimes with nothing to load ahead (fork per request) omit it.
+	 */
+	probe?(): Promise<void>;
 }
 
 /** Stable codes of runtime failures; the gateway maps them to HTTP (see docs/errors.md). */

@@ -171,6 +171,8 @@ export class WorkerPool {
 	}
 
 	/** Runs one job; rejects with a {@link RuntimeError} (or the signal's reason when aborted). */
+	/** Callers of {@link warm} waiting for the next instance to be ready or to fail loading. */
+	#warmWaiters: { ok: () => void; fail: (err: RuntimeError) => void }[] = [];
 	run(job: PoolJob): Promise<DoneMessage> {
 		if (this.#closing) return Promise.reject(closedError(this.#o.name));
 		if (job.signal?.aborted) return Promise.reject(job.signal.reason);
@@ -213,6 +215,22 @@ export class WorkerPool {
 			busy += s.inFlight.size;
 		}
 		return {
+	/**
+	 * Resolves once an instance has loaded the handler, starting one when none is ready or
+	 * starting; rejects with FUNCTION_START_FAILED and the load error when it cannot. A deploy
+	 * calls it before the revision goes live, so code that throws at import is refused there and
+	 * not at its first request. The instance stays warm for that first request.
+	 */
+	warm(): Promise<void> {
+		if (this.#closing) return Promise.reject(closedError(this.#o.name));
+		const states = [...this.#slots].map((s) => s.state);
+		if (states.includes("ready")) return Promise.resolve();
+		return new Promise((ok, fail) => {
+			this.#warmWaiters.push({ ok, fail });
+			if (!states.includes("starting")) this.#spawn();
+		});
+	}
+
 			instances: this.#slots.size,
 			ready,
 			busy,
@@ -232,6 +250,8 @@ export class WorkerPool {
 			});
 			clearTimeout(timer);
 		}
+		for (const w of this.#warmWaiters.splice(0))
+			w.fail(closedError(this.#o.name));
 		for (const p of this.#queue.splice(0))
 			this.#settle(p, undefined, closedError(this.#o.name));
 		const exits: Promise<unknown>[] = [];
@@ -317,6 +337,7 @@ export class WorkerPool {
 			case "startFailed":
 				this.#startFailed(slot, msg.detail);
 				return;
+			for (const w of this.#warmWaiters.splice(0)) w.fail(error());
 			case "log":
 				this.#o.onBackgroundLog?.(msg.text);
 				return;
@@ -327,6 +348,7 @@ export class WorkerPool {
 					void this.#kill(
 						slot,
 						"FUNCTION_CRASHED",
+				for (const w of this.#warmWaiters.splice(0)) w.ok();
 						`function ${this.#o.name} broke the gateway protocol (${problem})`,
 					);
 				return;
