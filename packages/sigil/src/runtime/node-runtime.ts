@@ -448,8 +448,8 @@ export function createNodeRuntime(spec: NodeRuntimeSpec): NodeRuntime {
 			return pool.close(graceMs ?? spec.timeoutMs);
 		},
 
+		probe: () => pool.warm(),
+
 		stats: () => pool.stats(),
 	};
 }
-		probe: () => pool.warm(),
-

@@ -163,6 +163,8 @@ export class WorkerPool {
 	#closing = false;
 	#startBroken = false;
 	#onDrained: (() => void) | undefined;
+	/** Callers of {@link warm} waiting for the next instance to be ready or to fail loading. */
+	#warmWaiters: { ok: () => void; fail: (err: RuntimeError) => void }[] = [];
 
 	constructor(options: WorkerPoolOptions) {
 		this.#o = options;
@@ -171,8 +173,6 @@ export class WorkerPool {
 	}
 
 	/** Runs one job; rejects with a {@link RuntimeError} (or the signal's reason when aborted). */
-	/** Callers of {@link warm} waiting for the next instance to be ready or to fail loading. */
-	#warmWaiters: { ok: () => void; fail: (err: RuntimeError) => void }[] = [];
 	run(job: PoolJob): Promise<DoneMessage> {
 		if (this.#closing) return Promise.reject(closedError(this.#o.name));
 		if (job.signal?.aborted) return Promise.reject(job.signal.reason);
@@ -207,14 +207,6 @@ export class WorkerPool {
 		});
 	}
 
-	stats(): PoolStats {
-		let ready = 0;
-		let busy = 0;
-		for (const s of this.#slots) {
-			if (s.state === "ready") ready++;
-			busy += s.inFlight.size;
-		}
-		return {
 	/**
 	 * Resolves once an instance has loaded the handler, starting one when none is ready or
 	 * starting; rejects with FUNCTION_START_FAILED and the load error when it cannot. A deploy
@@ -231,6 +223,14 @@ export class WorkerPool {
 		});
 	}
 
+	stats(): PoolStats {
+		let ready = 0;
+		let busy = 0;
+		for (const s of this.#slots) {
+			if (s.state === "ready") ready++;
+			busy += s.inFlight.size;
+		}
+		return {
 			instances: this.#slots.size,
 			ready,
 			busy,
@@ -242,6 +242,8 @@ export class WorkerPool {
 	/** Stops taking work, lets admitted work finish for up to `graceMs`, then terminates every worker. */
 	async close(graceMs: number): Promise<void> {
 		this.#closing = true;
+		for (const w of this.#warmWaiters.splice(0))
+			w.fail(closedError(this.#o.name));
 		if (this.#admitted() > 0) {
 			let timer: NodeJS.Timeout | undefined;
 			await new Promise<void>((done) => {
@@ -250,8 +252,6 @@ export class WorkerPool {
 			});
 			clearTimeout(timer);
 		}
-		for (const w of this.#warmWaiters.splice(0))
-			w.fail(closedError(this.#o.name));
 		for (const p of this.#queue.splice(0))
 			this.#settle(p, undefined, closedError(this.#o.name));
 		const exits: Promise<unknown>[] = [];
@@ -320,6 +320,7 @@ export class WorkerPool {
 		if (![...this.#slots].some((s) => s.state === "ready")) {
 			for (const p of this.#queue.splice(0))
 				this.#settle(p, undefined, error());
+			for (const w of this.#warmWaiters.splice(0)) w.fail(error());
 		}
 		const e = error();
 		void this.#kill(slot, e.code, e.message, detail);
@@ -330,6 +331,7 @@ export class WorkerPool {
 			case "ready":
 				slot.state = "ready";
 				this.#startBroken = false;
+				for (const w of this.#warmWaiters.splice(0)) w.ok();
 				this.#pump();
 				// Started for a job another worker took: it may retire like any idle one.
 				this.#armIdle(slot);
@@ -337,7 +339,6 @@ export class WorkerPool {
 			case "startFailed":
 				this.#startFailed(slot, msg.detail);
 				return;
-			for (const w of this.#warmWaiters.splice(0)) w.fail(error());
 			case "log":
 				this.#o.onBackgroundLog?.(msg.text);
 				return;
@@ -348,7 +349,6 @@ export class WorkerPool {
 					void this.#kill(
 						slot,
 						"FUNCTION_CRASHED",
-				for (const w of this.#warmWaiters.splice(0)) w.ok();
 						`function ${this.#o.name} broke the gateway protocol (${problem})`,
 					);
 				return;
