@@ -10,6 +10,7 @@ import { openPostgresStore } from "../src/store/postgres/open.ts";
 import { openSqliteStore } from "../src/store/sqlite/open.ts";
 import type { AuditQuery, Store } from "../src/store/store.ts";
 import type { AuditInput } from "../src/store/types.ts";
+import { run } from "./cli-helpers.ts";
 import {
 	ROOT_KEY,
 	startTestGateway,
@@ -218,6 +219,38 @@ describe("GET /sigil/v1/logs filters through the gateway", () => {
 		);
 		const none = await cp<Page>(gw, "GET", "/logs?key=AKIAZZZZZZZZZZZZZZZZ");
 		assert.deepEqual(none.records, []);
+	});
+
+	test("sigil logs NAME --outcome failed --key AKID --json: the same filter from the CLI", async () => {
+		const r = await run(
+			[
+				"logs",
+				"filtered",
+				"--outcome",
+				"failed",
+				"--key",
+				ROOT_KEY.accessKeyId,
+				"--json",
+				"--gateway",
+				gw.url,
+			],
+			{
+				env: {
+					SIGIL_ACCESS_KEY_ID: ROOT_KEY.accessKeyId,
+					SIGIL_SECRET_ACCESS_KEY: ROOT_KEY.secretAccessKey,
+					SIGIL_CONFIG_DIR: "/nonexistent-sigil",
+				},
+			},
+		);
+		assert.equal(r.code, 0, r.stderr);
+		const lines = r.stdout
+			.trim()
+			.split("\n")
+			.map((l) => JSON.parse(l) as { outcome: string; function: string });
+		assert.deepEqual(
+			lines.map((l) => [l.function, l.outcome]),
+			[["filtered", "SIGNATURE_MISMATCH"]],
+		);
 	});
 
 	for (const bad of [

@@ -183,6 +183,10 @@ export class ControlPlaneClient {
 		/** ISO 8601 time: only records at or after it. */
 		since?: string;
 		requestId?: string;
+		/** One access key's records. */
+		key?: string;
+		/** `ok`, `failed` or an outcome code. */
+		outcome?: string;
 	}): Promise<{
 		records: Record<string, unknown>[];
 		next?: string | number | null;
@@ -193,6 +197,8 @@ export class ControlPlaneClient {
 		if (query.limit !== undefined) params.set("limit", String(query.limit));
 		if (query.since !== undefined) params.set("since", query.since);
 		if (query.requestId !== undefined) params.set("requestId", query.requestId);
+		if (query.key !== undefined) params.set("key", query.key);
+		if (query.outcome !== undefined) params.set("outcome", query.outcome);
 		const qs = params.toString();
 		return this.request("GET", `/logs${qs ? `?${qs}` : ""}`);
 	}

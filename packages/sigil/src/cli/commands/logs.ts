@@ -1,5 +1,5 @@
 /**
- * `sigil logs [NAME] [--follow] [--since 10m|TIME|ID] [--request-id ID] [--json]`: the gateway's
+ * `sigil logs [NAME] [--follow] [--since 10m|TIME|ID] [--request-id ID] [--key AKID] [--outcome ok|failed|CODE] [--json]`: the gateway's
  * records of invocations and authentication decisions, each with the function's output. The key's owner sees here why a signature was refused (the likely
  * cause and the server's canonical request) — what anonymous callers are never told.
  * `--follow` polls the API with `after=<last id>`, as `tail -f` would.
@@ -101,7 +101,7 @@ export const logsCommand: CommandSpec = {
 	summary:
 		"Show invocation and authentication records (with mismatch diagnoses for the key owner)",
 	usage:
-		"logs [NAME] [--follow] [--since 10m|TIME|ID] [--request-id ID] [--limit N] [--json]",
+		"logs [NAME] [--follow] [--since 10m|TIME|ID] [--request-id ID] [--key AKID] [--outcome ok|failed|CODE] [--limit N] [--json]",
 	args: ["NAME?"],
 	options: {
 		follow: {
@@ -120,6 +120,18 @@ export const logsCommand: CommandSpec = {
 			value: "ID",
 			description: "only the records of this request",
 		},
+		key: {
+			type: "string",
+			value: "AKID",
+			description:
+				"only the records of this access key (signed with it, or refused naming it)",
+		},
+		outcome: {
+			type: "string",
+			value: "OUTCOME",
+			description:
+				"ok, failed (anything but OK) or an outcome code such as SIGNATURE_MISMATCH",
+		},
 		limit: {
 			type: "string",
 			value: "N",
@@ -137,6 +149,7 @@ export const logsCommand: CommandSpec = {
 		"sigil logs hello --follow",
 		"sigil logs hello --since 10m",
 		"sigil logs hello --request-id 3f1c…",
+		"sigil logs --outcome failed --key AKIAIOSFODNN7EXAMPLE",
 		"sigil logs --since 120 --json",
 	],
 	async run(ctx) {
@@ -147,6 +160,8 @@ export const logsCommand: CommandSpec = {
 		const since = parseSince(str(ctx.values, "since"), ctx.spec.usage);
 		let after = since?.after;
 		const requestId = str(ctx.values, "request-id");
+		const key = str(ctx.values, "key");
+		const outcome = str(ctx.values, "outcome");
 		const emit = (records: Record<string, unknown>[]) => {
 			for (const r of records)
 				ctx.io.stdout.write(
@@ -159,6 +174,8 @@ export const logsCommand: CommandSpec = {
 				...(after !== undefined && { after }),
 				...(since?.time !== undefined && { since: since.time }),
 				...(requestId !== undefined && { requestId }),
+				...(key !== undefined && { key }),
+				...(outcome !== undefined && { outcome }),
 				limit,
 			});
 			emit(page.records);
