@@ -7,6 +7,7 @@ import {
 	SHARED_SECRET_FAILURES,
 	SIGV4_FAILURES,
 } from "@sigil/signature";
+import { CLI_ERRORS } from "../packages/sigil/src/cli/cli-codes.ts";
 import { ERRORS } from "../packages/sigil/src/errors.ts";
 
 const root = join(import.meta.dirname, "..");
@@ -79,6 +80,16 @@ export function renderErrorsDoc(): string {
 		"## Policies (`@sigil/policy`)",
 		"",
 		"Validation errors (with the key path in the document) and decision reasons are listed in [packages/policy/README.md](../packages/policy/README.md); a test keeps that list complete.",
+		"",
+		"## The `sigil` CLI's own (`packages/sigil/src/cli/cli-codes.ts`)",
+		"",
+		'Printed as `error: … / fix: …` on stderr (or `{"error": {"code", "message", "fix"}}` with --json); a gateway error reaches the CLI with the gateway\'s code above.',
+		"",
+		"| code | exit | meaning and fix |",
+		"|---|---|---|",
+		...Object.entries(CLI_ERRORS).map(
+			([code, e]) => `| \`${code}\` | ${e.exit} | ${cell(e.doc)} |`,
+		),
 		"",
 		"## Store (`packages/sigil/src/store/errors.ts`)",
 		"",
