@@ -9,10 +9,13 @@ import {
 	AddPermissionCommand,
 	CreateAliasCommand,
 	CreateFunctionCommand,
+	CreateFunctionUrlConfigCommand,
 	DeleteAliasCommand,
 	DeleteFunctionCommand,
+	DeleteFunctionConcurrencyCommand,
 	GetAliasCommand,
 	GetFunctionCommand,
+	GetFunctionConcurrencyCommand,
 	GetFunctionConfigurationCommand,
 	GetPolicyCommand,
 	InvokeCommand,
@@ -20,6 +23,7 @@ import {
 	ListAliasesCommand,
 	ListVersionsByFunctionCommand,
 	PublishVersionCommand,
+	PutFunctionConcurrencyCommand,
 	RemovePermissionCommand,
 	UpdateAliasCommand,
 	UpdateFunctionCodeCommand,
@@ -927,5 +931,64 @@ describe("permissions per qualifier (AddPermission/GetPolicy/RemovePermission wi
 		} finally {
 			them.destroy();
 		}
+	});
+});
+
+describe("PutFunctionConcurrency 0 (throttle)", () => {
+	test("every invocation — Invoke, a version, an alias, the function URL — is 429 Rate Exceeded until it is deleted", async () => {
+		await create("throttle-me", "one");
+		await client.send(
+			new PublishVersionCommand({ FunctionName: "throttle-me" }),
+		);
+		await client.send(
+			new CreateAliasCommand({
+				FunctionName: "throttle-me",
+				Name: "live",
+				FunctionVersion: "1",
+			}),
+		);
+		await client.send(
+			new CreateFunctionUrlConfigCommand({
+				FunctionName: "throttle-me",
+				AuthType: "NONE",
+			}),
+		);
+		const put = await client.send(
+			new PutFunctionConcurrencyCommand({
+				FunctionName: "throttle-me",
+				ReservedConcurrentExecutions: 0,
+			}),
+		);
+		assert.equal(put.ReservedConcurrentExecutions, 0);
+		assert.equal(
+			(
+				await client.send(
+					new GetFunctionConcurrencyCommand({ FunctionName: "throttle-me" }),
+				)
+			).ReservedConcurrentExecutions,
+			0,
+		);
+		for (const Qualifier of [undefined, "live"])
+			await rejectsWith(
+				client.send(
+					new InvokeCommand({
+						FunctionName: "throttle-me",
+						...(Qualifier && { Qualifier }),
+						Payload: Buffer.from("{}"),
+					}),
+				),
+				"TooManyRequestsException",
+				/^Rate Exceeded\.$/,
+			);
+		const url = await fetch(`${gw.url}/function/throttle-me/`);
+		assert.equal(url.status, 429, await url.text());
+		// Still manageable: read, and the throttle lifted.
+		await client.send(new GetFunctionCommand({ FunctionName: "throttle-me" }));
+		await client.send(
+			new DeleteFunctionConcurrencyCommand({ FunctionName: "throttle-me" }),
+		);
+		assert.equal((await invoke("throttle-me")).body.tag, "one");
+		const open = await fetch(`${gw.url}/function/throttle-me/`);
+		assert.equal(open.status, 200, await open.text());
 	});
 });

@@ -168,9 +168,10 @@ export const functionConfigRule = obj({
 	/**
 	 * Lambda's reserved concurrency: at most this many invocations at once, each in its own
 	 * instance, and none waiting — the next is 429 TooManyRequestsException. When set it
-	 * overrides `concurrency.max`, `perInstance` and `queue`.
+	 * overrides `concurrency.max`, `perInstance` and `queue`. 0 throttles every invocation (429
+	 * "Rate Exceeded.", Lambda's PutFunctionConcurrency 0) while keeping the function.
 	 */
-	reservedConcurrency: opt(int(1, 256)),
+	reservedConcurrency: opt(int(0, 256)),
 });
 
 export type FunctionConfigInput = NonNullable<
@@ -349,7 +350,8 @@ export function parseFunctionConfig(
 			c.reservedConcurrency !== undefined
 				? {
 						min: Math.min(conc.min ?? 0, c.reservedConcurrency),
-						max: c.reservedConcurrency,
+						// 0 is refused in front of the runtime (functions/throttled-runtime.ts).
+						max: Math.max(1, c.reservedConcurrency),
 						perInstance: 1,
 						queue: 0,
 					}

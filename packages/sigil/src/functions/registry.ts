@@ -26,6 +26,7 @@ import type { FunctionRecord, FunctionVersionRecord } from "../store/types.ts";
 import { bundleBytes, decodeBundle, materialiseBundle } from "./bundle.ts";
 import { createRuntime } from "./create-runtime.ts";
 import { InvocationLogs } from "./invocation-logs.ts";
+import { throttled } from "./throttled-runtime.ts";
 
 export interface DeployedFunction {
 	readonly accountId: string;
@@ -222,10 +223,13 @@ export class FunctionRegistry {
 		version: FunctionVersionRecord,
 	): Promise<DeployedFunction> {
 		const { accountId, name } = fn;
+		// Reserved concurrency belongs to the function, not to a snapshot of it (Lambda's
+		// versions carry none): the version's runtime is built without it.
+		const { reservedConcurrency: _, ...config } = version.config;
 		const built = await this.#build(
 			accountId,
 			name,
-			version.config,
+			config,
 			version.codeSha256,
 			async () => {
 				const code = await this.#opts.store.versions.getCode(
@@ -349,7 +353,13 @@ export class FunctionRegistry {
 				region: this.#opts.region,
 				isolation: this.#opts.isolation ?? { kind: "none" },
 			});
-			return { config, runtime, secretsDir };
+			return {
+				config,
+				// Reserved concurrency 0: deployed, and every invocation throttled.
+				runtime:
+					config.reservedConcurrency === 0 ? throttled(runtime) : runtime,
+				secretsDir,
+			};
 		} catch (err) {
 			if (secretsDir) await rm(secretsDir, { recursive: true, force: true });
 			throw err;

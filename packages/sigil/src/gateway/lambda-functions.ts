@@ -904,10 +904,6 @@ export async function putFunctionConcurrency({
 		0,
 		MAX_RESERVED,
 	) as number;
-	if (n === 0)
-		throw invalid(
-			"ReservedConcurrentExecutions 0 (throttle every invocation) is not supported yet: Sigil's runtimes keep at least one instance; delete the function, or close its URL and remove its permissions, to stop it",
-		);
 	const config = {
 		...(fn.record.config as FunctionConfigInput),
 		reservedConcurrency: n,

@@ -9,6 +9,8 @@
 import { randomInt } from "node:crypto";
 import { SigilError } from "../errors.ts";
 import type { DeployedFunction } from "../functions/registry.ts";
+import { THROTTLED } from "../functions/throttled-runtime.ts";
+import { RuntimeError } from "../runtime/types.ts";
 import { versionNumber } from "../store/function-version-rows.ts";
 import type {
 	FunctionAliasRecord,
@@ -77,6 +79,10 @@ export async function runnable(
 ): Promise<{ fn: DeployedFunction; executedVersion: string }> {
 	const q = await resolveQualifier(ctx, t);
 	if (q.kind === "latest") return { fn: q.fn, executedVersion: "$LATEST" };
+	// Reserved concurrency is the function's, whichever version runs (a version's runtime is
+	// built without it): 0 throttles its versions and aliases too.
+	if (q.fn.config.reservedConcurrency === 0)
+		throw new RuntimeError("FUNCTION_QUEUE_FULL", THROTTLED);
 	let version: FunctionVersionRecord | undefined;
 	if (q.kind === "version") version = q.version;
 	else {
