@@ -254,6 +254,36 @@ describe("raw HTTP text", () => {
 		assert.equal(Buffer.from(b.body).toString(), "{}");
 	});
 
+	test("a whole curl -v transcript: the '> ' lines are the request; a body it did not print is asked for", () => {
+		const transcript = [
+			"*   Trying 127.0.0.1:8080...",
+			"* Connected to 127.0.0.1 (127.0.0.1) port 8080 (#0)",
+			"> GET /sigil/v1/whoami HTTP/1.1",
+			"> Host: 127.0.0.1:8080",
+			"> Authorization: AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20260101/us-east-1/sigil/aws4_request, SignedHeaders=host;x-amz-date, Signature=00",
+			"> X-Amz-Date: 20260101T000000Z",
+			">",
+			"< HTTP/1.1 403 Forbidden",
+			"< content-type: application/json",
+			"<",
+			'{"message":"The request signature we calculated does not match"}',
+		].join("\n");
+		const w = parseRequestText(transcript);
+		assert.equal(w.target, "/sigil/v1/whoami");
+		assert.equal(w.rawHeaders.length, 6);
+		assert.equal(w.body.length, 0);
+		assert.throws(
+			() =>
+				parseRequestText(
+					transcript.replace(
+						"> X-Amz-Date",
+						"> Content-Length: 2\n> X-Amz-Date",
+					),
+				),
+			/does not print the body/,
+		);
+	});
+
 	const bad = [
 		"",
 		"hello",

@@ -26,7 +26,8 @@ const VERSION = /^HTTP\/1\.[01]$/;
  * parseRequestText("GET /function/hello HTTP/1.1\nHost: 127.0.0.1:8080\n\n")
  * // → { method: "GET", target: "/function/hello", rawHeaders: ["Host", "127.0.0.1:8080"], body }
  */
-export function parseRequestText(text: string): WireRequest {
+export function parseRequestText(pasted: string): WireRequest {
+	const text = verboseTranscript(pasted) ?? pasted;
 	const { head, body } = splitHead(text);
 	const lines = unprefixed(head.split(/\r?\n/));
 	while (lines.length > 0 && lines[0]?.trim() === "") lines.shift();
@@ -84,6 +85,32 @@ function splitHead(text: string): { head: string; body: string } {
 		head: text.slice(0, m.index),
 		body: text.slice(m.index + m[0].length),
 	};
+}
+
+/**
+ * A whole `curl -v` transcript (`* ` notes, `> ` request lines, `< ` answer lines, the answer's
+ * body): the `> ` lines are the request head. curl does not print the body it sent, so a
+ * request with one must be pasted as head and body; guessing it from the answer's text is not
+ * done.
+ */
+function verboseTranscript(text: string): string | undefined {
+	const lines = text.split(/\r?\n/);
+	const start = lines.findIndex((l) =>
+		/^> [A-Za-z]+ \S+ HTTP\/1\.[01]$/.test(l),
+	);
+	if (start === -1 || !lines.some((l) => /^[*<] /.test(l))) return undefined;
+	const head: string[] = [];
+	for (const line of lines.slice(start)) {
+		if (line === ">" || line === "> ") break;
+		if (!line.startsWith("> ")) break;
+		head.push(line.slice(2));
+	}
+	const length = head.find((l) => /^content-length:/i.test(l));
+	if (length && !/:\s*0\s*$/.test(length))
+		throw new RequestTextError(
+			"curl -v does not print the body it sent: paste the '> ' lines, a blank line, then the body (the -d/--data value)",
+		);
+	return `${head.join("\r\n")}\r\n\r\n`;
 }
 
 /** `curl -v` writes the request as `> GET / HTTP/1.1` … `> `: the prefix is not the request. */
