@@ -358,7 +358,9 @@ export function parseFunctionConfig(
 				: {
 						min: conc.min ?? 0,
 						max: conc.max ?? 4,
-						perInstance: conc.perInstance ?? 1,
+						// Node serves invocations concurrently on one event loop (as OpenFaaS's Node templates
+						// do); see docs/runtimes.md for why 8. Lambda-strict is perInstance: 1.
+						perInstance: conc.perInstance ?? (c.runtime === "node" ? 8 : 1),
 						queue: conc.queue ?? 100,
 					},
 		trigger: {
