@@ -2,8 +2,10 @@
 // (@smithy/signature-v4, @alicloud/openapi-util, a payload HMAC), pasted as raw HTTP or curl,
 // or picked from the auth log; who may ask about which key.
 import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
 import { createHmac } from "node:crypto";
 import { after, before, describe, test } from "node:test";
+import { promisify } from "node:util";
 import OpenApiUtil from "@alicloud/openapi-util";
 import {
 	ROOT_KEY,
@@ -328,6 +330,46 @@ describe("agreement with the gateway", () => {
 				`gateway ${status}, debugger ${json.outcome} ${json.code}`,
 			);
 		});
+});
+
+describe("curl --aws-sigv4, the real one", () => {
+	/** Runs Debian's curl with -v; answers the status and the transcript curl wrote. */
+	async function curlVerbose(
+		provider: string,
+	): Promise<{ status: number; transcript: string }> {
+		const { stdout, stderr } = await promisify(execFile)("curl", [
+			"-sS",
+			"-v",
+			"-o",
+			"/dev/null",
+			"-w",
+			"%{http_code}",
+			"--aws-sigv4",
+			provider,
+			"--user",
+			`${ROOT_KEY.accessKeyId}:${ROOT_KEY.secretAccessKey}`,
+			`${gw.url}/sigil/v1/whoami`,
+		]);
+		return { status: Number(stdout), transcript: stderr };
+	}
+
+	test("curl's own -v transcript pasted as raw: valid when the gateway accepted it", async () => {
+		const { status, transcript } = await curlVerbose("aws:amz:us-east-1:sigil");
+		assert.equal(status, 200, transcript);
+		const { json, text } = await debugCall(gw, { raw: transcript });
+		assert.equal(json.outcome, "valid", text);
+	});
+
+	test("curl signing for another region: the gateway refuses, the debugger names the region", async () => {
+		const { status, transcript } = await curlVerbose(
+			"aws:amz:eu-central-1:sigil",
+		);
+		assert.equal(status, 403);
+		const { json } = await debugCall(gw, { raw: transcript });
+		const cause = json.likelyCause as { code: string; text: string };
+		assert.equal(cause.code, "REGION");
+		assert.match(cause.text, /'eu-central-1'/);
+	});
 });
 
 describe("ACS3 and payload HMAC", () => {
