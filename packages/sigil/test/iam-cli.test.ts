@@ -12,6 +12,7 @@ import {
 	type TestGateway,
 } from "./helpers/gateway.ts";
 import { deployWithPolicy, fnArn, type Keys } from "./helpers/iam.ts";
+import { iamOk, query, tag } from "./iam-query.ts";
 
 let gw: TestGateway;
 let dir: string;
@@ -207,6 +208,148 @@ describe("sigil user / role / policy", () => {
 				])
 			).code,
 			0,
+		);
+	});
+});
+
+describe("sigil user delete", () => {
+	test("a user with keys, inline and managed policies and groups is deleted whole, and its key stops working at once", async () => {
+		const made = await json<{
+			AccessKey: { AccessKeyId: string; SecretAccessKey: string };
+		}>(["user", "create", "del-dora", "--key"]);
+		const bob: Keys = {
+			accessKeyId: made.AccessKey.AccessKeyId,
+			secretAccessKey: made.AccessKey.SecretAccessKey,
+		};
+		const doc = JSON.stringify({
+			Version: "2012-10-17",
+			Statement: [
+				{ Effect: "Allow", Action: "lambda:ListFunctions", Resource: "*" },
+			],
+		});
+		const policyArn = tag(
+			await iamOk(gw, {
+				Action: "CreatePolicy",
+				PolicyName: "dora-managed",
+				PolicyDocument: doc,
+			}),
+			"Arn",
+		);
+		await iamOk(gw, {
+			Action: "AttachUserPolicy",
+			UserName: "del-dora",
+			PolicyArn: policyArn,
+		});
+		await iamOk(gw, { Action: "CreateGroup", GroupName: "dora-team" });
+		await iamOk(gw, {
+			Action: "AddUserToGroup",
+			GroupName: "dora-team",
+			UserName: "del-dora",
+		});
+		await iamOk(gw, {
+			Action: "PutUserPolicy",
+			UserName: "del-dora",
+			PolicyName: "inline",
+			PolicyDocument: doc,
+		});
+		const before = await sigil(["list"], bob);
+		assert.equal(
+			before.code,
+			0,
+			`the user's key works before: ${before.stderr}`,
+		);
+		// What IAM alone answers: DeleteConflict while anything is attached.
+		const direct = await query(gw, "iam", {
+			Action: "DeleteUser",
+			UserName: "del-dora",
+		});
+		assert.equal(direct.status, 409, direct.xml);
+
+		const r = await sigil(["user", "delete", "del-dora"]);
+		assert.equal(r.code, 0, r.stderr);
+		assert.match(r.stdout, /deleted user del-dora/);
+		const gone = await query(gw, "iam", {
+			Action: "GetUser",
+			UserName: "del-dora",
+		});
+		assert.equal(gone.status, 404, gone.xml);
+		// The managed policy and the group outlive their member, now detached and empty.
+		const policy = await iamOk(gw, {
+			Action: "GetPolicy",
+			PolicyArn: policyArn,
+		});
+		assert.equal(tag(policy, "AttachmentCount"), "0");
+		const group = await iamOk(gw, {
+			Action: "GetGroup",
+			GroupName: "dora-team",
+		});
+		assert.ok(!group.includes("<UserName>del-dora</UserName>"), group);
+		const after = await sigil(["list"], bob);
+		assert.notEqual(after.code, 0, "the deleted user's key is refused");
+	});
+
+	test("a user the caller may not detach from stays whole: the first refused step stops the delete", async () => {
+		await json(["user", "create", "del-erin", "--key"]);
+		const doc = JSON.stringify({
+			Version: "2012-10-17",
+			Statement: [
+				{ Effect: "Allow", Action: "lambda:ListFunctions", Resource: "*" },
+			],
+		});
+		const arn = tag(
+			await iamOk(gw, {
+				Action: "CreatePolicy",
+				PolicyName: "erin-managed",
+				PolicyDocument: doc,
+			}),
+			"Arn",
+		);
+		await iamOk(gw, {
+			Action: "AttachUserPolicy",
+			UserName: "del-erin",
+			PolicyArn: arn,
+		});
+		// An operator who may delete users and keys but not detach policies.
+		const op = await json<{
+			AccessKey: { AccessKeyId: string; SecretAccessKey: string };
+		}>(["user", "create", "del-operator", "--key"]);
+		await iamOk(gw, {
+			Action: "PutUserPolicy",
+			UserName: "del-operator",
+			PolicyName: "some",
+			PolicyDocument: JSON.stringify({
+				Version: "2012-10-17",
+				Statement: [
+					{
+						Effect: "Allow",
+						Action: [
+							"iam:DeleteUser",
+							"iam:ListAccessKeys",
+							"iam:DeleteAccessKey",
+							"iam:ListUserPolicies",
+							"iam:DeleteUserPolicy",
+							"iam:ListAttachedUserPolicies",
+						],
+						Resource: "*",
+					},
+				],
+			}),
+		});
+		const r = await sigil(["user", "delete", "del-erin"], {
+			accessKeyId: op.AccessKey.AccessKeyId,
+			secretAccessKey: op.AccessKey.SecretAccessKey,
+		});
+		assert.notEqual(r.code, 0);
+		assert.match(r.stderr, /AccessDenied|ACCESS_DENIED|not authorized/i);
+		const still = await iamOk(gw, { Action: "GetUser", UserName: "del-erin" });
+		assert.match(still, /<UserName>del-erin<\/UserName>/);
+		const attached = await iamOk(gw, {
+			Action: "ListAttachedUserPolicies",
+			UserName: "del-erin",
+		});
+		assert.ok(
+			attached.includes(arn),
+			"still attached: nothing half-done past the refusal",
 		);
 	});
 });

@@ -95,6 +95,78 @@ export class ControlPlaneClient {
 		return decodeAnswer<T>(res, method, target);
 	}
 
+	/**
+	 * One call of the IAM or STS query API (`POST /`, form-encoded, signed for `service`), as the
+	 * AWS CLI makes it; returns the XML answer. An `<ErrorResponse>` becomes a CliError with its code.
+	 */
+	async queryAction(
+		service: "iam" | "sts",
+		action: string,
+		params: Record<string, string> = {},
+	): Promise<string> {
+		const url = new URL(this.gateway);
+		const target = `${url.pathname.replace(/\/+$/, "")}/`;
+		const body = Buffer.from(
+			new URLSearchParams({
+				Action: action,
+				Version: QUERY_VERSIONS[service],
+				...params,
+			}).toString(),
+		);
+		const credentials = this.#credentials;
+		if (!credentials)
+			throw new CliError(
+				"CREDENTIALS_MISSING",
+				"no access key to sign the request with",
+				"run `sigil up` once (it writes the profile) or `sigil configure`, or pass --profile NAME",
+			);
+		const headers = signSigV4Headers(
+			{
+				method: "POST",
+				host: url.host,
+				target,
+				headers: {
+					host: url.host,
+					"content-type": "application/x-www-form-urlencoded; charset=utf-8",
+					"user-agent": "sigil-cli/0.1.0",
+				},
+				body,
+			},
+			credentials,
+			this.region,
+			service,
+			this.#now(),
+		);
+		let res: IncomingResponse;
+		try {
+			res = await send({
+				method: "POST",
+				origin: url.origin,
+				target,
+				headers,
+				body,
+			});
+		} catch (error) {
+			throw new CliError(
+				"GATEWAY_UNREACHABLE",
+				`cannot reach the gateway at ${this.gateway}: ${(error as Error).message}`,
+				"start it with `sigil up`, or point the CLI at it with --gateway URL or SIGIL_URL",
+			);
+		}
+		const text = res.body.toString("utf8");
+		if (res.status >= 200 && res.status < 300) return text;
+		const code = xmlValues(text, "Code")[0] ?? `HTTP_${res.status}`;
+		const message =
+			xmlValues(text, "Message")[0] ?? `${action} answered ${res.status}`;
+		const requestId = xmlValues(text, "RequestId")[0];
+		throw new CliError(
+			code,
+			message,
+			fixFor(code),
+			requestId ? { requestId } : {},
+		);
+	}
+
 	info(): Promise<{ name: string; version: string; region: string }> {
 		return this.request("GET", "/info", undefined, { signed: false });
 	}
@@ -202,6 +274,27 @@ export class ControlPlaneClient {
 		const qs = params.toString();
 		return this.request("GET", `/logs${qs ? `?${qs}` : ""}`);
 	}
+}
+
+/** The API versions the query protocol's callers name (the AWS CLI sends the same). */
+const QUERY_VERSIONS = { iam: "2010-05-08", sts: "2011-06-15" } as const;
+
+/**
+ * The text of every `<tag>` element of a query-API answer, entities decoded. Enough for the
+ * flat members the CLI reads (names, ARNs); not a general XML parser.
+ */
+export function xmlValues(xml: string, tag: string): string[] {
+	const out: string[] = [];
+	for (const m of xml.matchAll(new RegExp(`<${tag}>([^<]*)</${tag}>`, "g")))
+		out.push(
+			(m[1] as string)
+				.replaceAll("&lt;", "<")
+				.replaceAll("&gt;", ">")
+				.replaceAll("&quot;", '"')
+				.replaceAll("&apos;", "'")
+				.replaceAll("&amp;", "&"),
+		);
+	return out;
 }
 
 /** Turns an API answer into its JSON, or into a CliError with the server's code. */

@@ -3,6 +3,7 @@
 import { usageError } from "../cli-error.ts";
 import type { CommandSpec } from "../command.ts";
 import { intOption, str } from "../command.ts";
+import { xmlValues } from "../control-plane-client.ts";
 import { isoTime, table } from "../output.ts";
 import { readPolicyDocument } from "./policy-document.ts";
 
@@ -82,7 +83,8 @@ export const userListCommand: CommandSpec = {
 
 export const userDeleteCommand: CommandSpec = {
 	name: "user delete",
-	summary: "Delete a user with its policies and access keys (revoked at once)",
+	summary:
+		"Delete a user with its access keys, inline and attached policies and group memberships (revoked at once)",
 	usage: "user delete NAME [--json]",
 	args: ["NAME"],
 	options: {},
@@ -108,6 +110,28 @@ export const userDeleteCommand: CommandSpec = {
 				"DELETE",
 				`${user}/policies/${encodeURIComponent(p.policyName)}`,
 			);
+		// Managed policies and group memberships: IAM's own API holds them (the AWS CLI's
+		// detach-user-policy and remove-user-from-group).
+		const attached = await client.queryAction(
+			"iam",
+			"ListAttachedUserPolicies",
+			{
+				UserName: name,
+			},
+		);
+		for (const arn of xmlValues(attached, "PolicyArn"))
+			await client.queryAction("iam", "DetachUserPolicy", {
+				UserName: name,
+				PolicyArn: arn,
+			});
+		const groups = await client.queryAction("iam", "ListGroupsForUser", {
+			UserName: name,
+		});
+		for (const group of xmlValues(groups, "GroupName"))
+			await client.queryAction("iam", "RemoveUserFromGroup", {
+				UserName: name,
+				GroupName: group,
+			});
 		await client.request("DELETE", user);
 		if (ctx.json) ctx.printJson({ deleted: name });
 		else ctx.print(`deleted user ${name}`);
