@@ -18,15 +18,16 @@ import {
 	parseFunctionConfig,
 } from "../config/function-config.ts";
 import { SigilError } from "../errors.ts";
+import type { SharedCache } from "../ports/shared-cache.ts";
 import type { RuntimeIsolation } from "../runtime/sandbox.ts";
 import { type FunctionRuntime, RuntimeError } from "../runtime/types.ts";
 import { isStoreError } from "../store/errors.ts";
 import type { Store } from "../store/store.ts";
 import type { FunctionRecord, FunctionVersionRecord } from "../store/types.ts";
 import { bundleBytes, decodeBundle, materialiseBundle } from "./bundle.ts";
+import { withClusterSlots } from "./cluster-slots.ts";
 import { createRuntime } from "./create-runtime.ts";
 import { InvocationLogs } from "./invocation-logs.ts";
-import { throttled } from "./throttled-runtime.ts";
 
 export interface DeployedFunction {
 	readonly accountId: string;
@@ -64,6 +65,11 @@ export interface RegistryOptions {
 	readonly isolation?: RuntimeIsolation;
 	/** Where each invocation's output is collected for its audit record (default: a fresh one). */
 	readonly logs?: InvocationLogs;
+	/**
+	 * Where reserved concurrency is counted across gateways (Redis); without it each gateway's
+	 * runtime bounds its own invocations only (one gateway: the same thing).
+	 */
+	readonly reservedSlots?: SharedCache;
 }
 
 export class FunctionRegistry {
@@ -223,13 +229,10 @@ export class FunctionRegistry {
 		version: FunctionVersionRecord,
 	): Promise<DeployedFunction> {
 		const { accountId, name } = fn;
-		// Reserved concurrency belongs to the function, not to a snapshot of it (Lambda's
-		// versions carry none): the version's runtime is built without it.
-		const { reservedConcurrency: _, ...config } = version.config;
 		const built = await this.#build(
 			accountId,
 			name,
-			config,
+			version.config,
 			version.codeSha256,
 			async () => {
 				const code = await this.#opts.store.versions.getCode(
@@ -343,23 +346,22 @@ export class FunctionRegistry {
 					...config.trigger.secrets,
 				]),
 			);
-			const runtime = await createRuntime({
+			const runtime = this.#reserved(
+				accountId,
 				name,
 				config,
-				codeDir,
-				secretsDir,
-				onLog: this.logs.sink(arn),
-				arn,
-				region: this.#opts.region,
-				isolation: this.#opts.isolation ?? { kind: "none" },
-			});
-			return {
-				config,
-				// Reserved concurrency 0: deployed, and every invocation throttled.
-				runtime:
-					config.reservedConcurrency === 0 ? throttled(runtime) : runtime,
-				secretsDir,
-			};
+				await createRuntime({
+					name,
+					config,
+					codeDir,
+					secretsDir,
+					onLog: this.logs.sink(arn),
+					arn,
+					region: this.#opts.region,
+					isolation: this.#opts.isolation ?? { kind: "none" },
+				}),
+			);
+			return { config, runtime, secretsDir };
 		} catch (err) {
 			if (secretsDir) await rm(secretsDir, { recursive: true, force: true });
 			throw err;
@@ -410,6 +412,23 @@ export class FunctionRegistry {
 		const dir = this.#secretDirs.get(runtime);
 		this.#secretDirs.delete(runtime);
 		if (dir) await rm(dir, { recursive: true, force: true });
+	}
+
+	/** With `reservedSlots`, a function's reserved concurrency holds across every gateway. */
+	#reserved(
+		accountId: string,
+		name: string,
+		config: FunctionConfig,
+		runtime: FunctionRuntime,
+	): FunctionRuntime {
+		const slots = this.#opts.reservedSlots;
+		if (!slots || config.reservedConcurrency === undefined) return runtime;
+		return withClusterSlots(runtime, slots, {
+			accountId,
+			name,
+			limit: config.reservedConcurrency,
+			timeoutMs: config.timeoutMs,
+		});
 	}
 
 	/** Validates, stores and activates a function; returns it live. */
