@@ -17,6 +17,7 @@ import {
 	GetFunctionCommand,
 	GetFunctionConcurrencyCommand,
 	GetFunctionConfigurationCommand,
+	GetFunctionUrlConfigCommand,
 	GetPolicyCommand,
 	InvokeCommand,
 	LambdaClient,
@@ -990,5 +991,60 @@ describe("PutFunctionConcurrency 0 (throttle)", () => {
 		assert.equal((await invoke("throttle-me")).body.tag, "one");
 		const open = await fetch(`${gw.url}/function/throttle-me/`);
 		assert.equal(open.status, 200, await open.text());
+	});
+});
+
+describe("function URLs and qualifiers", () => {
+	test("an alias URL is refused by name (never the function's URL configured instead); versions and unknown aliases as Lambda answers", async () => {
+		await create("url-q", "one");
+		await client.send(new PublishVersionCommand({ FunctionName: "url-q" }));
+		await client.send(
+			new CreateAliasCommand({
+				FunctionName: "url-q",
+				Name: "prod",
+				FunctionVersion: "1",
+			}),
+		);
+		await rejectsWith(
+			client.send(
+				new CreateFunctionUrlConfigCommand({
+					FunctionName: "url-q",
+					Qualifier: "prod",
+					AuthType: "NONE",
+				}),
+			),
+			"InvalidParameterValueException",
+			/function URL for alias prod is not supported yet/,
+		);
+		// Nothing was opened: the function's own URL still needs a signature.
+		const anon = await fetch(`${gw.url}/function/url-q/`);
+		assert.equal(anon.status, 403, await anon.text());
+		await rejectsWith(
+			client.send(
+				new CreateFunctionUrlConfigCommand({
+					FunctionName: "url-q",
+					Qualifier: "1",
+					AuthType: "NONE",
+				}),
+			),
+			"InvalidParameterValueException",
+			/qualifier/,
+		);
+		await rejectsWith(
+			client.send(
+				new GetFunctionUrlConfigCommand({
+					FunctionName: "url-q",
+					Qualifier: "nope",
+				}),
+			),
+			"ResourceNotFoundException",
+		);
+		const latest = await client.send(
+			new GetFunctionUrlConfigCommand({
+				FunctionName: "url-q",
+				Qualifier: "$LATEST",
+			}),
+		);
+		assert.equal(latest.AuthType, "AWS_IAM");
 	});
 });

@@ -22,6 +22,7 @@ import {
 import { policyTarget } from "./authorize.ts";
 import type { GatewayContext } from "./context.ts";
 import type { Exchange } from "./exchange.ts";
+import { resolveQualifier } from "./lambda-qualifiers.ts";
 import { send, sendJson } from "./respond.ts";
 import type { Call } from "./route.ts";
 import { deployedFunction, type FunctionTarget } from "./targets.ts";
@@ -168,12 +169,36 @@ async function ensurePublic(ctx: GatewayContext, fn: DeployedFunction) {
 	);
 }
 
+/**
+ * The function whose URL a request configures. Lambda's Qualifier here is `$LATEST` or an alias
+ * (never a version number); Sigil's one URL per function serves `$LATEST`, so an alias's URL
+ * is refused by name — after the alias is found, so a missing one is still not found — rather
+ * than configuring the function's URL in its place.
+ */
+async function urlFunction(
+	ctx: GatewayContext,
+	target: FunctionTarget,
+): Promise<DeployedFunction> {
+	const q = target.qualifier;
+	if (q === undefined || q === "$LATEST") return deployedFunction(target);
+	if (/^\d+$/.test(q))
+		throw new SigilError(
+			"INVALID_PARAMETER",
+			`1 validation error detected: Value '${q.slice(0, 40)}' at 'qualifier' failed to satisfy constraint: Member must satisfy regular expression pattern: (^\\$LATEST$)|((?!^[0-9]+$)([a-zA-Z0-9-_]+))`,
+		);
+	await resolveQualifier(ctx, target);
+	throw new SigilError(
+		"INVALID_PARAMETER",
+		`A function URL for alias ${q} is not supported yet on this gateway: the function's one URL (/function/${target.name}/) serves $LATEST. Invoke the alias with the Invoke API (Qualifier=${q}), or configure the URL without a Qualifier`,
+	);
+}
+
 export async function createUrlConfig({
 	ex,
 	ctx,
 	target,
 }: Call<FunctionTarget>): Promise<void> {
-	const fn = deployedFunction(target);
+	const fn = await urlFunction(ctx, target);
 	const b = body(ex);
 	if (typeof b.AuthType !== "string")
 		throw new SigilError(
@@ -187,9 +212,10 @@ export async function createUrlConfig({
 
 export async function getUrlConfig({
 	ex,
+	ctx,
 	target,
 }: Call<FunctionTarget>): Promise<void> {
-	sendJson(ex, 200, view(ex, deployedFunction(target)));
+	sendJson(ex, 200, view(ex, await urlFunction(ctx, target)));
 }
 
 export async function updateUrlConfig({
@@ -197,7 +223,7 @@ export async function updateUrlConfig({
 	ctx,
 	target,
 }: Call<FunctionTarget>): Promise<void> {
-	const fn = deployedFunction(target);
+	const fn = await urlFunction(ctx, target);
 	const b = body(ex);
 	const authType = typeof b.AuthType === "string" ? b.AuthType : undefined;
 	const updated = await setUrl(ctx, fn, authType, toCors(b.Cors));
@@ -209,7 +235,7 @@ export async function deleteUrlConfig({
 	ctx,
 	target,
 }: Call<FunctionTarget>): Promise<void> {
-	const fn = deployedFunction(target);
+	const fn = await urlFunction(ctx, target);
 	await setUrl(ctx, fn, "AWS_IAM", null);
 	send(ex, 204, Buffer.alloc(0));
 }
