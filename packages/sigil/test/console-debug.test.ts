@@ -372,6 +372,52 @@ describe("curl --aws-sigv4, the real one", () => {
 	});
 });
 
+describe("botocore's debug log", () => {
+	test("its canonical request and string to sign pasted with the request: the host line and the hash differ", async () => {
+		const script = new URL("./fixtures/botocore-sign.py", import.meta.url)
+			.pathname;
+		// botocore signs the URL's host; the request then goes to the gateway's port.
+		const { stdout } = await promisify(execFile)("python3", [
+			script,
+			"http://127.0.0.1/sigil/v1/whoami",
+			ROOT_KEY.accessKeyId,
+			ROOT_KEY.secretAccessKey,
+		]);
+		const signed = JSON.parse(stdout) as {
+			headers: Record<string, string>;
+			canonical: string;
+			sts: string;
+		};
+		const raw = `GET /sigil/v1/whoami HTTP/1.1\r\nHost: ${host}\r\n${Object.entries(
+			signed.headers,
+		)
+			.map(([k, v]) => `${k}: ${v}\r\n`)
+			.join("")}\r\n`;
+		const { json, text } = await debugCall(gw, {
+			raw,
+			clientCanonicalRequest: signed.canonical,
+			clientStringToSign: signed.sts,
+		});
+		assert.equal(json.outcome, "mismatch", text);
+		assert.equal((json.likelyCause as { code: string }).code, "HOST_PORT");
+		const diffs = json.differences as {
+			in: string;
+			part: string;
+			client: string;
+			gateway: string;
+		}[];
+		assert.deepEqual(
+			diffs.map((d) => [d.in, d.part]),
+			[
+				["canonicalRequest", "header:host"],
+				["stringToSign", "hash"],
+			],
+		);
+		assert.equal(diffs[0]?.client, "host:127.0.0.1");
+		assert.equal(diffs[0]?.gateway, `host:${host}`);
+	});
+});
+
 describe("ACS3 and payload HMAC", () => {
 	function acs3Raw(secret: string, fn = "acs"): string {
 		const headers: Record<string, string> = {
