@@ -222,6 +222,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
 			region: options.region,
 			drainMs: options.drainMs ?? 30_000,
 			isolation: chosen.isolation,
+			// Counted across gateways only when they share a cache (Redis); one gateway bounds its own.
+			...(engines.cache.kind === "redis" && { reservedSlots: ports.cache }),
 		});
 		const credentials = new CredentialCache(store);
 		const authorizer = new Authorizer(store, { log });
