@@ -118,3 +118,42 @@ test("the CLI refuses a lambda module the bundle lacks and a bootstrap without i
 	for (const name of ["nolambda", "noexec"])
 		assert.equal((await gw.cli(["describe", name])).code, 1, name);
 });
+
+test("code that cannot start is refused at deploy: a python import that raises, a bootstrap's init error", async () => {
+	await mkdir(join(gw.root, "py-raises"), { recursive: true });
+	await writeFile(
+		join(gw.root, "py-raises", "handler.py"),
+		"raise RuntimeError('no config at import')\ndef handle(req):\n    return req\n",
+	);
+	const py = await gw.cli([
+		"deploy",
+		"--name",
+		"py-raises",
+		"--runtime",
+		"python3",
+		"--handler",
+		"py-raises",
+	]);
+	assert.notEqual(py.code, 0, py.stdout);
+	assert.match(py.stderr, /does not load/);
+	assert.match(py.stderr, /RuntimeError: no config at import/);
+	await mkdir(join(gw.root, "boot-init"), { recursive: true });
+	await writeFile(
+		join(gw.root, "boot-init", "bootstrap"),
+		`#!/bin/sh\ncurl -sS -X POST "http://$AWS_LAMBDA_RUNTIME_API/2018-06-01/runtime/init/error" -d '{"errorMessage":"no database","errorType":"Init.Failed"}' >/dev/null\nexit 1\n`,
+	);
+	await chmod(join(gw.root, "boot-init", "bootstrap"), 0o755);
+	const boot = await gw.cli([
+		"deploy",
+		"--name",
+		"boot-init",
+		"--runtime",
+		"provided",
+		"--handler",
+		"boot-init",
+	]);
+	assert.notEqual(boot.code, 0, boot.stdout);
+	assert.match(boot.stderr, /Init\.Failed: no database/);
+	for (const name of ["py-raises", "boot-init"])
+		assert.equal((await gw.cli(["describe", name])).code, 1, name);
+});

@@ -361,7 +361,19 @@ for (const [mode, sandboxed, skip] of modes) {
 			assert.equal(rt.stats().started, 1);
 		});
 
-		it("an init error: FUNCTION_START_FAILED with the bootstrap's error and output", async () => {
+		it("an init error: FUNCTION_START_FAILED with the bootstrap's error and output, from probe (the deploy) and from a request", async () => {
+			await assert.rejects(
+				(await runtime("init-error")).probe(),
+				(err: RuntimeError) =>
+					err.code === "FUNCTION_START_FAILED" &&
+					/Runtime\.ConfigMissing/.test(err.detail ?? ""),
+			);
+			const shell = await runtime("shell", { maxInstances: 1 });
+			await shell.probe();
+			assert.deepEqual(json(await shell.invokeEvent(event({ a: 1 }))), {
+				a: 1,
+			});
+			assert.equal(shell.stats().started, 1);
 			const rt = await runtime("init-error");
 			await assert.rejects(rt.invokeEvent(event()), (err: RuntimeError) => {
 				assert.equal(err.code, "FUNCTION_START_FAILED");

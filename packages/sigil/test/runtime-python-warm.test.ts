@@ -264,7 +264,18 @@ for (const [mode, sandboxed, skip] of modes) {
 			assert.equal(rt.stats().started, 1);
 		});
 
-		it("an import that raises: FUNCTION_START_FAILED with the traceback", async () => {
+		it("an import that raises: FUNCTION_START_FAILED with the traceback, from probe (the deploy) and from a request", async () => {
+			const probed = await runtime("broken.handler");
+			await assert.rejects(probed.probe(), (err: RuntimeError) => {
+				assert.equal(err.code, "FUNCTION_START_FAILED");
+				assert.match(err.detail ?? "", /RuntimeError: import went wrong/);
+				return true;
+			});
+			const good = await runtime("lambda_function.who", { maxInstances: 1 });
+			await good.probe();
+			// The instance the probe started serves the first request.
+			assert.equal(json(await good.invokeEvent(event())).loads, 1);
+			assert.equal(good.stats().started, 1);
 			const rt = await runtime("broken.handler");
 			await assert.rejects(rt.invokeEvent(event()), (err: RuntimeError) => {
 				assert.equal(err.code, "FUNCTION_START_FAILED");

@@ -38,6 +38,8 @@ export interface LambdaContractOptions {
 /** A {@link FunctionRuntime} with a view of its pool (for metrics and tests). */
 export interface PoolRuntime extends FunctionRuntime {
 	stats(): PoolStats;
+	/** Starts an instance (the Python host imports the module, a bootstrap reaches its first next). */
+	probe(): Promise<void>;
 }
 
 /** Lambda's standard error document for a failed invocation. */
@@ -146,5 +148,6 @@ export function lambdaContractRuntime(o: LambdaContractOptions): PoolRuntime {
 		},
 
 		stats: () => pool.stats(),
+		probe: () => pool.warm(),
 	};
 }

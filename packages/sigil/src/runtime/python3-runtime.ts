@@ -345,6 +345,7 @@ function openfaasContract(
 
 		close: (graceMs?: number) => pool.close(graceMs ?? spec.timeoutMs),
 		stats: () => pool.stats(),
+		probe: () => pool.warm(),
 	};
 }
 
