@@ -323,6 +323,52 @@ describe("three gateways on PostgreSQL, Redis and NATS", { skip }, () => {
 		}
 	});
 
+	test("reserved concurrency holds across the three: of 6 calls at once, 2 run and 4 are throttled (429)", async () => {
+		const name = `rc-${randomBytes(3).toString("hex")}`;
+		// Each call runs 1.5 s, so all six are in flight together.
+		await deploy(a, name, { auth: "none" }, handler("ran", 1_500), {
+			reservedConcurrency: 2,
+		});
+		await within(1_000, "reserved function on B and C", async () =>
+			(
+				await Promise.all(
+					[b, c].map(async (g) => !(await bodyOf(g, name)).includes("Missing")),
+				)
+			).every(Boolean),
+		);
+		// Let the warm-up calls above finish and give their slots back.
+		await new Promise((r) => setTimeout(r, 1_700));
+		const statuses = await Promise.all(
+			[a, b, c, a, b, c].map((g) =>
+				fetch(`${g.url}/function/${name}/`).then(async (r) => {
+					await r.text();
+					return r.status;
+				}),
+			),
+		);
+		assert.deepEqual(
+			[...statuses].sort(),
+			[200, 200, 429, 429, 429, 429],
+			`statuses ${statuses.join(", ")}`,
+		);
+		// The slots come back: the next call runs.
+		assert.equal((await fetch(`${b.url}/function/${name}/`)).status, 200);
+	});
+
+	test("/readyz reports each engine: store, queue, cache and change feed", async () => {
+		for (const g of [a, b]) {
+			const res = await fetch(`${g.url}/readyz`);
+			const body = (await res.json()) as {
+				checks: { name: string; ok: boolean }[];
+			};
+			assert.equal(res.status, 200, JSON.stringify(body));
+			const names = body.checks.map((c) => c.name);
+			for (const n of ["store", "queue", "cache", "feed"])
+				assert.ok(names.includes(n), `${n} in ${names.join(", ")}`);
+			assert.ok(body.checks.every((c) => c.ok));
+		}
+	});
+
 	test("a gateway started with another master key refuses to serve, saying why", async () => {
 		await assert.rejects(
 			cluster.start({
