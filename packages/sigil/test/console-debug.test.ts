@@ -324,6 +324,10 @@ describe("agreement with the gateway", () => {
 			const status = await send(r);
 			const { json } = await debugCall(gw, { raw: asRaw(r) });
 			const accepted = status !== 401 && status !== 403;
+			assert.ok(
+				["valid", "mismatch", "refused"].includes(String(json.outcome)),
+				JSON.stringify(json),
+			);
 			assert.equal(
 				json.outcome === "valid",
 				accepted,
