@@ -78,6 +78,7 @@ export const LAMBDA_API_VERSIONS: ReadonlySet<string> = new Set([
 	"2020-04-22",
 	"2020-06-30",
 	"2021-10-31",
+	"2021-11-15",
 ]);
 
 /** True when the path's first segment is one of Lambda's API versions. */
@@ -98,7 +99,7 @@ export function unknownOperation(method: string, rawPath: string): SigilError {
 }
 
 /** Lambda answers a payload that is not JSON with InvalidRequestContentException. */
-function checkJson(body: Buffer): void {
+export function checkJson(body: Buffer): void {
 	if (body.length === 0) return;
 	try {
 		JSON.parse(body.toString("utf8"));
@@ -111,7 +112,7 @@ function checkJson(body: Buffer): void {
 }
 
 /** `X-Amz-Client-Context`: base64 of a JSON object, at most 3583 bytes. */
-function clientContextOf(ex: Exchange): string | undefined {
+export function clientContextOf(ex: Exchange): string | undefined {
 	const value = ex.header("x-amz-client-context");
 	if (value === undefined || value === "") return undefined;
 	if (value.length > CLIENT_CONTEXT_BYTES)
@@ -260,7 +261,7 @@ async function invokeSync(
  * Lambda's `X-Amz-Log-Result`: the invocation's output between START and END lines, then the
  * REPORT line, as AWS shapes them; the last 4 KB, base64.
  */
-function tailHeader(
+export function tailHeader(
 	logs: InvocationLogs,
 	ex: Exchange,
 	fn: DeployedFunction,
@@ -283,7 +284,7 @@ function tailHeader(
  * `Runtime.ExitError`, a module that does not load `Runtime.ImportModuleError`. Overload and
  * shutdown stay service errors (429/503), as in Lambda.
  */
-function functionFailure(
+export function functionFailure(
 	err: RuntimeError,
 	requestId: string,
 	fn: DeployedFunction,
@@ -302,6 +303,11 @@ function functionFailure(
 		case "FUNCTION_START_FAILED":
 			return {
 				errorType: "Runtime.ImportModuleError",
+				errorMessage: `RequestId: ${requestId} Error: ${err.message}`,
+			};
+		case "FUNCTION_RESPONSE_TOO_LARGE":
+			return {
+				errorType: "Function.ResponseSizeTooLarge",
 				errorMessage: `RequestId: ${requestId} Error: ${err.message}`,
 			};
 		case "FUNCTION_ERROR":

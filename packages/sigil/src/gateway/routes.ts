@@ -15,6 +15,7 @@ import * as iamCp from "./iam-control-plane.ts";
 import { invoke, invokeAsyncLegacy, SYNC_PAYLOAD_BYTES } from "./lambda-api.ts";
 import * as lambdaFns from "./lambda-functions.ts";
 import * as perm from "./lambda-permissions.ts";
+import { invokeWithResponseStream } from "./lambda-stream-api.ts";
 import * as lambdaVersions from "./lambda-versions.ts";
 import * as faas from "./openfaas-api.ts";
 import { queryApi } from "./query-api.ts";
@@ -316,6 +317,17 @@ export const ROUTES: readonly GatewayRoute[] = [
 		maxBodyBytes: SYNC_PAYLOAD_BYTES,
 		target: lambdaFunction({ qualifierFromQuery: true }),
 		handle: invoke,
+	}),
+	api({
+		name: "lambda-invoke-stream",
+		method: "POST",
+		pattern: "/2021-11-15/functions/:name/response-streaming-invocations",
+		...LAMBDA,
+		action: "lambda:InvokeFunction",
+		authorization: POLICY,
+		maxBodyBytes: SYNC_PAYLOAD_BYTES,
+		target: lambdaFunction({ qualifierFromQuery: true }),
+		handle: invokeWithResponseStream,
 	}),
 	api({
 		name: "lambda-invoke-async",

@@ -54,7 +54,7 @@ export class ResponseStream extends Writable {
 	#queue: Buffer[] = [];
 	#unacked = 0;
 	/** The callback of the write (or final) whose pieces are still queued. */
-	#drained: (() => void) | undefined;
+	#drained: ((error?: Error | null) => void) | undefined;
 
 	constructor(transport: StreamTransport, highWaterMark?: number) {
 		super(
@@ -133,7 +133,10 @@ export class ResponseStream extends Writable {
 		callback: (error?: Error | null) => void,
 	): void {
 		this.#queue = [];
+		// The write waiting for room will not get it: its callback learns why.
+		const waiting = this.#drained;
 		this.#drained = undefined;
+		waiting?.(error ?? new Error("response stream destroyed"));
 		callback(error);
 	}
 
