@@ -135,7 +135,7 @@ export async function createRuntime(
 	if (input.credentials && !ROLE_RUNTIMES.has(config.runtime))
 		throw new SigilError(
 			"INVALID_CONFIG",
-			`config.role: runtime ${config.runtime} does not hand execution-role credentials to its code yet (node and process do); remove the role or use one of those`,
+			`config.role: runtime ${config.runtime} does not hand execution-role credentials to its code yet (node, process and provided do); remove the role or use one of those`,
 		);
 	const env = {
 		...config.environment,
@@ -231,6 +231,7 @@ export async function createRuntime(
 					timeoutMs: config.timeoutMs,
 					memoryMb: config.memoryMb,
 					handler: config.entry,
+					...(input.credentials && { credentials: input.credentials }),
 					minInstances: config.concurrency.min,
 					maxInstances: config.concurrency.max,
 					maxQueue: config.concurrency.queue,
@@ -269,7 +270,7 @@ function accountOf(arn: string): string {
 }
 
 /** Runtimes whose code receives the execution role's credentials. */
-const ROLE_RUNTIMES = new Set<string>(["node", "process"]);
+const ROLE_RUNTIMES = new Set<string>(["node", "process", "provided"]);
 
 /** A port nothing listens on right now, for a server Sigil starts (of-watchdog's upstream). */
 function freePort(): Promise<number> {
