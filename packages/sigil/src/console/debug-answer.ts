@@ -41,31 +41,30 @@ export function withDifferences(
 	checked: Checked,
 	client: ClientTexts,
 ): DebugAnswer {
-	const asked =
-		client.clientCanonicalRequest !== undefined ||
-		client.clientStringToSign !== undefined;
-	if (!asked) return { ...checked, differences: null };
-	const out: Difference[] = [];
-	if (
+	const canonical =
 		client.clientCanonicalRequest !== undefined &&
-		checked.canonicalRequest !== null
-	)
-		out.push(
-			...canonicalRequestDifferences(
-				redactTokens(client.clientCanonicalRequest),
-				checked.canonicalRequest,
-			),
-		);
-	if (
+		checked.canonicalRequest !== null;
+	const toSign =
 		client.clientStringToSign !== undefined &&
 		checked.stringToSign !== null &&
-		checked.scheme !== "hmac"
-	)
+		checked.scheme !== "hmac";
+	// Nothing the gateway built to compare with (a refusal before any canonical request): null,
+	// not an empty list that would read as "no differences".
+	if (!canonical && !toSign) return { ...checked, differences: null };
+	const out: Difference[] = [];
+	if (canonical)
+		out.push(
+			...canonicalRequestDifferences(
+				redactTokens(client.clientCanonicalRequest as string),
+				checked.canonicalRequest as string,
+			),
+		);
+	if (toSign)
 		out.push(
 			...stringToSignDifferences(
-				client.clientStringToSign,
-				checked.stringToSign,
-				checked.scheme,
+				client.clientStringToSign as string,
+				checked.stringToSign as string,
+				checked.scheme as "sigv4" | "acs3",
 			),
 		);
 	return { ...checked, differences: out };
