@@ -28,6 +28,7 @@ import { bundleBytes, decodeBundle, materialiseBundle } from "./bundle.ts";
 import { withClusterSlots } from "./cluster-slots.ts";
 import { createRuntime } from "./create-runtime.ts";
 import { InvocationLogs } from "./invocation-logs.ts";
+import { throttled } from "./throttled-runtime.ts";
 
 export interface DeployedFunction {
 	readonly accountId: string;
@@ -229,10 +230,13 @@ export class FunctionRegistry {
 		version: FunctionVersionRecord,
 	): Promise<DeployedFunction> {
 		const { accountId, name } = fn;
+		// Reserved concurrency belongs to the function, not to a snapshot of it (Lambda's
+		// versions carry none): the version's runtime is built without it.
+		const { reservedConcurrency: _, ...config } = version.config;
 		const built = await this.#build(
 			accountId,
 			name,
-			version.config,
+			config,
 			version.codeSha256,
 			async () => {
 				const code = await this.#opts.store.versions.getCode(
@@ -421,6 +425,8 @@ export class FunctionRegistry {
 		config: FunctionConfig,
 		runtime: FunctionRuntime,
 	): FunctionRuntime {
+		// Reserved concurrency 0 (Lambda's throttle): deployed, and every invocation refused.
+		if (config.reservedConcurrency === 0) return throttled(runtime);
 		const slots = this.#opts.reservedSlots;
 		if (!slots || config.reservedConcurrency === undefined) return runtime;
 		return withClusterSlots(runtime, slots, {
