@@ -22,6 +22,7 @@ import {
 	InvokeCommand,
 	LambdaClient,
 	ListAliasesCommand,
+	ListFunctionsCommand,
 	ListVersionsByFunctionCommand,
 	PublishVersionCommand,
 	PutFunctionConcurrencyCommand,
@@ -353,6 +354,38 @@ describe("PublishVersion and invoking versions (SDK v3)", () => {
 		} while (Marker);
 		assert.deepEqual(seen, ["$LATEST", "1", "2", "3", "4"]);
 		assert.equal(pages, 3);
+	});
+
+	test("ListFunctions FunctionVersion=ALL lists each $LATEST then its versions, paged without gaps or repeats", async () => {
+		await create("zz-all-a", "a0");
+		await client.send(new PublishVersionCommand({ FunctionName: "zz-all-a" }));
+		await updateCode("zz-all-a", "a1");
+		await client.send(new PublishVersionCommand({ FunctionName: "zz-all-a" }));
+		await create("zz-all-b", "b0");
+		const seen: string[] = [];
+		let Marker: string | undefined;
+		do {
+			const page = await client.send(
+				new ListFunctionsCommand({
+					FunctionVersion: "ALL",
+					MaxItems: 2,
+					...(Marker && { Marker }),
+				}),
+			);
+			assert.ok((page.Functions?.length ?? 0) <= 2);
+			seen.push(
+				...(page.Functions ?? []).map((f) => `${f.FunctionName}@${f.Version}`),
+			);
+			Marker = page.NextMarker;
+		} while (Marker);
+		assert.equal(new Set(seen).size, seen.length, "no item twice");
+		assert.deepEqual(
+			seen.filter((x) => x.startsWith("zz-all-")),
+			["zz-all-a@$LATEST", "zz-all-a@1", "zz-all-a@2", "zz-all-b@$LATEST"],
+		);
+		// Without ALL: $LATEST only.
+		const plain = await client.send(new ListFunctionsCommand({}));
+		assert.ok(plain.Functions?.every((f) => f.Version === "$LATEST"));
 	});
 
 	test("DeleteFunction with a version deletes that version only; $LATEST and aliased versions stay", async () => {

@@ -47,6 +47,7 @@ import type { Exchange } from "./exchange.ts";
 import { parseFunctionRef } from "./lambda-api.ts";
 import {
 	deleteVersion,
+	listAllVersions,
 	qualifiedConfiguration,
 	versionConfiguration,
 } from "./lambda-versions.ts";
@@ -685,19 +686,29 @@ export async function listFunctions({
 	ctx,
 	target,
 }: Call<AccountTarget>): Promise<void> {
-	const { marker, maxItems, q } = paging(ex.rawQuery, [
-		"FunctionVersion",
-		"MasterRegion",
-	]);
-	const version = q.get("FunctionVersion");
+	const all = new URLSearchParams(ex.rawQuery);
+	const version = all.get("FunctionVersion");
 	if (version !== null && version !== "ALL")
 		throw invalid(
 			`1 validation error detected: Value '${version.slice(0, 20)}' at 'functionVersion' failed to satisfy constraint: Member must satisfy enum value set: [ALL]`,
 		);
-	if (q.get("MasterRegion") !== null)
+	if (all.get("MasterRegion") !== null)
 		throw invalid(
 			"MasterRegion is not supported: this gateway has no Lambda@Edge replicas",
 		);
+	if (version === "ALL") {
+		for (const key of all.keys())
+			if (!["FunctionVersion", "Marker", "MaxItems"].includes(key))
+				throw invalid(
+					`${key.slice(0, 64)} is not supported here; this operation takes Marker, MaxItems, FunctionVersion`,
+				);
+		sendJson(ex, 200, await listAllVersions(ctx, target.accountId, all));
+		return;
+	}
+	const { marker, maxItems } = paging(ex.rawQuery, [
+		"FunctionVersion",
+		"MasterRegion",
+	]);
 	const records = (await ctx.store.functions.list(target.accountId))
 		.filter((r) => marker === undefined || r.name > marker)
 		.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));

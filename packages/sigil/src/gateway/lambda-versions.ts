@@ -13,7 +13,10 @@
  * handlers act on that target only.
  */
 import { createHash } from "node:crypto";
-import { parseFunctionConfig } from "../config/function-config.ts";
+import {
+	NAME_PATTERN,
+	parseFunctionConfig,
+} from "../config/function-config.ts";
 import { SigilError } from "../errors.ts";
 import type { DeployedFunction } from "../functions/registry.ts";
 import { isStoreError } from "../store/errors.ts";
@@ -21,6 +24,7 @@ import { ALIAS_NAME, versionNumber } from "../store/function-version-rows.ts";
 import type {
 	AliasRouting,
 	FunctionAliasRecord,
+	FunctionRecord,
 	FunctionVersionRecord,
 } from "../store/types.ts";
 import type { GatewayContext } from "./context.ts";
@@ -75,7 +79,7 @@ function uuidOf(text: string): string {
 
 /** A published version as Lambda's FunctionConfiguration shows it. */
 export async function versionConfiguration(
-	fn: DeployedFunction,
+	fn: { readonly arn: string; readonly record: FunctionRecord },
 	v: FunctionVersionRecord,
 ) {
 	const parsed = parseFunctionConfig(v.config);
@@ -280,6 +284,73 @@ export async function deleteVersion(
 			throw new SigilError("CONFLICT", err.message);
 		throw err;
 	}
+}
+
+/**
+ * `ListFunctions?FunctionVersion=ALL`: each function's `$LATEST` followed by its published
+ * versions, functions by name. The opaque Marker is the last item listed (`NAME` for its
+ * `$LATEST`, `NAME:N` for its version N), base64url.
+ */
+export async function listAllVersions(
+	ctx: GatewayContext,
+	accountId: string,
+	q: URLSearchParams,
+): Promise<{ Functions: unknown[]; NextMarker?: string }> {
+	const maxItems = maxItemsOf(q.get("MaxItems"));
+	const raw = q.get("Marker");
+	let after: { name: string; version: number } | undefined;
+	if (raw !== null && raw !== "") {
+		const text = Buffer.from(raw, "base64url").toString("utf8");
+		const m = /^([^:]+)(?::([1-9]\d{0,14}))?$/.exec(text);
+		if (
+			!m?.[1] ||
+			!NAME_PATTERN.test(m[1]) ||
+			Buffer.from(text).toString("base64url") !== raw
+		)
+			throw invalid(
+				"Marker is not one this gateway gave out (pass NextMarker as it was returned)",
+			);
+		after = { name: m[1], version: m[2] ? Number(m[2]) : 0 };
+	}
+	const records = (await ctx.store.functions.list(accountId))
+		.filter((r) => after === undefined || r.name >= after.name)
+		.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+	const Functions: unknown[] = [];
+	let last: string | undefined;
+	let more = false;
+	for (const r of records) {
+		if (more) break;
+		const parsed = parseFunctionConfig(r.config);
+		if (!parsed.ok) continue;
+		const arn = ctx.functions.arnOf(r.accountId, r.name);
+		const resume = after?.name === r.name ? after.version : undefined;
+		if (resume === undefined) {
+			if (Functions.length === maxItems) {
+				more = true;
+				break;
+			}
+			Functions.push(await functionConfiguration(arn, r, parsed.config));
+			last = r.name;
+		}
+		// One more than the page still holds tells whether another page follows.
+		const room = maxItems - Functions.length;
+		const versions = await ctx.store.versions.list(r.accountId, r.name, {
+			after: resume ?? 0,
+			limit: room + 1,
+		});
+		for (const v of versions.slice(0, room)) {
+			Functions.push(await versionConfiguration({ arn, record: r }, v));
+			last = `${r.name}:${v.version}`;
+		}
+		if (versions.length > room) more = true;
+	}
+	return {
+		Functions,
+		...(more &&
+			last !== undefined && {
+				NextMarker: Buffer.from(last).toString("base64url"),
+			}),
+	};
 }
 
 // ---------------------------------------------------------------------------------------------
