@@ -355,6 +355,37 @@ describe("three gateways on PostgreSQL, Redis and NATS", { skip }, () => {
 		assert.equal((await fetch(`${b.url}/function/${name}/`)).status, 200);
 	});
 
+	test("a job whose attempts are spent is dead-lettered, and GET /jobs?status=dead (sigil jobs --dead) lists it on any gateway", async () => {
+		const name = `dead-${randomBytes(3).toString("hex")}`;
+		await deploy(
+			a,
+			name,
+			{ auth: "none" },
+			`export const handler = async () => { throw new Error("always fails"); };`,
+		);
+		const res = await fetch(`${a.url}/async-function/${name}/`, {
+			method: "POST",
+			body: "x",
+		});
+		assert.equal(res.status, 202);
+		const id = res.headers.get("x-call-id") as string;
+		// Three attempts with 50–200 ms backoff, each a NAK with that delay.
+		await within(20_000, "the dead letter", async () => {
+			const { jobs } = await cp<{ jobs: { id: string }[] }>(
+				b.gw,
+				"GET",
+				`/jobs?status=dead&function=${name}`,
+			);
+			return jobs.some((j) => j.id === id);
+		});
+		const { jobs } = await cp<{
+			jobs: { id: string; attempts: number; lastError: string }[];
+		}>(c.gw, "GET", "/jobs?status=dead");
+		const job = jobs.find((j) => j.id === id);
+		assert.equal(job?.attempts, 3);
+		assert.match(job?.lastError ?? "", /FUNCTION_ERROR/);
+	});
+
 	test("/readyz reports each engine: store, queue, cache and change feed", async () => {
 		for (const g of [a, b]) {
 			const res = await fetch(`${g.url}/readyz`);

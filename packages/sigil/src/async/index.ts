@@ -18,6 +18,11 @@ export interface AsyncService {
 	readonly worker: AsyncWorker;
 	/** Enqueues within the bounds and wakes the worker; resolves once the job is durable. */
 	enqueue(req: EnqueueRequest): Promise<{ id: string; duplicate: boolean }>;
+	/**
+	 * Whether the store keeps every job's record (the embedded queue); false on JetStream, whose
+	 * jobs exist only on the stream (and their dead letters on the dead-letter stream).
+	 */
+	readonly recordsInStore: boolean;
 	/** Dead-lettered jobs of an account (`sigil jobs --dead`), from the queue itself. */
 	dead(filter: {
 		accountId: string;
@@ -30,6 +35,8 @@ export interface AsyncService {
 export interface AsyncPorts {
 	readonly queue: JobQueue;
 	readonly cache: SharedCache;
+	/** The store holds the job records (the embedded queue). */
+	readonly recordsInStore: boolean;
 	/** The queue's longest claim wait (0: answers at once; JetStream pulls wait ≥ 1 s). */
 	readonly claimWaitMs?: number;
 }
@@ -71,6 +78,7 @@ export async function startAsync(
 			worker.nudge();
 			return job;
 		},
+		recordsInStore: ports.recordsInStore,
 		dead: (filter) => ports.queue.dead(filter),
 		stop: (graceMs) => worker.stop(graceMs),
 	};

@@ -122,6 +122,31 @@ export async function listJobs({
 		);
 	const fn = q.get("function") ?? undefined;
 	const after = q.get("after") ?? undefined;
+	const service = asyncOf(ctx);
+	// On JetStream the store keeps no job records: dead jobs are read from the dead-letter stream.
+	if (status === "dead" && !service.recordsInStore) {
+		const dead = (
+			await service.dead({
+				accountId: target.accountId,
+				...(after !== undefined && { after }),
+				limit,
+			})
+		).filter((j) => fn === undefined || j.functionName === fn);
+		sendJson(ex, 200, {
+			jobs: dead.map((j) => ({
+				id: j.id,
+				function: j.functionName,
+				status: "dead",
+				attempts: j.attempts,
+				maxAttempts: j.attempts,
+				lastError: j.lastError,
+				createdAt: iso(j.enqueuedAt),
+				updatedAt: iso(j.deadAt),
+			})),
+			next: dead.length === limit ? (dead.at(-1)?.cursor ?? null) : null,
+		});
+		return;
+	}
 	const jobs = await ctx.store.jobs.list({
 		accountId: target.accountId,
 		...(fn !== undefined && { functionName: fn }),

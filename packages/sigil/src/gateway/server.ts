@@ -266,6 +266,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
 				cache: ports.cache,
 				// JetStream's shortest pull is 1 s: a claim waits there instead of polling.
 				claimWaitMs: engines.queue.kind === "nats" ? 1_000 : 0,
+				recordsInStore: engines.queue.kind === "embedded",
 			},
 			{
 				allowPrivateCallbacks: env.SIGIL_CALLBACK_ALLOW_PRIVATE === "1",

@@ -14,7 +14,7 @@ export const jobsCommand: CommandSpec = {
 	argIsFunction: true,
 	summary:
 		"List asynchronous invocations (queued, running, succeeded, failed, dead)",
-	usage: "jobs [NAME] [--status STATUS] [--limit N] [--json]",
+	usage: "jobs [NAME] [--status STATUS | --dead] [--limit N] [--json]",
 	args: ["NAME?"],
 	options: {
 		status: {
@@ -22,15 +22,29 @@ export const jobsCommand: CommandSpec = {
 			value: "STATUS",
 			description: `only jobs in this state (${STATUSES.join(", ")})`,
 		},
+		dead: {
+			type: "boolean",
+			description:
+				"only dead-lettered jobs (attempts spent), as the queue keeps them (the dead-letter stream on NATS)",
+		},
 		limit: {
 			type: "string",
 			value: "N",
 			description: "at most N jobs (default 100, at most 1000)",
 		},
 	},
-	examples: ["sigil jobs", "sigil jobs resize --status dead"],
+	examples: [
+		"sigil jobs",
+		"sigil jobs resize --status dead",
+		"sigil jobs --dead",
+	],
 	async run(ctx) {
-		const status = ctx.values.status;
+		if (ctx.values.dead && ctx.values.status !== undefined)
+			throw usageError(
+				"--dead is --status dead: give one of them",
+				ctx.spec.usage,
+			);
+		const status = ctx.values.dead ? "dead" : ctx.values.status;
 		if (typeof status === "string" && !STATUSES.includes(status))
 			throw usageError(
 				`--status must be one of ${STATUSES.join(", ")}`,
