@@ -9,15 +9,21 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { chmod, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
+import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import fc from "fast-check";
 import type { PoolRuntime } from "../src/runtime/lambda-contract.ts";
 import type { ProcessSandbox } from "../src/runtime/process-runtime.ts";
 import {
 	createProvidedRuntime,
 	type ProvidedRuntimeSpec,
 } from "../src/runtime/provided-runtime.ts";
+import {
+	parseErrorDocument,
+	RuntimeApiServer,
+} from "../src/runtime/runtime-api-server.ts";
 import {
 	DEFAULT_LIMITS,
 	detectSandbox,
@@ -521,3 +527,115 @@ for (const [mode, sandboxed, skip] of modes) {
 			});
 	});
 }
+
+describe("the Runtime API server against a hostile bootstrap", () => {
+	const answers: { id: number; ok: boolean }[] = [];
+	let server: RuntimeApiServer;
+	let port = 0;
+	before(async () => {
+		server = new RuntimeApiServer({
+			invokedFunctionArn: ARN,
+			maxResponseBytes: 100,
+			events: {
+				ready: () => {},
+				initError: () => {},
+				started: () => {},
+				done: (id, outcome) => answers.push({ id, ok: outcome.ok }),
+			},
+		});
+		port = await server.listen();
+	});
+	after(() => server.close());
+
+	/** One raw HTTP/1.1 exchange; resolves the status line (or "closed"). */
+	function raw(request: string): Promise<string> {
+		return new Promise((resolve) => {
+			const c = connect(port, "127.0.0.1", () => c.write(request));
+			let got = "";
+			c.on("data", (d) => {
+				got += d.toString("latin1");
+			});
+			c.on("close", () => resolve(got.split("\r\n")[0] || "closed"));
+			c.on("error", () => {});
+			c.setTimeout(2000, () => c.destroy());
+		});
+	}
+	const post = (path: string, body = "{}") =>
+		raw(
+			`POST ${path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+		);
+
+	it("an id that does not decode, an unknown id or path, a huge header: refused, and the server serves on", async () => {
+		assert.equal(
+			await post("/2018-06-01/runtime/invocation/%E0%A4%A/response"),
+			"HTTP/1.1 400 Bad Request",
+		);
+		assert.equal(
+			await post("/2018-06-01/runtime/invocation/nope/error"),
+			"HTTP/1.1 400 Bad Request",
+		);
+		assert.equal(
+			await post("/2018-06-01/runtime/../../etc/passwd"),
+			"HTTP/1.1 404 Not Found",
+		);
+		assert.match(
+			await raw(
+				`GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\nHost: x\r\nX-Big: ${"a".repeat(20_000)}\r\n\r\n`,
+			),
+			/^HTTP\/1\.1 431|^closed$/,
+		);
+		server.enqueue({
+			type: "invoke",
+			id: 7,
+			requestId: "r-7",
+			eventJson: "{}",
+			deadline: Date.now() + 1000,
+		});
+		assert.match(
+			await raw(
+				"GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+			),
+			/^HTTP\/1\.1 200/,
+		);
+		assert.equal(
+			await post(
+				"/2018-06-01/runtime/invocation/r-7/response",
+				"x".repeat(101),
+			),
+			"HTTP/1.1 413 Payload Too Large",
+		);
+		assert.deepEqual(answers, [{ id: 7, ok: false }]);
+	});
+
+	it("parseErrorDocument: any body and header give a typed error, never a throw", () => {
+		fc.assert(
+			fc.property(
+				fc.uint8Array({ maxLength: 512 }),
+				fc.option(fc.string({ maxLength: 400 }), { nil: undefined }),
+				(bytes, header) => {
+					const e = parseErrorDocument(Buffer.from(bytes), header);
+					assert.equal(typeof e.errorType, "string");
+					assert.equal(typeof e.errorMessage, "string");
+					assert.ok(e.errorType.length <= 256 || !header);
+					assert.ok(e.trace.every((l) => typeof l === "string"));
+				},
+			),
+		);
+		fc.assert(
+			fc.property(
+				fc.string(),
+				fc.string(),
+				fc.array(fc.string()),
+				(errorMessage, errorType, stackTrace) => {
+					const e = parseErrorDocument(
+						Buffer.from(
+							JSON.stringify({ errorMessage, errorType, stackTrace }),
+						),
+						undefined,
+					);
+					assert.deepEqual(e, { errorType, errorMessage, trace: stackTrace });
+				},
+			),
+		);
+	});
+});

@@ -215,16 +215,21 @@ export class RuntimeApiServer {
 			return;
 		}
 		if (rest === "init/error" && req.method === "POST") {
-			void this.#initError(req, res);
+			this.#initError(req, res).catch(() => res.destroy());
 			return;
 		}
 		const m = /^invocation\/([^/]+)\/(response|error)$/.exec(rest);
 		if (m && req.method === "POST") {
-			void this.#answer(
-				req,
-				res,
-				decodeURIComponent(m[1] as string),
-				m[2] as "response" | "error",
+			// The id as sent; one that does not decode is no invocation's (and must not throw here:
+			// this handler runs in the gateway's process).
+			let requestId: string;
+			try {
+				requestId = decodeURIComponent(m[1] as string);
+			} catch {
+				requestId = "";
+			}
+			this.#answer(req, res, requestId, m[2] as "response" | "error").catch(
+				() => res.destroy(),
 			);
 			return;
 		}
