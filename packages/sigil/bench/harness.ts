@@ -20,14 +20,17 @@ export const BENCH_KEY = {
 	secretAccessKey: "benchsecretbenchsecretbenchsecretbench00",
 };
 
-/** A bundle from file texts. */
-export function files(entries: Record<string, string>): {
+/** A bundle from file texts; the files named in `executable` get mode 0755. */
+export function files(
+	entries: Record<string, string>,
+	executable: readonly string[] = [],
+): {
 	files: { path: string; mode: number; data: string }[];
 } {
 	return {
 		files: Object.entries(entries).map(([path, text]) => ({
 			path,
-			mode: 0o644,
+			mode: executable.includes(path) ? 0o755 : 0o644,
 			data: Buffer.from(text).toString("base64"),
 		})),
 	};
@@ -66,6 +69,10 @@ async function controlPlane(
 export interface ServeOptions {
 	/** Secrets created before the functions are deployed (HMAC triggers name them). */
 	readonly secrets?: Readonly<Record<string, string>>;
+	/** A data directory to use and keep (a restart on it finds the functions deployed). */
+	readonly dataDir?: string;
+	/** Deploy `functions` (default true); false serves what `dataDir` holds. */
+	readonly deploy?: boolean;
 }
 
 /**
@@ -80,7 +87,8 @@ export async function serveGateway(
 	functions: readonly BenchFunction[],
 	options: ServeOptions = {},
 ): Promise<void> {
-	const dataDir = await mkdtemp(join(tmpdir(), "sigil-bench-"));
+	const dataDir =
+		options.dataDir ?? (await mkdtemp(join(tmpdir(), "sigil-bench-")));
 	const gateway = await startGateway({
 		host: "127.0.0.1",
 		port: 0,
@@ -91,11 +99,14 @@ export async function serveGateway(
 			SIGIL_ROOT_SECRET_ACCESS_KEY: BENCH_KEY.secretAccessKey,
 		},
 	});
-	for (const [name, value] of Object.entries(options.secrets ?? {}))
+	const deploy = options.deploy !== false;
+	for (const [name, value] of Object.entries(
+		deploy ? (options.secrets ?? {}) : {},
+	))
 		await controlPlane(gateway.url, "PUT", `/sigil/v1/secrets/${name}`, {
 			value: Buffer.from(value).toString("base64"),
 		});
-	for (const [name, config, code] of functions)
+	for (const [name, config, code] of deploy ? functions : [])
 		await controlPlane(gateway.url, "PUT", `/sigil/v1/functions/${name}`, {
 			config,
 			code,
@@ -130,7 +141,11 @@ export async function serveGateway(
 	const stop = () =>
 		void gateway
 			.close()
-			.then(() => rm(dataDir, { recursive: true, force: true }))
+			.then(() =>
+				options.dataDir
+					? undefined
+					: rm(dataDir, { recursive: true, force: true }),
+			)
 			.then(() => process.exit(0));
 	process.once("SIGTERM", stop);
 	process.once("SIGINT", stop);

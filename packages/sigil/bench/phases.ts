@@ -91,10 +91,10 @@ function sigilPhase(f: CallFrame): Phase | undefined {
 		return f.functionName === "audit" || f.functionName === "decisionDetail"
 			? "audit"
 			: "pipeline";
+	// server.ts's closures are anonymous (the request listener, the log line's writer): look further
+	// out, to `log` for the log line, or to node:http's parser for the listener.
 	if (f.url.endsWith("/gateway/server.ts"))
-		return f.functionName === "log" || f.functionName === "write"
-			? "log+metrics"
-			: "parse";
+		return f.functionName === "log" ? "log+metrics" : undefined;
 	for (const [re, phase] of SIGIL_FILES) if (re.test(f.url)) return phase;
 	return "other";
 }

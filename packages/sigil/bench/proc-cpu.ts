@@ -88,3 +88,38 @@ export function treeUsage(pid: number): TreeUsage {
 		children: kids.length,
 	};
 }
+
+/** Proportional set size (shared pages split between their users), in bytes; 0 when unreadable. */
+function pssBytes(pid: number): number {
+	try {
+		const m = /^Pss:\s+(\d+) kB/m.exec(
+			readFileSync(`/proc/${pid}/smaps_rollup`, "utf8"),
+		);
+		return m ? Number(m[1]) * 1024 : 0;
+	} catch {
+		return 0;
+	}
+}
+
+export interface TreeMemory {
+	readonly selfRssBytes: number;
+	readonly selfPssBytes: number;
+	/** Summed over the descendants: RSS counts a shared page once per process, PSS splits it. */
+	readonly childrenRssBytes: number;
+	readonly childrenPssBytes: number;
+	readonly children: number;
+}
+
+/** Memory of the process `pid` and its descendants, now. */
+export function treeMemory(pid: number): TreeMemory {
+	const stats = allStats();
+	const self = stats.find((s) => s.pid === pid);
+	const kids = descendantsOf(pid, stats);
+	return {
+		selfRssBytes: (self?.rssPages ?? 0) * PAGE,
+		selfPssBytes: pssBytes(pid),
+		childrenRssBytes: kids.reduce((a, s) => a + s.rssPages, 0) * PAGE,
+		childrenPssBytes: kids.reduce((a, s) => a + pssBytes(s.pid), 0),
+		children: kids.length,
+	};
+}
