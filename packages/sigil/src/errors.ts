@@ -206,6 +206,18 @@ export const ERRORS = {
 		fc: "InvalidArgument",
 		doc: "X-Callback-Url is not an absolute http(s) URL without user information (at most 2048 characters).",
 	},
+	EXECUTION_ROLE_INVALID: {
+		status: 400,
+		aws: "InvalidParameterValueException",
+		fc: "InvalidArgument",
+		doc: "The function's role (`role:`, `--role`, Lambda's `Role`) cannot be assumed by Lambda: no such role in the function's account, or its trust policy does not allow the service principal lambda.amazonaws.com to `sts:AssumeRole`. Create the role with that trust (docs/iam.md, Execution roles). Another account's role is refused as ACCESS_DENIED (`Cross-account pass role is not allowed.`).",
+	},
+	EXECUTION_ROLE_UNUSABLE: {
+		status: 502,
+		aws: "ServiceException",
+		fc: "FunctionNotStarted",
+		doc: "The function's execution role was deleted, or its trust policy no longer lets lambda.amazonaws.com assume it, since the function was deployed: no invocation runs until the role (or its trust) is back or the function names another role.",
+	},
 	JOB_NOT_FOUND: {
 		status: 404,
 		aws: "ResourceNotFoundException",

@@ -12,6 +12,7 @@ import {
 	startTestGateway,
 	type TestGateway,
 } from "./helpers/gateway.ts";
+import { lambdaRole } from "./helpers/iam.ts";
 
 const run = promisify(execFile);
 
@@ -42,7 +43,7 @@ def package(version):
 
 lam = boto3.client("lambda", endpoint_url=os.environ["ENDPOINT"], region_name="us-east-1")
 out = {}
-role = "arn:aws:iam::123456789012:role/boto-exec"
+role = os.environ["ROLE"]
 for name in ["boto-a", "boto-b", "boto-c"]:
     lam.create_function(FunctionName=name, Runtime="nodejs24.x", Role=role, Handler="index.handler",
                         Code={"ZipFile": package(1)}, Environment={"Variables": {"WHO": "boto"}})
@@ -80,12 +81,14 @@ describe("boto3 against Sigil's Lambda API", {
 	skip: python || process.env.CI ? false : "no python3 with boto3 here",
 }, () => {
 	let gw: TestGateway;
+	let role = "";
 	before(async () => {
 		if (!python)
 			throw new Error(
 				"no python3 with boto3: `npm run setup` installs Debian's python3-boto3",
 			);
 		gw = await startTestGateway();
+		role = await lambdaRole(gw, "boto-exec");
 	});
 	after(async () => {
 		await gw?.stop();
@@ -97,6 +100,7 @@ describe("boto3 against Sigil's Lambda API", {
 				PATH: process.env.PATH,
 				HOME: gw.dataDir,
 				ENDPOINT: gw.url,
+				ROLE: role,
 				AWS_ACCESS_KEY_ID: ROOT_KEY.accessKeyId,
 				AWS_SECRET_ACCESS_KEY: ROOT_KEY.secretAccessKey,
 				AWS_CONFIG_FILE: "/nonexistent",

@@ -15,10 +15,12 @@ import {
 	startTestGateway,
 	type TestGateway,
 } from "./helpers/gateway.ts";
+import { lambdaRole } from "./helpers/iam.ts";
 import { awsCliMissing } from "./helpers/system-tools.ts";
 
 const run = promisify(execFile);
-const ROLE = "arn:aws:iam::123456789012:role/cli-exec";
+/** An execution role Lambda may assume, made in `before`. */
+let ROLE = "";
 
 // biome-ignore lint/suspicious/noExplicitAny: the CLI's JSON output is read field by field, as a script would.
 type Json = Record<string, any>;
@@ -31,6 +33,7 @@ describe("aws lambda create-function … delete-function --endpoint-url", {
 
 	before(async () => {
 		gw = await startTestGateway();
+		ROLE = await lambdaRole(gw, "cli-exec");
 		dir = await mkdtemp(join(tmpdir(), "sigil-lcp-cli-"));
 		await writeFile(
 			join(dir, "v1.zip"),

@@ -27,13 +27,15 @@ import {
 	startTestGateway,
 	type TestGateway,
 } from "./helpers/gateway.ts";
-import { cp, createAccount, type Keys } from "./helpers/iam.ts";
+import { cp, createAccount, type Keys, lambdaRole } from "./helpers/iam.ts";
 
 let gw: TestGateway;
 let client: LambdaClient;
 let account: string;
 
-const ROLE = "arn:aws:iam::123456789012:role/service-role/fn-exec";
+/** An execution role of the root account that Lambda may assume (made in `before`). */
+let ROLE = "";
+let OTHER_ROLE = "";
 
 function lambda(credentials: Keys = ROOT_KEY): LambdaClient {
 	return new LambdaClient({
@@ -96,6 +98,8 @@ async function rejectsWith(
 before(async () => {
 	gw = await startTestGateway();
 	account = gw.gateway.rootAccountId;
+	ROLE = await lambdaRole(gw, "fn-exec", { path: "/service-role/" });
+	OTHER_ROLE = await lambdaRole(gw, "other");
 	client = lambda();
 });
 after(async () => {
@@ -242,13 +246,13 @@ describe("CreateFunction → Get → Invoke → Update → Delete (SDK v3)", () 
 				Timeout: 12,
 				MemorySize: 512,
 				Description: "changed",
-				Role: "arn:aws:iam::123456789012:role/other",
+				Role: OTHER_ROLE,
 			}),
 		);
 		assert.equal(u.Timeout, 12);
 		assert.equal(u.MemorySize, 512);
 		assert.equal(u.Description, "changed");
-		assert.equal(u.Role, "arn:aws:iam::123456789012:role/other");
+		assert.equal(u.Role, OTHER_ROLE);
 		assert.equal(u.State, "Active");
 		assert.equal(u.LastUpdateStatus, "Successful");
 		assert.equal((await invokeJson("lcp-one")).greeting, "moi");
@@ -506,7 +510,10 @@ describe("what CreateFunction refuses (InvalidParameterValueException naming it;
 	const base = {
 		FunctionName: "lcp-refused",
 		Runtime: "nodejs24.x",
-		Role: ROLE,
+		// Read when spread, after `before` made the role.
+		get Role() {
+			return ROLE;
+		},
 		Handler: "index.handler",
 		Code: { ZipFile: zip },
 	};

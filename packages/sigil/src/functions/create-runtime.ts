@@ -19,6 +19,7 @@ import {
 } from "../runtime/process-runtime.ts";
 import { createProvidedRuntime } from "../runtime/provided-runtime.ts";
 import { createPython3Runtime } from "../runtime/python3-runtime.ts";
+import { type RoleCheck, roleCheckedRuntime } from "./role-checked-runtime.ts";
 import type { InstanceCredentials } from "../runtime/role-credentials.ts";
 import {
 	DEFAULT_LIMITS,
@@ -39,8 +40,10 @@ export interface RuntimeInput {
 	readonly isolation?: RuntimeIsolation;
 	/** Receives each invocation's output (and output outside any invocation); must not throw. */
 	readonly onLog?: (record: FunctionLogRecord) => void;
-	/** The execution role's credentials, for the runtimes that hand them to code (node, process). */
+	/** The execution role's credentials, for the runtimes that hand them to code (ROLE_RUNTIMES). */
 	readonly credentials?: InstanceCredentials;
+	/** Asked before each invocation whether the role may still be used (iam/execution-role.ts). */
+	readonly roleCheck?: RoleCheck;
 }
 
 /**
@@ -128,14 +131,25 @@ async function chownTree(dir: string, uid: number): Promise<void> {
 		await chown(join(dir, entry.name), uid, uid);
 }
 
+/**
+ * The runtime `input` asks for; with an execution role, every invocation first checks that Lambda
+ * may still assume it (role-checked-runtime.ts).
+ */
 export async function createRuntime(
 	input: RuntimeInput,
 ): Promise<FunctionRuntime> {
+	const runtime = await runtimeFor(input);
+	return input.roleCheck
+		? roleCheckedRuntime(runtime, input.roleCheck)
+		: runtime;
+}
+
+async function runtimeFor(input: RuntimeInput): Promise<FunctionRuntime> {
 	const { config } = input;
 	if (input.credentials && !ROLE_RUNTIMES.has(config.runtime))
 		throw new SigilError(
 			"INVALID_CONFIG",
-			`config.role: runtime ${config.runtime} does not hand execution-role credentials to its code yet (node, process and provided do); remove the role or use one of those`,
+			`config.role: runtime ${config.runtime} does not hand execution-role credentials to its code yet (node, process, provided and python3 do); remove the role or use one of those`,
 		);
 	const env = {
 		...config.environment,
@@ -210,6 +224,7 @@ export async function createRuntime(
 					accountId: accountOf(input.arn),
 					...(sandbox && { sandbox }),
 					...(input.onLog && { onLog: input.onLog }),
+					...(input.credentials && { credentials: input.credentials }),
 				});
 			} catch (err) {
 				// A requirements.txt Sigil cannot satisfy is a fault of the bundle, said at deploy.
@@ -270,7 +285,12 @@ function accountOf(arn: string): string {
 }
 
 /** Runtimes whose code receives the execution role's credentials. */
-const ROLE_RUNTIMES = new Set<string>(["node", "process", "provided"]);
+const ROLE_RUNTIMES = new Set<string>([
+	"node",
+	"process",
+	"provided",
+	"python3",
+]);
 
 /** A port nothing listens on right now, for a server Sigil starts (of-watchdog's upstream). */
 function freePort(): Promise<number> {

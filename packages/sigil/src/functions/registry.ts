@@ -18,6 +18,8 @@ import {
 	parseFunctionConfig,
 } from "../config/function-config.ts";
 import { SigilError } from "../errors.ts";
+import type { ExecutionRoles } from "../iam/execution-role.ts";
+import type { IamPrincipal } from "../iam/principal.ts";
 import type { SharedCache } from "../ports/shared-cache.ts";
 import type { RuntimeIsolation } from "../runtime/sandbox.ts";
 import { type FunctionRuntime, RuntimeError } from "../runtime/types.ts";
@@ -66,6 +68,11 @@ export interface RegistryOptions {
 	readonly isolation?: RuntimeIsolation;
 	/** Where each invocation's output is collected for its audit record (default: a fresh one). */
 	readonly logs?: InvocationLogs;
+	/**
+	 * Execution roles: the deploy-time checks of a function's `role` and the credentials its
+	 * instances get. Without it, a function naming a role is refused.
+	 */
+	readonly executionRoles?: ExecutionRoles;
 	/**
 	 * Where reserved concurrency is counted across gateways (Redis); without it each gateway's
 	 * runtime bounds its own invocations only (one gateway: the same thing).
@@ -350,6 +357,16 @@ export class FunctionRegistry {
 					...config.trigger.secrets,
 				]),
 			);
+			const credentials =
+				config.role === undefined
+					? undefined
+					: await this.#roles().credentialsFor(
+							accountId,
+							name,
+							config.role,
+							// Whatever the function prints of its secret key or token is redacted.
+							(values) => this.logs.setSecrets(arn, values),
+						);
 			const runtime = this.#reserved(
 				accountId,
 				name,
@@ -363,6 +380,7 @@ export class FunctionRegistry {
 					arn,
 					region: this.#opts.region,
 					isolation: this.#opts.isolation ?? { kind: "none" },
+					...(credentials && { credentials, roleCheck: credentials }),
 				}),
 			);
 			return { config, runtime, secretsDir };
@@ -437,12 +455,17 @@ export class FunctionRegistry {
 		});
 	}
 
-	/** Validates, stores and activates a function; returns it live. */
+	/**
+	 * Validates, stores and activates a function; returns it live. `by` is the caller the front
+	 * door authenticated: a role new to the function is passed by it (iam:PassRole), so a front
+	 * door that can set a role must say who asks.
+	 */
 	async deploy(
 		accountId: string,
 		name: string,
 		input: FunctionConfigInput,
 		code: unknown,
+		by?: IamPrincipal,
 	): Promise<{ fn: DeployedFunction; created: boolean }> {
 		const parsed = parseFunctionConfig(input, "config");
 		if (!parsed.ok)
@@ -461,7 +484,7 @@ export class FunctionRegistry {
 			}
 		}
 		return this.#serial(name, () =>
-			this.#deploy(accountId, name, input, parsed.config, bytes, sha256),
+			this.#deploy(accountId, name, input, parsed.config, bytes, sha256, by),
 		);
 	}
 
@@ -472,6 +495,7 @@ export class FunctionRegistry {
 		config: FunctionConfig,
 		bytes: Buffer | undefined,
 		sha256: string | undefined,
+		by: IamPrincipal | undefined,
 	): Promise<{ fn: DeployedFunction; created: boolean }> {
 		const { store } = this.#opts;
 		// Refuses early, before a runtime is built, when another account holds the name. Only a
@@ -479,6 +503,23 @@ export class FunctionRegistry {
 		const holder = await store.functions.findByName(name);
 		if (holder && holder.accountId !== accountId) throw nameTaken(name);
 		const existing = holder;
+		if (config.role !== undefined) {
+			// As Lambda: passing a role is checked when it is new to the function (create, or a
+			// config update naming another); a code update or a redeploy keeps what was passed.
+			const passed =
+				existing !== undefined &&
+				(existing.config as { role?: unknown }).role === config.role;
+			if (!passed && by === undefined)
+				throw new SigilError(
+					"INTERNAL",
+					`deploy of ${name}: a new role must be passed by an authenticated caller`,
+				);
+			await this.#roles().authorizeDeploy(
+				accountId,
+				config.role,
+				passed ? undefined : by,
+			);
+		}
 		const needed = new Set([...config.secrets, ...config.trigger.secrets]);
 		for (const secret of needed) {
 			if (!(await store.secrets.get(accountId, secret)))
@@ -542,6 +583,16 @@ export class FunctionRegistry {
 		// Another gateway on this store deployed a newer revision meanwhile: serve that one.
 		await this.#retire(built.runtime, 0);
 		return { fn: await this.#activate(record), created };
+	}
+
+	#roles(): ExecutionRoles {
+		const roles = this.#opts.executionRoles;
+		if (roles === undefined)
+			throw new SigilError(
+				"INVALID_CONFIG",
+				"config.role: this gateway runs no execution roles (the registry was built without them)",
+			);
+		return roles;
 	}
 
 	/** Re-reads secrets and restarts a function's runtime (after a secret it uses changed). */

@@ -112,6 +112,7 @@ export async function putFunction({
 	ex,
 	ctx,
 	target,
+	principal,
 }: Call<FunctionTarget>): Promise<void> {
 	const body = jsonBody(ex);
 	const unknown = Object.keys(body).filter(
@@ -138,6 +139,7 @@ export async function putFunction({
 		target.name,
 		body.config as FunctionConfigInput,
 		body.code,
+		principal,
 	);
 	sendJson(ex, created ? 201 : 200, {
 		function: functionView(ex, fn.record, fn.arn),

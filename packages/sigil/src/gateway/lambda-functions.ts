@@ -13,7 +13,8 @@
  *                                Lambda's handler(event, context) (contract lambda)
  *   Runtime provided.al2023|al2  runtime provided (an executable bootstrap, the Runtime API)
  *   Handler                      entry (node, python3; provided: the bootstrap's _HANDLER)
- *   Role                         role (validated, stored, reported; credentials: later work)
+ *   Role                         role (own account, iam:PassRole, trusted by lambda.amazonaws.com;
+ *                                its credentials reach the code: iam/execution-role.ts)
  *   Environment.Variables        environment (Lambda's reserved keys and 4 KB bound)
  *   Timeout / MemorySize         timeout (s) / memory (MB), Lambda's ranges and defaults (3, 128)
  *   Description                  description
@@ -564,6 +565,7 @@ export async function createFunction({
 	ex,
 	ctx,
 	target,
+	principal,
 }: Call<FunctionTarget>): Promise<void> {
 	const b = jsonBody(ex.body, CREATE_FIELDS, "CreateFunction");
 	if (target.foreignRegion)
@@ -594,6 +596,7 @@ export async function createFunction({
 			target.name,
 			config,
 			bundle,
+			principal,
 		);
 		sendJson(ex, 201, await viewAfter(ctx, fn, b.Publish === true));
 	} finally {
@@ -783,6 +786,7 @@ export async function updateFunctionConfiguration({
 	ex,
 	ctx,
 	target,
+	principal,
 }: Call<FunctionTarget>): Promise<void> {
 	const fn = deployedFunction(target);
 	const b = jsonBody(ex.body, CONFIG_FIELDS, "UpdateFunctionConfiguration");
@@ -797,6 +801,7 @@ export async function updateFunctionConfiguration({
 		fn.name,
 		config,
 		undefined,
+		principal,
 	);
 	sendJson(ex, 200, await viewOf(updated));
 }

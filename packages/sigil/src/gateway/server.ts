@@ -23,6 +23,7 @@ import {
 import { SigilError } from "../errors.ts";
 import { FunctionRegistry } from "../functions/registry.ts";
 import { Authorizer } from "../iam/authorizer.ts";
+import { ExecutionRoles } from "../iam/execution-role.ts";
 import { SessionTokenCodec } from "../iam/session-token.ts";
 import { resolveMetricsAccess } from "../metrics/access.ts";
 import { GatewayMetrics } from "../metrics/gateway-metrics.ts";
@@ -101,6 +102,11 @@ export interface GatewayOptions {
 	 * interface a remote scraper reaches); default `SIGIL_METRICS_LISTEN`. See metrics-listener.ts.
 	 */
 	readonly metricsListen?: string;
+	/**
+	 * How long the sessions given to functions with an execution role last (default an hour,
+	 * as AssumeRole's). Instances are recycled before theirs expire; tests shorten it.
+	 */
+	readonly executionRoleSessionMs?: number;
 	/** The web console's built files (default packages/console/dist beside this package). */
 	readonly consoleDir?: string;
 	/**
@@ -216,8 +222,20 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
 	let asyncService: AsyncService | undefined;
 	let unsubscribe = () => {};
 	try {
+		const authorizer = new Authorizer(store, { log });
+		const sessions = new SessionTokenCodec(masterKey.key);
 		const functions = new FunctionRegistry({
 			store,
+			executionRoles: new ExecutionRoles({
+				store,
+				authorizer,
+				sessions,
+				region: options.region,
+				now: Date.now,
+				...(options.executionRoleSessionMs !== undefined && {
+					sessionMs: options.executionRoleSessionMs,
+				}),
+			}),
 			dataDir: options.dataDir,
 			region: options.region,
 			drainMs: options.drainMs ?? 30_000,
@@ -226,7 +244,6 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
 			...(engines.cache.kind === "redis" && { reservedSlots: ports.cache }),
 		});
 		const credentials = new CredentialCache(store);
-		const authorizer = new Authorizer(store, { log });
 		// Subscribed before anything is loaded, so no change made meanwhile is missed.
 		unsubscribe = subscribeCaches(ports.feed, {
 			functions,
@@ -239,7 +256,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
 			store,
 			functions,
 			credentials,
-			sessions: new SessionTokenCodec(masterKey.key),
+			sessions,
 			authorizer,
 			keyCache: new SigningKeyCache(),
 			// Redis when chosen (every gateway at once); else the store's replay log, which also

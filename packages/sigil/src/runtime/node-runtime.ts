@@ -25,6 +25,11 @@ import { mapFunctionUrlResponse } from "./function-url-response.ts";
 import { functionUrlStreamResult } from "./function-url-stream.ts";
 import { utf8Tail } from "./log-tail.ts";
 import { processInstances } from "./process-instance.ts";
+import {
+	freshPerInstance,
+	type InstanceCredentials,
+	instanceMaxAgeMs,
+} from "./role-credentials.ts";
 import type { ProcessSandbox } from "./process-runtime.ts";
 import {
 	SECRETS_ROOT,
@@ -159,6 +164,11 @@ export interface NodeRuntimeSpec {
 	readonly onLog?: (record: FunctionLogRecord) => void;
 	/** Where instances run (default: worker threads, isolation `none`). */
 	readonly instances?: NodeInstances;
+	/**
+	 * The execution role's credentials: each instance starts with a set of its own and retires
+	 * before it expires (role-credentials.ts). Without it, instances get none.
+	 */
+	readonly credentials?: InstanceCredentials;
 }
 
 /** A {@link FunctionRuntime} with a view of its pool (for metrics and tests). */
@@ -254,7 +264,20 @@ export function createNodeRuntime(spec: NodeRuntimeSpec): NodeRuntime {
 		name: spec.name,
 		boot,
 		env,
-		instances: instanceFactory(spec, boot, env, memoryMb),
+		instances: freshPerInstance(spec.credentials, (issued) =>
+			instanceFactory(
+				{ ...spec, env: { ...spec.env, ...issued } },
+				boot,
+				{ ...env, ...issued },
+				memoryMb,
+			),
+		),
+		...(spec.credentials !== undefined && {
+			maxInstanceAgeMs: instanceMaxAgeMs(
+				spec.credentials.lifetimeMs,
+				spec.timeoutMs,
+			),
+		}),
 		memoryMb,
 		timeoutMs: positiveInt("timeoutMs", spec.timeoutMs, 1),
 		minInstances,

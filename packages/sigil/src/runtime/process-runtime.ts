@@ -18,6 +18,10 @@ import {
 	sandboxArgv,
 	sandboxEnvironment,
 } from "./sandbox.ts";
+import {
+	type InstanceCredentials,
+	reusedCredentials,
+} from "./role-credentials.ts";
 import { splitCommand } from "./split-command.ts";
 import type {
 	EventInvocation,
@@ -53,6 +57,8 @@ export interface ProcessRuntimeSpec {
 	 * uid and file system (isolation `process`/`none`).
 	 */
 	readonly sandbox?: ProcessSandbox;
+	/** The execution role's credentials, in every process's environment. */
+	readonly credentials?: InstanceCredentials;
 	/** Receives each invocation's stderr once its process ends; must not throw. */
 	readonly onLog?: (record: {
 		readonly functionName: string;
@@ -119,6 +125,10 @@ export function createProcessRuntime(
 	/** The function's variables, with SIGIL_SECRETS_DIR pointing where it sees the folder. */
 	const ownEnv: Record<string, string> = { ...spec.env };
 	if (secretsDir !== undefined) ownEnv.SIGIL_SECRETS_DIR = secretsDir;
+	/** ownEnv with the role's credentials (a set every process ends well before it expires). */
+	const credentials = reusedCredentials(spec.credentials, spec.timeoutMs);
+	const processEnv = (): Record<string, string> =>
+		spec.credentials ? { ...ownEnv, ...credentials() } : ownEnv;
 
 	/** Runs one process under the gate; maps the failures every invocation kind shares. */
 	async function run(
@@ -195,7 +205,7 @@ export function createProcessRuntime(
 		async invokeHttp(inv: HttpInvocation): Promise<HttpResult> {
 			const env = buildWatchdogEnv(
 				base,
-				ownEnv,
+				processEnv(),
 				{
 					method: inv.method,
 					path: inv.path,
@@ -230,7 +240,7 @@ export function createProcessRuntime(
 		},
 
 		async invokeEvent(inv: EventInvocation): Promise<EventResult> {
-			const env: Record<string, string> = { ...base, ...ownEnv };
+			const env: Record<string, string> = { ...base, ...processEnv() };
 			const out = await run(inv.requestId, env, inv.payload, inv.signal);
 			const logTail = utf8Tail(out.stderr);
 			if (out.code === 0) return { payload: out.stdout, logTail };

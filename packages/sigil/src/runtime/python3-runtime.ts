@@ -31,6 +31,12 @@ import {
 } from "./process-runtime.ts";
 import { installPrefix } from "./sandbox.ts";
 import type { EventResult, HttpResult } from "./types.ts";
+import {
+	freshPerInstance,
+	type InstanceCredentials,
+	instanceMaxAgeMs,
+	reusedCredentials,
+} from "./role-credentials.ts";
 import { RuntimeError } from "./types.ts";
 import { warmEnvironment, warmProcessInstances } from "./warm-process.ts";
 import { buildWatchdogEnv } from "./watchdog-env.ts";
@@ -82,6 +88,11 @@ export interface Python3RuntimeSpec {
 	readonly accountId?: string;
 	/** Run every instance in this bubblewrap sandbox (see sandbox.ts). */
 	readonly sandbox?: ProcessSandbox;
+	/**
+	 * The execution role's credentials: each interpreter starts with a set of its own and is
+	 * retired before it expires; an openfaas invocation's environment carries a current set.
+	 */
+	readonly credentials?: InstanceCredentials;
 	/** Receives each invocation's output (print, stderr, tracebacks) once it ends; must not throw. */
 	readonly onLog?: (record: FunctionLogRecord) => void;
 	/** Interpreter to run (default: `python3` on PATH, resolved once to its real executable). */
@@ -227,27 +238,35 @@ export async function createPython3Runtime(
 		perInstanceConcurrency: 1,
 		maxQueue: spec.maxQueue ?? 100,
 		idleTimeoutMs: spec.idleTimeoutMs ?? 60_000,
-		instances: warmProcessInstances({
-			name: spec.name,
-			codeDir: spec.cwd,
-			env: spec.env,
-			...(spec.secretsDir !== undefined && { secretsDir: spec.secretsDir }),
-			memoryMb,
-			...(spec.sandbox && { sandbox: spec.sandbox }),
-			// -B: the code folder is shared by every instance and stays as deployed (no __pycache__).
-			command: [
-				interpreter,
-				"-B",
-				host,
-				contract,
-				entry,
-				String(maxResponseBytes),
-			],
-			readOnly,
-			runtimeEnv: { PYTHONIOENCODING: "utf-8", PYTHONUNBUFFERED: "1" },
-			boot,
-			captureStdout: onLog !== undefined,
+		...(spec.credentials !== undefined && {
+			maxInstanceAgeMs: instanceMaxAgeMs(
+				spec.credentials.lifetimeMs,
+				spec.timeoutMs,
+			),
 		}),
+		instances: freshPerInstance(spec.credentials, (issued) =>
+			warmProcessInstances({
+				name: spec.name,
+				codeDir: spec.cwd,
+				env: { ...spec.env, ...issued },
+				...(spec.secretsDir !== undefined && { secretsDir: spec.secretsDir }),
+				memoryMb,
+				...(spec.sandbox && { sandbox: spec.sandbox }),
+				// -B: the code folder is shared by every instance and stays as deployed (no __pycache__).
+				command: [
+					interpreter,
+					"-B",
+					host,
+					contract,
+					entry,
+					String(maxResponseBytes),
+				],
+				readOnly,
+				runtimeEnv: { PYTHONIOENCODING: "utf-8", PYTHONUNBUFFERED: "1" },
+				boot,
+				captureStdout: onLog !== undefined,
+			}),
+		),
 		...(onLog !== undefined && {
 			onBackgroundLog: (text: string) =>
 				onLog({ functionName: spec.name, requestId: undefined, text }),
@@ -276,6 +295,8 @@ function openfaasContract(
 			? "/run/sigil/secrets"
 			: spec.secretsDir;
 	const own: Record<string, string> = { ...spec.env };
+	// The host replaces os.environ for each invocation: a current set goes with every one.
+	const credentials = reusedCredentials(spec.credentials, spec.timeoutMs);
 	async function run(
 		requestId: string,
 		env: Record<string, string>,
@@ -294,7 +315,7 @@ function openfaasContract(
 		async invokeHttp(inv): Promise<HttpResult> {
 			const env = buildWatchdogEnv(
 				base,
-				own,
+				{ ...own, ...credentials() },
 				{
 					method: inv.method,
 					path: inv.path,
@@ -329,7 +350,11 @@ function openfaasContract(
 		},
 
 		async invokeEvent(inv): Promise<EventResult> {
-			const env: Record<string, string> = { ...base, ...own };
+			const env: Record<string, string> = {
+				...base,
+				...own,
+				...credentials(),
+			};
 			if (secretsDir !== undefined) env.SIGIL_SECRETS_DIR = secretsDir;
 			const done = await run(inv.requestId, env, inv.payload, inv.signal);
 			const logTail = utf8Tail(done.logs);

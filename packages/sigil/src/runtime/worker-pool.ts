@@ -28,6 +28,11 @@ export interface WorkerPoolOptions {
 	readonly maxQueue: number;
 	/** An idle worker above `minInstances` is retired after this long. */
 	readonly idleTimeoutMs: number;
+	/**
+	 * An instance older than this takes no new invocation and is retired once its last one ends
+	 * (the renewal of the credentials it was started with, role-credentials.ts). Default: none.
+	 */
+	readonly maxInstanceAgeMs?: number;
 	/** Output written outside any invocation (module init, timers, raw stdout/stderr). */
 	readonly onBackgroundLog?: (text: string) => void;
 	/** How instances start (default: worker threads from `boot`, `env` and `memoryMb`). */
@@ -139,6 +144,9 @@ interface Slot {
 	idleTimer: NodeJS.Timeout | undefined;
 	/** Messages for the instance this event-loop turn, sent to it as one batch. */
 	outbox: HostMessage[];
+	/** When the instance was started (`Date.now()`), for `maxInstanceAgeMs`. */
+	readonly bornAt: number;
+	ageTimer: NodeJS.Timeout | undefined;
 }
 
 interface Pending {
@@ -281,8 +289,17 @@ export class WorkerPool {
 			inFlight: new Map(),
 			idleTimer: undefined,
 			outbox: [],
+			bornAt: Date.now(),
+			ageTimer: undefined,
 		};
 		this.#slots.add(slot);
+		if (o.maxInstanceAgeMs !== undefined) {
+			slot.ageTimer = setTimeout(
+				() => this.#retireIfAged(slot),
+				o.maxInstanceAgeMs,
+			);
+			slot.ageTimer.unref();
+		}
 		slot.instance = this.#instances({
 			message: (batch) => {
 				for (const msg of batch) this.#onMessage(slot, msg);
@@ -359,6 +376,7 @@ export class WorkerPool {
 				slot.inFlight.delete(msg.id);
 				clearTimeout(p.timer);
 				this.#settle(p, msg, undefined);
+				if (this.#retireIfAged(slot)) return;
 				this.#armIdle(slot);
 				this.#pump();
 				return;
@@ -399,7 +417,8 @@ export class WorkerPool {
 		while (this.#queue.length > 0) {
 			let best: Slot | undefined;
 			for (const s of this.#slots) {
-				if (s.state !== "ready" || s.inFlight.size >= conc) continue;
+				if (s.state !== "ready" || s.inFlight.size >= conc || this.#aged(s))
+					continue;
 				if (best === undefined || s.inFlight.size < best.inFlight.size)
 					best = s;
 			}
@@ -479,6 +498,7 @@ export class WorkerPool {
 		if (slot.state === "dead") return Promise.resolve();
 		slot.state = "dead";
 		clearTimeout(slot.idleTimer);
+		clearTimeout(slot.ageTimer);
 		this.#slots.delete(slot);
 		for (const p of slot.inFlight.values()) {
 			clearTimeout(p.timer);
@@ -488,6 +508,24 @@ export class WorkerPool {
 		const exited = slot.instance?.terminate() ?? Promise.resolve();
 		this.#pump();
 		return exited;
+	}
+
+	/** Past `maxInstanceAgeMs`: the instance takes nothing new. */
+	#aged(slot: Slot): boolean {
+		const max = this.#o.maxInstanceAgeMs;
+		return max !== undefined && Date.now() - slot.bornAt >= max;
+	}
+
+	/** Retires an aged instance with nothing in flight (a fresh one starts as work needs it). */
+	#retireIfAged(slot: Slot): boolean {
+		if (!this.#aged(slot) || slot.inFlight.size > 0 || slot.state === "dead")
+			return false;
+		void this.#kill(
+			slot,
+			"FUNCTION_CLOSED",
+			`function ${this.#o.name}: instance retired at its credentials' renewal`,
+		);
+		return true;
 	}
 
 	#armIdle(slot: Slot): void {

@@ -159,3 +159,33 @@ export function invokeApi(
 export function fnArn(accountId: string, name: string): string {
 	return `arn:aws:lambda:us-east-1:${accountId}:function:${name}`;
 }
+
+/** The trust policy of an execution role: the Lambda service may assume it. */
+export const LAMBDA_TRUST_POLICY = JSON.stringify({
+	Version: "2012-10-17",
+	Statement: [
+		{
+			Effect: "Allow",
+			Principal: { Service: "lambda.amazonaws.com" },
+			Action: "sts:AssumeRole",
+		},
+	],
+});
+
+/**
+ * An execution role in `accountId` (default the root account) that Lambda may assume — what
+ * CreateFunction's `Role` must name (issue 11) — made in the store; returns its ARN.
+ */
+export async function lambdaRole(
+	gw: Pick<TestGateway, "gateway">,
+	roleName: string,
+	options: { path?: string; accountId?: string } = {},
+): Promise<string> {
+	const role = await gw.gateway.store.roles.create({
+		accountId: options.accountId ?? gw.gateway.rootAccountId,
+		roleName,
+		trustPolicy: LAMBDA_TRUST_POLICY,
+		...(options.path !== undefined && { path: options.path }),
+	});
+	return role.arn;
+}
