@@ -54,6 +54,12 @@ def selfkill(event, context):
 def forge(event, context):
     os.write(3, b"\\xff\\xff\\xff\\xff\\x01\\x02")
     time.sleep(60)
+def forge_done(event, context):
+    import json, struct
+    for i in range(1, 300):
+        body = json.dumps([{"type": "done", "id": i, "ok": False, "logs": ""}]).encode()
+        os.write(3, struct.pack(">I", len(body)) + body)
+    return "late"
 def big(event, context):
     return "x" * event["n"]
 def unmarshal(event, context):
@@ -78,6 +84,12 @@ def handle(req):
         return os.getenv("Http_X_Leak", "-") + "|" + os.getenv("Http_Method", "-")
     if req == "big":
         return "y" * 5000
+    if req == "forge":
+        import json, struct
+        for i in range(1, 300):
+            body = json.dumps([{"type": "done", "id": i, "ok": True, "resultJson": "nope", "logs": ""}]).encode()
+            os.write(3, struct.pack(">I", len(body)) + body)
+        return "late"
     return req.upper()
 `;
 
@@ -340,6 +352,28 @@ for (const [mode, sandboxed, skip] of modes) {
 				assert.equal(bad.stats().started, 2);
 			});
 		}
+
+		it("a well-framed but malformed answer forged on Sigil's pipe is FUNCTION_CRASHED, never a gateway TypeError", async () => {
+			const lambda = await runtime("lambda_function.forge_done", {
+				maxInstances: 1,
+			});
+			const [a] = await Promise.allSettled([lambda.invokeEvent(event())]);
+			assert.equal(
+				codeOf(a as PromiseSettledResult<unknown>),
+				"FUNCTION_CRASHED",
+			);
+			const openfaas = await runtime("handler.handle", {
+				contract: "openfaas",
+				maxInstances: 1,
+			});
+			const [b] = await Promise.allSettled([
+				openfaas.invokeHttp(http({ body: Buffer.from("forge") })),
+			]);
+			assert.equal(
+				codeOf(b as PromiseSettledResult<unknown>),
+				"FUNCTION_CRASHED",
+			);
+		});
 
 		it("an answer over the bound is the limit's error; the instance lives on", async () => {
 			const rt = await runtime("lambda_function.big", {

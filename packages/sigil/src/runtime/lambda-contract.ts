@@ -55,6 +55,34 @@ export function lambdaErrorDocument(
 	};
 }
 
+/**
+ * A `done` message as the instance sent it, checked: the instance is the function's own process,
+ * which can write any frame on its pipe, so a malformed answer is that instance breaking the
+ * protocol (FUNCTION_CRASHED), never a TypeError in the gateway.
+ */
+export function checkedDone(name: string, done: DoneMessage): DoneMessage {
+	const d = done as unknown as Record<string, unknown>;
+	const text = (v: unknown) => typeof v === "string";
+	const error = d.error as Record<string, unknown> | undefined;
+	const ok =
+		text(d.logs) &&
+		(d.ok === true
+			? text(d.resultJson)
+			: d.ok === false &&
+				typeof error === "object" &&
+				error !== null &&
+				text(error.errorType) &&
+				text(error.errorMessage) &&
+				Array.isArray(error.trace) &&
+				error.trace.every(text));
+	if (!ok)
+		throw new RuntimeError(
+			"FUNCTION_CRASHED",
+			`function ${name} broke the gateway protocol (a malformed answer)`,
+		);
+	return done;
+}
+
 /** Sends a finished invocation's captured output to the log consumer. */
 export function reportLogs(
 	o: Pick<LambdaContractOptions, "name" | "onLog">,
@@ -91,11 +119,14 @@ export function lambdaContractRuntime(o: LambdaContractOptions): PoolRuntime {
 				inv,
 				o.accountId !== undefined ? { accountId: o.accountId } : {},
 			);
-			const done = await pool.run({
-				requestId: inv.requestId,
-				eventJson: JSON.stringify(event),
-				...(inv.signal !== undefined && { signal: inv.signal }),
-			});
+			const done = checkedDone(
+				o.name,
+				await pool.run({
+					requestId: inv.requestId,
+					eventJson: JSON.stringify(event),
+					...(inv.signal !== undefined && { signal: inv.signal }),
+				}),
+			);
 			reportLogs(o, inv.requestId, done);
 			if (!done.ok) throw functionFailure(o.name, done.error, done.logs);
 			const mapped = mapFunctionUrlResponse(done.resultJson);
@@ -112,14 +143,17 @@ export function lambdaContractRuntime(o: LambdaContractOptions): PoolRuntime {
 			// Lambda's Invoke API: an empty payload is the event `{}`.
 			const text =
 				inv.payload.length === 0 ? "{}" : inv.payload.toString("utf8");
-			const done = await pool.run({
-				requestId: inv.requestId,
-				eventJson: text,
-				...(inv.clientContext !== undefined && {
-					clientContext: inv.clientContext,
+			const done = checkedDone(
+				o.name,
+				await pool.run({
+					requestId: inv.requestId,
+					eventJson: text,
+					...(inv.clientContext !== undefined && {
+						clientContext: inv.clientContext,
+					}),
+					...(inv.signal !== undefined && { signal: inv.signal }),
 				}),
-				...(inv.signal !== undefined && { signal: inv.signal }),
-			});
+			);
 			reportLogs(o, inv.requestId, done);
 			const logTail = utf8Tail(done.logs);
 			const memory =

@@ -16,6 +16,7 @@ import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { baseEnvironment } from "./base-env.ts";
 import {
+	checkedDone,
 	functionFailure,
 	LAMBDA_MAX_RESPONSE_BYTES,
 	lambdaContractRuntime,
@@ -303,11 +304,14 @@ function openfaasContract(
 		body: Buffer,
 		signal?: AbortSignal,
 	) {
-		const done = await pool.run({
-			requestId,
-			eventJson: JSON.stringify({ body: body.toString("base64"), env }),
-			...(signal !== undefined && { signal }),
-		});
+		const done = checkedDone(
+			spec.name,
+			await pool.run({
+				requestId,
+				eventJson: JSON.stringify({ body: body.toString("base64"), env }),
+				...(signal !== undefined && { signal }),
+			}),
+		);
 		reportLogs(options, requestId, done);
 		return done;
 	}
@@ -345,7 +349,7 @@ function openfaasContract(
 			return {
 				status: 200,
 				headers: ["content-type", contentType],
-				body: answerBytes(done.resultJson),
+				body: answerBytes(spec.name, done.resultJson),
 			};
 		},
 
@@ -358,7 +362,7 @@ function openfaasContract(
 			if (secretsDir !== undefined) env.SIGIL_SECRETS_DIR = secretsDir;
 			const done = await run(inv.requestId, env, inv.payload, inv.signal);
 			const logTail = utf8Tail(done.logs);
-			if (done.ok) return { payload: answerBytes(done.resultJson), logTail };
+			if (done.ok) return { payload: answerBytes(spec.name, done.resultJson), logTail };
 			return {
 				payload: Buffer.from(
 					JSON.stringify(lambdaErrorDocument(done.error, inv.requestId)),
@@ -390,8 +394,19 @@ function lambdaBase(spec: Python3RuntimeSpec): Record<string, string> {
 	};
 }
 
-function answerBytes(resultJson: string): Buffer {
-	const { body } = JSON.parse(resultJson) as { body: string };
+/** The answer's bytes as the host sent them (`{"body": base64}`); anything else breaks the protocol. */
+function answerBytes(name: string, resultJson: string): Buffer {
+	let body: unknown;
+	try {
+		body = (JSON.parse(resultJson) as { body?: unknown }).body;
+	} catch {
+		body = undefined;
+	}
+	if (typeof body !== "string")
+		throw new RuntimeError(
+			"FUNCTION_CRASHED",
+			`function ${name} broke the gateway protocol (a malformed answer)`,
+		);
 	return Buffer.from(body, "base64");
 }
 
