@@ -6,16 +6,8 @@
  * (payload format 2.0); Lambda-API invocations pass their JSON payload straight through.
  */
 
-import {
-	chmodSync,
-	mkdtempSync,
-	readFileSync,
-	realpathSync,
-	rmSync,
-	writeFileSync,
-} from "node:fs";
+import { chmodSync, readFileSync, realpathSync, writeFileSync } from "node:fs";
 import { stripTypeScriptTypes } from "node:module";
-import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import type { Readable } from "node:stream";
 import { fileURLToPath } from "node:url";
@@ -24,13 +16,14 @@ import { buildFunctionUrlEvent } from "./function-url-event.ts";
 import { mapFunctionUrlResponse } from "./function-url-response.ts";
 import { functionUrlStreamResult } from "./function-url-stream.ts";
 import { utf8Tail } from "./log-tail.ts";
+import { privateTempDir } from "./private-dir.ts";
 import { processInstances } from "./process-instance.ts";
+import type { ProcessSandbox } from "./process-runtime.ts";
 import {
 	freshPerInstance,
 	type InstanceCredentials,
 	instanceMaxAgeMs,
 } from "./role-credentials.ts";
-import type { ProcessSandbox } from "./process-runtime.ts";
 import {
 	SECRETS_ROOT,
 	sandboxArgv,
@@ -91,7 +84,7 @@ let childDir: string | undefined;
  */
 function childRuntimeDir(): string {
 	if (childDir !== undefined) return childDir;
-	const dir = mkdtempSync(join(tmpdir(), "sigil-runtime-"));
+	const dir = privateTempDir("sigil-runtime-");
 	// The warning names an experimental API the gateway calls once; it is not news to the operator.
 	const emit = process.emitWarning;
 	process.emitWarning = () => {};
@@ -111,7 +104,6 @@ function childRuntimeDir(): string {
 		mode: 0o644,
 	});
 	chmodSync(dir, 0o755);
-	process.once("exit", () => rmSync(dir, { recursive: true, force: true }));
 	childDir = dir;
 	return dir;
 }
