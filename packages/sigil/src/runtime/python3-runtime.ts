@@ -362,7 +362,8 @@ function openfaasContract(
 			if (secretsDir !== undefined) env.SIGIL_SECRETS_DIR = secretsDir;
 			const done = await run(inv.requestId, env, inv.payload, inv.signal);
 			const logTail = utf8Tail(done.logs);
-			if (done.ok) return { payload: answerBytes(spec.name, done.resultJson), logTail };
+			if (done.ok)
+				return { payload: answerBytes(spec.name, done.resultJson), logTail };
 			return {
 				payload: Buffer.from(
 					JSON.stringify(lambdaErrorDocument(done.error, inv.requestId)),
