@@ -79,6 +79,9 @@ function duration(minMs: number, maxMs: number): Rule<number> {
 	};
 }
 
+/** Lambda's function URL invoke modes. */
+export const INVOKE_MODES = ["BUFFERED", "RESPONSE_STREAM"] as const;
+
 const cors = obj({
 	allowOrigins: opt(list(str({ max: 256 }), { max: 100 })),
 	allowMethods: opt(
@@ -110,6 +113,12 @@ const trigger = obj({
 	tolerance: opt(duration(1000, 3_600_000)),
 	cors: opt(cors),
 	maxBodyBytes: opt(int(0, 64 * 1024 * 1024)),
+	/**
+	 * Lambda's function URL InvokeMode: RESPONSE_STREAM streams a streaming Node handler's answer
+	 * (awslambda.streamifyResponse) to the caller as it is written; any other handler is buffered,
+	 * as Lambda does. Default BUFFERED.
+	 */
+	invokeMode: opt(oneOf(INVOKE_MODES)),
 });
 
 const concurrency = obj({
@@ -213,6 +222,7 @@ export interface TriggerConfig {
 	readonly toleranceMs: number;
 	readonly cors?: NonNullable<FunctionConfigInput["trigger"]>["cors"];
 	readonly maxBodyBytes: number;
+	readonly invokeMode: (typeof INVOKE_MODES)[number];
 }
 
 export const DEFAULT_MAX_BODY_BYTES = 6 * 1024 * 1024;
@@ -374,6 +384,7 @@ export function parseFunctionConfig(
 			toleranceMs: t.tolerance ?? 300_000,
 			...(t.cors !== undefined && { cors: t.cors }),
 			maxBodyBytes: t.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
+			invokeMode: t.invokeMode ?? "BUFFERED",
 		},
 		...(c.role !== undefined && { role: c.role }),
 		description: c.description ?? "",

@@ -76,14 +76,14 @@ function view(ex: Exchange, fn: DeployedFunction) {
 		...(cors && { Cors: cors }),
 		CreationTime: iso(fn.record.createdAt),
 		LastModifiedTime: iso(fn.record.updatedAt),
-		InvokeMode: "BUFFERED",
+		InvokeMode: fn.config.trigger.invokeMode,
 	};
 }
 
 /**
- * The request body, holding only fields this gateway acts on. `InvokeMode` may only say what
- * Sigil does (`BUFFERED`): a `RESPONSE_STREAM` accepted and ignored would promise streaming
- * that does not happen.
+ * The request body, holding only fields this gateway acts on. `InvokeMode` is `BUFFERED` or
+ * `RESPONSE_STREAM` (a streaming Node handler's answer then reaches the caller as it is
+ * written; other handlers are buffered, as on Lambda); anything else is refused.
  */
 function body(ex: Exchange): Record<string, unknown> {
 	let v: unknown;
@@ -104,20 +104,33 @@ function body(ex: Exchange): Record<string, unknown> {
 				"INVALID_PARAMETER",
 				`${key.slice(0, 64)} is not supported by function URL configs on this gateway`,
 			);
-	if (b.InvokeMode !== undefined && b.InvokeMode !== "BUFFERED")
+	if (
+		b.InvokeMode !== undefined &&
+		b.InvokeMode !== "BUFFERED" &&
+		b.InvokeMode !== "RESPONSE_STREAM"
+	)
 		throw new SigilError(
 			"INVALID_PARAMETER",
-			`InvokeMode ${JSON.stringify(String(b.InvokeMode).slice(0, 20))} is not supported: this gateway's function URLs are BUFFERED`,
+			`1 validation error detected: Value '${String(b.InvokeMode).slice(0, 20)}' at 'invokeMode' failed to satisfy constraint: Member must satisfy enum value set: [RESPONSE_STREAM, BUFFERED]`,
 		);
 	return b;
 }
 
-/** Redeploys the function's config (code kept) with a new trigger auth and CORS. */
+function invokeModeOf(
+	b: Record<string, unknown>,
+): "BUFFERED" | "RESPONSE_STREAM" | undefined {
+	return b.InvokeMode === "BUFFERED" || b.InvokeMode === "RESPONSE_STREAM"
+		? b.InvokeMode
+		: undefined;
+}
+
+/** Redeploys the function's config (code kept) with a new trigger auth, CORS and invoke mode. */
 async function setUrl(
 	ctx: GatewayContext,
 	fn: DeployedFunction,
 	authType: string | undefined,
 	cors: Cors | undefined | null,
+	invokeMode?: "BUFFERED" | "RESPONSE_STREAM" | null,
 ): Promise<DeployedFunction> {
 	if (authType !== undefined && authType !== "AWS_IAM" && authType !== "NONE")
 		throw new SigilError(
@@ -142,6 +155,8 @@ async function setUrl(
 	}
 	if (cors === null) delete trigger.cors;
 	else if (cors !== undefined) trigger.cors = cors;
+	if (invokeMode === null) delete trigger.invokeMode;
+	else if (invokeMode !== undefined) trigger.invokeMode = invokeMode;
 	const { fn: updated } = await ctx.functions.deploy(
 		fn.accountId,
 		fn.name,
@@ -205,7 +220,13 @@ export async function createUrlConfig({
 			"INVALID_PARAMETER",
 			"1 validation error detected: Value null at 'authType' failed to satisfy constraint: Member must not be null",
 		);
-	const updated = await setUrl(ctx, fn, b.AuthType, toCors(b.Cors) ?? null);
+	const updated = await setUrl(
+		ctx,
+		fn,
+		b.AuthType,
+		toCors(b.Cors) ?? null,
+		invokeModeOf(b) ?? null,
+	);
 	const { LastModifiedTime: _, ...created } = view(ex, updated);
 	sendJson(ex, 201, created);
 }
@@ -226,7 +247,13 @@ export async function updateUrlConfig({
 	const fn = await urlFunction(ctx, target);
 	const b = body(ex);
 	const authType = typeof b.AuthType === "string" ? b.AuthType : undefined;
-	const updated = await setUrl(ctx, fn, authType, toCors(b.Cors));
+	const updated = await setUrl(
+		ctx,
+		fn,
+		authType,
+		toCors(b.Cors),
+		invokeModeOf(b),
+	);
 	sendJson(ex, 200, view(ex, updated));
 }
 
@@ -236,6 +263,6 @@ export async function deleteUrlConfig({
 	target,
 }: Call<FunctionTarget>): Promise<void> {
 	const fn = await urlFunction(ctx, target);
-	await setUrl(ctx, fn, "AWS_IAM", null);
+	await setUrl(ctx, fn, "AWS_IAM", null, null);
 	send(ex, 204, Buffer.alloc(0));
 }

@@ -889,7 +889,7 @@ function urlConfig(ex: Exchange, fn: DeployedFunction) {
 		...(Cors && { Cors }),
 		CreationTime: new Date(fn.record.createdAt).toISOString(),
 		LastModifiedTime: new Date(fn.record.updatedAt).toISOString(),
-		InvokeMode: "BUFFERED",
+		InvokeMode: fn.config.trigger.invokeMode,
 	};
 }
 

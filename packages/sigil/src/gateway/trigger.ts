@@ -62,6 +62,7 @@ export async function invokeTrigger({
 		...(caller && { caller }),
 		signal: clientGone(ex),
 		acceptStream: true,
+		invokeMode: fn.config.trigger.invokeMode,
 	});
 	const headers: Record<string, string | string[]> = {};
 	for (let i = 0; i + 1 < result.headers.length; i += 2) {

@@ -490,8 +490,20 @@ describe("class 6: IAM rules at every front door, unsupported parameters refused
 		assert.match(await cpTags.text(), /tags/);
 	});
 
-	test("UpdateFunctionUrlConfig InvokeMode=RESPONSE_STREAM is refused, not ignored", async () => {
+	test("UpdateFunctionUrlConfig InvokeMode: RESPONSE_STREAM is acted upon, an unknown mode refused", async () => {
 		await deployWithPolicy(gw, "streamer", { auth: "aws_iam" }, null);
+		const bogus = await signedFetch(
+			gw.url,
+			"PUT",
+			"/2021-10-31/functions/streamer/url",
+			{
+				service: "lambda",
+				body: JSON.stringify({ InvokeMode: "STREAMING" }),
+				headers: { "content-type": "application/json" },
+			},
+		);
+		assert.equal(bogus.status, 400);
+		assert.match(await bogus.text(), /invokeMode/);
 		const res = await signedFetch(
 			gw.url,
 			"PUT",
@@ -502,8 +514,18 @@ describe("class 6: IAM rules at every front door, unsupported parameters refused
 				headers: { "content-type": "application/json" },
 			},
 		);
-		assert.equal(res.status, 400);
-		assert.match(await res.text(), /InvokeMode/);
+		assert.equal(res.status, 200);
+		// Stored and reported (lambda-streaming-url.test.ts shows the URL then streams).
+		const got = await signedFetch(
+			gw.url,
+			"GET",
+			"/2021-10-31/functions/streamer/url",
+			{ service: "lambda" },
+		);
+		assert.equal(
+			((await got.json()) as { InvokeMode: string }).InvokeMode,
+			"RESPONSE_STREAM",
+		);
 		const buffered = await signedFetch(
 			gw.url,
 			"PUT",
