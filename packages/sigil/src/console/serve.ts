@@ -9,8 +9,6 @@ import type { Call } from "../gateway/route.ts";
 import type { Resolver, Target } from "../gateway/targets.ts";
 import { BUILD_COMMAND, ConsoleAssets, matchesEtag } from "./static-assets.ts";
 
-export { CONSOLE_HEADERS } from "./security-headers.ts";
-
 /** A console path: public, no account, nothing to authorize. */
 export interface ConsolePathTarget extends Target {
 	readonly kind: "console-path";

@@ -1,5 +1,5 @@
 /** What every route handler can reach: the composed parts of one running gateway. */
-import type { ConsoleAssets } from "../console/static-assets.ts";
+import type { ConsoleAssets } from "../console/index.ts";
 import type { FunctionRegistry } from "../functions/registry.ts";
 import type { Authorizer } from "../iam/authorizer.ts";
 import type { AuthContext } from "./authenticate.ts";

@@ -4,7 +4,7 @@
  * the route table says so.
  */
 import type { FunctionConfigInput } from "../config/function-config.ts";
-import { matchesLogFilters, readLogFilters } from "../console/log-filters.ts";
+import { matchesLogFilters, readLogFilters } from "../console/index.ts";
 import { SigilError } from "../errors.ts";
 import { IamAdmin } from "../iam/admin.ts";
 import { isStoreError } from "../store/errors.ts";

@@ -4,9 +4,7 @@
  * so a new route cannot skip authentication by accident (the lesson of OpenFaaS's gateway, where
  * auth was added by hand per handler).
  */
-import * as consoleApp from "../console/serve.ts";
-import { CONSOLE_HEADERS } from "../console/serve.ts";
-import * as debug from "../console/signature-debug.ts";
+import * as consoleApp from "../console/index.ts";
 import { getJob, invokeAsyncFunction, listJobs } from "./async-api.ts";
 import * as cp from "./control-plane.ts";
 import * as url from "./function-url-config.ts";
@@ -132,7 +130,7 @@ export const ROUTES: readonly GatewayRoute[] = [
 			by: "nothing",
 			why: "a redirect to the console's public files",
 		},
-		responseHeaders: CONSOLE_HEADERS,
+		responseHeaders: consoleApp.CONSOLE_HEADERS,
 		target: inCallerAccount(() => "*"),
 		handle: consoleApp.redirectToConsole,
 	}),
@@ -149,7 +147,7 @@ export const ROUTES: readonly GatewayRoute[] = [
 		},
 		// A body is never read here; a small one still gets the handler's 405.
 		maxBodyBytes: 4096,
-		responseHeaders: CONSOLE_HEADERS,
+		responseHeaders: consoleApp.CONSOLE_HEADERS,
 		target: consoleApp.consolePath,
 		handle: consoleApp.serveConsole,
 	}),
@@ -859,9 +857,9 @@ export const ROUTES: readonly GatewayRoute[] = [
 		pattern: "/sigil/v1/signature-debug",
 		action: "sigil:DebugSignature",
 		authorization: OWN_ACCOUNT_ONLY,
-		maxBodyBytes: debug.MAX_DEBUG_BODY_BYTES,
-		target: debug.debugSubject,
-		handle: debug.signatureDebug,
+		maxBodyBytes: consoleApp.MAX_DEBUG_BODY_BYTES,
+		target: consoleApp.debugSubject,
+		handle: consoleApp.signatureDebug,
 	}),
 	api({
 		name: "simulate",
