@@ -19,7 +19,6 @@ import {
 } from "../runtime/process-runtime.ts";
 import { createProvidedRuntime } from "../runtime/provided-runtime.ts";
 import { createPython3Runtime } from "../runtime/python3-runtime.ts";
-import { type RoleCheck, roleCheckedRuntime } from "./role-checked-runtime.ts";
 import type { InstanceCredentials } from "../runtime/role-credentials.ts";
 import {
 	DEFAULT_LIMITS,
@@ -27,6 +26,7 @@ import {
 	type RuntimeIsolation,
 } from "../runtime/sandbox.ts";
 import { type FunctionRuntime, RuntimeError } from "../runtime/types.ts";
+import { type RoleCheck, roleCheckedRuntime } from "./role-checked-runtime.ts";
 
 export interface RuntimeInput {
 	readonly name: string;

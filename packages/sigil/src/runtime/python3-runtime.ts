@@ -30,14 +30,14 @@ import {
 	DEFAULT_MAX_OUTPUT_BYTES,
 	type ProcessSandbox,
 } from "./process-runtime.ts";
-import { installPrefix } from "./sandbox.ts";
-import type { EventResult, HttpResult } from "./types.ts";
 import {
 	freshPerInstance,
 	type InstanceCredentials,
 	instanceMaxAgeMs,
 	reusedCredentials,
 } from "./role-credentials.ts";
+import { installPrefix } from "./sandbox.ts";
+import type { EventResult, HttpResult } from "./types.ts";
 import { RuntimeError } from "./types.ts";
 import { warmEnvironment, warmProcessInstances } from "./warm-process.ts";
 import { buildWatchdogEnv } from "./watchdog-env.ts";
