@@ -46,6 +46,7 @@ before(async () => {
 		{
 			Effect: "Allow",
 			Action: "sigil:DebugSignature",
+			// biome-ignore lint/suspicious/noTemplateCurlyInString: an IAM policy variable, not a template
 			Resource: "arn:aws:iam::*:user/${aws:username}",
 		},
 	]);
