@@ -59,6 +59,14 @@ export const leaves = awslambda.streamifyResponse(async (event, stream) => {
 		await gate("/cancelled");
 	}
 });
+export const crlf = awslambda.streamifyResponse(async (event, stream) => {
+	const out = awslambda.HttpResponseStream.from(stream, { statusCode: 200, headers: { "x-a": "b\\r\\nx-injected: 1" } });
+	out.end("body");
+});
+export const badType = awslambda.streamifyResponse(async (event, stream) => {
+	try { stream.setContentType("text/plain\\r\\nx-injected: 1"); } catch (err) { stream.end(err.name); return; }
+	stream.end("accepted");
+});
 export const prelude = awslambda.streamifyResponse(async (event, stream) => {
 	stream.setContentType("application/vnd.awslambda.http-integration-response");
 	stream.write("x".repeat(70 * 1024));
@@ -103,6 +111,8 @@ before(async () => {
 	await deploy("nineteen", "nineteen", stream);
 	await deploy("leaves", "leaves", stream);
 	await deploy("prelude", "prelude", stream);
+	await deploy("crlf", "crlf", stream);
+	await deploy("bad-type", "badType", stream);
 });
 after(async () => {
 	await gw?.stop();
@@ -187,6 +197,16 @@ describe("a RESPONSE_STREAM function URL", () => {
 		const res = await fetch(`${gw.url}/function/prelude/`);
 		assert.equal(res.status, 502);
 		assert.match(await res.text(), /invalid response/);
+	});
+
+	test("a header or content type smuggling CRLF is refused, never sent", async () => {
+		const res = await fetch(`${gw.url}/function/crlf/`);
+		assert.equal(res.headers.get("x-injected"), null);
+		assert.equal(res.status, 502);
+		await res.text();
+		const typed = await fetch(`${gw.url}/function/bad-type/`);
+		assert.equal(typed.headers.get("x-injected"), null);
+		assert.equal(await typed.text(), "TypeError");
 	});
 
 	test("a client that stops reading holds the handler back; then it gets every byte", async () => {

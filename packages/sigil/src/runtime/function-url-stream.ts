@@ -8,6 +8,7 @@
  * The prelude is read with a bound: a stream that never sends the delimiter is refused once it
  * passes {@link MAX_PRELUDE_BYTES}, never buffered without end.
  */
+import { validateHeaderName, validateHeaderValue } from "node:http";
 import type { Readable } from "node:stream";
 import { mapFunctionUrlResponse } from "./function-url-response.ts";
 import {
@@ -92,6 +93,19 @@ function headOf(prelude: Buffer, functionName: string): HttpResult {
 		}),
 	);
 	if (!mapped.ok) throw invalid(mapped.detail);
+	// The prelude is the function's: a name or value Node would refuse to send (CR/LF smuggling
+	// a header) is the function's invalid response, not the gateway's failure.
+	const h = mapped.result.headers;
+	for (let i = 0; i + 1 < h.length; i += 2) {
+		try {
+			validateHeaderName(h[i] as string);
+			validateHeaderValue(h[i] as string, h[i + 1] as string);
+		} catch {
+			throw invalid(
+				`header ${JSON.stringify((h[i] as string).slice(0, 64))} has a name or value HTTP cannot carry`,
+			);
+		}
+	}
 	return mapped.result;
 }
 

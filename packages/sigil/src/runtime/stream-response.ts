@@ -27,6 +27,8 @@ export const HTTP_INTEGRATION_CONTENT_TYPE =
 /** The delimiter between the prelude's JSON and the body. */
 export const PRELUDE_DELIMITER_BYTES = 8;
 const DEFAULT_CONTENT_TYPE = "application/octet-stream";
+/** What may become a Content-Type header (no control characters, bounded). */
+export const CONTENT_TYPE = /^[\x20-\x7e]{1,256}$/;
 
 /** Where a response stream's bytes go (function-host.ts posts them as protocol messages). */
 export interface StreamTransport {
@@ -70,7 +72,12 @@ export class ResponseStream extends Writable {
 			throw new Error(
 				"setContentType: the response stream has already started",
 			);
-		this.#contentType = String(contentType);
+		const type = String(contentType);
+		if (!CONTENT_TYPE.test(type))
+			throw new TypeError(
+				"setContentType: a content type is 1–256 visible ASCII characters",
+			);
+		this.#contentType = type;
 	}
 
 	getContentType(): string {

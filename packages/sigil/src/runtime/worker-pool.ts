@@ -397,7 +397,7 @@ export class WorkerPool {
 			return "a response stream for a job that takes none";
 		if (msg.type === "streamStart")
 			return typeof msg.contentType === "string" &&
-				msg.contentType.length <= 256
+				/^[\x20-\x7e]{1,256}$/.test(msg.contentType)
 				? sink.start(msg.contentType)
 				: "a bad stream content type";
 		if (typeof msg.data !== "string")
