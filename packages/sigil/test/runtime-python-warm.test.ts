@@ -60,6 +60,9 @@ def forge_done(event, context):
         body = json.dumps([{"type": "done", "id": i, "ok": False, "logs": ""}]).encode()
         os.write(3, struct.pack(">I", len(body)) + body)
     return "late"
+def slow(event, context):
+    time.sleep(event.get("s", 0.3))
+    return "finished"
 def big(event, context):
     return "x" * event["n"]
 def unmarshal(event, context):
@@ -373,6 +376,19 @@ for (const [mode, sandboxed, skip] of modes) {
 				codeOf(b as PromiseSettledResult<unknown>),
 				"FUNCTION_CRASHED",
 			);
+		});
+
+		it("close (a redeploy's drain) lets the invocation in flight finish and refuses new ones", async () => {
+			const rt = await runtime("lambda_function.slow", { maxInstances: 1 });
+			const inFlight = rt.invokeEvent(event({ s: 0.3 }));
+			await new Promise((r) => setTimeout(r, 100));
+			const closing = rt.close(5000);
+			await assert.rejects(
+				rt.invokeEvent(event()),
+				(err: RuntimeError) => err.code === "FUNCTION_CLOSED",
+			);
+			assert.equal(json(await inFlight), "finished");
+			await closing;
 		});
 
 		it("an answer over the bound is the limit's error; the instance lives on", async () => {
