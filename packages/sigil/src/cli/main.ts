@@ -40,6 +40,7 @@ import { policyCommands } from "./commands/policy.ts";
 import { secretCommands } from "./commands/secrets.ts";
 import { upCommand } from "./commands/up.ts";
 import { userCommands } from "./commands/user.ts";
+import { versionCommands } from "./commands/versions.ts";
 import type { CliIo } from "./io.ts";
 
 export const VERSION = "0.1.0";
@@ -62,6 +63,7 @@ export const COMMANDS: readonly CommandSpec[] = [
 	...userCommands,
 	...policyCommands,
 	...permissionCommands,
+	...versionCommands,
 	configureCommand,
 	whoamiCommand,
 	envCommand,
