@@ -53,6 +53,7 @@ import {
 	stateCheck,
 	storeCheck,
 } from "./health.ts";
+import { stderrLines } from "./log-lines.ts";
 import {
 	type MetricsListener,
 	parseListenAddress,
@@ -183,8 +184,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
 	// A copy, read from here on: the gateway's own secrets then leave process.env at once.
 	const env = { ...(options.env ?? process.env) };
 	scrubOwnSecrets();
-	const write =
-		options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+	// The default: stderr, one write per event-loop turn for all the lines of that turn.
+	const write = options.log ?? ((line: string) => stderrLines().line(line));
 	const log = (entry: LogEntry) =>
 		write(JSON.stringify({ t: new Date().toISOString(), ...entry }));
 	// SIGIL_METRICS / SIGIL_METRICS_TOKEN: a bad value stops the start, before anything is opened.
@@ -420,6 +421,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
 				await functions.close(1_000);
 				await ports.close();
 				log({ at: "stopped" });
+				if (!options.log) stderrLines().flush();
 			})();
 			return closing;
 		};
