@@ -61,6 +61,9 @@ test("a python3 lambda-contract function and a provided bootstrap deploy from a 
 	assert.equal(await py.text(), "from warm-py");
 	const boot = await fetch(`${gw.url}/function/warm-boot`);
 	assert.equal(await boot.text(), "from bootstrap");
+	const described = await gw.cli(["describe", "warm-py"]);
+	assert.equal(described.code, 0, described.stderr);
+	assert.match(described.stdout, /python3 \(contract lambda\)/);
 });
 
 test("the CLI refuses a lambda module the bundle lacks and a bootstrap without its execute bit", async () => {

@@ -10,9 +10,14 @@ export function authOf(fn: Record<string, unknown>): string {
 }
 
 function runtimeOf(fn: Record<string, unknown>): string {
-	return cell(
-		fn.runtime ?? (fn.config as { runtime?: unknown } | undefined)?.runtime,
-	);
+	const config = fn.config as
+		| { runtime?: unknown; contract?: unknown }
+		| undefined;
+	const runtime = cell(fn.runtime ?? config?.runtime);
+	// python3 runs one of two contracts: say which (handle(req) or handler(event, context)).
+	return typeof config?.contract === "string"
+		? `${runtime} (contract ${config.contract})`
+		: runtime;
 }
 
 /** The URL a function's HTTP trigger answers on. */
