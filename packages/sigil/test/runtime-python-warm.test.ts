@@ -9,6 +9,7 @@ import { chmod, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import { parseFunctionConfig } from "../src/config/function-config.ts";
 import type { PoolRuntime } from "../src/runtime/lambda-contract.ts";
 import type { ProcessSandbox } from "../src/runtime/process-runtime.ts";
 import {
@@ -467,3 +468,57 @@ for (const [mode, sandboxed, skip] of modes) {
 			});
 	});
 }
+
+describe("config of the warm runtimes", () => {
+	const issues = (input: unknown) => {
+		const r = parseFunctionConfig(input);
+		return r.ok ? [] : r.issues.map((i) => `${i.path}: ${i.message}`);
+	};
+	it("defaults: python3 openfaas handler.handle, lambda lambda_function.lambda_handler, provided function.handler on network loopback, one invocation per instance", () => {
+		const py = parseFunctionConfig({ runtime: "python3" });
+		assert.ok(py.ok);
+		assert.equal(py.config.contract, "openfaas");
+		assert.equal(py.config.entry, "handler.handle");
+		assert.equal(py.config.concurrency.perInstance, 1);
+		const lambda = parseFunctionConfig({
+			runtime: "python3",
+			contract: "lambda",
+		});
+		assert.ok(lambda.ok);
+		assert.equal(lambda.config.entry, "lambda_function.lambda_handler");
+		const boot = parseFunctionConfig({ runtime: "provided" });
+		assert.ok(boot.ok);
+		assert.equal(boot.config.entry, "function.handler");
+		assert.equal(boot.config.network, "loopback");
+		assert.equal(boot.config.concurrency.perInstance, 1);
+		assert.equal(boot.config.contract, undefined);
+	});
+	it("refused, with the key path: more than one invocation per instance, provided off its own network, a contract or entry where it does not apply", () => {
+		assert.match(
+			issues({ runtime: "python3", concurrency: { perInstance: 2 } }).join(),
+			/concurrency\.perInstance: must be 1 for runtime python3/,
+		);
+		assert.match(
+			issues({ runtime: "provided", concurrency: { perInstance: 8 } }).join(),
+			/must be 1 for runtime provided/,
+		);
+		for (const network of ["full", "none"])
+			assert.match(
+				issues({ runtime: "provided", network }).join(),
+				/network: .* not supported for runtime provided/,
+			);
+		assert.match(
+			issues({ runtime: "node", contract: "lambda" }).join(),
+			/contract: only applies to runtime python3/,
+		);
+		assert.match(
+			issues({ runtime: "process", fprocess: "cat", entry: "a.b" }).join(),
+			/entry: only applies to runtimes node, python3 and provided/,
+		);
+		assert.match(
+			issues({ runtime: "python3", entry: "bootstrap" }).join(),
+			/entry: must be file\.export/,
+		);
+		assert.deepEqual(issues({ runtime: "provided", entry: "bootstrap" }), []);
+	});
+});
