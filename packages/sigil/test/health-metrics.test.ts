@@ -275,6 +275,9 @@ describe("probes", () => {
 			body.checks.map((c) => [c.name, c.ok]),
 			[
 				["store", true],
+				["queue", true],
+				["cache", true],
+				["feed", true],
 				["runtimes", true],
 				["queue-worker", true],
 			],
