@@ -13,7 +13,8 @@
 //   npm run bench:gateway [-- --json]
 //   BENCH_SECONDS (10 per case), BENCH_WARMUP (2), BENCH_CONNECTIONS (32), BENCH_THREADS (2),
 //   BENCH_REQUESTS (distinct requests per case, 5000), BENCH_PROFILE=0 skips the CPU breakdown,
-//   BENCH_PROFILE_TOP=N lists the N heaviest frames of the profile, BENCH_CASES=a,b runs only those.
+//   BENCH_PROFILE_TOP=N lists the N heaviest frames of the profile, BENCH_CASES=a,b runs only those,
+//   BENCH_BEFORE=DIR adds the aws_iam cases against another checkout's gateway (see below).
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -45,7 +46,7 @@ type Method = "GET" | "POST";
 type Signer = "bare" | "none" | "aws_iam" | "hmac" | "aws_iam-strict";
 interface Case {
 	readonly name: string;
-	readonly target: "bare" | "gateway";
+	readonly target: "bare" | "gateway" | "before";
 	readonly signer: Signer;
 	readonly method: Method;
 }
@@ -113,11 +114,37 @@ const gateway = await spawnServer(
 	["gateway"],
 	join(work, "gateway.log"),
 );
-const pidOf = (c: Case) =>
-	(c.target === "bare" ? bare : gateway).child.pid as number;
+// BENCH_BEFORE=DIR: the gateway of another checkout (e.g. `git archive COMMIT | tar -x -C DIR`,
+// with DIR/node_modules linking to this one's), measured in the same run on the aws_iam cases.
+const beforeDir = process.env.BENCH_BEFORE;
+const before = beforeDir
+	? await spawnServer(servers, ["gateway"], join(work, "before.log"), {
+			BENCH_GATEWAY_SRC: beforeDir,
+		})
+	: undefined;
+// Each right after its case of this checkout, so both see the same minutes of a shared machine.
+if (before)
+	for (const method of ["GET", "POST"] as const)
+		CASES.splice(
+			CASES.findIndex((c) => c.name === `aws_iam.${method}`) + 1,
+			0,
+			{
+				name: `aws_iam@before.${method}`,
+				target: "before",
+				signer: "aws_iam",
+				method,
+			},
+		);
+const serverOf = (c: Case) =>
+	c.target === "bare"
+		? bare
+		: c.target === "before" && before
+			? before
+			: gateway;
+const pidOf = (c: Case) => serverOf(c).child.pid as number;
 
 async function measure(c: Case, profileTo?: string): Promise<CaseResult> {
-	const server = c.target === "bare" ? bare : gateway;
+	const server = serverOf(c);
 	const host = new URL(server.url).host;
 	const files = await prepare(work, c.name, host, requestsFor(c, host));
 	const run = (s: number) =>
@@ -155,7 +182,7 @@ if (profile && profiled) {
 	);
 	breakdown = { case: profiled.name, result, phases };
 }
-await Promise.all([bare.stop(), gateway.stop()]);
+await Promise.all([bare.stop(), gateway.stop(), before?.stop()]);
 await rm(work, { recursive: true, force: true });
 
 const ratio = (name: string) => {

@@ -13,7 +13,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { signSigV4 } from "@sigil/signature";
-import { startGateway } from "../src/gateway/server.ts";
+import { pathToFileURL } from "node:url";
 
 export const BENCH_KEY = {
 	accessKeyId: "AKIABENCHBENCHBENCH0",
@@ -89,6 +89,14 @@ export async function serveGateway(
 ): Promise<void> {
 	const dataDir =
 		options.dataDir ?? (await mkdtemp(join(tmpdir(), "sigil-bench-")));
+	// BENCH_GATEWAY_SRC: a checkout of another commit, whose gateway this process runs instead
+	// (the bench's before/after in the same run; its node_modules may link to this one's).
+	const other = process.env.BENCH_GATEWAY_SRC;
+	const { startGateway } = (await import(
+		other
+			? pathToFileURL(join(other, "packages/sigil/src/gateway/server.ts")).href
+			: "../src/gateway/server.ts"
+	)) as typeof import("../src/gateway/server.ts");
 	const gateway = await startGateway({
 		host: "127.0.0.1",
 		port: 0,
@@ -168,12 +176,14 @@ export async function spawnServer(
 	script: string,
 	args: readonly string[],
 	logFile?: string,
+	env: Readonly<Record<string, string>> = {},
 ): Promise<BenchServer> {
 	// BENCH_NODE_FLAGS passes V8/Node flags to the server (e.g. GC tuning experiments).
 	const flags = (process.env.BENCH_NODE_FLAGS ?? "").split(" ").filter(Boolean);
 	const log = logFile ? openSync(logFile, "a") : "ignore";
 	const child = spawn(process.execPath, [...flags, script, ...args], {
 		stdio: ["pipe", "pipe", log],
+		env: { ...process.env, ...env },
 	});
 	if (typeof log === "number") closeSync(log);
 	const lines = createInterface({
