@@ -183,6 +183,13 @@ test("every store write is announced on the feed with what it changed; reads are
 			config: { runtime: "node" },
 			code: Buffer.from("x"),
 		});
+		await store.versions.publish({ accountId: id, name: "f", description: "" });
+		await tick();
+		assert.deepEqual(seen.at(-1), {
+			kind: "function",
+			accountId: id,
+			name: "f",
+		});
 		await store.functions.delete(id, "f");
 		await tick();
 		assert.ok(seen.some((c) => c.kind === "function" && c.name === "f"));

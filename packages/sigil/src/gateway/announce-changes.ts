@@ -115,6 +115,15 @@ function rules(store: Store): Record<string, Record<string, Rule>> {
 			delete: r(byName("function")),
 			putPolicy: r(byName("function")),
 		},
+		// A version or an alias is part of its function: its qualifier policies are cached with it.
+		versions: {
+			publish: r(fromInput("function", "name")),
+			delete: r(byName("function")),
+			createAlias: r(fromInput("function", "name")),
+			updateAlias: r(fromInput("function", "name")),
+			deleteAlias: r(byName("function")),
+			putPolicy: r(byName("function")),
+		},
 		secrets: { put: r(byName("secret")), delete: r(byName("secret")) },
 	};
 }
