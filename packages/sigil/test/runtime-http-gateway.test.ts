@@ -71,7 +71,8 @@ before(async () => {
 		"served",
 		{
 			runtime: "http",
-			fprocess: `'${process.execPath}' server.mjs`,
+			// In the sandbox `node` is Sigil's pinned Node (docs/runtimes.md); outside, the gateway's.
+			fprocess: "node server.mjs",
 			environment: { GREETING: "hello" },
 		},
 		{

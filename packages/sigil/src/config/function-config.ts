@@ -321,6 +321,19 @@ export function parseFunctionConfig(
 			path: at("network"),
 			message: `${c.network} is not supported for runtime provided yet: its Runtime API lives in the instance's own network namespace (network: loopback, the default for provided)`,
 		});
+	// A server Sigil starts for an `http` function listens in the sandbox's own network namespace
+	// and is reached only through its relay's socket (upstream-server.ts): on the host's network its
+	// port would be open to every local process, past the trigger's authentication.
+	if (
+		c.runtime === "http" &&
+		c.fprocess !== undefined &&
+		c.network !== undefined &&
+		c.network !== "loopback"
+	)
+		issues.push({
+			path: at("network"),
+			message: `${c.network} is not supported for an http function whose server Sigil starts (fprocess): the server runs in its own network namespace, reachable only by the gateway (network: loopback, the default there); point upstream at a server you run yourself for other networks`,
+		});
 	const t = c.trigger ?? { auth: "none" as const };
 	if ((t.auth === "hmac" || t.auth === "webhook") && !t.secrets?.length)
 		issues.push({
@@ -353,7 +366,12 @@ export function parseFunctionConfig(
 		...(c.upstream !== undefined && { upstream: c.upstream }),
 		environment: c.environment ?? {},
 		secrets: c.secrets ?? [],
-		network: c.network ?? (c.runtime === "provided" ? "loopback" : "full"),
+		network:
+			c.network ??
+			(c.runtime === "provided" ||
+			(c.runtime === "http" && c.fprocess !== undefined)
+				? "loopback"
+				: "full"),
 		timeoutMs: c.timeout ?? 30_000,
 		memoryMb: c.memory ?? 256,
 		concurrency:

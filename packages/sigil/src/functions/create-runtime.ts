@@ -263,6 +263,10 @@ async function runtimeFor(input: RuntimeInput): Promise<FunctionRuntime> {
 			}
 		}
 		case "http": {
+			const sandbox =
+				config.fprocess !== undefined
+					? await processSandbox(input, "node")
+					: undefined;
 			const upstream =
 				config.upstream ?? `http://127.0.0.1:${await freePort()}`;
 			return createHttpRuntime({
@@ -272,7 +276,16 @@ async function runtimeFor(input: RuntimeInput): Promise<FunctionRuntime> {
 				maxConcurrency: config.concurrency.max * config.concurrency.perInstance,
 				maxQueue: config.concurrency.queue,
 				...(config.fprocess !== undefined && {
-					server: { fprocess: config.fprocess, cwd: input.codeDir, env },
+					server: {
+						fprocess: config.fprocess,
+						cwd: input.codeDir,
+						env,
+						...(input.secretsDir !== undefined && {
+							secretsDir: input.secretsDir,
+						}),
+						// The relay in front of the server is Node: the sandbox gets Node's bounds.
+						...(sandbox && { sandbox }),
+					},
 				}),
 			});
 		}

@@ -142,10 +142,13 @@ export async function createHttpRuntime(
 	): Promise<Answer> {
 		return new Promise((resolve, reject) => {
 			const send = secure ? httpsRequest : request;
+			const socketPath = server?.socketPath;
 			const req = send({
 				protocol: base.protocol,
-				hostname: base.hostname,
-				port: base.port,
+				// A sandboxed server is reached only through its relay's Unix socket.
+				...(socketPath !== undefined
+					? { socketPath }
+					: { hostname: base.hostname, port: base.port }),
 				method,
 				path,
 				headers,

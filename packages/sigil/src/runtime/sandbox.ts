@@ -135,6 +135,11 @@ export interface SandboxPolicy {
 	 * script): host path → path inside, bound read-only.
 	 */
 	readonly readOnly?: ReadonlyArray<readonly [string, string]>;
+	/**
+	 * Host folders bound writable: host path → path inside. Only fresh, private folders of one
+	 * instance (an `http` server's socket folder), never anything shared.
+	 */
+	readonly readWrite?: ReadonlyArray<readonly [string, string]>;
 }
 
 /** A uid of the range chosen by the function's identity (its ARN): the same on every start. */
@@ -237,6 +242,11 @@ export function sandboxArgv(
 	for (const [from, to] of policy.readOnly ?? []) {
 		dir(posix.dirname(to));
 		a.push("--ro-bind", from, to);
+		made.add(to);
+	}
+	for (const [from, to] of policy.readWrite ?? []) {
+		dir(posix.dirname(to));
+		a.push("--bind", from, to);
 		made.add(to);
 	}
 	a.push("--chdir", TASK_ROOT, "--");

@@ -5,12 +5,25 @@
  * restarted after a few tries, so broken code cannot loop; the next request tries again.
  */
 import { type ChildProcess, spawn } from "node:child_process";
+import { chmodSync, chownSync, realpathSync, rmSync } from "node:fs";
 import { connect } from "node:net";
+import { join, posix } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import { fileURLToPath } from "node:url";
 import { baseEnvironment } from "./base-env.ts";
 import { utf8Tail } from "./log-tail.ts";
+import { privateTempDir } from "./private-dir.ts";
+import type { ProcessSandbox } from "./process-runtime.ts";
+import { SECRETS_ROOT, sandboxArgv, sandboxEnvironment } from "./sandbox.ts";
 import { splitCommand } from "./split-command.ts";
 import { RuntimeError } from "./types.ts";
+
+/** Inside the sandbox: where the relay offers the server, and the port the server is told. */
+const SANDBOX_SOCKET_DIR = "/run/sigil/upstream";
+const SANDBOX_SERVER_PORT = 8080;
+const SANDBOX_NODE = "/opt/sigil/bin/node";
+const SANDBOX_RELAY = "/opt/sigil/upstream-relay.mjs";
+const RELAY = fileURLToPath(new URL("./upstream-relay.mjs", import.meta.url));
 
 export interface UpstreamServerSpec {
 	readonly name: string;
@@ -22,6 +35,14 @@ export interface UpstreamServerSpec {
 	readonly port: number;
 	/** How long the first start may take before the runtime gives up (default 10 s). */
 	readonly startTimeoutMs?: number;
+	/**
+	 * Run the server in a bubblewrap sandbox with a network namespace of its own: it is told
+	 * PORT 8080 there, and the gateway reaches it only through a Unix socket the in-sandbox relay
+	 * (upstream-relay.mjs) offers once it listens (`UpstreamServer.socketPath`). `port` is unused.
+	 */
+	readonly sandbox?: ProcessSandbox;
+	/** The function's secrets folder (bound at /run/sigil/secrets inside a sandbox). */
+	readonly secretsDir?: string;
 }
 
 export interface UpstreamServer {
@@ -29,6 +50,8 @@ export interface UpstreamServer {
 	ready(signal?: AbortSignal): Promise<void>;
 	/** Times the process was started (1 + restarts). */
 	readonly starts: number;
+	/** In a sandbox: the Unix socket to connect to instead of 127.0.0.1:port. */
+	readonly socketPath: string | undefined;
 	readonly pid: number | undefined;
 	close(): Promise<void>;
 }
@@ -37,9 +60,12 @@ export interface UpstreamServer {
 const MAX_EARLY_DEATHS = 5;
 const PROBE_MS = 25;
 
-function portOpen(port: number): Promise<boolean> {
+function portOpen(where: number | string): Promise<boolean> {
 	return new Promise((resolve) => {
-		const socket = connect({ host: "127.0.0.1", port });
+		const socket =
+			typeof where === "string"
+				? connect({ path: where })
+				: connect({ host: "127.0.0.1", port: where });
 		socket.once("connect", () => {
 			socket.destroy();
 			resolve(true);
@@ -59,7 +85,56 @@ export async function startUpstreamServer(
 			split.detail,
 		);
 	const [program, ...args] = split.argv as [string, ...string[]];
-	const env = { ...baseEnvironment(), ...spec.env, PORT: String(spec.port) };
+	const sandbox = spec.sandbox;
+	let argv: string[];
+	let env: Record<string, string>;
+	let socketPath: string | undefined;
+	let socketDir: string | undefined;
+	if (sandbox === undefined) {
+		argv = [program, ...args];
+		env = { ...baseEnvironment(), ...spec.env, PORT: String(spec.port) };
+	} else {
+		// One private folder for the server's life, only the function's uid (and root) may enter.
+		socketDir = privateTempDir("sigil-upstream-");
+		socketPath = join(socketDir, "server.sock");
+		const { uid, gid } = sandbox.policy;
+		if (sandbox.host.privileged) chownSync(socketDir, uid, gid);
+		chmodSync(socketDir, 0o700);
+		const inside = sandboxEnvironment(sandbox.identity, {
+			...spec.env,
+			...(spec.secretsDir !== undefined && { SIGIL_SECRETS_DIR: SECRETS_ROOT }),
+		});
+		// The relay's Node (Sigil's pinned one) is bound in anyway: `node` in fprocess finds it.
+		env = { ...inside, PATH: `${posix.dirname(SANDBOX_NODE)}:${inside.PATH}` };
+		argv = sandboxArgv(
+			sandbox.host,
+			{
+				...sandbox.policy,
+				// Its own network namespace always: the host's would expose its port to every
+				// local process, past the trigger's authentication (function-config.ts refuses
+				// another network for a server Sigil starts).
+				network: "loopback",
+				codeDir: spec.cwd,
+				...(spec.secretsDir !== undefined && { secretsDir: spec.secretsDir }),
+				readOnly: [
+					...(sandbox.policy.readOnly ?? []),
+					[realpathSync(process.execPath), SANDBOX_NODE],
+					[RELAY, SANDBOX_RELAY],
+				],
+				readWrite: [[socketDir, SANDBOX_SOCKET_DIR]],
+			},
+			[
+				SANDBOX_NODE,
+				SANDBOX_RELAY,
+				`${SANDBOX_SOCKET_DIR}/server.sock`,
+				String(SANDBOX_SERVER_PORT),
+				program,
+				...args,
+			],
+		);
+	}
+	const [file, ...fileArgs] = argv as [string, ...string[]];
+	const readyAt = socketPath ?? spec.port;
 	let child: ChildProcess | undefined;
 	let closed = false;
 	let starts = 0;
@@ -71,7 +146,9 @@ export async function startUpstreamServer(
 	/** Starts one process and resolves when it listens; rejects if it dies (or cannot spawn) first. */
 	function launch(): Promise<void> {
 		starts++;
-		const proc = spawn(program, args, {
+		// The relay of the last run may have left its socket: the new one must be able to listen.
+		if (socketPath !== undefined) rmSync(socketPath, { force: true });
+		const proc = spawn(file, fileArgs, {
 			cwd: spec.cwd,
 			env,
 			detached: true,
@@ -117,10 +194,10 @@ export async function startUpstreamServer(
 				if (exited !== undefined)
 					throw new RuntimeError(
 						"FUNCTION_START_FAILED",
-						`function ${spec.name}: its server ${exited} before listening on port ${spec.port}`,
+						`function ${spec.name}: its server ${exited} before listening on port ${sandbox ? SANDBOX_SERVER_PORT : spec.port}`,
 						output,
 					);
-				if (await portOpen(spec.port)) {
+				if (await portOpen(readyAt)) {
 					listening = true;
 					return;
 				}
@@ -160,10 +237,15 @@ export async function startUpstreamServer(
 		get pid() {
 			return child?.pid;
 		},
+		socketPath,
 		async close() {
 			closed = true;
 			const proc = child;
-			if (!proc?.pid || proc.exitCode !== null) return;
+			const removeSocketDir = () => {
+				if (socketDir !== undefined)
+					rmSync(socketDir, { recursive: true, force: true });
+			};
+			if (!proc?.pid || proc.exitCode !== null) return removeSocketDir();
 			const gone = new Promise((r) => proc.once("exit", r));
 			killGroup(proc.pid, "SIGTERM");
 			const forced = await Promise.race([
@@ -171,6 +253,7 @@ export async function startUpstreamServer(
 				sleep(2000).then(() => true),
 			]);
 			if (forced) killGroup(proc.pid);
+			removeSocketDir();
 		},
 	};
 	const timeout = AbortSignal.timeout(spec.startTimeoutMs ?? 10_000);
@@ -181,7 +264,7 @@ export async function startUpstreamServer(
 		if (timeout.aborted)
 			throw new RuntimeError(
 				"FUNCTION_START_FAILED",
-				`function ${spec.name}: its server did not listen on port ${spec.port} within ${spec.startTimeoutMs ?? 10_000} ms`,
+				`function ${spec.name}: its server did not listen on port ${sandbox ? SANDBOX_SERVER_PORT : spec.port} (PORT) within ${spec.startTimeoutMs ?? 10_000} ms`,
 				output,
 			);
 		throw err;

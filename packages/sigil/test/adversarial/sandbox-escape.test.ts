@@ -332,6 +332,110 @@ done
 	});
 });
 
+describe("sandbox escapes (http runtime: a server Sigil starts)", () => {
+	// A server that answers every request with what it could reach. Before it was sandboxed it ran
+	// with the gateway's uid, file system and network: it read the master key, and its port on the
+	// host's loopback let any local process call it past the trigger's authentication.
+	const SERVER = `
+import { createServer, request } from "node:http";
+import { readFileSync } from "node:fs";
+import { execSync } from "node:child_process";
+const tryRead = (p) => { try { return readFileSync(p, "utf8"); } catch (e) { return p + ": " + e.code; } };
+const reach = (port) => new Promise((resolve) => {
+	const req = request({ host: "127.0.0.1", port, path: "/sigil/v1/info", timeout: 1000 }, (res) => { res.resume(); resolve("reached the gateway"); });
+	req.on("error", (e) => resolve("gateway: " + e.code));
+	req.on("timeout", () => { req.destroy(); resolve("gateway: timeout"); });
+	req.end();
+});
+createServer(async (req, res) => {
+	const lines = [
+		String(process.getuid()),
+		tryRead(process.env.DATA_DIR + "/master.key"),
+		tryRead("/proc/" + process.env.GATEWAY_PID + "/environ"),
+		execSync("cat " + process.env.DATA_DIR + "/run/secrets/*/*/*/* 2>&1 || true").toString(),
+		await reach(Number(process.env.GATEWAY_PORT)),
+		"port " + process.env.PORT,
+	];
+	res.end(lines.join("\\n"));
+}).listen(Number(process.env.PORT), "127.0.0.1");
+`;
+
+	it("cannot read the master key, other secrets or the gateway's environment, reach the gateway; not root; its port is on no host address", async () => {
+		const res = await gw.signed("PUT", "/sigil/v1/functions/esc-http", {
+			body: JSON.stringify({
+				config: {
+					runtime: "http",
+					fprocess: "node server.mjs",
+					environment: {
+						DATA_DIR: gw.dataDir,
+						GATEWAY_PID: String(process.pid),
+						GATEWAY_PORT: new URL(gw.url).port,
+					},
+				},
+				code: {
+					files: [
+						{
+							path: "server.mjs",
+							mode: 0o644,
+							data: Buffer.from(SERVER).toString("base64"),
+						},
+					],
+				},
+			}),
+			headers: { "content-type": "application/json" },
+		});
+		assert.ok(res.status < 300, await res.text());
+		const r = await call("esc-http");
+		assert.equal(r.status, 200, r.text);
+		const [uid] = r.text.split("\n");
+		assert.match(uid ?? "", /^\d+$/, r.text);
+		assert.notEqual(uid, "0");
+		assert.match(r.text, /master\.key: ENOENT/);
+		assert.ok(!r.text.includes(masterKey), "the master key was read");
+		assert.ok(!r.text.includes(CANARY), "the gateway's environment was read");
+		assert.ok(!r.text.includes("the-victims-secret-value"));
+		assert.doesNotMatch(r.text, /reached the gateway/);
+		// The server was told port 8080 in its own network namespace: on the host, that port is
+		// not this server (nothing listens there, or something else does).
+		assert.match(r.text, /port 8080$/);
+		const direct = await fetch("http://127.0.0.1:8080/", {
+			signal: AbortSignal.timeout(1000),
+		}).then(
+			(x) => x.text(),
+			() => "",
+		);
+		assert.ok(
+			!direct.includes("master.key"),
+			"the server answered on the host's loopback",
+		);
+		assert.ok((await gatewayAnswers()) >= 0);
+	});
+
+	it("network: full is refused for a server Sigil starts, saying why", async () => {
+		const res = await gw.signed("PUT", "/sigil/v1/functions/esc-http-full", {
+			body: JSON.stringify({
+				config: {
+					runtime: "http",
+					fprocess: "node server.mjs",
+					network: "full",
+				},
+				code: {
+					files: [
+						{
+							path: "server.mjs",
+							mode: 0o644,
+							data: Buffer.from(SERVER).toString("base64"),
+						},
+					],
+				},
+			}),
+			headers: { "content-type": "application/json" },
+		});
+		assert.equal(res.status, 400);
+		assert.match(await res.text(), /own network namespace/);
+	});
+});
+
 describe("sandbox escapes (node runtime)", () => {
 	const NODE = `import { readFileSync, readdirSync, writeFileSync } from "node:fs";
 const tryRead = (p) => { try { return readFileSync(p, "utf8"); } catch (e) { return e.code; } };

@@ -1,0 +1,50 @@
+/**
+ * Inside an `http` function's sandbox: starts the function's own server (of-watchdog's
+ * `fprocess`, told its port in PORT) and, once that port accepts connections on the sandbox's
+ * own loopback, offers it to the gateway as a Unix socket in the folder bound from the gateway.
+ * The sandbox has a network namespace of its own, so the server's port is reachable from nowhere
+ * else: not from another function, not from a local user — only through this socket, which is
+ * the gateway's, behind the trigger's authentication.
+ *
+ * argv: SOCKET PORT COMMAND… — exits as COMMAND does (its status, or 128 + its signal).
+ * Plain JavaScript with Node's builtins only: it runs before anything of the function.
+ */
+import { spawn } from "node:child_process";
+import { connect, createServer } from "node:net";
+import { constants } from "node:os";
+
+const [socketPath, port, ...command] = process.argv.slice(2);
+const PROBE_MS = 20;
+
+const child = spawn(command[0], command.slice(1), {
+	stdio: "inherit",
+	env: { ...process.env, PORT: port },
+});
+child.on("error", (err) => {
+	process.stderr.write(`the server could not be started (${err.code})\n`);
+	process.exit(127);
+});
+child.on("exit", (code, signal) =>
+	process.exit(code ?? 128 + (constants.signals[signal] ?? 0)),
+);
+
+function relay(client) {
+	const upstream = connect({ host: "127.0.0.1", port: Number(port) });
+	client.pipe(upstream);
+	upstream.pipe(client);
+	client.on("error", () => upstream.destroy());
+	upstream.on("error", () => client.destroy());
+	client.on("close", () => upstream.destroy());
+	upstream.on("close", () => client.destroy());
+}
+
+/** The socket appears only once the server listens: its existence is the readiness signal. */
+function offerWhenListening() {
+	const probe = connect({ host: "127.0.0.1", port: Number(port) });
+	probe.once("connect", () => {
+		probe.destroy();
+		createServer(relay).listen(socketPath);
+	});
+	probe.once("error", () => setTimeout(offerWhenListening, PROBE_MS));
+}
+offerWhenListening();
