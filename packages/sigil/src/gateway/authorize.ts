@@ -10,6 +10,7 @@
  *                              for actions AWS refuses across accounts, with no resource policy
  *                              at all (an implicit cross-account deny)
  *   trigger routes             lambda:InvokeFunctionUrl on the function, its resource policy
+ *                              (and lambda:InvokeFunction too under the url-and-invoke model)
  *   gateway-root               the root identity of the gateway's root account, nobody else
  *   handler / nothing          undefined here (the IAM query endpoint decides per Action)
  *
@@ -20,6 +21,7 @@
 import { SigilError } from "../errors.ts";
 import type { DeployedFunction } from "../functions/registry.ts";
 import type { Authorization, PolicyTarget } from "../iam/authorizer.ts";
+import { functionUrlActions } from "../iam/function-url-auth.ts";
 import { hasIamIdentity, type IamPrincipal, isRoot } from "../iam/principal.ts";
 import { requestContext } from "../iam/request-context.ts";
 import type { GatewayContext } from "./context.ts";
@@ -77,15 +79,25 @@ export async function authorizeTarget(
 		// Both the synchronous and the OpenFaaS async path are calls to the function's URL.
 		const t = target as TriggerTarget;
 		const authType = t.fn.config.trigger.auth === "none" ? "NONE" : "AWS_IAM";
-		const result = await ctx.authorizer.authorize({
-			principal,
-			action: "lambda:InvokeFunctionUrl",
-			resource: t.fn.arn,
-			resourceAccountId: t.fn.accountId,
-			fn: policyTarget(t.fn),
-			context: requestContext(ex, now, ctx.region, authType),
-		});
-		return { ...result, accountId: t.fn.accountId, functionName: t.fn.name };
+		// The gateway's function URL model (iam/function-url-auth.ts): InvokeFunctionUrl, and
+		// with url-and-invoke InvokeFunction too; the first action denied is the answer.
+		let result: Authorization | undefined;
+		for (const action of functionUrlActions(ctx.authorizer.functionUrlAuth)) {
+			result = await ctx.authorizer.authorize({
+				principal,
+				action,
+				resource: t.fn.arn,
+				resourceAccountId: t.fn.accountId,
+				fn: policyTarget(t.fn),
+				context: requestContext(ex, now, ctx.region, authType),
+			});
+			if (!result.decision.allowed) break;
+		}
+		return {
+			...(result as Authorization),
+			accountId: t.fn.accountId,
+			functionName: t.fn.name,
+		};
 	}
 	const crossAccount = target.accountId !== principal.accountId;
 	// Where AWS refuses an action across accounts, no resource policy may grant it.

@@ -14,9 +14,8 @@ import type { FunctionConfigInput } from "../config/function-config.ts";
 import { SigilError } from "../errors.ts";
 import type { DeployedFunction } from "../functions/registry.ts";
 import {
-	PUBLIC_SID,
 	policyDocument,
-	publicInvokeStatement,
+	publicStatements,
 	statementsOf,
 } from "../iam/public-invoke.ts";
 import { policyTarget } from "./authorize.ts";
@@ -173,13 +172,18 @@ async function ensurePublic(ctx: GatewayContext, fn: DeployedFunction) {
 		policyTarget(fn),
 	);
 	const statements = statementsOf(document);
-	if (statements.some((s) => (s as { Sid?: unknown }).Sid === PUBLIC_SID))
-		return;
+	const sids = new Set(statements.map((s) => (s as { Sid?: unknown }).Sid));
+	// The statements the gateway's function URL model grants the public, those not there yet.
+	const missing = publicStatements(
+		fn.arn,
+		ctx.authorizer.functionUrlAuth,
+	).filter((s) => !sids.has(s.Sid));
+	if (missing.length === 0) return;
 	const stored = await ctx.store.functions.getPolicy(fn.accountId, fn.name);
 	await ctx.store.functions.putPolicy(
 		fn.accountId,
 		fn.name,
-		policyDocument([...statements, publicInvokeStatement(fn.arn)]),
+		policyDocument([...statements, ...missing]),
 		stored?.policyRevision ?? 0,
 	);
 }

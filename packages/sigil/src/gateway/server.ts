@@ -24,6 +24,10 @@ import { SigilError } from "../errors.ts";
 import { FunctionRegistry } from "../functions/registry.ts";
 import { Authorizer } from "../iam/authorizer.ts";
 import { ExecutionRoles } from "../iam/execution-role.ts";
+import {
+	type FunctionUrlAuthModel,
+	parseFunctionUrlAuth,
+} from "../iam/function-url-auth.ts";
 import { SessionTokenCodec } from "../iam/session-token.ts";
 import { resolveMetricsAccess } from "../metrics/access.ts";
 import { GatewayMetrics } from "../metrics/gateway-metrics.ts";
@@ -108,6 +112,12 @@ export interface GatewayOptions {
 	 * as AssumeRole's). Instances are recycled before theirs expire; tests shorten it.
 	 */
 	readonly executionRoleSessionMs?: number;
+	/**
+	 * Which permissions a function URL call needs: `url-only` (lambda:InvokeFunctionUrl; the
+	 * default, the seeds' model) or `url-and-invoke` (also lambda:InvokeFunction, AWS's model for
+	 * URLs made since October 2025). Default `SIGIL_FUNCTION_URL_AUTH`.
+	 */
+	readonly functionUrlAuth?: string;
 	/** The web console's built files (default packages/console/dist beside this package). */
 	readonly consoleDir?: string;
 	/**
@@ -132,6 +142,8 @@ export interface Gateway {
 	/** The isolation functions run with, and in words for the start-up line. */
 	readonly isolation: Isolation;
 	readonly isolationSummary: string;
+	/** Which permissions a function URL call needs (iam/function-url-auth.ts). */
+	readonly functionUrlAuth: FunctionUrlAuthModel;
 	/** The second metrics address (`metricsListen`), when one was asked for. */
 	readonly metricsUrl?: string;
 	/** The engines it runs on, in words (passwords removed). */
@@ -190,6 +202,13 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
 		write(JSON.stringify({ t: new Date().toISOString(), ...entry }));
 	// SIGIL_METRICS / SIGIL_METRICS_TOKEN: a bad value stops the start, before anything is opened.
 	const metricsAccess = resolveMetricsAccess(env);
+	// Which permissions a function URL call needs: a bad value stops the start, like the above.
+	const functionUrlAuth = parseFunctionUrlAuth(
+		options.functionUrlAuth ?? env.SIGIL_FUNCTION_URL_AUTH,
+		options.functionUrlAuth !== undefined
+			? "functionUrlAuth"
+			: "SIGIL_FUNCTION_URL_AUTH",
+	);
 	const metricsListen = options.metricsListen ?? env.SIGIL_METRICS_LISTEN;
 	const metricsAt = metricsListen
 		? parseListenAddress(metricsListen)
@@ -223,7 +242,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
 	let asyncService: AsyncService | undefined;
 	let unsubscribe = () => {};
 	try {
-		const authorizer = new Authorizer(store, { log });
+		const authorizer = new Authorizer(store, { log, functionUrlAuth });
 		const sessions = new SessionTokenCodec(masterKey.key);
 		const functions = new FunctionRegistry({
 			store,
@@ -434,6 +453,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
 			store,
 			isolation: chosen.isolation.kind,
 			isolationSummary: chosen.summary,
+			functionUrlAuth,
 			...(metricsListener && { metricsUrl: metricsListener.url }),
 			engines: enginesShown,
 			close,

@@ -26,7 +26,11 @@ import { isStoreError } from "../store/errors.ts";
 import type { Store } from "../store/store.ts";
 import type { PrincipalKind, Tag } from "../store/types.ts";
 import { type IamPrincipal, requestPrincipalOf } from "./principal.ts";
-import { policyDocument, publicInvokeStatement } from "./public-invoke.ts";
+import {
+	DEFAULT_FUNCTION_URL_AUTH,
+	type FunctionUrlAuthModel,
+} from "./function-url-auth.ts";
+import { policyDocument, publicStatements } from "./public-invoke.ts";
 
 /** The function whose resource policy applies, as far as authorization needs it. */
 export interface PolicyTarget {
@@ -98,6 +102,8 @@ export class Authorizer {
 	readonly #ttlMs: number;
 	readonly #now: () => number;
 	readonly #log: (entry: Record<string, unknown>) => void;
+	/** The gateway's function URL model: what a URL call needs, what a public URL is granted. */
+	readonly functionUrlAuth: FunctionUrlAuthModel;
 	readonly #compileCache: CompileCache = createCompileCache();
 	readonly #identity = new Map<string, Entry<PrincipalPolicies>>();
 	readonly #resource = new Map<string, Entry<NamedPolicy | undefined>>();
@@ -114,8 +120,11 @@ export class Authorizer {
 			ttlMs?: number;
 			now?: () => number;
 			log?: (entry: Record<string, unknown>) => void;
+			/** Which permissions a function URL call needs (function-url-auth.ts). */
+			functionUrlAuth?: FunctionUrlAuthModel;
 		} = {},
 	) {
+		this.functionUrlAuth = opts.functionUrlAuth ?? DEFAULT_FUNCTION_URL_AUTH;
 		this.#store = store;
 		this.#ttlMs = opts.ttlMs ?? 5_000;
 		this.#now = opts.now ?? Date.now;
@@ -347,7 +356,9 @@ export class Authorizer {
 		if (!stored) return null;
 		if (fn.triggerAuth !== "none" || stored.policyRevision !== 0)
 			return stored.document;
-		const document = policyDocument([publicInvokeStatement(fn.arn)]);
+		const document = policyDocument(
+			publicStatements(fn.arn, this.functionUrlAuth),
+		);
 		try {
 			await this.#store.functions.putPolicy(fn.accountId, fn.name, document, 0);
 			return document;

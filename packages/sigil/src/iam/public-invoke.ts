@@ -5,8 +5,11 @@
  * when an `auth: none` function's policy was never written, so it shows in get-policy and can
  * be narrowed or removed like any statement.
  */
+import type { FunctionUrlAuthModel } from "./function-url-auth.ts";
 
 export const PUBLIC_SID = "FunctionURLAllowPublicAccess";
+/** The second statement AWS's console adds since October 2025 (both actions required). */
+export const PUBLIC_INVOKE_SID = "FunctionURLAllowInvokeAction";
 
 /** The public-invoke statement for `functionArn`. */
 export function publicInvokeStatement(
@@ -22,6 +25,30 @@ export function publicInvokeStatement(
 			StringEquals: { "lambda:FunctionUrlAuthType": "NONE" },
 		},
 	};
+}
+
+/**
+ * The public statements of a NONE-auth function under the gateway's function URL model: with
+ * `url-and-invoke` also `lambda:InvokeFunction`, granted only to calls through the URL
+ * (`lambda:InvokedViaFunctionUrl`), so the Invoke API stays closed to the public.
+ */
+export function publicStatements(
+	functionArn: string,
+	model: FunctionUrlAuthModel,
+): Record<string, unknown>[] {
+	const url = publicInvokeStatement(functionArn);
+	if (model === "url-only") return [url];
+	return [
+		url,
+		{
+			Sid: PUBLIC_INVOKE_SID,
+			Effect: "Allow",
+			Principal: "*",
+			Action: "lambda:InvokeFunction",
+			Resource: functionArn,
+			Condition: { Bool: { "lambda:InvokedViaFunctionUrl": "true" } },
+		},
+	];
 }
 
 /** A policy document holding `statements` (AWS writes `Id: "default"` for function policies). */

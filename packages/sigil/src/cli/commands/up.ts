@@ -96,7 +96,7 @@ export const upCommand: CommandSpec = {
 	name: "up",
 	summary: "Start the Sigil gateway on this machine (embedded store)",
 	usage:
-		"up [--host 127.0.0.1] [--port 8080] [--data-dir ./.sigil] [--region us-east-1] [--isolation sandbox|process|none] [--store postgres://…] [--queue nats://…] [--cache redis://…] [--examples]",
+		"up [--host 127.0.0.1] [--port 8080] [--data-dir ./.sigil] [--region us-east-1] [--isolation sandbox|process|none] [--function-url-auth url-only|url-and-invoke] [--store postgres://…] [--queue nats://…] [--cache redis://…] [--examples]",
 	options: {
 		host: {
 			type: "string",
@@ -120,6 +120,12 @@ export const upCommand: CommandSpec = {
 			value: "KIND",
 			description:
 				"how functions are kept from the gateway: sandbox (bubblewrap; default), process or none — a weaker one only when chosen here (env SIGIL_ISOLATION)",
+		},
+		"function-url-auth": {
+			type: "string",
+			value: "MODEL",
+			description:
+				"what a function URL call must be allowed: url-only (lambda:InvokeFunctionUrl; default) or url-and-invoke (also lambda:InvokeFunction, AWS's model since October 2025) (env SIGIL_FUNCTION_URL_AUTH)",
 		},
 		store: {
 			type: "string",
@@ -176,6 +182,17 @@ export const upCommand: CommandSpec = {
 				`--isolation must be sandbox, process or none, got ${JSON.stringify(isolation)}`,
 				ctx.spec.usage,
 			);
+		const functionUrlAuth = option(
+			ctx,
+			"function-url-auth",
+			"SIGIL_FUNCTION_URL_AUTH",
+			"url-only",
+		);
+		if (functionUrlAuth !== "url-only" && functionUrlAuth !== "url-and-invoke")
+			throw usageError(
+				`--function-url-auth must be url-only or url-and-invoke, got ${JSON.stringify(functionUrlAuth)}`,
+				ctx.spec.usage,
+			);
 		let examplesDir: string | undefined;
 		if (ctx.values.examples || ctx.values["examples-dir"] !== undefined) {
 			const given = str(ctx.values, "examples-dir");
@@ -195,6 +212,7 @@ export const upCommand: CommandSpec = {
 			region,
 			env: io.env,
 			isolation: isolation as (typeof ISOLATIONS)[number],
+			functionUrlAuth,
 			// Validated by the gateway (config/gateway-config.ts), with the flag named in the error.
 			engines: {
 				store: str(ctx.values, "store"),
@@ -245,6 +263,7 @@ export const upCommand: CommandSpec = {
 					rootAccountId: gateway.rootAccountId,
 					dataDir,
 					isolation: gateway.isolation,
+					functionUrlAuth: gateway.functionUrlAuth,
 					engines: gateway.engines,
 					...(gateway.createdRootKey && {
 						rootKey: {
@@ -261,6 +280,7 @@ export const upCommand: CommandSpec = {
 			const out: string[] = [
 				`Sigil is up at ${gateway.url} (region ${gateway.region}, account ${gateway.rootAccountId}, data in ${dataDir})`,
 				`Functions isolation: ${gateway.isolationSummary}`,
+				`Function URLs need: ${gateway.functionUrlAuth === "url-and-invoke" ? "lambda:InvokeFunctionUrl and lambda:InvokeFunction" : "lambda:InvokeFunctionUrl"} (--function-url-auth ${gateway.functionUrlAuth})`,
 				`Engines: store ${gateway.engines.store}; queue ${gateway.engines.queue}; cache ${gateway.engines.cache}; change feed ${gateway.engines.feed}`,
 			];
 			if (gateway.createdRootKey) {
