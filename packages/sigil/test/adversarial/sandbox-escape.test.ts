@@ -60,6 +60,39 @@ async function call(
 }
 
 /** The gateway answers a cheap request quickly (its event loop is not held by any function). */
+/** Deploys `name` with its code given as files (path, mode, text), as the control plane takes it. */
+function deployFiles(
+	name: string,
+	config: Record<string, unknown>,
+	files: { path: string; mode: number; text: string }[],
+): Promise<Response> {
+	return gw.signed("PUT", `/sigil/v1/functions/${name}`, {
+		body: JSON.stringify({
+			config,
+			code: {
+				files: files.map((f) => ({
+					path: f.path,
+					mode: f.mode,
+					data: Buffer.from(f.text).toString("base64"),
+				})),
+			},
+		}),
+		headers: { "content-type": "application/json" },
+	});
+}
+
+/** What every contained escape answers: a numeric uid that is not root, nothing of the gateway's. */
+function assertContained(r: { status: number; text: string }): void {
+	assert.equal(r.status, 200, r.text);
+	const [uid] = r.text.split("\n");
+	assert.match(uid ?? "", /^\d+$/, r.text);
+	assert.notEqual(uid, "0");
+	assert.ok(!r.text.includes(masterKey), "the master key was read");
+	assert.ok(!r.text.includes(CANARY), "the gateway's environment was read");
+	assert.ok(!r.text.includes("the-victims-secret-value"));
+	assert.doesNotMatch(r.text, /signalled the gateway|reached the gateway/);
+}
+
 async function gatewayAnswers(): Promise<number> {
 	const t = performance.now();
 	const res = await fetch(`${gw.url}/sigil/v1/info`);
@@ -295,39 +328,19 @@ while true; do
   curl -sS -X POST "$API/invocation/$ID/response" --data-binary "$(jq -Rs '{statusCode: 200, body: .}' < /tmp/out)" >/dev/null
 done
 `;
-		const res = await gw.signed("PUT", "/sigil/v1/functions/esc-provided", {
-			body: JSON.stringify({
-				config: {
-					runtime: "provided",
-					environment: {
-						DATA_DIR: gw.dataDir,
-						GATEWAY_PID: String(process.pid),
-					},
-				},
-				code: {
-					files: [
-						{
-							path: "bootstrap",
-							mode: 0o755,
-							data: Buffer.from(bootstrap).toString("base64"),
-						},
-					],
-				},
-			}),
-			headers: { "content-type": "application/json" },
-		});
+		const res = await deployFiles(
+			"esc-provided",
+			{
+				runtime: "provided",
+				environment: { DATA_DIR: gw.dataDir, GATEWAY_PID: String(process.pid) },
+			},
+			[{ path: "bootstrap", mode: 0o755, text: bootstrap }],
+		);
 		assert.ok(res.status < 300, await res.text());
 		const r = await call("esc-provided");
-		assert.equal(r.status, 200, r.text);
-		const [uid] = r.text.split("\n");
-		assert.match(uid ?? "", /^\d+$/, r.text);
-		assert.notEqual(uid, "0");
+		assertContained(r);
 		// It tried: the data directory is not there at all inside the sandbox.
 		assert.match(r.text, /master\.key: No such file or directory/);
-		assert.ok(!r.text.includes(masterKey), "the master key was read");
-		assert.ok(!r.text.includes(CANARY), "the gateway's environment was read");
-		assert.ok(!r.text.includes("the-victims-secret-value"));
-		assert.doesNotMatch(r.text, /signalled the gateway|reached the gateway/);
 		assert.ok((await gatewayAnswers()) >= 0);
 	});
 });
@@ -361,40 +374,23 @@ createServer(async (req, res) => {
 `;
 
 	it("cannot read the master key, other secrets or the gateway's environment, reach the gateway; not root; its port is on no host address", async () => {
-		const res = await gw.signed("PUT", "/sigil/v1/functions/esc-http", {
-			body: JSON.stringify({
-				config: {
-					runtime: "http",
-					fprocess: "node server.mjs",
-					environment: {
-						DATA_DIR: gw.dataDir,
-						GATEWAY_PID: String(process.pid),
-						GATEWAY_PORT: new URL(gw.url).port,
-					},
+		const res = await deployFiles(
+			"esc-http",
+			{
+				runtime: "http",
+				fprocess: "node server.mjs",
+				environment: {
+					DATA_DIR: gw.dataDir,
+					GATEWAY_PID: String(process.pid),
+					GATEWAY_PORT: new URL(gw.url).port,
 				},
-				code: {
-					files: [
-						{
-							path: "server.mjs",
-							mode: 0o644,
-							data: Buffer.from(SERVER).toString("base64"),
-						},
-					],
-				},
-			}),
-			headers: { "content-type": "application/json" },
-		});
+			},
+			[{ path: "server.mjs", mode: 0o644, text: SERVER }],
+		);
 		assert.ok(res.status < 300, await res.text());
 		const r = await call("esc-http");
-		assert.equal(r.status, 200, r.text);
-		const [uid] = r.text.split("\n");
-		assert.match(uid ?? "", /^\d+$/, r.text);
-		assert.notEqual(uid, "0");
+		assertContained(r);
 		assert.match(r.text, /master\.key: ENOENT/);
-		assert.ok(!r.text.includes(masterKey), "the master key was read");
-		assert.ok(!r.text.includes(CANARY), "the gateway's environment was read");
-		assert.ok(!r.text.includes("the-victims-secret-value"));
-		assert.doesNotMatch(r.text, /reached the gateway/);
 		// The server was told port 8080 in its own network namespace: on the host, that port is
 		// not this server (nothing listens there, or something else does).
 		assert.match(r.text, /port 8080$/);
@@ -412,25 +408,11 @@ createServer(async (req, res) => {
 	});
 
 	it("network: full is refused for a server Sigil starts, saying why", async () => {
-		const res = await gw.signed("PUT", "/sigil/v1/functions/esc-http-full", {
-			body: JSON.stringify({
-				config: {
-					runtime: "http",
-					fprocess: "node server.mjs",
-					network: "full",
-				},
-				code: {
-					files: [
-						{
-							path: "server.mjs",
-							mode: 0o644,
-							data: Buffer.from(SERVER).toString("base64"),
-						},
-					],
-				},
-			}),
-			headers: { "content-type": "application/json" },
-		});
+		const res = await deployFiles(
+			"esc-http-full",
+			{ runtime: "http", fprocess: "node server.mjs", network: "full" },
+			[{ path: "server.mjs", mode: 0o644, text: SERVER }],
+		);
 		assert.equal(res.status, 400);
 		assert.match(await res.text(), /own network namespace/);
 	});
