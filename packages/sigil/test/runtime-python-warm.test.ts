@@ -83,9 +83,11 @@ const OPENFAAS_CODE = `import os, sys
 def handle(req):
     print("printed, not answered")
     if req == "set":
+        os.environ["LEFT_BY_HANDLER"] = "yes"
+        os.environ["GREETING"] = "changed by the handler"
         return os.getenv("Http_X_Leak", "-")
     if req == "check":
-        return os.getenv("Http_X_Leak", "-") + "|" + os.getenv("Http_Method", "-")
+        return os.getenv("Http_X_Leak", "-") + "|" + os.getenv("Http_Method", "-") + "|" + os.getenv("LEFT_BY_HANDLER", "-") + "|" + os.getenv("GREETING", "-")
     if req == "big":
         return "y" * 5000
     if req == "forge":
@@ -429,7 +431,8 @@ for (const [mode, sandboxed, skip] of modes) {
 			const b = await rt.invokeHttp(
 				http({ body: Buffer.from("check"), method: "PUT" }),
 			);
-			assert.equal(b.body.toString(), "-|PUT\n");
+			// Neither the header nor what the handler set or changed in os.environ is left.
+			assert.equal(b.body.toString(), "-|PUT|-|hi\n");
 			assert.equal(rt.stats().started, 1);
 			const over = await runtime("handler.handle", {
 				contract: "openfaas",
