@@ -455,6 +455,26 @@ describe("PublishVersion and invoking versions (SDK v3)", () => {
 	});
 });
 
+describe("a version and its secrets", () => {
+	test("a secret changed after publish reaches the running version on its next invocation", async () => {
+		await gw.putSecret("ver-token", "old-value");
+		await gw.deploy(
+			"ver-secret",
+			{ runtime: "node", secrets: ["ver-token"] },
+			{
+				"index.mjs": `import { readFileSync } from "node:fs";
+export const handler = async () => ({ tag: readFileSync(process.env.SIGIL_SECRETS_DIR + "/ver-token", "utf8") });`,
+			},
+		);
+		await client.send(
+			new PublishVersionCommand({ FunctionName: "ver-secret" }),
+		);
+		assert.equal((await invoke("ver-secret", "1")).body.tag, "old-value");
+		await gw.putSecret("ver-token", "new-value");
+		assert.equal((await invoke("ver-secret", "1")).body.tag, "new-value");
+	});
+});
+
 describe("Aliases (SDK v3)", () => {
 	test("create, get, update, list, delete; invoking the alias runs the version it points at", async () => {
 		await create("al-one", "one");

@@ -89,7 +89,7 @@ export class FunctionRegistry {
 	 * room; the key includes the version's creation time, so a function deleted and created
 	 * again never gets the old one's version 1.
 	 */
-	readonly #versions = new Map<string, Promise<DeployedFunction>>();
+	readonly #versions = new Map<string, RunningVersion>();
 	/** In-flight loads, so concurrent first requests build one runtime. */
 	readonly #loading = new Map<string, Promise<DeployedFunction | undefined>>();
 	/**
@@ -208,20 +208,21 @@ export class FunctionRegistry {
 				`version ${version.version} does not belong to function ${fn.name}`,
 			);
 		const key = versionKey(version);
-		let pending = this.#versions.get(key);
-		if (pending) {
+		const known = this.#versions.get(key);
+		if (known) {
 			// Most recently used: to the back.
 			this.#versions.delete(key);
-			this.#versions.set(key, pending);
-			return pending;
+			this.#versions.set(key, known);
+			return known.running;
 		}
-		pending = this.#buildVersion(fn, version);
-		this.#versions.set(key, pending);
+		const pending = this.#buildVersion(fn, version);
+		const entry: RunningVersion = { fn, version, running: pending };
+		this.#versions.set(key, entry);
 		pending.catch(() => {
-			if (this.#versions.get(key) === pending) this.#versions.delete(key);
+			if (this.#versions.get(key) === entry) this.#versions.delete(key);
 		});
 		const max = Math.max(1, this.#opts.maxLiveVersions ?? 32);
-		for (const [oldest, running] of this.#versions) {
+		for (const [oldest, { running }] of this.#versions) {
 			if (this.#versions.size <= max) break;
 			this.#versions.delete(oldest);
 			void running.then(
@@ -280,7 +281,7 @@ export class FunctionRegistry {
 	/** Retires the running versions of a function (all of them, or the one numbered `only`). */
 	retireVersions(accountId: string, name: string, only?: number): void {
 		const prefix = `${accountId}\0${name}\0${only === undefined ? "" : `${only}\0`}`;
-		for (const [key, running] of this.#versions) {
+		for (const [key, { running }] of this.#versions) {
 			if (!key.startsWith(prefix)) continue;
 			this.#versions.delete(key);
 			void running.then(
@@ -602,6 +603,8 @@ export class FunctionRegistry {
 			if (!live) return;
 			const record = await this.#opts.store.functions.get(live.accountId, name);
 			if (record) await this.#activate(record, true);
+			// Its running versions too: they read the function's secrets anew.
+			await this.#restartVersions(live.accountId, (v) => v.name === name);
 		});
 	}
 
@@ -623,6 +626,7 @@ export class FunctionRegistry {
 			}
 			// Deleted, or the name now belongs to another account: drop ours; a lookup loads theirs.
 			this.#live.delete(name);
+			this.retireVersions(live.accountId, name);
 			void this.#retire(live.runtime, this.#opts.drainMs ?? 30_000);
 		});
 	}
@@ -644,6 +648,42 @@ export class FunctionRegistry {
 					fn.config.trigger.secrets.includes(secret)),
 		);
 		await Promise.allSettled(using.map((fn) => this.refresh(fn.name)));
+		// Running versions that read it, whatever $LATEST reads now.
+		await this.#restartVersions(
+			accountId,
+			(v) =>
+				v.config.secrets.includes(secret) ||
+				v.config.trigger.secrets.includes(secret),
+		);
+	}
+
+	/**
+	 * Builds the running versions `uses` picks again (re-reading their secrets) and swaps each
+	 * in once it runs, draining the old one, as a deploy replaces `$LATEST`: an invocation never
+	 * meets a closed runtime, and one that fails to start leaves the old one serving.
+	 */
+	async #restartVersions(
+		accountId: string,
+		uses: (v: DeployedFunction) => boolean,
+	): Promise<void> {
+		const restarts: Promise<void>[] = [];
+		for (const [key, entry] of this.#versions) {
+			if (!key.startsWith(`${accountId}\0`)) continue;
+			restarts.push(
+				(async () => {
+					const old = await entry.running.catch(() => undefined);
+					if (!old || !uses(old)) return;
+					const next = this.#buildVersion(entry.fn, entry.version);
+					const fresh = await next.catch(() => undefined);
+					if (!fresh) return;
+					if (this.#versions.get(key) === entry) {
+						this.#versions.set(key, { ...entry, running: next });
+						void this.#retire(old.runtime, this.#opts.drainMs ?? 30_000);
+					} else void this.#retire(fresh.runtime, 0);
+				})(),
+			);
+		}
+		await Promise.allSettled(restarts);
 	}
 
 	async remove(accountId: string, name: string): Promise<void> {
@@ -672,7 +712,7 @@ export class FunctionRegistry {
 	/** Stops every runtime, letting in-flight invocations finish for up to `graceMs`. */
 	async close(graceMs: number): Promise<void> {
 		this.#closed = true;
-		const versions = [...this.#versions.values()];
+		const versions = [...this.#versions.values()].map((e) => e.running);
 		this.#versions.clear();
 		await Promise.allSettled([
 			...[...this.#live.values()].map((fn) =>
@@ -728,6 +768,13 @@ export class FunctionRegistry {
 		}
 		return dir;
 	}
+}
+
+/** A published version's runtime (being built, or running) and what it was built from. */
+interface RunningVersion {
+	readonly fn: DeployedFunction;
+	readonly version: FunctionVersionRecord;
+	readonly running: Promise<DeployedFunction>;
 }
 
 /** One published version of one incarnation of a function. */
