@@ -28,7 +28,7 @@ import {
 	type PhaseBreakdown,
 	phaseBreakdown,
 } from "./phases.ts";
-import { treeUsage } from "./proc-cpu.ts";
+import { childrenCpuBetween, treeUsage } from "./proc-cpu.ts";
 import { prepare, runWrk, type WrkFigures, type WrkRequest } from "./wrk.ts";
 
 const json = process.argv.includes("--json");
@@ -103,6 +103,8 @@ function requestsFor(c: Case, host: string): WrkRequest[] {
 interface CaseResult extends WrkFigures {
 	/** CPU per request: the gateway's process (every thread) and its function instances. */
 	readonly gatewayCpuUs: number;
+	/** Of it, the main thread's (the event loop's). */
+	readonly mainThreadCpuUs: number;
 	readonly functionsCpuUs: number;
 }
 
@@ -159,7 +161,8 @@ async function measure(c: Case, profileTo?: string): Promise<CaseResult> {
 	return {
 		...figures,
 		gatewayCpuUs: perRequest(after.selfCpuS - before.selfCpuS),
-		functionsCpuUs: perRequest(after.childrenCpuS - before.childrenCpuS),
+		mainThreadCpuUs: perRequest(after.mainThreadCpuS - before.mainThreadCpuS),
+		functionsCpuUs: perRequest(childrenCpuBetween(before, after)),
 	};
 }
 
@@ -192,8 +195,9 @@ const ratio = (name: string) => {
 		? { rps: r.rps / base.rps, p99: r.p99Ms / base.p99Ms }
 		: undefined;
 };
+/** A phase's main-thread CPU per request: its share of the profile × the main thread's CPU (/proc). */
 const perRequestUs = (b: NonNullable<typeof breakdown>, us: number) =>
-	us / Math.max(1, b.result.requests);
+	(us / Math.max(1, b.phases.busyUs)) * b.result.mainThreadCpuUs;
 
 if (json) {
 	for (const [name, r] of results)
@@ -217,7 +221,7 @@ if (json) {
 		console.log(
 			JSON.stringify({
 				name: `breakdown.${b.case}`,
-				mainThreadUs: round2(perRequestUs(b, b.phases.busyUs)),
+				mainThreadUs: Math.round(b.result.mainThreadCpuUs),
 				processUs: Math.round(b.result.gatewayCpuUs),
 				runtimeUs: Math.round(b.result.functionsCpuUs),
 				phasesUs: Object.fromEntries(
@@ -253,7 +257,7 @@ if (json) {
 			`\nwhere a signed invocation's CPU goes (${b.case}, its own ${seconds}s run under the sampling profiler, ${Math.round(b.result.rps).toLocaleString("en")} req/s):`,
 		);
 		console.log(
-			`  gateway process ${Math.round(b.result.gatewayCpuUs)} µs/request (/proc utime+stime, all threads); main thread ${perRequestUs(b, b.phases.busyUs).toFixed(1)} µs/request busy, by phase:`,
+			`  gateway process ${Math.round(b.result.gatewayCpuUs)} µs CPU/request (/proc utime+stime, all threads), of which the main thread ${Math.round(b.result.mainThreadCpuUs)} µs, by phase (shares of the profile's busy samples):`,
 		);
 		for (const p of PHASES) {
 			const us = perRequestUs(b, b.phases.byPhase[p]);
@@ -280,7 +284,7 @@ if (json) {
 			`  main thread idle ${((100 * b.phases.idleUs) / (b.phases.idleUs + b.phases.busyUs)).toFixed(1)} % of the run`,
 		);
 		console.log(
-			"  method: V8's sampling CPU profiler (200 µs) started in the gateway's process over the measured window only (node:inspector, driven by the bench; no code in the gateway). Each sample goes to the phase of the innermost Sigil frame on its stack (file → phase, see bench/phases.ts), so Node/V8 work done for a phase counts for it; stacks without a Sigil frame are Node's own (HTTP parsing before Sigil, deferred socket I/O, GC). CPU per request from /proc (utime+stime) over the same window.",
+			"  method: V8's sampling CPU profiler (200 µs) started in the gateway's process over the measured window only (node:inspector, driven by the bench; no code in the gateway). Each sample goes to the phase of the innermost Sigil frame on its stack (file → phase, see bench/phases.ts), so Node/V8 work done for a phase counts for it; stacks without a Sigil frame are Node's own (HTTP parsing before Sigil, deferred socket I/O, GC); idle and the profiler's own samples are left out. The sampler ticks on wall time, so only the shares come from it: the CPU per request is /proc's (utime+stime of the main thread, the whole process, and the function instances alive at the end) over the same window.",
 		);
 	}
 }

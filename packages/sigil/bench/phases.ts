@@ -8,7 +8,9 @@
  * function), so time spent inside Node or V8 on Sigil's behalf (a `writev` under respond.ts, a
  * `JSON.parse` under frames.ts) counts for the phase that asked for it. A stack with no Sigil
  * frame is Node's own work: the HTTP parser before a request reaches Sigil, socket writes and
- * reads completed later, garbage collection. Idle samples are left out.
+ * reads completed later, garbage collection. Idle samples and the profiler's own are left out.
+ * The sampler ticks on wall time, so on a loaded machine a sample can land while the thread is
+ * preempted: the bench takes only the shares from here and the CPU itself from /proc.
  */
 
 export const PHASES = [
@@ -118,6 +120,8 @@ export interface PhaseBreakdown {
 	/** Main-thread CPU in the profile (idle excluded), in microseconds. */
 	readonly busyUs: number;
 	readonly idleUs: number;
+	/** The profiler's own work in the gateway's process, left out of `busyUs`. */
+	readonly profilerUs: number;
 	readonly byPhase: Readonly<Record<Phase, number>>;
 	/** Time per (phase, deciding Sigil frame or Node frame, leaf frame), for looking closer. */
 	readonly byFrame: ReadonlyMap<string, number>;
@@ -134,9 +138,9 @@ export function phaseBreakdown(profile: CpuProfile): PhaseBreakdown {
 		byId.set(n.id, n);
 		for (const c of n.children ?? []) parent.set(c, n.id);
 	}
-	const phaseOfNode = new Map<number, Phase | "idle">();
+	const phaseOfNode = new Map<number, Phase | "idle" | "profiler">();
 	const frameOfNode = new Map<number, string>();
-	const classify = (leaf: number): Phase | "idle" => {
+	const classify = (leaf: number): Phase | "idle" | "profiler" => {
 		const known = phaseOfNode.get(leaf);
 		if (known) return known;
 		const stack: CallFrame[] = [];
@@ -149,8 +153,11 @@ export function phaseBreakdown(profile: CpuProfile): PhaseBreakdown {
 			if (node) stack.push(node.callFrame);
 		}
 		const top = stack[0]?.functionName;
-		let phase: Phase | "idle";
+		let phase: Phase | "idle" | "profiler";
 		if (top === "(idle)") phase = "idle";
+		// The bench's own profiler session (node:inspector, driven from bench/harness.ts).
+		else if (stack.some((f) => f.url.includes("/sigil/bench/")))
+			phase = "profiler";
 		else if (top === "(garbage collector)") phase = "gc";
 		else {
 			phase = "other";
@@ -177,12 +184,14 @@ export function phaseBreakdown(profile: CpuProfile): PhaseBreakdown {
 		number
 	>;
 	let idleUs = 0;
+	let profilerUs = 0;
 	const byFrame = new Map<string, number>();
 	// timeDeltas[i] is the time from sample i-1 to sample i: it is spent in sample i's stack.
 	for (let i = 0; i < profile.samples.length; i++) {
 		const dt = profile.timeDeltas[i] ?? 0;
 		const phase = classify(profile.samples[i] as number);
 		if (phase === "idle") idleUs += dt;
+		else if (phase === "profiler") profilerUs += dt;
 		else {
 			byPhase[phase] += dt;
 			const key = frameOfNode.get(profile.samples[i] as number) ?? phase;
@@ -190,5 +199,5 @@ export function phaseBreakdown(profile: CpuProfile): PhaseBreakdown {
 		}
 	}
 	const busyUs = Object.values(byPhase).reduce((a, b) => a + b, 0);
-	return { busyUs, idleUs, byPhase, byFrame };
+	return { busyUs, idleUs, profilerUs, byPhase, byFrame };
 }

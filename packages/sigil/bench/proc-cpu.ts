@@ -17,10 +17,10 @@ interface Stat {
 	readonly rssPages: number;
 }
 
-function readStat(pid: number): Stat | undefined {
+function readStat(pid: number, file = `/proc/${pid}/stat`): Stat | undefined {
 	let text: string;
 	try {
-		text = readFileSync(`/proc/${pid}/stat`, "utf8");
+		text = readFileSync(file, "utf8");
 	} catch {
 		return undefined; // gone meanwhile
 	}
@@ -66,8 +66,12 @@ function descendantsOf(root: number, stats: readonly Stat[]): Stat[] {
 export interface TreeUsage {
 	/** CPU seconds of the process itself (every thread). */
 	readonly selfCpuS: number;
+	/** CPU seconds of its main thread (the event loop). */
+	readonly mainThreadCpuS: number;
 	/** CPU seconds of its live descendants. */
 	readonly childrenCpuS: number;
+	/** The same per live descendant, so a difference counts only processes alive at its end. */
+	readonly childCpuS: ReadonlyMap<number, number>;
 	readonly selfRssBytes: number;
 	readonly childrenRssBytes: number;
 	readonly children: number;
@@ -80,9 +84,12 @@ export function treeUsage(pid: number): TreeUsage {
 	const stats = allStats();
 	const self = stats.find((s) => s.pid === pid);
 	const kids = descendantsOf(pid, stats);
+	const main = readStat(pid, `/proc/${pid}/task/${pid}/stat`);
 	return {
 		selfCpuS: (self?.cpuTicks ?? 0) / TICKS_PER_SECOND,
+		mainThreadCpuS: (main?.cpuTicks ?? 0) / TICKS_PER_SECOND,
 		childrenCpuS: kids.reduce((a, s) => a + s.cpuTicks, 0) / TICKS_PER_SECOND,
+		childCpuS: new Map(kids.map((k) => [k.pid, k.cpuTicks / TICKS_PER_SECOND])),
 		selfRssBytes: (self?.rssPages ?? 0) * PAGE,
 		childrenRssBytes: kids.reduce((a, s) => a + s.rssPages, 0) * PAGE,
 		children: kids.length,
@@ -122,4 +129,18 @@ export function treeMemory(pid: number): TreeMemory {
 		childrenPssBytes: kids.reduce((a, s) => a + pssBytes(s.pid), 0),
 		children: kids.length,
 	};
+}
+
+/**
+ * CPU seconds the descendants spent between two readings: each process alive at the end, less
+ * what it had at the start (0 for one started since). One that ended in between is not counted.
+ */
+export function childrenCpuBetween(
+	before: TreeUsage,
+	after: TreeUsage,
+): number {
+	let s = 0;
+	for (const [pid, cpu] of after.childCpuS)
+		s += cpu - (before.childCpuS.get(pid) ?? 0);
+	return s;
 }
