@@ -24,7 +24,13 @@ export class FrameError extends Error {
 /** Collects chunks and yields each complete frame's parsed JSON, in order. */
 export class FrameReader {
 	readonly #max: number;
-	#buf: Buffer = Buffer.alloc(0);
+	/**
+	 * Chunks not yet consumed, joined only once a whole frame is there: a frame arriving in many
+	 * socket reads is copied once, not once per read (a response stream's 1 MB batches would
+	 * otherwise cost the gateway quadratic copying).
+	 */
+	#chunks: Buffer[] = [];
+	#length = 0;
 
 	constructor(maxFrameBytes = DEFAULT_MAX_FRAME_BYTES) {
 		this.#max = maxFrameBytes;
@@ -32,26 +38,40 @@ export class FrameReader {
 
 	/** Adds `chunk`; returns the frames it completed. Throws {@link FrameError} on a bad frame. */
 	push(chunk: Buffer): unknown[] {
-		this.#buf =
-			this.#buf.length === 0 ? chunk : Buffer.concat([this.#buf, chunk]);
+		if (chunk.length > 0) {
+			this.#chunks.push(chunk);
+			this.#length += chunk.length;
+		}
 		const out: unknown[] = [];
-		while (this.#buf.length >= 4) {
-			const len = this.#buf.readUInt32BE(0);
+		while (this.#length >= 4) {
+			if ((this.#chunks[0] as Buffer).length < 4) this.#join();
+			const len = (this.#chunks[0] as Buffer).readUInt32BE(0);
 			if (len > this.#max)
 				throw new FrameError(
 					`frame of ${len} bytes is over the limit of ${this.#max}`,
 				);
-			if (this.#buf.length < 4 + len) break;
-			const body = this.#buf.subarray(4, 4 + len).toString("utf8");
-			this.#buf = this.#buf.subarray(4 + len);
+			if (this.#length < 4 + len) break;
+			const buf = this.#join();
+			const body = buf.subarray(4, 4 + len).toString("utf8");
+			const rest = buf.subarray(4 + len);
+			// Keep no reference to a large, fully consumed chunk.
+			this.#chunks = rest.length > 0 ? [rest] : [];
+			this.#length = rest.length;
 			try {
 				out.push(JSON.parse(body));
 			} catch {
 				throw new FrameError("frame is not JSON");
 			}
 		}
-		// Keep no reference to a large, fully consumed chunk.
-		if (this.#buf.length === 0) this.#buf = Buffer.alloc(0);
 		return out;
+	}
+
+	#join(): Buffer {
+		const buf =
+			this.#chunks.length === 1
+				? (this.#chunks[0] as Buffer)
+				: Buffer.concat(this.#chunks, this.#length);
+		this.#chunks = [buf];
+		return buf;
 	}
 }
