@@ -325,7 +325,7 @@ while true; do
     kill -0 "$GATEWAY_PID" 2>&1 && echo "signalled the gateway"
     curl -sS --max-time 2 "http://127.0.0.1:${port}/sigil/v1/info" 2>&1 && echo "reached the gateway"
   } > /tmp/out 2>&1
-  curl -sS -X POST "$API/invocation/$ID/response" --data-binary "$(jq -Rs '{statusCode: 200, body: .}' < /tmp/out)" >/dev/null
+  curl -sS -X POST "$API/invocation/$ID/response" --data-binary "{\\"statusCode\\":200,\\"isBase64Encoded\\":true,\\"body\\":\\"$(base64 -w0 < /tmp/out)\\"}" >/dev/null
 done
 `;
 		const res = await deployFiles(
