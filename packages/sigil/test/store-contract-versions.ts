@@ -294,6 +294,52 @@ export function runVersionContract(makeStore: MakeStore): void {
 		});
 	});
 
+	test("aliases: a function URL of their own, kept across updates, removable", async () => {
+		await withFunction(makeStore, async (store, accountId) => {
+			await store.versions.createAlias({
+				accountId,
+				name: "fn",
+				alias: "prod",
+				functionVersion: "$LATEST",
+				description: "",
+			});
+			const url = {
+				authType: "NONE" as const,
+				cors: { AllowOrigins: ["https://a.example"] },
+				createdAt: 1,
+				updatedAt: 2,
+			};
+			const set = await store.versions.putAliasUrl(
+				accountId,
+				"fn",
+				"prod",
+				url,
+			);
+			assert.deepEqual(set.url, url);
+			await store.versions.updateAlias({
+				accountId,
+				name: "fn",
+				alias: "prod",
+				description: "still has its URL",
+			});
+			assert.deepEqual(
+				(await store.versions.getAlias(accountId, "fn", "prod"))?.url,
+				url,
+			);
+			const removed = await store.versions.putAliasUrl(
+				accountId,
+				"fn",
+				"prod",
+				null,
+			);
+			assert.equal(removed.url, undefined);
+			await rejectsWith(
+				store.versions.putAliasUrl(accountId, "fn", "beta", url),
+				"STORE_NOT_FOUND",
+			);
+		});
+	});
+
 	test("aliases: at most MAX_ALIASES per function", async () => {
 		await withFunction(makeStore, async (store, accountId) => {
 			for (let i = 0; i < MAX_ALIASES; i++)

@@ -7,6 +7,7 @@ import { StoreError } from "./errors.ts";
 import { MAX_ALIASES, MAX_VERSIONS } from "./limits.ts";
 import type {
 	AliasRouting,
+	AliasUrlConfig,
 	FunctionAliasRecord,
 	FunctionConfig,
 	FunctionVersionRecord,
@@ -99,6 +100,7 @@ export type AliasRow = {
 	description: string;
 	routing_version: string | null;
 	routing_weight: number | null;
+	url_config: string | null;
 	revision: number;
 	policy_revision: number;
 	created_at: number;
@@ -111,7 +113,7 @@ export const VERSION_COLUMNS =
 
 /** Columns of `function_aliases a JOIN functions f` in AliasRow's order. */
 export const ALIAS_COLUMNS =
-	"f.account_id, f.name, a.alias, a.function_version, a.description, a.routing_version, a.routing_weight, a.revision, a.policy_revision, a.created_at, a.updated_at";
+	"f.account_id, f.name, a.alias, a.function_version, a.description, a.routing_version, a.routing_weight, a.url_config, a.revision, a.policy_revision, a.created_at, a.updated_at";
 
 export function toVersion(row: VersionRow): FunctionVersionRecord {
 	return {
@@ -142,6 +144,9 @@ export function toAlias(row: AliasRow): FunctionAliasRecord {
 					weight: Number(row.routing_weight),
 				},
 			}),
+		...(row.url_config !== null && {
+			url: JSON.parse(row.url_config) as AliasUrlConfig,
+		}),
 		revision: Number(row.revision),
 		policyRevision: Number(row.policy_revision),
 		createdAt: Number(row.created_at),

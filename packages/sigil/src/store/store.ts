@@ -14,6 +14,7 @@ import type {
 	AccessKeyWithSecret,
 	Account,
 	AliasRouting,
+	AliasUrlConfig,
 	AttachedPolicyDocument,
 	AttachmentKind,
 	AuditInput,
@@ -471,6 +472,13 @@ export interface FunctionVersionStore {
 	}): Promise<FunctionAliasRecord>;
 	/** `false` when the alias did not exist. */
 	deleteAlias(accountId: string, name: string, alias: string): Promise<boolean>;
+	/** Sets (or with `null` removes) an alias's function URL; STORE_NOT_FOUND for an unknown alias. */
+	putAliasUrl(
+		accountId: string,
+		name: string,
+		alias: string,
+		url: AliasUrlConfig | null,
+	): Promise<FunctionAliasRecord>;
 	/** The resource policy of a version (`"1"`) or alias (`"prod"`), `undefined` when it does not exist. */
 	getPolicy(
 		accountId: string,

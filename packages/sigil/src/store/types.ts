@@ -201,6 +201,15 @@ export interface AliasRouting {
 	readonly weight: number;
 }
 
+/** An alias's own function URL (Lambda's CreateFunctionUrlConfig with Qualifier=ALIAS). */
+export interface AliasUrlConfig {
+	readonly authType: "NONE" | "AWS_IAM";
+	/** Lambda's Cors object, as the URL config API takes it (validated by the gateway). */
+	readonly cors?: Readonly<Record<string, unknown>>;
+	readonly createdAt: number;
+	readonly updatedAt: number;
+}
+
 /** A named pointer to a version of a function (Lambda's CreateAlias). */
 export interface FunctionAliasRecord {
 	readonly accountId: string;
@@ -210,6 +219,8 @@ export interface FunctionAliasRecord {
 	readonly functionVersion: string;
 	readonly description: string;
 	readonly routing?: AliasRouting;
+	/** The alias's function URL, when one was created. */
+	readonly url?: AliasUrlConfig;
 	/** Increments on every update, from 1. */
 	readonly revision: number;
 	/** Increments on every change of this alias's own resource policy, from 0. */

@@ -35,6 +35,7 @@ import { MAX_ALIASES, MAX_VERSIONS } from "../limits.ts";
 import type { FunctionVersionStore } from "../store.ts";
 import type {
 	AliasRouting,
+	AliasUrlConfig,
 	FunctionAliasRecord,
 	FunctionCode,
 	FunctionPolicy,
@@ -378,6 +379,25 @@ export class PgVersions implements FunctionVersionStore {
 			[alias, accountId, name],
 		);
 		return rowCount > 0;
+	}
+
+	async putAliasUrl(
+		accountId: string,
+		name: string,
+		alias: string,
+		url: AliasUrlConfig | null,
+	): Promise<FunctionAliasRecord> {
+		const text = url === null ? null : JSON.stringify(url);
+		if (text !== null) checkJsonObject(text, "a function URL config");
+		return this.#db.tx(async (q) => {
+			const fn = await head(q, accountId, name);
+			const { rowCount } = await q.query(
+				"UPDATE function_aliases SET url_config = $1, updated_at = $2 WHERE function_id = $3 AND alias = $4",
+				[text, this.#db.now(), fn.id, alias],
+			);
+			if (rowCount === 0) throw aliasNotFound(name, alias);
+			return toAlias((await aliasRow(q, fn.id, alias)) as AliasRow);
+		});
 	}
 
 	async getPolicy(

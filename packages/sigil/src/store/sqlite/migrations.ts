@@ -400,6 +400,11 @@ CREATE TABLE function_aliases (
 ) STRICT;
 `,
 	},
+	{
+		version: 9,
+		description: "an alias's own function URL",
+		sql: "ALTER TABLE function_aliases ADD COLUMN url_config TEXT;",
+	},
 ];
 
 /** The newest schema this code knows. */

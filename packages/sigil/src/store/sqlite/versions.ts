@@ -33,6 +33,7 @@ import { MAX_ALIASES, MAX_VERSIONS } from "../limits.ts";
 import type { FunctionVersionStore } from "../store.ts";
 import type {
 	AliasRouting,
+	AliasUrlConfig,
 	FunctionAliasRecord,
 	FunctionCode,
 	FunctionPolicy,
@@ -373,6 +374,28 @@ export class SqliteVersions implements FunctionVersionStore {
 			),
 		);
 		return n > 0;
+	}
+
+	async putAliasUrl(
+		accountId: string,
+		name: string,
+		alias: string,
+		url: AliasUrlConfig | null,
+	): Promise<FunctionAliasRecord> {
+		const text = url === null ? null : JSON.stringify(url);
+		if (text !== null) checkJsonObject(text, "a function URL config");
+		return this.#db.tx(() => {
+			const head = this.#head(accountId, name);
+			const n = this.#db.run(
+				"UPDATE function_aliases SET url_config = ?, updated_at = ? WHERE function_id = ? AND alias = ?",
+				text,
+				this.#db.now(),
+				head.id,
+				alias,
+			);
+			if (n === 0) throw aliasNotFound(name, alias);
+			return toAlias(this.#alias(head.id, alias) as AliasRow);
+		});
 	}
 
 	/** The table and key of a qualifier's row: a version number or an alias name. */
