@@ -15,12 +15,14 @@ import {
 	type InvokeWithResponseStreamCommandOutput,
 	InvokeWithResponseStreamCommand,
 	LambdaClient,
+	PublishVersionCommand,
 } from "@aws-sdk/client-lambda";
 import {
 	ROOT_KEY,
 	startTestGateway,
 	type TestGateway,
 } from "./helpers/gateway.ts";
+import { createUser, putUserPolicy } from "./helpers/iam.ts";
 
 const run = promisify(execFile);
 
@@ -260,6 +262,56 @@ describe("InvokeWithResponseStream through the SDK v3", () => {
 			);
 		} finally {
 			bad.destroy();
+		}
+	});
+});
+
+describe("who may stream what", () => {
+	test("the resource authorized is the one streamed: a policy on chunks:1 allows that version only", async () => {
+		const v = await client.send(
+			new PublishVersionCommand({ FunctionName: "chunks" }),
+		);
+		const arn = `arn:aws:lambda:us-east-1:${gw.gateway.rootAccountId}:function:chunks`;
+		const user = await createUser(gw, "streamer");
+		await putUserPolicy(gw, "streamer", "v-only", [
+			{
+				Effect: "Allow",
+				Action: "lambda:InvokeFunction",
+				Resource: `${arn}:${v.Version}`,
+			},
+		]);
+		const them = new LambdaClient({
+			endpoint: gw.url,
+			region: "us-east-1",
+			credentials: user.keys,
+			maxAttempts: 1,
+		});
+		const send = (extra: object) =>
+			them.send(
+				new InvokeWithResponseStreamCommand({
+					FunctionName: "chunks",
+					...extra,
+				}),
+			);
+		try {
+			const r = await send({ Qualifier: v.Version });
+			assert.equal(r.ExecutedVersion, v.Version);
+			assert.deepEqual((await drain(r.EventStream)).chunks, [
+				"chunk 0;",
+				"chunk 1;",
+				"chunk 2;",
+			]);
+			for (const extra of [
+				{},
+				{ Qualifier: "$LATEST" },
+				{ FunctionName: "plain" },
+			])
+				await assert.rejects(
+					send(extra),
+					(e: Error) => e.name === "AccessDeniedException",
+				);
+		} finally {
+			them.destroy();
 		}
 	});
 });
