@@ -251,6 +251,16 @@ describe("the web console in Chromium", {
 			.waitFor();
 		await shot("function-detail");
 
+		// The hmac trigger: the page reads the trigger's secret (sigil:GetSecretValue) and signs the body.
+		await page.goto(`${gw.url}/console/#/functions/hmac-echo`);
+		await page.getByRole("heading", { name: "hmac-echo" }).waitFor();
+		await page.getByRole("button", { name: "Invoke" }).click();
+		await page
+			.getByText(
+				/HTTP 200 · signed as payload HMAC sha256 with secret example-hmac-key/,
+			)
+			.waitFor();
+
 		await page.goto(`${gw.url}/console/#/functions/shouty`);
 		await page.getByRole("heading", { name: "shouty" }).waitFor();
 		await page.getByRole("button", { name: "Invoke" }).click();
@@ -273,12 +283,12 @@ describe("the web console in Chromium", {
 	});
 
 	test("HTML in a function's log or answer does not inject: no dialog, no element, nothing run", async () => {
-		const injected = await page.evaluate(() => ({
-			pwned: (window as unknown as { __pwned?: number }).__pwned ?? null,
+		// Browser-side expressions as text: this file is type-checked without the DOM library.
+		const injected = await page.evaluate(`({
+			pwned: window.__pwned ?? null,
 			imgs: document.querySelectorAll('img[src="x"]').length,
-			scripts: [...document.querySelectorAll("script")].filter((s) => !s.src)
-				.length,
-		}));
+			scripts: [...document.querySelectorAll("script")].filter((s) => !s.src).length,
+		})`);
 		assert.deepEqual(injected, { pwned: null, imgs: 0, scripts: 0 });
 		assert.deepEqual(dialogs, []);
 	});
@@ -437,8 +447,8 @@ describe("the web console in Chromium", {
 		await page.setViewportSize({ width: 390, height: 844 });
 		await page.goto(`${gw.url}/console/#/functions`);
 		await page.getByRole("link", { name: "hello", exact: true }).waitFor();
-		const overflow = await page.evaluate(
-			() => document.documentElement.scrollWidth - window.innerWidth,
+		const overflow = await page.evaluate<number>(
+			"document.documentElement.scrollWidth - window.innerWidth",
 		);
 		assert.ok(
 			overflow <= 0,
