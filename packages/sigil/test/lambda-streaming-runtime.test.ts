@@ -335,6 +335,24 @@ for (const [mode, instances] of modes) {
 			await assert.rejects(a.outcome, failsWith("FUNCTION_TIMEOUT"));
 		});
 
+		it("a caller that stops at the body's error leaves no unhandled rejection behind", async () => {
+			const unhandled: unknown[] = [];
+			const seen = (reason: unknown) => unhandled.push(reason);
+			process.on("unhandledRejection", seen);
+			try {
+				const a = streamed(
+					await runtime("index.hang", { timeoutMs: 300 }).invokeStream(event()),
+				);
+				a.body.resume();
+				await assert.rejects(readAll(a.body), failsWith("FUNCTION_TIMEOUT"));
+				// The outcome is never awaited, as a caller that has its answer may not.
+				await new Promise((r) => setTimeout(r, 100));
+				assert.deepEqual(unhandled, []);
+			} finally {
+				process.off("unhandledRejection", seen);
+			}
+		});
+
 		it("a write after end is logged, not fatal: the answer is whole and the instance lives", async () => {
 			const logs: string[] = [];
 			const rt = runtime("index.afterEnd", {

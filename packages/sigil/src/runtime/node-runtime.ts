@@ -391,11 +391,17 @@ export function createNodeRuntime(spec: NodeRuntimeSpec): NodeRuntime {
 		const r = await runStreaming(eventJob(inv), inv.maxResponseBytes);
 		if (r.kind === "done")
 			return { kind: "buffered", result: eventResultOf(r.done) };
+		const outcome = r.outcome.then((done) =>
+			eventResultOf(done, Buffer.alloc(0)),
+		);
+		// A caller that learnt enough from the body (a size or time cut) may never await this:
+		// its rejection must not be the gateway's unhandled one (Node would end the process).
+		outcome.catch(() => {});
 		return {
 			kind: "stream",
 			contentType: r.contentType,
 			body: r.body,
-			outcome: r.outcome.then((done) => eventResultOf(done, Buffer.alloc(0))),
+			outcome,
 		};
 	}
 
