@@ -35,6 +35,8 @@ export interface DeployFlags {
 	readonly env: readonly string[];
 	readonly timeout?: string | undefined;
 	readonly memory?: string | undefined;
+	/** The execution role's ARN (`role:` of the stack file). */
+	readonly role?: string | undefined;
 }
 
 /** One function ready to PUT. */
@@ -120,6 +122,7 @@ export function configFromFlags(
 	if (flags.upstream) raw.upstream = flags.upstream;
 	if (flags.env.length) raw.environment = environment;
 	if (flags.secrets.length) raw.secrets = [...flags.secrets];
+	if (flags.role !== undefined) raw.role = flags.role;
 	// `--timeout 30` is seconds like the stack file's bare number; `30s`/`500ms`/`2m` pass through.
 	if (flags.timeout !== undefined)
 		raw.timeout = /^\d+(\.\d+)?$/.test(flags.timeout)

@@ -37,6 +37,7 @@ import { logsCommand } from "./commands/logs.ts";
 import { newCommand } from "./commands/new.ts";
 import { permissionCommands } from "./commands/permission.ts";
 import { policyCommands } from "./commands/policy.ts";
+import { roleCommands, stsCommands } from "./commands/roles.ts";
 import { secretCommands } from "./commands/secrets.ts";
 import { upCommand } from "./commands/up.ts";
 import { userCommands } from "./commands/user.ts";
@@ -61,6 +62,8 @@ export const COMMANDS: readonly CommandSpec[] = [
 	jobCommand,
 	...accountCommands,
 	...userCommands,
+	...roleCommands,
+	...stsCommands,
 	...policyCommands,
 	...permissionCommands,
 	...versionCommands,

@@ -68,6 +68,7 @@ const FLAG_NAMES = [
 	"env",
 	"timeout",
 	"memory",
+	"role",
 ];
 
 export const deployCommand: CommandSpec = {
@@ -165,11 +166,18 @@ export const deployCommand: CommandSpec = {
 			description: "function timeout: seconds, or 500ms / 30s / 2m",
 		},
 		memory: { type: "string", value: "MB", description: "heap limit in MB" },
+		role: {
+			type: "string",
+			value: "ARN",
+			description:
+				"execution role (its own account's, trusted by lambda.amazonaws.com): the code gets its temporary credentials",
+		},
 	},
 	examples: [
 		"sigil deploy -f sigil.yml",
 		"sigil deploy --name hello --runtime node --handler ./hello.mjs --auth aws_iam",
 		"sigil deploy --name hook --runtime node --handler ./hook --auth hmac --hmac-secret hook-key",
+		"sigil deploy --name caller --runtime node --handler ./caller.mjs --role arn:aws:iam::123456789012:role/fn-runner",
 	],
 	async run(ctx) {
 		const v = ctx.values;
@@ -201,6 +209,7 @@ export const deployCommand: CommandSpec = {
 						env: list(v, "env"),
 						timeout: str(v, "timeout"),
 						memory: str(v, "memory"),
+						role: str(v, "role"),
 					},
 					ctx.io.cwd,
 					ctx.spec.usage,
