@@ -101,6 +101,14 @@ export const listens = awslambda.streamifyResponse(async (event, stream) => {
 	const [err] = await once(stream, "error");
 	console.log("told: " + err.message);
 });
+export const numbered = awslambda.streamifyResponse(async (event, stream) => {
+	for (let i = 0; i < 50; i++) {
+		stream.write(event.tag + i + ";" + "x".repeat(event.pad ?? 0));
+		if (i % 10 === 0) await sleep(1);
+	}
+	stream.end();
+});
+export const silent = awslambda.streamifyResponse(async () => { await new Promise(() => {}); });
 export const forge = awslambda.streamifyResponse(async (event, stream) => {
 	// Writes stream frames for invocation 1 on the gateway's pipe, ignoring the window.
 	const frame = (v) => { const b = Buffer.from(JSON.stringify(v)); const h = Buffer.alloc(4); h.writeUInt32BE(b.length); return Buffer.concat([h, b]); };
@@ -351,6 +359,42 @@ for (const [mode, instances] of modes) {
 			} finally {
 				process.off("unhandledRejection", seen);
 			}
+		});
+
+		it("concurrent streams on one instance stay apart, each in order", async () => {
+			const rt = runtime("index.numbered", {
+				maxInstances: 1,
+				perInstanceConcurrency: 4,
+			});
+			const tags = ["a", "b", "c", "d"];
+			const bodies = await Promise.all(
+				tags.map(async (tag) => {
+					const a = streamed(await rt.invokeStream(event({ tag, pad: 3000 })));
+					const text = (await readAll(a.body)).toString();
+					await a.outcome;
+					return text;
+				}),
+			);
+			for (const [i, tag] of tags.entries()) {
+				const want = Array.from(
+					{ length: 50 },
+					(_, n) => `${tag}${n};${"x".repeat(3000)}`,
+				).join("");
+				assert.equal(bodies[i], want, `stream ${tag}`);
+			}
+			assert.equal(rt.stats().started, 1);
+		});
+
+		it("a streaming handler that never writes times out before any answer (504 on a URL)", async () => {
+			const rt = runtime("index.silent", { timeoutMs: 300 });
+			await assert.rejects(
+				rt.invokeHttp(httpInv()),
+				failsWith("FUNCTION_TIMEOUT"),
+			);
+			await assert.rejects(
+				rt.invokeStream(event()),
+				failsWith("FUNCTION_TIMEOUT"),
+			);
 		});
 
 		it("a write after end is logged, not fatal: the answer is whole and the instance lives", async () => {
