@@ -163,8 +163,8 @@ export const functionConfigRule = obj({
 	concurrency: opt(concurrency),
 	trigger: opt(trigger),
 	/**
-	 * The function's execution role (Lambda's `Role`), an IAM role ARN. Stored and reported; the
-	 * role's credentials reaching the function is later work (issue 11, execution roles).
+	 * The function's execution role (Lambda's `Role`), an IAM role ARN; checked at deploy and
+	 * handed to the code as temporary credentials by iam/execution-role.ts.
 	 */
 	role: opt(
 		str({
