@@ -528,7 +528,8 @@ describe("what CreateFunction refuses (InvalidParameterValueException naming it;
 			{ ...base, TracingConfig: { Mode: "Active" } },
 			/TracingConfig/,
 		);
-		await refused({ ...base, Publish: true }, /Publish/);
+		// Publish: true publishes a version now (lambda-versions.test.ts); a non-boolean is refused.
+		await refused({ ...base, Publish: "yes" }, /Publish/);
 		await refused(
 			{ ...base, Code: { S3Bucket: "b", S3Key: "k" } },
 			/Code\.S3Bucket/,

@@ -13,6 +13,7 @@ import {
 	DeleteAliasCommand,
 	DeleteFunctionCommand,
 	DeleteFunctionConcurrencyCommand,
+	DeleteFunctionUrlConfigCommand,
 	GetAliasCommand,
 	GetFunctionCommand,
 	GetFunctionConcurrencyCommand,
@@ -30,6 +31,7 @@ import {
 	UpdateAliasCommand,
 	UpdateFunctionCodeCommand,
 	UpdateFunctionConfigurationCommand,
+	UpdateFunctionUrlConfigCommand,
 } from "@aws-sdk/client-lambda";
 import { writeZip } from "../src/functions/zip.ts";
 import {
@@ -1048,15 +1050,52 @@ describe("PutFunctionConcurrency 0 (throttle)", () => {
 });
 
 describe("function URLs and qualifiers", () => {
-	test("an alias URL is refused by name (never the function's URL configured instead); versions and unknown aliases as Lambda answers", async () => {
+	test("an alias has its own URL (/function/NAME:ALIAS/): its auth type, the alias's version, the alias's policy; the function's URL is untouched", async () => {
 		await create("url-q", "one");
 		await client.send(new PublishVersionCommand({ FunctionName: "url-q" }));
+		await updateCode("url-q", "two");
 		await client.send(
 			new CreateAliasCommand({
 				FunctionName: "url-q",
 				Name: "prod",
 				FunctionVersion: "1",
 			}),
+		);
+		// No URL yet: answered as any unknown URL.
+		assert.equal((await fetch(`${gw.url}/function/url-q:prod/`)).status, 403);
+		await rejectsWith(
+			client.send(
+				new GetFunctionUrlConfigCommand({
+					FunctionName: "url-q",
+					Qualifier: "prod",
+				}),
+			),
+			"ResourceNotFoundException",
+		);
+		const made = await client.send(
+			new CreateFunctionUrlConfigCommand({
+				FunctionName: "url-q",
+				Qualifier: "prod",
+				AuthType: "NONE",
+			}),
+		);
+		assert.match(made.FunctionUrl ?? "", /\/function\/url-q:prod\/$/);
+		assert.equal(
+			made.FunctionArn,
+			`arn:aws:lambda:us-east-1:${account}:function:url-q:prod`,
+		);
+		const open = await fetch(`${gw.url}/function/url-q:prod/`);
+		assert.equal(open.status, 200, await open.clone().text());
+		assert.equal(((await open.json()) as { tag: string }).tag, "one");
+		// The function's own URL stays closed, and the public statement went to the alias's policy.
+		assert.equal((await fetch(`${gw.url}/function/url-q/`)).status, 403);
+		const aliasPolicy = await client.send(
+			new GetPolicyCommand({ FunctionName: "url-q", Qualifier: "prod" }),
+		);
+		assert.match(aliasPolicy.Policy ?? "", /function:url-q:prod/);
+		await rejectsWith(
+			client.send(new GetPolicyCommand({ FunctionName: "url-q" })),
+			"ResourceNotFoundException",
 		);
 		await rejectsWith(
 			client.send(
@@ -1066,12 +1105,52 @@ describe("function URLs and qualifiers", () => {
 					AuthType: "NONE",
 				}),
 			),
-			"InvalidParameterValueException",
-			/function URL for alias prod is not supported yet/,
+			"ResourceConflictException",
 		);
-		// Nothing was opened: the function's own URL still needs a signature.
-		const anon = await fetch(`${gw.url}/function/url-q/`);
-		assert.equal(anon.status, 403, await anon.text());
+		// Moving the alias moves its URL.
+		await client.send(
+			new UpdateAliasCommand({
+				FunctionName: "url-q",
+				Name: "prod",
+				FunctionVersion: "$LATEST",
+			}),
+		);
+		const moved = await fetch(`${gw.url}/function/url-q:prod/`);
+		assert.equal(((await moved.json()) as { tag: string }).tag, "two");
+		// AWS_IAM: anonymous refused, a signed caller allowed by identity policy.
+		await client.send(
+			new UpdateFunctionUrlConfigCommand({
+				FunctionName: "url-q",
+				Qualifier: "prod",
+				AuthType: "AWS_IAM",
+			}),
+		);
+		assert.equal((await fetch(`${gw.url}/function/url-q:prod/`)).status, 403);
+		const signed = await signedFetch(gw.url, "GET", "/function/url-q:prod/", {
+			service: "lambda",
+		});
+		assert.equal(signed.status, 200, await signed.text());
+		// Not through the OpenFaaS async path, which would queue $LATEST.
+		const async = await fetch(`${gw.url}/async-function/url-q:prod/`, {
+			method: "POST",
+			body: "{}",
+		});
+		assert.equal(async.status, 403, await async.text());
+		await client.send(
+			new DeleteFunctionUrlConfigCommand({
+				FunctionName: "url-q",
+				Qualifier: "prod",
+			}),
+		);
+		assert.equal(
+			(
+				await signedFetch(gw.url, "GET", "/function/url-q:prod/", {
+					service: "lambda",
+				})
+			).status,
+			403,
+		);
+		// Versions have no URL of their own; unknown aliases are not found.
 		await rejectsWith(
 			client.send(
 				new CreateFunctionUrlConfigCommand({
@@ -1099,5 +1178,44 @@ describe("function URLs and qualifiers", () => {
 			}),
 		);
 		assert.equal(latest.AuthType, "AWS_IAM");
+	});
+
+	test("an alias URL is decided by the alias's policy: another account granted on fn:prod reaches the URL, not the function's", async () => {
+		const other = await createAccount(gw, "url-grantee");
+		await create("url-x", "one");
+		await client.send(new PublishVersionCommand({ FunctionName: "url-x" }));
+		await client.send(
+			new CreateAliasCommand({
+				FunctionName: "url-x",
+				Name: "live",
+				FunctionVersion: "1",
+			}),
+		);
+		await client.send(
+			new CreateFunctionUrlConfigCommand({
+				FunctionName: "url-x",
+				Qualifier: "live",
+				AuthType: "AWS_IAM",
+			}),
+		);
+		const call = (path: string) =>
+			signedFetch(gw.url, "GET", path, {
+				service: "lambda",
+				credentials: other.keys,
+			});
+		assert.equal((await call("/function/url-x:live/")).status, 403);
+		for (const Action of ["lambda:InvokeFunctionUrl", "lambda:InvokeFunction"])
+			await client.send(
+				new AddPermissionCommand({
+					FunctionName: "url-x",
+					Qualifier: "live",
+					StatementId: Action.replace(":", "-"),
+					Action,
+					Principal: other.accountId,
+				}),
+			);
+		const allowed = await call("/function/url-x:live/");
+		assert.equal(allowed.status, 200, await allowed.text());
+		assert.equal((await call("/function/url-x/")).status, 403);
 	});
 });

@@ -42,6 +42,11 @@ export interface DeployedFunction {
 	readonly runtime: FunctionRuntime;
 	/** The published version this runs (Lambda's PublishVersion); absent for `$LATEST`. */
 	readonly version?: number;
+	/**
+	 * Set on an alias's function URL (`/function/NAME:ALIAS/`): the alias whose URL config
+	 * (`config.trigger`) this is and whose own resource policy decides; `arn` stays the function's.
+	 */
+	readonly qualifier?: string;
 }
 
 interface Built {

@@ -86,9 +86,10 @@ export async function authorizeTarget(
 			result = await ctx.authorizer.authorize({
 				principal,
 				action,
-				resource: t.fn.arn,
+				resource: t.resource,
 				resourceAccountId: t.fn.accountId,
-				fn: policyTarget(t.fn),
+				// An alias's URL is decided by the alias's own policy, on its qualified ARN.
+				fn: policyTarget(t.fn, t.fn.qualifier),
 				context: requestContext(ex, now, ctx.region, authType),
 			});
 			if (!result.decision.allowed) break;

@@ -18,13 +18,19 @@ import {
 	publicStatements,
 	statementsOf,
 } from "../iam/public-invoke.ts";
+import * as aliasUrls from "./alias-url-config.ts";
 import { policyTarget } from "./authorize.ts";
 import type { GatewayContext } from "./context.ts";
 import type { Exchange } from "./exchange.ts";
-import { resolveQualifier } from "./lambda-qualifiers.ts";
 import { send, sendJson } from "./respond.ts";
 import type { Call } from "./route.ts";
 import { deployedFunction, type FunctionTarget } from "./targets.ts";
+
+/** A Qualifier that is an alias name (not `$LATEST`, not a number): the alias's own URL. */
+const isAliasQualifier = (t: FunctionTarget) =>
+	t.qualifier !== undefined &&
+	t.qualifier !== "$LATEST" &&
+	!/^\d+$/.test(t.qualifier);
 
 type Cors = NonNullable<NonNullable<FunctionConfigInput["trigger"]>["cors"]>;
 
@@ -37,7 +43,7 @@ const CORS_FIELDS: readonly [string, keyof Cors][] = [
 	["AllowCredentials", "allowCredentials"],
 ];
 
-function toCors(raw: unknown): Cors | undefined {
+export function toCors(raw: unknown): Cors | undefined {
 	if (raw === undefined || raw === null) return undefined;
 	if (typeof raw !== "object" || Array.isArray(raw))
 		throw new SigilError("INVALID_PARAMETER", "Cors must be an object");
@@ -56,7 +62,9 @@ function toCors(raw: unknown): Cors | undefined {
 	return out as Cors;
 }
 
-function fromCors(cors: Cors | undefined): Record<string, unknown> | undefined {
+export function fromCors(
+	cors: Cors | undefined,
+): Record<string, unknown> | undefined {
 	if (!cors) return undefined;
 	const out: Record<string, unknown> = {};
 	for (const [aws, ours] of CORS_FIELDS)
@@ -84,7 +92,7 @@ function view(ex: Exchange, fn: DeployedFunction) {
  * `RESPONSE_STREAM` (a streaming Node handler's answer then reaches the caller as it is
  * written; other handlers are buffered, as on Lambda); anything else is refused.
  */
-function body(ex: Exchange): Record<string, unknown> {
+export function body(ex: Exchange): Record<string, unknown> {
 	let v: unknown;
 	try {
 		v = JSON.parse(ex.body.toString("utf8") || "{}");
@@ -189,27 +197,18 @@ async function ensurePublic(ctx: GatewayContext, fn: DeployedFunction) {
 }
 
 /**
- * The function whose URL a request configures. Lambda's Qualifier here is `$LATEST` or an alias
- * (never a version number); Sigil's one URL per function serves `$LATEST`, so an alias's URL
- * is refused by name — after the alias is found, so a missing one is still not found — rather
- * than configuring the function's URL in its place.
+ * The function whose own URL a request configures: no Qualifier or `$LATEST`. A version number
+ * is refused by Lambda's pattern; an alias's URL is its own (alias-url-config.ts), never the
+ * function's configured in its place.
  */
-async function urlFunction(
-	ctx: GatewayContext,
-	target: FunctionTarget,
-): Promise<DeployedFunction> {
+function urlFunction(target: FunctionTarget): DeployedFunction {
 	const q = target.qualifier;
-	if (q === undefined || q === "$LATEST") return deployedFunction(target);
-	if (/^\d+$/.test(q))
+	if (q !== undefined && q !== "$LATEST")
 		throw new SigilError(
 			"INVALID_PARAMETER",
 			`1 validation error detected: Value '${q.slice(0, 40)}' at 'qualifier' failed to satisfy constraint: Member must satisfy regular expression pattern: (^\\$LATEST$)|((?!^[0-9]+$)([a-zA-Z0-9-_]+))`,
 		);
-	await resolveQualifier(ctx, target);
-	throw new SigilError(
-		"INVALID_PARAMETER",
-		`A function URL for alias ${q} is not supported yet on this gateway: the function's one URL (/function/${target.name}/) serves $LATEST. Invoke the alias with the Invoke API (Qualifier=${q}), or configure the URL without a Qualifier`,
-	);
+	return deployedFunction(target);
 }
 
 export async function createUrlConfig({
@@ -217,7 +216,9 @@ export async function createUrlConfig({
 	ctx,
 	target,
 }: Call<FunctionTarget>): Promise<void> {
-	const fn = await urlFunction(ctx, target);
+	if (isAliasQualifier(target))
+		return aliasUrls.createAliasUrl(ex, ctx, target);
+	const fn = urlFunction(target);
 	const b = body(ex);
 	if (typeof b.AuthType !== "string")
 		throw new SigilError(
@@ -240,7 +241,8 @@ export async function getUrlConfig({
 	ctx,
 	target,
 }: Call<FunctionTarget>): Promise<void> {
-	sendJson(ex, 200, view(ex, await urlFunction(ctx, target)));
+	if (isAliasQualifier(target)) return aliasUrls.getAliasUrl(ex, ctx, target);
+	sendJson(ex, 200, view(ex, urlFunction(target)));
 }
 
 export async function updateUrlConfig({
@@ -248,7 +250,9 @@ export async function updateUrlConfig({
 	ctx,
 	target,
 }: Call<FunctionTarget>): Promise<void> {
-	const fn = await urlFunction(ctx, target);
+	if (isAliasQualifier(target))
+		return aliasUrls.updateAliasUrl(ex, ctx, target);
+	const fn = urlFunction(target);
 	const b = body(ex);
 	const authType = typeof b.AuthType === "string" ? b.AuthType : undefined;
 	const updated = await setUrl(
@@ -266,7 +270,9 @@ export async function deleteUrlConfig({
 	ctx,
 	target,
 }: Call<FunctionTarget>): Promise<void> {
-	const fn = await urlFunction(ctx, target);
+	if (isAliasQualifier(target))
+		return aliasUrls.deleteAliasUrl(ex, ctx, target);
+	const fn = urlFunction(target);
 	await setUrl(ctx, fn, "AWS_IAM", null, null);
 	send(ex, 204, Buffer.alloc(0));
 }

@@ -7,11 +7,12 @@
  * qualifier against the store, once per request, for the handler to act on.
  */
 import { randomInt } from "node:crypto";
+import type { TriggerConfig } from "../config/function-config.ts";
 import { SigilError } from "../errors.ts";
 import type { DeployedFunction } from "../functions/registry.ts";
 import { THROTTLED } from "../functions/throttled-runtime.ts";
 import { RuntimeError } from "../runtime/types.ts";
-import { versionNumber } from "../store/function-version-rows.ts";
+import { ALIAS_NAME, versionNumber } from "../store/function-version-rows.ts";
 import type {
 	FunctionAliasRecord,
 	FunctionVersionRecord,
@@ -70,6 +71,54 @@ export function versionToRun(alias: FunctionAliasRecord): string {
 	if (r && r.weight > 0 && randomInt(1_000_000) < r.weight * 1_000_000)
 		return r.version;
 	return alias.functionVersion;
+}
+
+/**
+ * What `/function/NAME:ALIAS/` serves: the alias's function URL, when it has one — its own auth
+ * type and CORS over the runtime of the version the alias picks for this request (its weights
+ * included). `undefined` for anything else, answered as an unknown URL is. Looked up before
+ * authentication, as every trigger is: a name or alias that does not exist costs one probe.
+ */
+export async function aliasUrlFunction(
+	ctx: GatewayContext,
+	name: string,
+	alias: string,
+): Promise<DeployedFunction | undefined> {
+	if (!ALIAS_NAME.test(alias)) return undefined;
+	const fn = await ctx.functions.lookup(name);
+	if (!fn) return undefined;
+	const a = await ctx.store.versions.getAlias(fn.accountId, name, alias);
+	if (!a?.url) return undefined;
+	let base = fn;
+	const chosen = versionToRun(a);
+	// Reserved concurrency 0 throttles the function whichever version would run.
+	if (chosen !== "$LATEST" && fn.config.reservedConcurrency !== 0) {
+		const version = await ctx.store.versions.get(
+			fn.accountId,
+			name,
+			Number(chosen),
+		);
+		if (!version) return undefined;
+		base = await ctx.functions.versionOf(fn, version);
+	}
+	const auth = a.url.authType === "NONE" ? "none" : "aws_iam";
+	const { cors: _, ...trigger } = base.config.trigger;
+	return {
+		...base,
+		config: {
+			...base.config,
+			trigger: {
+				...trigger,
+				auth,
+				services: ["lambda"],
+				secrets: [],
+				...(a.url.cors && {
+					cors: a.url.cors as TriggerConfig["cors"],
+				}),
+			},
+		},
+		qualifier: alias,
+	};
 }
 
 /** The runtime to invoke for a qualified target, and the version it is (`X-Amz-Executed-Version`). */

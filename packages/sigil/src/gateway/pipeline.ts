@@ -38,6 +38,7 @@ import type { GatewayContext } from "./context.ts";
 import { isPreflight, preflightHeaders } from "./cors.ts";
 import type { Dialect, Exchange } from "./exchange.ts";
 import { isLambdaApiPath, unknownOperation } from "./lambda-api.ts";
+import { aliasUrlFunction } from "./lambda-qualifiers.ts";
 import {
 	namespaceOf,
 	sendQueryError,
@@ -119,7 +120,7 @@ export async function handleRequest(
 			ex.res.setHeader(name, value);
 
 		if (route.auth === "trigger") {
-			fn = await lookupTrigger(ctx, params.name);
+			fn = await lookupTrigger(ctx, params.name, route.name === "trigger");
 			ex.dialect =
 				route.dialect ??
 				TRIGGER_DIALECT[fn?.config.trigger.auth ?? UNKNOWN_TRIGGER.auth] ??
@@ -164,7 +165,9 @@ export async function handleRequest(
 			const target: TriggerTarget = {
 				kind: "trigger",
 				fn,
-				resource: fn.arn,
+				// An alias's URL is its own resource: `function:NAME:ALIAS`.
+				resource:
+					fn.qualifier === undefined ? fn.arn : `${fn.arn}:${fn.qualifier}`,
 				accountId: fn.accountId,
 				path: params.rest || "/",
 			};
@@ -243,12 +246,21 @@ export async function handleRequest(
 async function lookupTrigger(
 	ctx: GatewayContext,
 	raw: string | undefined,
+	aliases: boolean,
 ): Promise<DeployedFunction | undefined> {
 	let name: string;
 	try {
 		name = functionName(decodeURIComponent(raw ?? ""));
 	} catch {
 		return undefined;
+	}
+	// `NAME:ALIAS` is the alias's own function URL (the synchronous trigger route only).
+	const colon = name.indexOf(":");
+	if (colon !== -1) {
+		if (!aliases) return undefined;
+		const fnName = name.slice(0, colon);
+		if (!NAME_PATTERN.test(fnName)) return undefined;
+		return aliasUrlFunction(ctx, fnName, name.slice(colon + 1));
 	}
 	if (!NAME_PATTERN.test(name)) return undefined;
 	return ctx.functions.lookup(name);
