@@ -440,6 +440,80 @@ describe("the role's end ends the function's sessions", () => {
 	});
 });
 
+describe("every runtime that runs code hands the role's session to it", () => {
+	test("process (fork per request): the environment holds the session, and it signs", async () => {
+		const role = await gw.createRole("proc-runner");
+		const res = await gw.deploy(
+			"proc-env",
+			{ runtime: "process", fprocess: "env", role },
+			{},
+		);
+		assert.equal(res.status, 201, await res.text());
+		const out = await gw.signed(
+			"POST",
+			"/2015-03-31/functions/proc-env/invocations",
+			{
+				service: "lambda",
+				body: "{}",
+			},
+		);
+		const env = Object.fromEntries(
+			(await out.text())
+				.split("\n")
+				.filter((l) => l.includes("="))
+				.map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]),
+		) as Record<string, string>;
+		assert.match(env.AWS_ACCESS_KEY_ID ?? "", /^ASIA/);
+		assert.equal(env.AWS_REGION, REGION);
+		const who = await gw.signed("POST", "/", {
+			service: "sts",
+			credentials: {
+				accessKeyId: env.AWS_ACCESS_KEY_ID as string,
+				secretAccessKey: env.AWS_SECRET_ACCESS_KEY as string,
+				sessionToken: env.AWS_SESSION_TOKEN as string,
+			},
+			body: "Action=GetCallerIdentity&Version=2011-06-15",
+			headers: { "content-type": "application/x-www-form-urlencoded" },
+		});
+		const xml = await who.text();
+		assert.equal(who.status, 200, xml);
+		assert.match(xml, /assumed-role\/proc-runner\/proc-env/);
+	});
+
+	for (const contract of ["openfaas", "lambda"] as const) {
+		test(`python3 (${contract} contract, warm): the environment holds the session`, async () => {
+			const role = await gw.createRole(`py-${contract}`);
+			const files =
+				contract === "openfaas"
+					? {
+							"handler.py":
+								"import os\ndef handle(req):\n    return os.environ.get('AWS_ACCESS_KEY_ID', '') + ' ' + os.environ.get('AWS_DEFAULT_REGION', '') + ' ' + str(bool(os.environ.get('AWS_SESSION_TOKEN')))\n",
+						}
+					: {
+							"lambda_function.py":
+								"import os\ndef lambda_handler(event, context):\n    return os.environ.get('AWS_ACCESS_KEY_ID', '') + ' ' + os.environ.get('AWS_DEFAULT_REGION', '') + ' ' + str(bool(os.environ.get('AWS_SESSION_TOKEN')))\n",
+						};
+			const res = await gw.deploy(
+				`py-${contract}`,
+				{ runtime: "python3", contract, role },
+				files,
+			);
+			assert.equal(res.status, 201, await res.text());
+			const out = await gw.signed(
+				"POST",
+				`/2015-03-31/functions/py-${contract}/invocations`,
+				{
+					service: "lambda",
+					body: "{}",
+				},
+			);
+			const text = await out.text();
+			assert.equal(out.status, 200, text);
+			assert.match(text, new RegExp(`ASIA[A-Z2-7]{16} ${REGION} True`));
+		});
+	}
+});
+
 describe("credentials never in logs", () => {
 	test("printed by the function: [redacted] in its invocation log; never in the gateway's own lines", async () => {
 		const res = await gw.signed(
