@@ -13,6 +13,7 @@ import { after, before, describe, test } from "node:test";
 import { promisify } from "node:util";
 import {
 	type InvokeWithResponseStreamCommandOutput,
+	InvokeCommand,
 	InvokeWithResponseStreamCommand,
 	LambdaClient,
 	PublishVersionCommand,
@@ -213,6 +214,28 @@ describe("InvokeWithResponseStream through the SDK v3", () => {
 		assert.deepEqual(failed.chunks, []);
 		assert.equal(failed.complete?.ErrorCode, "RangeError");
 		assert.equal(failed.complete?.ErrorDetails, "not streamed, still failed");
+	});
+
+	test("plain Invoke of a streaming handler answers its bytes whole; a throw midway is Unhandled", async () => {
+		const r = await client.send(
+			new InvokeCommand({ FunctionName: "chunks", Payload: Buffer.from("{}") }),
+		);
+		assert.equal(r.FunctionError, undefined);
+		assert.equal(
+			Buffer.from(r.Payload ?? []).toString(),
+			"chunk 0;chunk 1;chunk 2;",
+		);
+		const failed = await client.send(
+			new InvokeCommand({
+				FunctionName: "throwslate",
+				Payload: Buffer.from("{}"),
+			}),
+		);
+		assert.equal(failed.FunctionError, "Unhandled");
+		assert.equal(
+			JSON.parse(Buffer.from(failed.Payload ?? []).toString()).errorMessage,
+			"broke midway",
+		);
 	});
 
 	test("LogType Tail puts the log in InvokeComplete's LogResult", async () => {
