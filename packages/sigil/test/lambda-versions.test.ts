@@ -24,6 +24,7 @@ import {
 	LambdaClient,
 	ListAliasesCommand,
 	ListFunctionsCommand,
+	ListFunctionUrlConfigsCommand,
 	ListVersionsByFunctionCommand,
 	PublishVersionCommand,
 	PutFunctionConcurrencyCommand,
@@ -1083,6 +1084,19 @@ describe("function URLs and qualifiers", () => {
 		assert.equal(
 			made.FunctionArn,
 			`arn:aws:lambda:us-east-1:${account}:function:url-q:prod`,
+		);
+		const urls = await client.send(
+			new ListFunctionUrlConfigsCommand({ FunctionName: "url-q" }),
+		);
+		assert.deepEqual(
+			urls.FunctionUrlConfigs?.map((u) => [
+				u.FunctionArn?.split(":").slice(6).join(":"),
+				u.AuthType,
+			]),
+			[
+				["url-q", "AWS_IAM"],
+				["url-q:prod", "NONE"],
+			],
 		);
 		const open = await fetch(`${gw.url}/function/url-q:prod/`);
 		assert.equal(open.status, 200, await open.clone().text());

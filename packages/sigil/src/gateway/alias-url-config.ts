@@ -66,7 +66,8 @@ function checkInvokeMode(b: Record<string, unknown>): void {
 		);
 }
 
-function view(
+/** An alias's URL as GetFunctionUrlConfig answers it. */
+export function aliasUrlView(
 	ex: Exchange,
 	fn: DeployedFunction,
 	alias: string,
@@ -156,7 +157,12 @@ export async function createAliasUrl(
 		updatedAt: now,
 	};
 	await write(ctx, fn, alias.alias, url);
-	const { LastModifiedTime: _, ...created } = view(ex, fn, alias.alias, url);
+	const { LastModifiedTime: _, ...created } = aliasUrlView(
+		ex,
+		fn,
+		alias.alias,
+		url,
+	);
 	sendJson(ex, 201, created);
 }
 
@@ -167,7 +173,7 @@ export async function getAliasUrl(
 ): Promise<void> {
 	const { fn, alias } = await aliasOf(ctx, target);
 	if (!alias.url) throw new SigilError("FUNCTION_NOT_FOUND", NO_URL);
-	sendJson(ex, 200, view(ex, fn, alias.alias, alias.url));
+	sendJson(ex, 200, aliasUrlView(ex, fn, alias.alias, alias.url));
 }
 
 export async function updateAliasUrl(
@@ -188,7 +194,7 @@ export async function updateAliasUrl(
 		updatedAt: ctx.now(),
 	};
 	await write(ctx, fn, alias.alias, url);
-	sendJson(ex, 200, view(ex, fn, alias.alias, url));
+	sendJson(ex, 200, aliasUrlView(ex, fn, alias.alias, url));
 }
 
 export async function deleteAliasUrl(

@@ -44,6 +44,7 @@ import { zipToBundle } from "../functions/zip.ts";
 import { parseHandlerRef } from "../runtime/handler-ref.ts";
 import { resolvePython } from "../runtime/python3-runtime.ts";
 import type { FunctionRecord } from "../store/types.ts";
+import { aliasUrlView } from "./alias-url-config.ts";
 import type { Exchange } from "./exchange.ts";
 import { parseFunctionRef } from "./lambda-api.ts";
 import {
@@ -856,15 +857,26 @@ export async function getAccountSettings({
 	});
 }
 
-/** `GET /2021-10-31/functions/{FunctionName}/urls`: a Sigil function has exactly one URL. */
+/** `GET /2021-10-31/functions/{FunctionName}/urls`: the function's one URL and its aliases' own. */
 export async function listFunctionUrlConfigs({
 	ex,
+	ctx,
 	target,
 }: Call<FunctionTarget>): Promise<void> {
 	const fn = deployedFunction(target);
 	const { marker } = paging(ex.rawQuery, []);
+	// The function's URL, then its aliases' (at most 100: one page holds them all).
+	const aliases = await ctx.store.versions.listAliases(fn.accountId, fn.name);
 	sendJson(ex, 200, {
-		FunctionUrlConfigs: marker === undefined ? [urlConfig(ex, fn)] : [],
+		FunctionUrlConfigs:
+			marker === undefined
+				? [
+						urlConfig(ex, fn),
+						...aliases.flatMap((a) =>
+							a.url ? [aliasUrlView(ex, fn, a.alias, a.url)] : [],
+						),
+					]
+				: [],
 	});
 }
 
