@@ -107,7 +107,7 @@ describe("bench parts", () => {
 		// (root) → parser → pipeline.handleRequest → authenticate → writev (native, no url)
 		const profile: CpuProfile = {
 			nodes: [
-				{ id: 1, callFrame: frame("(root)", ""), children: [2, 6, 7] },
+				{ id: 1, callFrame: frame("(root)", ""), children: [2, 6, 7, 9] },
 				{
 					id: 2,
 					callFrame: frame("parserOnHeadersComplete", "node:_http_common"),
@@ -136,9 +136,14 @@ describe("bench parts", () => {
 					id: 8,
 					callFrame: frame("audit", `${root}/sigil/src/gateway/pipeline.ts`),
 				},
+				// The bench's own profiler session, driven from bench/harness.ts: left out.
+				{
+					id: 9,
+					callFrame: frame("post", `${root}/sigil/bench/harness.ts`),
+				},
 			],
-			samples: [5, 5, 2, 6, 7, 3, 8],
-			timeDeltas: [10, 10, 5, 100, 3, 2, 4],
+			samples: [5, 5, 2, 6, 7, 3, 8, 9],
+			timeDeltas: [10, 10, 5, 100, 3, 2, 4, 50],
 			startTime: 0,
 			endTime: 134,
 		};
@@ -149,6 +154,7 @@ describe("bench parts", () => {
 		assert.equal(b.byPhase.pipeline, 2);
 		assert.equal(b.byPhase.audit, 4);
 		assert.equal(b.idleUs, 100);
+		assert.equal(b.profilerUs, 50);
 		assert.equal(b.busyUs, 34);
 	});
 
