@@ -5,11 +5,18 @@
 //    streamed, the line arrives at once; buffered, after the work.
 // 2. throughput of a 5 MiB answer written in 64 KiB pieces: streamed (framed pieces, acks,
 //    chunked HTTP) against buffered (the same pieces collected, one answer).
+// 3. the gateway's memory with clients that stop reading: 8 streams of 19 MiB each, every
+//    client reading its first bytes and then nothing; the gateway process's RSS growth against
+//    the 152 MiB the handlers try to send (flow control should hold it to a few MiB a stream).
 //
 //   npx node packages/sigil/bench/streaming.bench.ts [--json]
 //   BENCH_ROUNDS (20 per figure)
+import { once } from "node:events";
+import { readFileSync } from "node:fs";
 import { request } from "node:http";
+import { connect } from "node:net";
 import { performance } from "node:perf_hooks";
+import { setTimeout as sleep } from "node:timers/promises";
 import {
 	type BenchFunction,
 	files,
@@ -22,6 +29,12 @@ const HANDLER = `const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const piece = Buffer.alloc(64 * 1024, 120);
 export const handler = awslambda.streamifyResponse(async (event, stream) => {
 	const out = awslambda.HttpResponseStream.from(stream, { statusCode: 200, headers: { "content-type": "text/plain" } });
+	if (event.rawPath === "/stall") {
+		const MiB = Buffer.alloc(1024 * 1024, 120);
+		for (let i = 0; i < 19; i++) if (!out.write(MiB)) await new Promise((r) => out.once("drain", r));
+		out.end();
+		return;
+	}
 	if (event.rawPath === "/ttfb") {
 		out.write("first line\\n");
 		await sleep(300);
@@ -72,6 +85,36 @@ function get(base: string, path: string) {
 	);
 }
 
+function rssMiB(pid: number): number {
+	const m = /VmRSS:\s+(\d+) kB/.exec(
+		readFileSync(`/proc/${pid}/status`, "utf8"),
+	);
+	return Number(m?.[1] ?? 0) / 1024;
+}
+
+/** Opens 8 streams whose clients read their first bytes and then nothing; RSS growth in MiB. */
+async function stalledClients(base: string, pid: number): Promise<number> {
+	const { port } = new URL(base);
+	await get(base, "/function/bench-stream/ttfb"); // warm
+	const before = rssMiB(pid);
+	const sockets = await Promise.all(
+		Array.from({ length: 8 }, async () => {
+			const socket = connect(Number(port), "127.0.0.1");
+			socket.write(
+				"GET /function/bench-stream/stall HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+			);
+			await once(socket, "data");
+			socket.pause();
+			return socket;
+		}),
+	);
+	// Long enough for every handler to write all it may.
+	await sleep(3000);
+	const after = rssMiB(pid);
+	for (const s of sockets) s.destroy();
+	return after - before;
+}
+
 const median = (xs: number[]) => {
 	const s = [...xs].sort((a, b) => a - b);
 	return s[Math.floor(s.length / 2)] as number;
@@ -104,6 +147,14 @@ async function main() {
 			(figures["bench-stream 5 MiB MiB/s (p50)"] as number) /
 				(figures["bench-buffered 5 MiB MiB/s (p50)"] as number),
 		);
+		const stalled = await stalledClients(
+			server.url,
+			server.child.pid as number,
+		);
+		figures[
+			"stalled: gateway RSS growth MiB (8 clients, 152 MiB sent at them)"
+		] = round2(stalled);
+		figures["stalled: RSS growth per stream MiB"] = round2(stalled / 8);
 		if (process.argv.includes("--json")) console.log(JSON.stringify(figures));
 		else
 			for (const [k, v] of Object.entries(figures)) console.log(`${k}\t${v}`);
