@@ -145,7 +145,7 @@ const NAV: [Route["page"], string][] = [
 function Page({ route }: { route: Route }) {
 	switch (route.page) {
 		case "function":
-			return <FunctionPage name={route.name} />;
+			return <FunctionPage key={route.name} name={route.name} />;
 		case "auth-log":
 			return (
 				<AuthLogPage

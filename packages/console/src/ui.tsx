@@ -26,30 +26,35 @@ export interface Loaded<T> {
 
 /** Loads `fn` when `deps` change; `reload()` loads again. */
 export function useLoad<T>(fn: () => Promise<T>, deps: unknown[]): Loaded<T> {
+	// What the data was loaded for: data loaded for other deps (another function's page) is never
+	// shown under the new ones, not even for the render before the new load starts.
+	const key = JSON.stringify(deps);
 	const [state, setState] = useState<{
+		key: string;
 		data?: T;
 		error?: unknown;
 		loading: boolean;
-	}>({
-		loading: true,
-	});
+	}>({ key, loading: true });
 	const [tick, setTick] = useState(0);
 	useEffect(() => {
 		let live = true;
-		setState((s) => ({ ...s, loading: true }));
+		setState((s) =>
+			s.key === key ? { ...s, loading: true } : { key, loading: true },
+		);
 		fn().then(
-			(data) => live && setState({ data, loading: false }),
-			(error: unknown) => live && setState({ error, loading: false }),
+			(data) => live && setState({ key, data, loading: false }),
+			(error: unknown) => live && setState({ key, error, loading: false }),
 		);
 		return () => {
 			live = false;
 		};
-	}, [...deps, tick]);
+	}, [key, tick]);
 	const reload = useCallback(() => setTick((t) => t + 1), []);
+	const current = state.key === key;
 	return {
-		data: state.data,
-		error: state.error,
-		loading: state.loading,
+		data: current ? state.data : undefined,
+		error: current ? state.error : undefined,
+		loading: current ? state.loading : true,
 		reload,
 	};
 }

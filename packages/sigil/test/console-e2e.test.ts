@@ -274,7 +274,24 @@ describe("the web console in Chromium", {
 				/HTTP 200 · signed as SigV4, service lambda, session credentials/,
 			)
 			.waitFor();
+		const versions = page.getByRole("region", { name: "Versions and aliases" });
+		await versions.getByText("$LATEST", { exact: true }).waitFor();
+		await versions.getByRole("button", { name: "Publish version" }).click();
+		await versions
+			.locator(".versions")
+			.getByText("1", { exact: true })
+			.waitFor();
 		await shot("function-detail");
+
+		// An acs3 trigger: the console has no ACS3 signer and says it used the Lambda Invoke API.
+		await page.goto(`${gw.url}/console/#/functions/fc-whoami`);
+		await page.getByRole("heading", { name: "fc-whoami" }).waitFor();
+		await page.getByRole("button", { name: "Invoke" }).click();
+		await page
+			.locator(".invoke-result", {
+				hasText: /^HTTP 200 · signed as Lambda Invoke API/,
+			})
+			.waitFor();
 
 		// The hmac trigger: the page reads the trigger's secret (sigil:GetSecretValue) and signs the body.
 		await page.goto(`${gw.url}/console/#/functions/hmac-echo`);
@@ -410,6 +427,29 @@ describe("the web console in Chromium", {
 			"the gateway's host line has the port",
 		);
 		await shot("debugger-host-port");
+	});
+
+	test("debugger: a curl command (headers signed for the wrong region) reads REGION", async () => {
+		const refused = await refusedWith(gw, "eu-west-1");
+		const [, ...rest] = refused.raw.split("\r\n");
+		const blank = rest.indexOf("");
+		const headers = rest
+			.slice(0, blank)
+			.filter((h) => !/^(host|content-length):/i.test(h));
+		const curl = [
+			"curl -s -X POST",
+			...headers.map((h) => `-H '${h}'`),
+			`-d '${rest.slice(blank + 1).join("\r\n")}'`,
+			`${gw.url}/function/whoami`,
+		].join(" \\\n  ");
+		await page.goto(`${gw.url}/console/#/debugger`);
+		await page.getByRole("radio", { name: "A curl command" }).check();
+		await page.getByRole("textbox", { name: "curl command" }).fill(curl);
+		await page.getByRole("button", { name: "Check the signature" }).click();
+		await page
+			.getByRole("heading", { name: /^Likely cause: REGION/ })
+			.waitFor();
+		await shot("debugger-curl");
 	});
 
 	test("keys: a new key's secret is shown once; the policy editor points at the line and column", async () => {

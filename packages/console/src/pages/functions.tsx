@@ -398,6 +398,91 @@ function Invocations({ name, tick }: { name: string; tick: number }) {
 	);
 }
 
+interface VersionView {
+	Version: string;
+	Description?: string;
+	CodeSha256?: string;
+	LastModified?: string;
+}
+interface AliasView {
+	Name: string;
+	FunctionVersion: string;
+	Description?: string;
+	RoutingConfig?: { AdditionalVersionWeights?: Record<string, number> };
+}
+
+function VersionsAndAliases({ name }: { name: string }) {
+	const api = useApi();
+	const base = `/functions/${encodeURIComponent(name)}`;
+	const loaded = useLoad(async () => {
+		const [v, a] = await Promise.all([
+			api.sigil<{ Versions: VersionView[] }>("GET", `${base}/versions`),
+			api.sigil<{ Aliases: AliasView[] }>("GET", `${base}/aliases`),
+		]);
+		return { versions: v.Versions ?? [], aliases: a.Aliases ?? [] };
+	}, [name]);
+	const action = useAction();
+	return (
+		<Section
+			title="Versions and aliases"
+			actions={
+				<button
+					type="button"
+					disabled={action.busy}
+					onClick={() =>
+						action.run(async () => {
+							await api.sigil("POST", `${base}/versions`, {});
+							loaded.reload();
+						})
+					}
+				>
+					Publish version
+				</button>
+			}
+		>
+			{action.error !== undefined && <Failure error={action.error} />}
+			<Show loaded={loaded}>
+				{({ versions, aliases }) => (
+					<>
+						<ul class="plain-list versions">
+							{versions.map((v) => (
+								<li key={v.Version}>
+									<strong>{v.Version}</strong>
+									<span class="muted">{v.Description}</span>
+									<span class="mono muted">{v.CodeSha256}</span>
+									<span>{v.LastModified}</span>
+								</li>
+							))}
+						</ul>
+						<h3>Aliases</h3>
+						{aliases.length === 0 ? (
+							<p class="muted">No aliases.</p>
+						) : (
+							<ul class="plain-list aliases">
+								{aliases.map((a) => (
+									<li key={a.Name}>
+										<strong>{a.Name}</strong> → version {a.FunctionVersion}
+										{a.RoutingConfig?.AdditionalVersionWeights &&
+											Object.entries(
+												a.RoutingConfig.AdditionalVersionWeights,
+											).map(([ver, w]) => (
+												<span key={ver} class="muted">
+													{" "}
+													(+ version {ver} at {Math.round(w * 100)}%)
+												</span>
+											))}
+										<span class="muted">{a.Description}</span>
+									</li>
+								))}
+							</ul>
+						)}
+					</>
+				)}
+			</Show>
+		</Section>
+	);
+}
+
 export function FunctionPage({ name }: { name: string }) {
 	const api = useApi();
 	const loaded = useLoad(
@@ -421,6 +506,7 @@ export function FunctionPage({ name }: { name: string }) {
 						<Overview fn={fn} />
 						<Invoke fn={fn} onInvoked={() => setTick((t) => t + 1)} />
 						<Invocations name={name} tick={tick} />
+						<VersionsAndAliases name={name} />
 						<ResourcePolicy name={name} />
 					</>
 				)}
