@@ -40,6 +40,14 @@ function Answer({ answer }: { answer: DebugAnswer }) {
 					<p>{answer.likelyCause.text}</p>
 				</div>
 			)}
+			{!answer.likelyCause && answer.outcome !== "valid" && (
+				<p class="muted no-cause">
+					The gateway names no likely cause here. A request refused before its
+					key was looked up (a wrong region or service in the scope, a malformed
+					header) keeps no diagnosis in the log: paste the request itself as raw
+					or curl to have it checked.
+				</p>
+			)}
 			{answer.differences && (
 				<>
 					<h3>Differences from what the client signed</h3>
