@@ -53,7 +53,15 @@ export async function deployExamples(
 			existing?.codeSha256 === bundleBytes(decodeBundle(code)).sha256 &&
 			JSON.stringify(existing.config) === JSON.stringify(fn.config);
 		if (!unchanged)
-			await ctx.functions.deploy(accountId, fn.name, fn.config, code);
+			// The operator's own stack file, deployed as the root account's root identity: a
+			// `role:` in it is passed by that identity (iam/execution-role.ts).
+			await ctx.functions.deploy(accountId, fn.name, fn.config, code, {
+				accountId,
+				arn: `arn:aws:iam::${accountId}:root`,
+				userId: accountId,
+				accessKeyId: "",
+				scheme: "sigv4",
+			});
 		out.push({
 			name: fn.name,
 			auth: trigger?.auth ?? "none",
