@@ -453,8 +453,31 @@ describe("the web console in Chromium", {
 	});
 
 	test("keys: a new key's secret is shown once; the policy editor points at the line and column", async () => {
+		// A policy document holding HTML (a Deny, so nobody still may do nothing) is shown as text.
+		await sigil(gw, "PUT", "/users/nobody/policies/html", {
+			document: {
+				Version: "2012-10-17",
+				Statement: [
+					{
+						Sid: "HtmlInCondition",
+						Effect: "Deny",
+						Action: "*",
+						Resource: "*",
+						Condition: {
+							StringEquals: {
+								"aws:UserAgent": '<img src=x onerror="alert(3)">',
+							},
+						},
+					},
+				],
+			},
+		});
 		await page.goto(`${gw.url}/console/#/access`);
 		await page.getByRole("button", { name: "nobody", exact: true }).click();
+		await page
+			.getByText('"aws:UserAgent": "<img src=x onerror=\\"alert(3)\\">"')
+			.waitFor();
+		assert.equal(await page.locator('img[src="x"]').count(), 0);
 		const keys = page.getByRole("region", { name: "Access keys of nobody" });
 		await keys.locator(`tr[data-key="${nobody.AccessKeyId}"]`).waitFor();
 		const editor = page
