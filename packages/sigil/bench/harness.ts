@@ -12,8 +12,8 @@ import { Session } from "node:inspector";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
-import { signSigV4 } from "@sigil/signature";
 import { pathToFileURL } from "node:url";
+import { signSigV4 } from "@sigil/signature";
 
 export const BENCH_KEY = {
 	accessKeyId: "AKIABENCHBENCHBENCH0",
