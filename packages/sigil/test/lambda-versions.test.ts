@@ -458,6 +458,47 @@ describe("PublishVersion and invoking versions (SDK v3)", () => {
 	});
 });
 
+describe("asynchronous invocations of a version", () => {
+	test("InvocationType Event with a version or alias queues that version, and the job runs its own code", async () => {
+		await create("ver-event", "one");
+		await client.send(new PublishVersionCommand({ FunctionName: "ver-event" }));
+		await updateCode("ver-event", "two");
+		await client.send(
+			new CreateAliasCommand({
+				FunctionName: "ver-event",
+				Name: "live",
+				FunctionVersion: "1",
+			}),
+		);
+		for (const qualifier of ["1", "live", "$LATEST"]) {
+			const res = await signedFetch(
+				gw.url,
+				"POST",
+				`/2015-03-31/functions/ver-event/invocations?Qualifier=${encodeURIComponent(qualifier)}`,
+				{
+					service: "lambda",
+					body: "{}",
+					headers: { "x-amz-invocation-type": "Event" },
+				},
+			);
+			assert.equal(res.status, 202, await res.text());
+			const id = res.headers.get("x-amzn-requestid") as string;
+			let job: { status: string; result: string | null } | undefined;
+			for (let i = 0; i < 400; i++) {
+				const j = await signedFetch(gw.url, "GET", `/sigil/v1/jobs/${id}`);
+				({ job } = (await j.json()) as { job: typeof job });
+				if (job?.status === "succeeded" || job?.status === "failed") break;
+				await new Promise((r) => setTimeout(r, 25));
+			}
+			assert.equal(job?.status, "succeeded", JSON.stringify(job));
+			const ran = JSON.parse(
+				Buffer.from(job?.result ?? "", "base64").toString(),
+			) as { tag: string };
+			assert.equal(ran.tag, qualifier === "$LATEST" ? "two" : "one", qualifier);
+		}
+	});
+});
+
 describe("a version and its secrets", () => {
 	test("a secret changed after publish reaches the running version on its next invocation", async () => {
 		await gw.putSecret("ver-token", "old-value");

@@ -12,6 +12,8 @@ export type JobKind = "event" | "http";
 export interface EventJobSpec {
 	readonly kind: "event";
 	readonly caller?: CallerIdentity;
+	/** The published version to run (an alias resolved when the job was queued); absent: `$LATEST`. */
+	readonly version?: number;
 }
 
 export interface HttpJobSpec {
@@ -50,6 +52,8 @@ export function storableHeaders(rawHeaders: readonly string[]): string[] {
 export function encodeJobSpec(spec: JobSpec): Record<string, string> {
 	const h: Record<string, string> = { kind: spec.kind };
 	if (spec.caller) h.caller = JSON.stringify(spec.caller);
+	if (spec.kind === "event" && spec.version !== undefined)
+		h.version = String(spec.version);
 	if (spec.kind === "http") {
 		h.method = spec.method;
 		h.path = spec.path;
@@ -71,7 +75,19 @@ export function decodeJobSpec(
 			h.caller === undefined
 				? undefined
 				: (JSON.parse(h.caller) as CallerIdentity);
-		if (h.kind === "event") return { kind: "event", ...(caller && { caller }) };
+		if (h.kind === "event") {
+			const version = h.version === undefined ? undefined : Number(h.version);
+			if (
+				version !== undefined &&
+				!(Number.isSafeInteger(version) && version >= 1)
+			)
+				return undefined;
+			return {
+				kind: "event",
+				...(caller && { caller }),
+				...(version !== undefined && { version }),
+			};
+		}
 		if (h.kind !== "http") return undefined;
 		const rawHeaders = JSON.parse(h.headers ?? "[]") as unknown;
 		if (

@@ -60,7 +60,18 @@ export async function runJob(
 				error: `function '${job.functionName}' no longer exists in account ${job.accountId}`,
 			};
 		if (spec.kind === "event") {
-			const r = await fn.runtime.invokeEvent({
+			// A job queued for a version runs that version's own code.
+			const run =
+				spec.version === undefined
+					? fn
+					: await functions.publishedVersion(fn, spec.version);
+			if (!run)
+				return {
+					ok: false,
+					retryable: false,
+					error: `version ${spec.version} of function '${job.functionName}' no longer exists`,
+				};
+			const r = await run.runtime.invokeEvent({
 				requestId: job.id,
 				functionName: fn.name,
 				payload: job.payload,

@@ -238,6 +238,19 @@ export class FunctionRegistry {
 		return pending;
 	}
 
+	/** Version `n` of `fn` running, read from the store now; `undefined` when it was deleted. */
+	async publishedVersion(
+		fn: DeployedFunction,
+		n: number,
+	): Promise<DeployedFunction | undefined> {
+		const version = await this.#opts.store.versions.get(
+			fn.accountId,
+			fn.name,
+			n,
+		);
+		return version && this.versionOf(fn, version);
+	}
+
 	async #buildVersion(
 		fn: DeployedFunction,
 		version: FunctionVersionRecord,

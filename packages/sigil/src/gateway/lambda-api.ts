@@ -171,18 +171,20 @@ export async function invoke({
 		return;
 	}
 	if (type === "Event") {
-		if (executedVersion !== "$LATEST")
-			throw new SigilError(
-				"INVALID_PARAMETER",
-				"InvocationType Event is not supported yet for a published version or alias on this gateway (the queued job would run $LATEST): invoke it RequestResponse, or invoke $LATEST",
-			);
 		const caller = callerOf(ex.principal);
 		await asyncOf(ctx).enqueue({
 			id: ex.id,
 			accountId: fn.accountId,
 			functionName: fn.name,
 			payload: ex.body,
-			spec: { kind: "event", ...(caller && { caller }) },
+			spec: {
+				kind: "event",
+				...(caller && { caller }),
+				// The version the qualifier named (an alias resolved now, by its weights).
+				...(executedVersion !== "$LATEST" && {
+					version: Number(executedVersion),
+				}),
+			},
 		});
 		send(ex, 202, Buffer.alloc(0));
 		return;
