@@ -7,6 +7,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
+import { AddPermissionCommand, LambdaClient } from "@aws-sdk/client-lambda";
 import { startGateway } from "../src/gateway/server.ts";
 import {
 	REGION,
@@ -16,6 +17,7 @@ import {
 } from "./helpers/gateway.ts";
 import {
 	callUrl,
+	createAccount,
 	createUser,
 	deployWithPolicy,
 	fnArn,
@@ -199,6 +201,90 @@ describe("url-and-invoke (AWS since October 2025)", () => {
 			},
 		]);
 		assert.equal(await status(callUrl(gw, "legacy", null)), 403);
+	});
+});
+
+describe("url-and-invoke across accounts: AddPermission's InvokedViaFunctionUrl (SDK v3)", () => {
+	let gw: TestGateway;
+	let lambda: LambdaClient;
+	before(async () => {
+		gw = await startTestGateway({
+			env: { SIGIL_FUNCTION_URL_AUTH: "url-and-invoke" },
+		});
+		await deployWithPolicy(gw, "shared", { auth: "aws_iam" }, null);
+		lambda = new LambdaClient({
+			endpoint: gw.url,
+			region: REGION,
+			credentials: ROOT_KEY,
+			maxAttempts: 1,
+		});
+	});
+	after(async () => {
+		lambda.destroy();
+		await gw.stop();
+	});
+
+	test("the other account gets the URL (both actions granted, InvokeFunction via the URL only) but not the Invoke API", async () => {
+		const partner = await createAccount(gw, "partner");
+		const base = { FunctionName: "shared", Principal: partner.accountId };
+		await lambda.send(
+			new AddPermissionCommand({
+				...base,
+				StatementId: "url",
+				Action: "lambda:InvokeFunctionUrl",
+				FunctionUrlAuthType: "AWS_IAM",
+			}),
+		);
+		assert.equal(
+			await status(callUrl(gw, "shared", partner.keys)),
+			403,
+			"InvokeFunctionUrl alone is not enough in this model",
+		);
+		const added = await lambda.send(
+			new AddPermissionCommand({
+				...base,
+				StatementId: "invoke-via-url",
+				Action: "lambda:InvokeFunction",
+				InvokedViaFunctionUrl: true,
+			}),
+		);
+		assert.deepEqual(JSON.parse(added.Statement ?? "{}").Condition, {
+			Bool: { "lambda:InvokedViaFunctionUrl": "true" },
+		});
+		assert.equal(await status(callUrl(gw, "shared", partner.keys)), 200);
+		assert.equal(
+			await status(
+				invokeApi(gw, fnArn(gw.gateway.rootAccountId, "shared"), partner.keys),
+			),
+			403,
+		);
+	});
+
+	test("InvokedViaFunctionUrl with another action is refused by name, nothing stored", async () => {
+		await assert.rejects(
+			lambda.send(
+				new AddPermissionCommand({
+					FunctionName: "shared",
+					StatementId: "bad",
+					Principal: "*",
+					Action: "lambda:GetFunction",
+					InvokedViaFunctionUrl: true,
+				}),
+			),
+			(err: Error) => {
+				assert.equal(err.name, "InvalidParameterValueException");
+				assert.match(
+					err.message,
+					/InvokedViaFunctionUrl is only valid with the action lambda:InvokeFunction/,
+				);
+				return true;
+			},
+		);
+		const policy = await gw.gateway.store.functions.getPolicy(
+			gw.gateway.rootAccountId,
+			"shared",
+		);
+		assert.doesNotMatch(policy?.document ?? "", /"bad"/);
 	});
 });
 

@@ -33,6 +33,7 @@ const ADD_PERMISSION_FIELDS = new Set([
 	"EventSourceToken",
 	"PrincipalOrgID",
 	"FunctionUrlAuthType",
+	"InvokedViaFunctionUrl",
 	"RevisionId",
 ]);
 const ACTION = /^(lambda:[*]|lambda:[a-zA-Z]+|[*])$/;
@@ -110,6 +111,22 @@ export function buildStatement(
 	}
 	const condition: Record<string, unknown> = {};
 	if (Object.keys(equals).length > 0) condition.StringEquals = equals;
+	// For the function URL model that needs lambda:InvokeFunction too (October 2025): a grant
+	// of InvokeFunction for calls through the URL only (iam/function-url-auth.ts).
+	const viaUrl = body.InvokedViaFunctionUrl;
+	if (viaUrl !== undefined && viaUrl !== null && typeof viaUrl !== "boolean")
+		throw new SigilError(
+			"INVALID_PARAMETER",
+			"InvokedViaFunctionUrl must be true or false",
+		);
+	if (viaUrl === true) {
+		if (action !== "lambda:InvokeFunction")
+			throw new SigilError(
+				"INVALID_PARAMETER",
+				`InvokedViaFunctionUrl is only valid with the action lambda:InvokeFunction, not ${action}`,
+			);
+		condition.Bool = { "lambda:InvokedViaFunctionUrl": "true" };
+	}
 	if (sourceArn !== undefined)
 		condition.ArnLike = { "AWS:SourceArn": sourceArn };
 	return {

@@ -54,6 +54,11 @@ export const permissionAddCommand: CommandSpec = {
 			value: "TYPE",
 			description: "condition lambda:FunctionUrlAuthType (AWS_IAM or NONE)",
 		},
+		"invoked-via-function-url": {
+			type: "boolean",
+			description:
+				"with --action lambda:InvokeFunction: only calls through the function URL (condition Bool lambda:InvokedViaFunctionUrl; the url-and-invoke model)",
+		},
 	},
 	examples: [
 		"sigil permission add hello --statement-id partner --principal 210987654321 --function-url-auth-type AWS_IAM",
@@ -72,7 +77,7 @@ export const permissionAddCommand: CommandSpec = {
 			["principal-org-id", "PrincipalOrgID"],
 			["function-url-auth-type", "FunctionUrlAuthType"],
 		];
-		const body: Record<string, string> = {
+		const body: Record<string, string | boolean> = {
 			StatementId: sid,
 			Principal: principal,
 			Action: str(ctx.values, "action") ?? "lambda:InvokeFunctionUrl",
@@ -81,6 +86,8 @@ export const permissionAddCommand: CommandSpec = {
 			const v = str(ctx.values, flag);
 			if (v !== undefined) body[field] = v;
 		}
+		if (ctx.values["invoked-via-function-url"] === true)
+			body.InvokedViaFunctionUrl = true;
 		const r = await (await ctx.client()).request<{ Statement: string }>(
 			"POST",
 			fnPath(ctx.positionals[0] as string),
