@@ -1142,6 +1142,20 @@ describe("function URLs and qualifiers", () => {
 		const open = await fetch(`${gw.url}/function/url-q:prod/`);
 		assert.equal(open.status, 200, await open.clone().text());
 		assert.equal(((await open.json()) as { tag: string }).tag, "one");
+		// A version has no URL; other spellings name nothing; an encoded colon is a colon.
+		for (const path of [
+			"url-q:1",
+			"url-q:prod:x",
+			"url-q:..%2F",
+			"url-q:",
+			"url-q:PROD",
+		])
+			assert.equal(
+				(await fetch(`${gw.url}/function/${path}/`)).status,
+				403,
+				path,
+			);
+		assert.equal((await fetch(`${gw.url}/function/url-q%3Aprod/`)).status, 200);
 		// The function's own URL stays closed, and the public statement went to the alias's policy.
 		assert.equal((await fetch(`${gw.url}/function/url-q/`)).status, 403);
 		const aliasPolicy = await client.send(
