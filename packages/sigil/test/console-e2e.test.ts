@@ -537,18 +537,55 @@ describe("the web console in Chromium", {
 		await shot("jobs");
 	});
 
-	test("a narrow screen (390 wide) still shows the function list", async () => {
+	test("a narrow screen (390 wide): every page reads without sideways scrolling", async () => {
 		await page.setViewportSize({ width: 390, height: 844 });
-		await page.goto(`${gw.url}/console/#/functions`);
-		await page.getByRole("link", { name: "hello", exact: true }).waitFor();
-		const overflow = await page.evaluate<number>(
-			"document.documentElement.scrollWidth - window.innerWidth",
-		);
-		assert.ok(
-			overflow <= 0,
-			`no sideways scrolling of the page (${overflow}px)`,
-		);
-		await shot("functions-390");
+		const pages: [string, string, () => Promise<void>][] = [
+			[
+				"functions",
+				"#/functions",
+				() => page.getByRole("link", { name: "hello", exact: true }).waitFor(),
+			],
+			[
+				"function-detail",
+				"#/functions/shouty",
+				() => page.locator(".log-lines").first().waitFor(),
+			],
+			[
+				"auth-log",
+				"#/auth-log",
+				() => page.locator("tr[data-request-id]").first().waitFor(),
+			],
+			[
+				"debugger",
+				"#/debugger",
+				() =>
+					page.getByRole("button", { name: "Check the signature" }).waitFor(),
+			],
+			[
+				"access",
+				"#/access",
+				() => page.getByRole("region", { name: "Managed policies" }).waitFor(),
+			],
+			[
+				"simulator",
+				"#/simulator",
+				() => page.getByRole("button", { name: "Simulate" }).waitFor(),
+			],
+			["jobs", "#/jobs", () => page.locator("td.mono").first().waitFor()],
+		];
+		for (const [name, hash, ready] of pages) {
+			await page.goto(`${gw.url}/console/${hash}`);
+			await ready();
+			const overflow = await page.evaluate<number>(
+				"document.documentElement.scrollWidth - window.innerWidth",
+			);
+			await shot(`${name}-390`);
+			assert.ok(
+				overflow <= 0,
+				`${name}: no sideways scrolling of the page (${overflow}px)`,
+			);
+			await shot(`${name}-390`);
+		}
 		await page.setViewportSize({ width: 1280, height: 800 });
 	});
 
