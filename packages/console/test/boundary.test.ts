@@ -3,7 +3,7 @@
 // HTML, so nothing a function logs or an API answers can become markup.
 import assert from "node:assert/strict";
 import { readdirSync, readFileSync } from "node:fs";
-import { join, relative } from "node:path";
+import { dirname, join, relative, resolve } from "node:path";
 import { test } from "node:test";
 
 const src = join(import.meta.dirname, "..", "src");
@@ -34,6 +34,11 @@ test("the console imports only preact, aws4fetch and its own files", () => {
 		for (const m of source.matchAll(pattern)) {
 			const spec = (m[1] ?? m[2]) as string;
 			assert.match(spec, ALLOWED, `${relative(src, file)} imports ${spec}`);
+			if (spec.startsWith("."))
+				assert.ok(
+					!relative(src, resolve(dirname(file), spec)).startsWith(".."),
+					`${relative(src, file)} reaches outside the console: ${spec}`,
+				);
 		}
 	}
 });
