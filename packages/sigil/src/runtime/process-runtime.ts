@@ -6,6 +6,10 @@ import { AdmissionGate } from "./admission-gate.ts";
 import { baseEnvironment } from "./base-env.ts";
 import { utf8Tail } from "./log-tail.ts";
 import {
+	type InstanceCredentials,
+	reusedCredentials,
+} from "./role-credentials.ts";
+import {
 	type ProcessOutcome,
 	type ProcessTracker,
 	runProcess,
@@ -18,10 +22,6 @@ import {
 	sandboxArgv,
 	sandboxEnvironment,
 } from "./sandbox.ts";
-import {
-	type InstanceCredentials,
-	reusedCredentials,
-} from "./role-credentials.ts";
 import { splitCommand } from "./split-command.ts";
 import type {
 	EventInvocation,
