@@ -25,11 +25,11 @@ import {
 import { isStoreError } from "../store/errors.ts";
 import type { Store } from "../store/store.ts";
 import type { PrincipalKind, Tag } from "../store/types.ts";
-import { type IamPrincipal, requestPrincipalOf } from "./principal.ts";
 import {
 	DEFAULT_FUNCTION_URL_AUTH,
 	type FunctionUrlAuthModel,
 } from "./function-url-auth.ts";
+import { type IamPrincipal, requestPrincipalOf } from "./principal.ts";
 import { policyDocument, publicStatements } from "./public-invoke.ts";
 
 /** The function whose resource policy applies, as far as authorization needs it. */
