@@ -485,6 +485,7 @@ export class FunctionRegistry {
 		input: FunctionConfigInput,
 		code: unknown,
 		by?: IamPrincipal,
+		options: DeployOptions = {},
 	): Promise<{ fn: DeployedFunction; created: boolean }> {
 		const parsed = parseFunctionConfig(input, "config");
 		if (!parsed.ok)
@@ -503,7 +504,16 @@ export class FunctionRegistry {
 			}
 		}
 		return this.#serial(name, () =>
-			this.#deploy(accountId, name, input, parsed.config, bytes, sha256, by),
+			this.#deploy(
+				accountId,
+				name,
+				input,
+				parsed.config,
+				bytes,
+				sha256,
+				by,
+				options,
+			),
 		);
 	}
 
@@ -515,6 +525,7 @@ export class FunctionRegistry {
 		bytes: Buffer | undefined,
 		sha256: string | undefined,
 		by: IamPrincipal | undefined,
+		options: DeployOptions,
 	): Promise<{ fn: DeployedFunction; created: boolean }> {
 		const { store } = this.#opts;
 		// Refuses early, before a runtime is built, when another account holds the name. Only a
@@ -572,7 +583,7 @@ export class FunctionRegistry {
 		let record: FunctionRecord | undefined;
 		let created: boolean;
 		try {
-			await loadProbe(name, built.runtime);
+			if (options.loadProbe !== false) await loadProbe(name, built.runtime);
 			let revision: number;
 			try {
 				({ revision, created } = await store.functions.put({
@@ -806,6 +817,15 @@ function nameTaken(name: string): SigilError {
 		"CONFLICT",
 		`the function name '${name}' is taken by another account; function URLs are unique per gateway, pick another name`,
 	);
+}
+
+export interface DeployOptions {
+	/**
+	 * Load the new code in an instance before it goes live and refuse it when it does not load
+	 * (default). Lambda's control plane turns it off: AWS stores a function whose handler does not
+	 * load and fails its invocations (Runtime.ImportModuleError), and its clients expect that.
+	 */
+	readonly loadProbe?: boolean;
 }
 
 /** How long a deploy waits for new code to load (Lambda's init phase has the same 10 s). */

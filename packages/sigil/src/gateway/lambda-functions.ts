@@ -598,6 +598,7 @@ export async function createFunction({
 			config,
 			bundle,
 			principal,
+			AS_LAMBDA_DOES,
 		);
 		sendJson(ex, 201, await viewAfter(ctx, fn, b.Publish === true));
 	} finally {
@@ -767,9 +768,17 @@ export async function updateFunctionCode({
 		fn.name,
 		fn.record.config as FunctionConfigInput,
 		bundle,
+		undefined,
+		AS_LAMBDA_DOES,
 	);
 	sendJson(ex, 200, await viewAfter(ctx, updated, b.Publish === true));
 }
+
+/**
+ * Lambda's front door stores code whose handler does not load, as AWS does (its invocations fail
+ * with Runtime.ImportModuleError); `sigil deploy` and Sigil's API refuse it at deploy instead.
+ */
+const AS_LAMBDA_DOES = { loadProbe: false } as const;
 
 const CONFIG_FIELDS = [
 	"Role",
@@ -803,6 +812,7 @@ export async function updateFunctionConfiguration({
 		config,
 		undefined,
 		principal,
+		AS_LAMBDA_DOES,
 	);
 	sendJson(ex, 200, await viewOf(updated));
 }
