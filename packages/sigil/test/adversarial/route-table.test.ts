@@ -115,6 +115,10 @@ describe("the route table", () => {
 			// The query endpoint by GET too (issue 11: presigned sts:GetCallerIdentity).
 			"aws-query-get:handler",
 			"aws-query:handler",
+			// The web console's files (issue 13): public GET/HEAD of packages/console/dist, and the
+			// redirect of a browser's GET / to them; every call behind them is signed.
+			"console-root:nothing",
+			"console:nothing",
 			// Probes and the scrape (issue 10): orchestrators and Prometheus cannot sign; /metrics
 			// admits loopback or its bearer token in the handler (metrics/access.ts).
 			"healthz:nothing",
