@@ -684,6 +684,27 @@ describe("input", () => {
 			assert.equal((r.json.error as { code: string }).code, code);
 		});
 
+	test("curl --aws-sigv4 for another region: refused, but the region is named, and no secret repeated", async () => {
+		const r = await debugCall(gw, {
+			curl: "curl --aws-sigv4 aws:amz:eu-west-1:sigil --user AKIAIOSFODNN7EXAMPLE:s3cr3t-value-xyz http://h/sigil/v1/whoami",
+		});
+		assert.equal(r.status, 400);
+		const e = r.json.error as { code: string; message: string };
+		assert.equal(e.code, "DEBUG_CURL_UNSUPPORTED");
+		assert.match(
+			e.message,
+			/region 'eu-west-1' while this gateway's is 'us-east-1'/,
+		);
+		assert.ok(!r.text.includes("s3cr3t-value-xyz"));
+		const same = await debugCall(gw, {
+			curl: "curl --aws-sigv4 aws:amz:us-east-1:sigil http://h/",
+		});
+		assert.doesNotMatch(
+			(same.json.error as { message: string }).message,
+			/while this gateway/,
+		);
+	});
+
 	test("a body over 128 KiB is refused before it is read", async () => {
 		const r = await debugCall(gw, { raw: "x".repeat(130 * 1024) });
 		assert.equal(r.status, 413);

@@ -13,9 +13,18 @@ export class CurlCommandError extends Error {
 	override readonly name = "CurlCommandError";
 	/** `unparsable`: the command cannot be read; `unsupported`: an option the debugger refuses. */
 	readonly kind: "unparsable" | "unsupported";
-	constructor(kind: "unparsable" | "unsupported", message: string) {
+	/** For a refused `--aws-sigv4 aws:amz:REGION:SERVICE`: the scope curl would sign for. */
+	readonly sigv4Scope:
+		| { readonly region: string; readonly service: string }
+		| undefined;
+	constructor(
+		kind: "unparsable" | "unsupported",
+		message: string,
+		sigv4Scope?: { region: string; service: string },
+	) {
 		super(message);
 		this.kind = kind;
+		this.sigv4Scope = sigv4Scope;
 	}
 }
 
@@ -216,11 +225,18 @@ function apply(p: Parsed, name: string, value: string): void {
 				"unsupported",
 				`${name} gives curl a password or secret to sign with when it runs: the command carries no signature to check. Run it with -v and paste the request it sent (its '> ' lines and the body) as raw; never paste a secret`,
 			);
-		case "--aws-sigv4":
+		case "--aws-sigv4": {
+			// provider1[:provider2[:region[:service]]]; only names are kept, nothing else of it.
+			const [, , region, service] = value.split(":");
+			const name = /^[a-z0-9-]{1,32}$/;
 			throw new CurlCommandError(
 				"unsupported",
 				"--aws-sigv4 makes curl compute the signature when it runs, so the command holds none to check: run it with -v and paste the request it printed (the '> ' lines, then the body) as raw",
+				region && service && name.test(region) && name.test(service)
+					? { region, service }
+					: undefined,
 			);
+		}
 		case "-A":
 		case "--user-agent":
 			p.headers.push(["User-Agent", value]);

@@ -34,7 +34,14 @@ function invalid(message: string): never {
 	throw new SigilError("DEBUG_INPUT_INVALID", message);
 }
 
-export function readDebugInput(body: Buffer): DebugInput {
+/**
+ * `gateway.region`: named when a refused `curl --aws-sigv4` signs for another region, the
+ * mistake that command most often holds.
+ */
+export function readDebugInput(
+	body: Buffer,
+	gateway: { readonly region: string },
+): DebugInput {
 	let value: unknown;
 	try {
 		value = JSON.parse(body.toString("utf8"));
@@ -71,7 +78,11 @@ export function readDebugInput(body: Buffer): DebugInput {
 			);
 		return { ...client, source: "audit", requestId: pasted };
 	}
-	return { ...client, source, wire: readPasted(source, pasted) };
+	return {
+		...client,
+		source,
+		wire: readPasted(source, pasted, gateway.region),
+	};
 }
 
 function text(
@@ -87,7 +98,11 @@ function text(
 	return v;
 }
 
-function readPasted(source: "raw" | "curl", pasted: string): WireRequest {
+function readPasted(
+	source: "raw" | "curl",
+	pasted: string,
+	region: string,
+): WireRequest {
 	try {
 		return source === "raw"
 			? parseRequestText(pasted)
@@ -95,13 +110,19 @@ function readPasted(source: "raw" | "curl", pasted: string): WireRequest {
 	} catch (err) {
 		if (err instanceof RequestTextError)
 			throw new SigilError("DEBUG_REQUEST_UNPARSABLE", `raw: ${err.message}`);
-		if (err instanceof CurlCommandError)
+		if (err instanceof CurlCommandError) {
+			const scope = err.sigv4Scope;
+			const hint =
+				scope && scope.region !== region
+					? ` — and it signs for region '${scope.region}' while this gateway's is '${region}': the gateway would refuse it for that alone (sign with ${region})`
+					: "";
 			throw new SigilError(
 				err.kind === "unsupported"
 					? "DEBUG_CURL_UNSUPPORTED"
 					: "DEBUG_REQUEST_UNPARSABLE",
-				`curl: ${err.message}`,
+				`curl: ${err.message}${hint}`,
 			);
+		}
 		throw err;
 	}
 }

@@ -61,7 +61,7 @@ export const debugSubject: Resolver<DebugTarget> = async ({
 	principal,
 	ctx,
 }) => {
-	const input = readDebugInput(body);
+	const input = readDebugInput(body, ctx);
 	const { subject, owner } =
 		input.source === "audit"
 			? await auditSubject(ctx, principal, input.requestId)
