@@ -465,7 +465,8 @@ export class FunctionRegistry {
 		// Reserved concurrency 0 (Lambda's throttle): deployed, and every invocation refused.
 		if (config.reservedConcurrency === 0) return throttled(runtime);
 		const slots = this.#opts.reservedSlots;
-		if (!slots || config.reservedConcurrency === undefined) return runtime;
+		// 0 throttles every call (the runtime refuses them itself): no slot to count.
+		if (!slots || !config.reservedConcurrency) return runtime;
 		return withClusterSlots(runtime, slots, {
 			accountId,
 			name,
