@@ -164,6 +164,12 @@ export const ERRORS = {
 		fc: "ResourceExhausted",
 		doc: "Every instance is busy and the wait queue is full. Retry later or raise concurrency.",
 	},
+	FUNCTION_RATE_LIMITED: {
+		status: 429,
+		aws: "TooManyRequestsException",
+		fc: "ResourceExhausted",
+		doc: "The function's `rateLimit` is spent: `requests` per `per` for the function, or `perKey` for the calling access key, counted across every gateway. The answer's Retry-After says when one more call fits; asynchronous jobs retry by themselves.",
+	},
 	FUNCTION_CLOSED: {
 		status: 503,
 		aws: "ServiceException",

@@ -121,6 +121,17 @@ const trigger = obj({
 	invokeMode: opt(oneOf(INVOKE_MODES)),
 });
 
+/**
+ * A request-rate limit, counted across every gateway (SharedCache.rateLimit, a sliding window):
+ * `requests` per `per` for the whole function, and with `perKey` that many per calling access
+ * key as well. Over it: 429 (Lambda's TooManyRequestsException) with Retry-After.
+ */
+const rateLimit = obj({
+	requests: req(int(1, 1_000_000)),
+	per: req(duration(1000, 3_600_000)),
+	perKey: opt(int(1, 1_000_000)),
+});
+
 const concurrency = obj({
 	min: opt(int(0, 64)),
 	max: opt(int(1, 256)),
@@ -181,6 +192,7 @@ export const functionConfigRule = obj({
 	 * "Rate Exceeded.", Lambda's PutFunctionConcurrency 0) while keeping the function.
 	 */
 	reservedConcurrency: opt(int(0, 256)),
+	rateLimit: opt(rateLimit),
 });
 
 export type FunctionConfigInput = NonNullable<
@@ -211,6 +223,11 @@ export interface FunctionConfig {
 	readonly role?: string;
 	readonly description: string;
 	readonly reservedConcurrency?: number;
+	readonly rateLimit?: {
+		readonly requests: number;
+		readonly windowMs: number;
+		readonly perKey?: number;
+	};
 }
 
 export interface TriggerConfig {
@@ -408,6 +425,15 @@ export function parseFunctionConfig(
 		description: c.description ?? "",
 		...(c.reservedConcurrency !== undefined && {
 			reservedConcurrency: c.reservedConcurrency,
+		}),
+		...(c.rateLimit !== undefined && {
+			rateLimit: {
+				requests: c.rateLimit.requests,
+				windowMs: c.rateLimit.per,
+				...(c.rateLimit.perKey !== undefined && {
+					perKey: c.rateLimit.perKey,
+				}),
+			},
 		}),
 	};
 	return { ok: true, config };

@@ -29,6 +29,7 @@ import type { FunctionRecord, FunctionVersionRecord } from "../store/types.ts";
 import { bundleBytes, decodeBundle, materialiseBundle } from "./bundle.ts";
 import { withClusterSlots } from "./cluster-slots.ts";
 import { createRuntime } from "./create-runtime.ts";
+import { withRateLimit } from "./rate-limited.ts";
 import { InvocationLogs } from "./invocation-logs.ts";
 import { throttled } from "./throttled-runtime.ts";
 
@@ -83,6 +84,11 @@ export interface RegistryOptions {
 	 * runtime bounds its own invocations only (one gateway: the same thing).
 	 */
 	readonly reservedSlots?: SharedCache;
+	/**
+	 * Where functions' `rateLimit` windows are counted (the gateway's shared cache: memory for one
+	 * gateway, Redis for many); without it a `rateLimit` cannot be kept and the deploy is refused.
+	 */
+	readonly rateWindows?: SharedCache;
 }
 
 export class FunctionRegistry {
@@ -464,15 +470,39 @@ export class FunctionRegistry {
 	): FunctionRuntime {
 		// Reserved concurrency 0 (Lambda's throttle): deployed, and every invocation refused.
 		if (config.reservedConcurrency === 0) return throttled(runtime);
+		const counted = this.#rateLimited(accountId, name, config, runtime);
 		const slots = this.#opts.reservedSlots;
 		// 0 throttles every call (the runtime refuses them itself): no slot to count.
-		if (!slots || !config.reservedConcurrency) return runtime;
-		return withClusterSlots(runtime, slots, {
+		if (!slots || !config.reservedConcurrency) return counted;
+		return withClusterSlots(counted, slots, {
 			accountId,
 			name,
 			limit: config.reservedConcurrency,
 			timeoutMs: config.timeoutMs,
 		});
+	}
+
+	/** With a `rateLimit`, each invocation is counted in the shared cache's window first. */
+	#rateLimited(
+		accountId: string,
+		name: string,
+		config: FunctionConfig,
+		runtime: FunctionRuntime,
+	): FunctionRuntime {
+		if (config.rateLimit) {
+			const windows = this.#opts.rateWindows;
+			if (!windows)
+				throw new SigilError(
+					"INVALID_CONFIG",
+					`function ${name} has a rateLimit, and this gateway was started without a shared cache to count it in`,
+				);
+			return withRateLimit(runtime, windows, {
+				accountId,
+				name,
+				...config.rateLimit,
+			});
+		}
+		return runtime;
 	}
 
 	/**

@@ -17,6 +17,7 @@
 import { accessDeniedMessage, explain } from "@sigil/policy";
 import { NAME_PATTERN } from "../config/function-config.ts";
 import { ERRORS, SigilError } from "../errors.ts";
+import { RateLimitedError } from "../functions/rate-limited.ts";
 import type { DeployedFunction } from "../functions/registry.ts";
 import type { IamPrincipal } from "../iam/principal.ts";
 import type { RequestMeter } from "../metrics/gateway-metrics.ts";
@@ -322,6 +323,12 @@ function anonymous(_ex: Exchange) {
 
 function toWireError(err: unknown, ex: Exchange, ctx: GatewayContext) {
 	if (err instanceof SigilError) return fromCode(err.code, err.message);
+	if (err instanceof RateLimitedError) {
+		// The standard header, whatever the dialect of the body (Lambda sends it as well).
+		if (!ex.res.headersSent)
+			ex.res.setHeader("Retry-After", String(err.retryAfterSeconds));
+		return fromCode(err.code, err.message);
+	}
 	if (err instanceof RuntimeError)
 		return fromCode(err.code, runtimeMessage(err));
 	// The client went away mid-invocation: nothing to answer, nothing broken.

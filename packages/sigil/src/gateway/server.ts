@@ -14,12 +14,12 @@ import {
 	type AsyncService,
 	startAsync,
 } from "../async/index.ts";
-import { ConsoleAssets } from "../console/static-assets.ts";
 import {
 	describeEngines,
 	type EngineFlags,
 	resolveEngines,
 } from "../config/gateway-config.ts";
+import { ConsoleAssets } from "../console/static-assets.ts";
 import { SigilError } from "../errors.ts";
 import { FunctionRegistry } from "../functions/registry.ts";
 import { Authorizer } from "../iam/authorizer.ts";
@@ -262,6 +262,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
 			isolation: chosen.isolation,
 			// Counted across gateways only when they share a cache (Redis); one gateway bounds its own.
 			...(engines.cache.kind === "redis" && { reservedSlots: ports.cache }),
+			// Rate windows are counted in the cache whatever it is: memory keeps one gateway's.
+			rateWindows: ports.cache,
 		});
 		const credentials = new CredentialCache(store);
 		// Subscribed before anything is loaded, so no change made meanwhile is missed.

@@ -132,6 +132,7 @@ export type RuntimeErrorCode =
 	| "FUNCTION_CRASHED" // 502: the worker exited, ran out of memory, or the process died by signal
 	| "FUNCTION_ERROR" // 502: the handler threw or returned something unmappable
 	| "FUNCTION_QUEUE_FULL" // 429: every instance busy and the wait queue at its bound
+	| "FUNCTION_RATE_LIMITED" // 429: the function's (or the caller's) request rate is over its rateLimit
 	| "FUNCTION_CLOSED" // 503: the runtime is shutting down or being replaced
 	| "FUNCTION_START_FAILED" // 502: the handler module or executable could not be loaded/started
 	| "FUNCTION_RESPONSE_TOO_LARGE"; // 502: a streamed response passed its size limit and was cut
