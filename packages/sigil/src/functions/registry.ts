@@ -29,8 +29,8 @@ import type { FunctionRecord, FunctionVersionRecord } from "../store/types.ts";
 import { bundleBytes, decodeBundle, materialiseBundle } from "./bundle.ts";
 import { withClusterSlots } from "./cluster-slots.ts";
 import { createRuntime } from "./create-runtime.ts";
-import { withRateLimit } from "./rate-limited.ts";
 import { InvocationLogs } from "./invocation-logs.ts";
+import { withRateLimit } from "./rate-limited.ts";
 import { throttled } from "./throttled-runtime.ts";
 
 export interface DeployedFunction {
