@@ -357,6 +357,37 @@ describe("three gateways on PostgreSQL, Redis and NATS", { skip }, () => {
 		assert.equal((await fetch(`${b.url}/function/${name}/`)).status, 200);
 	});
 
+	test("a rate limit holds across the three: of 12 calls in the minute, 5 run and 7 are 429 with Retry-After", async () => {
+		const name = `rl-${randomBytes(3).toString("hex")}`;
+		await deploy(a, name, { auth: "none" }, handler("ran", 0), {
+			rateLimit: { requests: 5, per: "1m" },
+		});
+		// B and C know it from the shared store (read through their control plane: a call to the
+		// function itself would spend the budget).
+		for (const g of [b, c]) await cp(g.gw, "GET", `/functions/${name}`);
+		const seen = await Promise.all(
+			[a, b, c, a, b, c, a, b, c, a, b, c].map((g) =>
+				fetch(`${g.url}/function/${name}/`).then(async (r) => {
+					await r.text();
+					return { status: r.status, retry: r.headers.get("retry-after") };
+				}),
+			),
+		);
+		const statuses = seen.map((x) => x.status);
+		assert.equal(
+			statuses.filter((x) => x === 200).length,
+			5,
+			`statuses ${statuses.join(", ")}`,
+		);
+		assert.equal(
+			statuses.filter((x) => x === 429).length,
+			7,
+			`statuses ${statuses.join(", ")}`,
+		);
+		for (const x of seen.filter((y) => y.status === 429))
+			assert.ok(Number(x.retry) >= 1, `Retry-After ${x.retry}`);
+	});
+
 	test("a job whose attempts are spent is dead-lettered, and GET /jobs?status=dead (sigil jobs --dead) lists it on any gateway", async () => {
 		const name = `dead-${randomBytes(3).toString("hex")}`;
 		await deploy(
