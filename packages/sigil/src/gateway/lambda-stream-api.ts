@@ -64,6 +64,13 @@ export async function invokeWithResponseStream({
 			"INVALID_PARAMETER",
 			`1 validation error detected: Value '${logType.slice(0, 64)}' at 'logType' failed to satisfy constraint: Member must satisfy enum value set: [Tail, None]`,
 		);
+	// Lambda's tenant isolation mode (TenantId) is not something this gateway does: refused,
+	// not ignored, so no caller believes its invocation was isolated per tenant.
+	if (ex.header("x-amz-tenant-id") !== undefined)
+		throw new SigilError(
+			"INVALID_PARAMETER",
+			"TenantId is not supported on this gateway: functions have no tenant isolation mode",
+		);
 	checkJson(ex.body);
 	const clientContext = clientContextOf(ex);
 	if (type === "DryRun") {

@@ -444,7 +444,8 @@ export function createNodeRuntime(spec: NodeRuntimeSpec): NodeRuntime {
 			if (streaming || result.stream === undefined) return result;
 			// A BUFFERED URL: the whole stream first (bounded at 6 MB), then one answer.
 			const body = await collect(result.stream);
-			httpResultOf(await r.outcome);
+			const done = await r.outcome;
+			if (!done.ok) throw handlerError(done);
 			return { status: result.status, headers: result.headers, body };
 		},
 
