@@ -1,8 +1,8 @@
 /**
  * Lambda's InvokeWithResponseStream (`POST /2021-11-15/functions/{FunctionName}/
  * response-streaming-invocations`): the function's answer as AWS event-stream messages
- * (event-stream.ts) that @aws-sdk/client-lambda and boto3 decode — a `PayloadChunk` per piece
- * the handler wrote, as it writes it, then one `InvokeComplete` with `ErrorCode`/`ErrorDetails`
+ * (event-stream.ts) that @aws-sdk/client-lambda and boto3 decode — `PayloadChunk`s as the
+ * handler writes, in order (what waited together goes as one), then one `InvokeComplete` with `ErrorCode`/`ErrorDetails`
  * when it failed (also midway: the HTTP status, long sent, stays 200, as on AWS) and
  * `LogResult` for `LogType: Tail`.
  *
