@@ -67,6 +67,13 @@ export const badType = awslambda.streamifyResponse(async (event, stream) => {
 	try { stream.setContentType("text/plain\\r\\nx-injected: 1"); } catch (err) { stream.end(err.name); return; }
 	stream.end("accepted");
 });
+export const forever = awslambda.streamifyResponse(async (event, stream) => {
+	try {
+		for (;;) await new Promise((ok, fail) => stream.write(MiB, (e) => (e ? fail(e) : ok())));
+	} catch (err) {
+		await gate("/forever-stopped");
+	}
+});
 export const prelude = awslambda.streamifyResponse(async (event, stream) => {
 	stream.setContentType("application/vnd.awslambda.http-integration-response");
 	stream.write("x".repeat(70 * 1024));
@@ -112,6 +119,7 @@ before(async () => {
 	await deploy("leaves", "leaves", stream);
 	await deploy("prelude", "prelude", stream);
 	await deploy("crlf", "crlf", stream);
+	await deploy("forever", "forever", stream);
 	await deploy("bad-type", "badType", stream);
 });
 after(async () => {
@@ -197,6 +205,22 @@ describe("a RESPONSE_STREAM function URL", () => {
 		const res = await fetch(`${gw.url}/function/prelude/`);
 		assert.equal(res.status, 502);
 		assert.match(await res.text(), /invalid response/);
+	});
+
+	test("a handler that writes forever is cut at 20 MB: the client gets no more and no clean end", async () => {
+		const res = await fetch(`${gw.url}/function/forever/`);
+		assert.equal(res.status, 200);
+		let bytes = 0;
+		await assert.rejects(async () => {
+			for await (const c of res.body as AsyncIterable<Uint8Array>)
+				bytes += c.length;
+		});
+		assert.ok(bytes <= 20 * 1024 * 1024, `${bytes} bytes reached the client`);
+		assert.ok(bytes >= 19 * 1024 * 1024, `only ${bytes} bytes before the cut`);
+		// The handler's pending write failed: it stopped, it did not run on to its timeout.
+		for (let i = 0; i < 500 && !hits.includes("/forever-stopped"); i++)
+			await new Promise((r) => setTimeout(r, 20));
+		assert.ok(hits.includes("/forever-stopped"));
 	});
 
 	test("a header or content type smuggling CRLF is refused, never sent", async () => {
