@@ -12,9 +12,9 @@ import type { AddressInfo } from "node:net";
 import { after, before, describe, test } from "node:test";
 import { promisify } from "node:util";
 import {
-	type InvokeWithResponseStreamCommandOutput,
 	InvokeCommand,
 	InvokeWithResponseStreamCommand,
+	type InvokeWithResponseStreamCommandOutput,
 	LambdaClient,
 	PublishVersionCommand,
 } from "@aws-sdk/client-lambda";
