@@ -415,6 +415,11 @@ describe("the web console in Chromium", {
 		const row = page.locator(`tr[data-request-id="${refused.requestId}"]`);
 		await row.waitFor();
 		await shot("auth-log");
+		// Live: a decision made now appears without a refresh.
+		await page.getByRole("checkbox", { name: "Live" }).check();
+		const later = await refusedWith(gw, "ap-south-1");
+		await page.locator(`tr[data-request-id="${later.requestId}"]`).waitFor();
+		await page.getByRole("checkbox", { name: "Live" }).uncheck();
 		await row.getByRole("link", { name: "Debug" }).click();
 		await page
 			.getByRole("heading", { name: /^Likely cause: HOST_PORT/ })
