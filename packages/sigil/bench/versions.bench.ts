@@ -80,7 +80,9 @@ for (let r = 0; r < rounds; r++)
 	for (const [label, q] of Object.entries(kinds)) {
 		const started = performance.now();
 		for (let i = 0; i < perRound; i++) await once(q);
-		(times[label] ??= []).push((performance.now() - started) / perRound);
+		const seen = times[label] ?? [];
+		seen.push((performance.now() - started) / perRound);
+		times[label] = seen;
 	}
 const median = (xs: number[]) => {
 	const s = [...xs].sort((a, b) => a - b);
