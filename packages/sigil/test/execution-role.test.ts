@@ -483,7 +483,7 @@ describe("every runtime that runs code hands the role's session to it", () => {
 	for (const contract of ["openfaas", "lambda"] as const) {
 		test(`python3 (${contract} contract, warm): the environment holds the session`, async () => {
 			const role = await gw.createRole(`py-${contract}`);
-			const files =
+			const files: Record<string, string> =
 				contract === "openfaas"
 					? {
 							"handler.py":
