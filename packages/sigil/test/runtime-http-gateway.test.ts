@@ -67,6 +67,23 @@ before(async () => {
 		upstream: upstreamUrl,
 		timeout: "400ms",
 	});
+	// Dies on /die without answering; every other request is answered.
+	await gw.deploy(
+		"crashy",
+		{ runtime: "http", fprocess: "node server.mjs" },
+		{
+			"server.mjs": `import { createServer } from "node:http";
+const srv = createServer((req, res) => {
+	if (!req.url.startsWith("/die")) return res.end("alive");
+	// Stops listening first and exits a little later, as a server shutting down does: meanwhile
+	// its port refuses, and the relay in front of it is still there.
+	srv.close();
+	req.socket.destroy();
+	setTimeout(() => process.exit(3), 300);
+});
+srv.listen(Number(process.env.PORT), "127.0.0.1");`,
+		},
+	);
 	await gw.deploy(
 		"served",
 		{
@@ -134,6 +151,29 @@ describe("http runtime through the gateway", () => {
 		assert.equal(seen.url, "/hi?x=1");
 		assert.equal(seen.body, "b");
 		assert.equal(seen.greeting, "hello");
+	});
+});
+
+describe("a server Sigil starts dies", () => {
+	it("the request that killed it fails (502); the ones right after are held until the restart, none lost", async () => {
+		for (let round = 0; round < 3; round++) {
+			const died = await fetch(`${gw.url}/function/crashy/die`, {
+				method: "POST",
+				body: "x",
+			});
+			assert.equal(died.status, 502);
+			assert.match(await died.text(), /FUNCTION_CRASHED/);
+			// Sent while the server is down: refused inside its sandbox, retried until it listens.
+			const after = await Promise.all(
+				Array.from({ length: 12 }, () =>
+					fetch(`${gw.url}/function/crashy/ok`, {
+						method: "POST",
+						body: "y",
+					}).then(async (r) => `${r.status} ${await r.text()}`),
+				),
+			);
+			assert.deepEqual(after, Array(12).fill("200 alive"));
+		}
 	});
 });
 

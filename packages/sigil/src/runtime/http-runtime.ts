@@ -181,6 +181,24 @@ export async function createHttpRuntime(
 				fail(connectionError(spec.name, base, err));
 			});
 			req.on("response", (res: IncomingMessage) => {
+				// A sandboxed server's relay saying the server refused (it is restarting): as a
+				// refused connection, nothing was delivered.
+				if (
+					socketPath !== undefined &&
+					res.headers["x-sigil-relay"] === "upstream-refused"
+				) {
+					res.resume();
+					fail(
+						connectionError(
+							spec.name,
+							base,
+							Object.assign(new Error("the sandboxed server refused it"), {
+								code: "ECONNREFUSED",
+							}),
+						),
+					);
+					return;
+				}
 				if (streaming) {
 					settled = true;
 					resolve({
@@ -349,7 +367,8 @@ function refused(err: unknown): boolean {
 	return (
 		err instanceof RuntimeError &&
 		err.code === "FUNCTION_CRASHED" &&
-		(err.detail?.startsWith("ECONNREFUSED") ?? false)
+		// ENOENT: a sandboxed server's relay socket is gone (the relay exits with its server).
+		/^(ECONNREFUSED|ENOENT)\b/.test(err.detail ?? "")
 	);
 }
 
@@ -361,6 +380,7 @@ function connectionError(
 ): RuntimeError {
 	const detail = `${err.code ?? err.name}: ${err.message} (upstream ${base.origin})`;
 	switch (err.code) {
+		case "ENOENT":
 		case "ECONNREFUSED":
 			return new RuntimeError(
 				"FUNCTION_CRASHED",

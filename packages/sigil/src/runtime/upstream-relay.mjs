@@ -28,14 +28,35 @@ child.on("exit", (code, signal) =>
 	process.exit(code ?? 128 + (constants.signals[signal] ?? 0)),
 );
 
+/**
+ * The answer for a connection the server refused (it died, and is being restarted): nothing
+ * reached it, so the gateway may send the request again — as it does when a server it reaches
+ * directly refuses. A server sending this header itself only gets its own request retried.
+ */
+const REFUSED =
+	"HTTP/1.1 503 Service Unavailable\r\nx-sigil-relay: upstream-refused\r\ncontent-length: 0\r\nconnection: close\r\n\r\n";
+
 function relay(client) {
 	const upstream = connect({ host: "127.0.0.1", port: Number(port) });
+	let connected = false;
+	upstream.once("connect", () => {
+		connected = true;
+	});
 	client.pipe(upstream);
 	upstream.pipe(client);
 	client.on("error", () => upstream.destroy());
-	upstream.on("error", () => client.destroy());
+	upstream.on("error", (err) => {
+		if (!connected && err.code === "ECONNREFUSED" && client.writable) {
+			client.unpipe(upstream);
+			client.end(REFUSED);
+			return;
+		}
+		client.destroy();
+	});
 	client.on("close", () => upstream.destroy());
-	upstream.on("close", () => client.destroy());
+	upstream.on("close", () => {
+		if (connected) client.destroy();
+	});
 }
 
 /** The socket appears only once the server listens: its existence is the readiness signal. */
