@@ -160,6 +160,37 @@ after(async () => {
 });
 
 describe("PublishVersion and invoking versions (SDK v3)", () => {
+	test("a version's code sees its own number: AWS_LAMBDA_FUNCTION_VERSION and context.functionVersion", async () => {
+		await client.send(
+			new CreateFunctionCommand({
+				FunctionName: "ver-says",
+				Runtime: "nodejs22.x",
+				Role: roleOf(account),
+				Handler: "app.main",
+				Code: {
+					ZipFile: writeZip([
+						{
+							path: "app.mjs",
+							data: "export const main = async (_e, ctx) => ({ env: process.env.AWS_LAMBDA_FUNCTION_VERSION, ctx: ctx.functionVersion });",
+						},
+					]),
+				},
+			}),
+		);
+		await client.send(new PublishVersionCommand({ FunctionName: "ver-says" }));
+		const said = async (Qualifier?: string) => {
+			const r = await client.send(
+				new InvokeCommand({
+					FunctionName: "ver-says",
+					...(Qualifier !== undefined && { Qualifier }),
+				}),
+			);
+			return JSON.parse(Buffer.from(r.Payload ?? []).toString());
+		};
+		assert.deepEqual(await said("1"), { env: "1", ctx: "1" });
+		assert.deepEqual(await said(), { env: "$LATEST", ctx: "$LATEST" });
+	});
+
 	test("a version keeps running its own code and config after $LATEST changes", async () => {
 		await create("ver-code", "one");
 		const v1 = await client.send(

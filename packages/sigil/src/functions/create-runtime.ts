@@ -36,6 +36,8 @@ export interface RuntimeInput {
 	readonly secretsDir: string | undefined;
 	/** AWS_REGION inside a sandbox (default us-east-1). */
 	readonly region?: string;
+	/** A published version's number, for AWS_LAMBDA_FUNCTION_VERSION (default `$LATEST`). */
+	readonly version?: string;
 	/** How the runtime keeps the function from the gateway (chosen once, at start; default none). */
 	readonly isolation?: RuntimeIsolation;
 	/** Receives each invocation's output (and output outside any invocation); must not throw. */
@@ -103,6 +105,7 @@ async function processSandbox(
 		},
 		identity: {
 			functionName: input.name,
+			...(input.version !== undefined && { version: input.version }),
 			memoryMb: config.memoryMb,
 			region: input.region ?? "us-east-1",
 			...(config.runtime === "node" && { handler: config.entry }),
@@ -184,6 +187,7 @@ async function runtimeFor(input: RuntimeInput): Promise<FunctionRuntime> {
 				perInstanceConcurrency: config.concurrency.perInstance,
 				maxQueue: config.concurrency.queue,
 				invokedFunctionArn: input.arn,
+				...(input.version !== undefined && { version: input.version }),
 				...(instances && { instances }),
 				...(input.onLog && { onLog: input.onLog }),
 				...(input.credentials && { credentials: input.credentials }),

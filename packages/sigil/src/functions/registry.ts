@@ -283,6 +283,7 @@ export class FunctionRegistry {
 					);
 				return code.code;
 			},
+			version.version,
 		);
 		this.#secretDirs.set(built.runtime, built.secretsDir);
 		return {
@@ -353,6 +354,7 @@ export class FunctionRegistry {
 		stored: unknown,
 		codeSha256: string,
 		loadCode: () => Promise<Buffer>,
+		version?: number,
 	): Promise<Built> {
 		if (this.#closed)
 			throw new SigilError("SHUTTING_DOWN", "the gateway is shutting down");
@@ -405,6 +407,7 @@ export class FunctionRegistry {
 					arn,
 					region: this.#opts.region,
 					isolation: this.#opts.isolation ?? { kind: "none" },
+					...(version !== undefined && { version: String(version) }),
 					...(credentials && { credentials, roleCheck: credentials }),
 				}),
 			);

@@ -175,7 +175,7 @@ export function startFunctionHost(
 		return {
 			awsRequestId: msg.requestId,
 			functionName: boot.functionName,
-			functionVersion: "$LATEST",
+			functionVersion: boot.functionVersion ?? "$LATEST",
 			memoryLimitInMB: String(boot.memoryMb),
 			invokedFunctionArn: boot.invokedFunctionArn,
 			logGroupName: `/aws/lambda/${boot.functionName}`,

@@ -152,6 +152,8 @@ export interface NodeRuntimeSpec {
 	readonly accountId?: string;
 	/** Shown as `context.invokedFunctionArn`. */
 	readonly invokedFunctionArn?: string;
+	/** A published version's number (`context.functionVersion`, AWS_LAMBDA_FUNCTION_VERSION); default `$LATEST`. */
+	readonly version?: string;
 	/** Receives each invocation's console output once it ends; must not throw. */
 	readonly onLog?: (record: FunctionLogRecord) => void;
 	/** Where instances run (default: worker threads, isolation `none`). */
@@ -236,7 +238,7 @@ export function createNodeRuntime(spec: NodeRuntimeSpec): NodeRuntime {
 		...spec.env,
 		AWS_LAMBDA_FUNCTION_NAME: spec.name,
 		AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(spec.memoryMb),
-		AWS_LAMBDA_FUNCTION_VERSION: "$LATEST",
+		AWS_LAMBDA_FUNCTION_VERSION: spec.version ?? "$LATEST",
 		// Workers cannot chdir; code that reads its own files finds them through this, as on Lambda.
 		LAMBDA_TASK_ROOT: resolve(spec.codeDir),
 	};
@@ -248,6 +250,7 @@ export function createNodeRuntime(spec: NodeRuntimeSpec): NodeRuntime {
 		handler: spec.handler,
 		functionName: spec.name,
 		memoryMb: spec.memoryMb,
+		...(spec.version !== undefined && { functionVersion: spec.version }),
 		...(spec.invokedFunctionArn !== undefined
 			? { invokedFunctionArn: spec.invokedFunctionArn }
 			: {}),

@@ -7,6 +7,8 @@ export interface WorkerBoot {
 	readonly functionName: string;
 	readonly memoryMb: number;
 	readonly invokedFunctionArn?: string;
+	/** `context.functionVersion`: a published version's number, else `$LATEST`. */
+	readonly functionVersion?: string;
 }
 
 /** One invocation sent to a worker. The event travels as JSON text, as it would over the wire. */
