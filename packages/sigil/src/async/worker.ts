@@ -21,6 +21,7 @@ import type { JobCallback } from "../store/types.ts";
 import { retryDelayMs } from "./backoff.ts";
 import { CALLBACK_KEY_SECRET, sendCallback } from "./callback.ts";
 import { deliverCallbackOnce } from "./callback-once.ts";
+import { decodeJobSpec } from "./job-spec.ts";
 import { type Attempt, runJob } from "./run-job.ts";
 
 export interface AsyncOptions {
@@ -230,6 +231,7 @@ export class AsyncWorker {
 			AbortSignal.any([this.#abort.signal, leaseLost]),
 		);
 		const seconds = (performance.now() - started) / 1000;
+		await this.#record(job, attempt, seconds);
 		if (leaseLost.aborted) {
 			// Another claim holds the job now: its run records the outcome, not this one.
 			this.#d.log({ at: "async", event: "lease-lost", job: job.id });
@@ -279,6 +281,50 @@ export class AsyncWorker {
 				event: isQueueError(err, "QUEUE_LEASE_LOST")
 					? "lease-lost"
 					: "record-failed",
+				job: job.id,
+				error: (err as Error).message,
+			});
+		}
+	}
+
+	/**
+	 * Each attempt in the function's log, as a synchronous invocation is: its output (console
+	 * lines, stderr, tracebacks — bounded and redacted by InvocationLogs), its outcome and the
+	 * caller who queued it, under the job's id (`sigil logs NAME --request-id JOB`). A record that
+	 * cannot be written costs the log line only, never the job.
+	 */
+	async #record(
+		job: ClaimedJob,
+		attempt: Attempt,
+		seconds: number,
+	): Promise<void> {
+		const logs = this.#d.functions.logs.take(job.id, undefined);
+		const caller = decodeJobSpec(job.headers)?.caller;
+		const code = attempt.ok
+			? "ALLOWED"
+			: (/^([A-Z][A-Z0-9_]+):/.exec(attempt.error)?.[1] ?? "FUNCTION_ERROR");
+		try {
+			await this.#d.store.audit.append({
+				requestId: job.id,
+				time: this.#d.now(),
+				accountId: job.accountId,
+				functionName: job.functionName,
+				principalArn: caller?.userArn ?? null,
+				accessKeyId: caller?.accessKey ?? null,
+				scheme: "async",
+				outcome: code,
+				httpStatus: attempt.http?.status ?? (attempt.ok ? 200 : 502),
+				durationMs: Math.round(seconds * 1000),
+				detail: {
+					job: { attempt: job.attempt, maxAttempts: job.maxAttempts },
+					...(!attempt.ok && { error: attempt.error }),
+				},
+				logs,
+			});
+		} catch (err) {
+			this.#d.log({
+				at: "async",
+				event: "log-record-failed",
 				job: job.id,
 				error: (err as Error).message,
 			});
