@@ -267,6 +267,12 @@ describe("the web console in Chromium", {
 			`${gw.url}/function/whoami`,
 		);
 		await page.getByText("aws_iam", { exact: true }).first().waitFor();
+		// Its warm instances right now (the deploy's load probe started one).
+		await page
+			.getByText(
+				/^[1-9]\d* \([1-9]\d* ready, \d+ busy, \d+ waiting; \d+ started\)$/,
+			)
+			.waitFor();
 		await page.getByRole("button", { name: "Invoke" }).click();
 		// The aws_iam trigger accepted the browser's SigV4 signature made with the session.
 		await page

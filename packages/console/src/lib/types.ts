@@ -25,6 +25,14 @@ export interface FunctionView {
 	revision: number | string;
 	codeSha256: string;
 	codeSize: number;
+	/** Warm instances right now; null for runtimes that keep none (fork per request, http). */
+	instances?: {
+		instances: number;
+		ready: number;
+		busy: number;
+		queued: number;
+		started: number;
+	} | null;
 	config: {
 		runtime: string;
 		timeout?: string | number;

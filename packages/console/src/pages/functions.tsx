@@ -164,7 +164,21 @@ function Overview({ fn }: { fn: FunctionView }) {
 						"Instances",
 						`${c.concurrency?.min ?? 0}–${c.concurrency?.max ?? 4}`,
 					],
-					["Requests per instance", String(c.concurrency?.perInstance ?? 1)],
+					[
+						"Warm now",
+						fn.instances
+							? `${fn.instances.instances} (${fn.instances.ready} ready, ${fn.instances.busy} busy, ${fn.instances.queued} waiting; ${fn.instances.started} started)`
+							: fn.instances === null
+								? "none kept (a process per request)"
+								: undefined,
+					],
+					[
+						"Requests per instance",
+						// The gateway's defaults (function-config.ts): 8 for node, 1 elsewhere.
+						String(
+							c.concurrency?.perInstance ?? (fn.runtime === "node" ? 8 : 1),
+						),
+					],
 					["Queue", String(c.concurrency?.queue ?? 100)],
 					[
 						"Reserved concurrency",

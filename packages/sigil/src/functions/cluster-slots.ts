@@ -64,5 +64,9 @@ export function withClusterSlots(
 		const probe = runtime.probe.bind(runtime);
 		(gated as { probe: typeof probe }).probe = () => probe();
 	}
+	if (runtime.stats) {
+		const stats = runtime.stats.bind(runtime);
+		(gated as { stats: typeof stats }).stats = () => stats();
+	}
 	return gated;
 }

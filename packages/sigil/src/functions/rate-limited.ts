@@ -101,5 +101,9 @@ export function withRateLimit(
 		const probe = runtime.probe.bind(runtime);
 		(limited as { probe: typeof probe }).probe = () => probe();
 	}
+	if (runtime.stats) {
+		const stats = runtime.stats.bind(runtime);
+		(limited as { stats: typeof stats }).stats = () => stats();
+	}
 	return limited;
 }

@@ -105,7 +105,11 @@ export async function getFunction({
 			"FUNCTION_NOT_FOUND",
 			`function '${target.name}' does not exist in account ${target.accountId}`,
 		);
-	sendJson(ex, 200, { function: functionView(ex, record, target.resource) });
+	// Live instances, for runtimes that keep warm ones (fork-per-request and http have none).
+	const instances = target.fn?.runtime.stats?.() ?? null;
+	sendJson(ex, 200, {
+		function: { ...functionView(ex, record, target.resource), instances },
+	});
 }
 
 export async function putFunction({

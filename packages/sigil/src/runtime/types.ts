@@ -124,6 +124,18 @@ export interface FunctionRuntime {
 	 * it before a revision goes live. Runtimes with nothing to load ahead (fork per request) omit it.
 	 */
 	probe?(): Promise<void>;
+	/** Its warm instances right now, for runtimes that keep a pool (not fork-per-request ones). */
+	stats?(): InstanceStats;
+}
+
+/** A pool of warm instances as `describe` and the console show it. */
+export interface InstanceStats {
+	readonly instances: number;
+	readonly ready: number;
+	readonly busy: number;
+	readonly queued: number;
+	/** Instances started since the runtime was built (replacements included). */
+	readonly started: number;
 }
 
 /** Stable codes of runtime failures; the gateway maps them to HTTP (see docs/errors.md). */
