@@ -186,7 +186,7 @@ export const ERRORS = {
 		status: 503,
 		aws: "ServiceException",
 		fc: "ServiceUnavailable",
-		doc: "A shared engine this request needs did not answer (Redis for webhook replay ids, rate windows and reserved-concurrency slots; NATS for an asynchronous enqueue). Nothing was accepted: retry. `/readyz` names the engine that is down.",
+		doc: "A shared engine this request needs did not answer (Redis for webhook replay ids, rate windows and reserved-concurrency slots; NATS for an asynchronous enqueue; the store itself while PostgreSQL is out or restarting). Nothing was accepted: retry. `/readyz` names the engine that is down.",
 	},
 	FUNCTION_RESPONSE_TOO_LARGE: {
 		status: 502,

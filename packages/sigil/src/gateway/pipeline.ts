@@ -338,6 +338,13 @@ function toWireError(err: unknown, ex: Exchange, ctx: GatewayContext) {
 			"the client closed the connection before the answer",
 		);
 	if (err instanceof StoreError) {
+		// The store out (PostgreSQL restarting): a 503 the caller may retry, naming no address —
+		// the operator's log and /readyz say which engine and why.
+		if (err.code === "STORE_BUSY" || err.code === "STORE_CLOSED")
+			return fromCode(
+				"ENGINE_UNAVAILABLE",
+				"the gateway's store did not answer; nothing was done: retry",
+			);
 		if (err.code === "STORE_NOT_FOUND")
 			return fromCode("FUNCTION_NOT_FOUND", err.message);
 		if (err.code === "STORE_CONFLICT") return fromCode("CONFLICT", err.message);

@@ -139,13 +139,21 @@ export class PgDb implements Queryable {
 			} catch (err) {
 				throw translate(err, this.#where);
 			}
+			// A checked-out client is the pool's no more: an error its socket raises between two
+			// statements (the server crashed) would be an unhandled 'error' event — the gateway's
+			// death. It is kept here, fails this transaction's next statement, and the client is
+			// then destroyed instead of returned.
+			let broken: unknown;
+			const onError = (err: Error) => {
+				broken = err;
+			};
+			client.on("error", onError);
 			const q: Queryable = {
 				query: async <R extends Row>(sql: string, params: Params = []) => {
 					const result = await client.query<R>(sql, params);
 					return { rows: result.rows, rowCount: result.rowCount ?? 0 };
 				},
 			};
-			let broken: unknown;
 			try {
 				await client.query("BEGIN");
 				const result = await fn(q);
@@ -161,6 +169,7 @@ export class PgDb implements Queryable {
 				if (attempt < 2 && (code === "40001" || code === "40P01")) continue;
 				throw translate(err, this.#where);
 			} finally {
+				client.removeListener("error", onError);
 				client.release(broken instanceof Error ? broken : undefined);
 			}
 		}
