@@ -76,7 +76,10 @@ export async function createHttpRuntime(
 	const secure = base.protocol === "https:";
 	const maxConcurrency = spec.maxConcurrency ?? 64;
 	const agent = new (secure ? HttpsAgent : HttpAgent)({
-		keepAlive: true,
+		// A sandboxed server is reached through its relay's Unix socket, a cheap connect: a fresh
+		// connection per request means one never lands on a kept-alive socket its dying server
+		// just closed (a POST there would fail, and could not be retried safely).
+		keepAlive: spec.server?.sandbox === undefined,
 		maxSockets: maxConcurrency,
 	});
 	const gate = new AdmissionGate(

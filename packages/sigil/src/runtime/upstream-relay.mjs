@@ -24,9 +24,22 @@ child.on("error", (err) => {
 	process.stderr.write(`the server could not be started (${err.code})\n`);
 	process.exit(127);
 });
-child.on("exit", (code, signal) =>
-	process.exit(code ?? 128 + (constants.signals[signal] ?? 0)),
-);
+/** Connections being relayed: on the server's exit they are let finish (briefly) first. */
+const open = new Set();
+let offered;
+child.on("exit", (code, signal) => {
+	const status = code ?? 128 + (constants.signals[signal] ?? 0);
+	// No new connection from now on (the gateway sees a refusal, and retries once restarted);
+	// the ones already here get their "upstream-refused" answer out before the relay goes.
+	offered?.close();
+	const done = () => process.exit(status);
+	if (open.size === 0) return done();
+	setTimeout(done, 500).unref();
+	const check = setInterval(() => {
+		if (open.size === 0) done();
+	}, 10);
+	check.unref();
+});
 
 /**
  * The answer for a connection the server refused (it died, and is being restarted): nothing
@@ -37,6 +50,8 @@ const REFUSED =
 	"HTTP/1.1 503 Service Unavailable\r\nx-sigil-relay: upstream-refused\r\ncontent-length: 0\r\nconnection: close\r\n\r\n";
 
 function relay(client) {
+	open.add(client);
+	client.once("close", () => open.delete(client));
 	const upstream = connect({ host: "127.0.0.1", port: Number(port) });
 	let connected = false;
 	upstream.once("connect", () => {
@@ -64,7 +79,7 @@ function offerWhenListening() {
 	const probe = connect({ host: "127.0.0.1", port: Number(port) });
 	probe.once("connect", () => {
 		probe.destroy();
-		createServer(relay).listen(socketPath);
+		offered = createServer(relay).listen(socketPath);
 	});
 	probe.once("error", () => setTimeout(offerWhenListening, PROBE_MS));
 }
