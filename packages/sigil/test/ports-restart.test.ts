@@ -10,7 +10,6 @@ import assert from "node:assert/strict";
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
@@ -19,7 +18,7 @@ import { RedisSharedCache } from "../src/adapters/redis/redis-shared-cache.ts";
 import { isQueueError } from "../src/ports/job-queue.ts";
 import { isCacheError } from "../src/ports/shared-cache.ts";
 import { aJob } from "./ports-job-queue-contract.ts";
-import { sleep, tcpReachable } from "./ports-services.ts";
+import { freePort, sleep, tcpReachable } from "./ports-services.ts";
 
 const children: ChildProcess[] = [];
 const dirs: string[] = [];
@@ -49,14 +48,6 @@ function skipFor(binary: string): string | false {
 		});
 		return "missing (reported as a failure above)";
 	}
-}
-
-async function freePort(): Promise<number> {
-	const server = createServer();
-	await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-	const port = (server.address() as { port: number }).port;
-	await new Promise((r) => server.close(r));
-	return port;
 }
 
 async function startServer(

@@ -5,7 +5,7 @@
  * Each run gets its own random suffix for key prefixes and stream names.
  */
 import { randomBytes } from "node:crypto";
-import { connect } from "node:net";
+import { connect, createServer } from "node:net";
 
 export const REDIS_URL =
 	process.env.SIGIL_TEST_REDIS ?? "redis://127.0.0.1:6379";
@@ -57,4 +57,13 @@ export async function serviceSkip(
 
 export function sleep(ms: number): Promise<void> {
 	return new Promise((r) => setTimeout(r, ms));
+}
+
+/** A port nothing listens on right now on 127.0.0.1, for a server a test starts itself. */
+export async function freePort(): Promise<number> {
+	const server = createServer();
+	await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+	const port = (server.address() as { port: number }).port;
+	await new Promise((r) => server.close(r));
+	return port;
 }

@@ -15,13 +15,12 @@ import {
 	readFileSync,
 } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { cp } from "./helpers/iam.ts";
 import { type ClusterGateway, spawnGateway } from "./multi-gateway-harness.ts";
-import { sleep, tcpReachable } from "./ports-services.ts";
+import { freePort, sleep, tcpReachable } from "./ports-services.ts";
 
 /** initdb/postgres of the machine, and the unprivileged user a root test runs them as. */
 function pgTools(): { bin: string; user: string | undefined } | string {
@@ -56,14 +55,6 @@ const skip =
 				})()
 			: `${tools} (skipped outside CI; CI fails instead)`
 		: undefined;
-
-async function freePort(): Promise<number> {
-	const server = createServer();
-	await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-	const port = (server.address() as { port: number }).port;
-	await new Promise((r) => server.close(r));
-	return port;
-}
 
 /** A PostgreSQL cluster of this test's own: started, SIGKILLed, started again on its port. */
 class OwnPostgres {

@@ -7,7 +7,6 @@ import assert from "node:assert/strict";
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { randomBytes, randomUUID } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -21,7 +20,7 @@ import {
 	PG_URL,
 	pgUnavailable,
 } from "./pg-harness.ts";
-import { sleep, tcpReachable } from "./ports-services.ts";
+import { freePort, sleep, tcpReachable } from "./ports-services.ts";
 
 async function unavailable(): Promise<string | undefined> {
 	const reasons: string[] = [];
@@ -36,14 +35,6 @@ async function unavailable(): Promise<string | undefined> {
 	return `${reasons.join("; ")} (skipped outside CI; CI fails instead)`;
 }
 const skip = await unavailable();
-
-async function freePort(): Promise<number> {
-	const server = createServer();
-	await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-	const port = (server.address() as { port: number }).port;
-	await new Promise((r) => server.close(r));
-	return port;
-}
 
 /** One engine of this test's own: started, SIGKILLed and started again on the same port. */
 class OwnServer {
