@@ -15,9 +15,11 @@ import {
 
 const codec = new EventStreamCodec(toUtf8, fromUtf8);
 
+// "__proto__" is left out: the SDK's decoder builds its headers by assignment, where that name
+// sets the object's prototype instead of a key (its quirk; Sigil never sends such a header).
 const headerName = fc
 	.string({ minLength: 1, maxLength: 40, unit: "grapheme" })
-	.filter((s) => Buffer.byteLength(s) <= 255);
+	.filter((s) => Buffer.byteLength(s) <= 255 && s !== "__proto__");
 const headers = fc.dictionary(
 	headerName,
 	fc.string({ maxLength: 200, unit: "grapheme" }),
