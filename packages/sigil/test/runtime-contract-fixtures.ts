@@ -210,8 +210,7 @@ export const FIXTURES: Readonly<Record<string, RuntimeFixture>> = {
 		files: [file("index.mjs", NODE)],
 		status: true,
 		error: failed,
-		oversize:
-			"the node runtime has no answer bound of its own below the 64 MiB frame limit (Lambda's 6 MB is not enforced for node yet)",
+		oversize: { bytes: LAMBDA_6MB, expect: failed },
 		logs: true,
 	},
 	python3: {

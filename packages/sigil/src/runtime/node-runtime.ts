@@ -15,6 +15,10 @@ import { baseEnvironment } from "./base-env.ts";
 import { buildFunctionUrlEvent } from "./function-url-event.ts";
 import { mapFunctionUrlResponse } from "./function-url-response.ts";
 import { functionUrlStreamResult } from "./function-url-stream.ts";
+import {
+	LAMBDA_MAX_RESPONSE_BYTES,
+	RESPONSE_TOO_LARGE,
+} from "./lambda-contract.ts";
 import { utf8Tail } from "./log-tail.ts";
 import { privateTempDir } from "./private-dir.ts";
 import { processInstances } from "./process-instance.ts";
@@ -317,14 +321,25 @@ export function createNodeRuntime(spec: NodeRuntimeSpec): NodeRuntime {
 			done.memoryUsedMb !== undefined
 				? { memoryUsedMb: done.memoryUsedMb }
 				: {};
-		if (done.ok)
+		const size = tooLarge(done, payload);
+		if (done.ok && size === undefined)
 			return {
 				payload: payload ?? Buffer.from(done.resultJson, "utf8"),
 				logTail,
 				...memory,
 			};
 		return {
-			payload: Buffer.from(JSON.stringify(done.error), "utf8"),
+			payload: Buffer.from(
+				JSON.stringify(
+					done.ok
+						? {
+								errorType: RESPONSE_TOO_LARGE,
+								errorMessage: oversizeMessage(size as number),
+							}
+						: done.error,
+				),
+				"utf8",
+			),
 			functionError: "Unhandled",
 			logTail,
 			...memory,
@@ -411,6 +426,12 @@ export function createNodeRuntime(spec: NodeRuntimeSpec): NodeRuntime {
 	/** A finished (not streamed) invocation as a function URL answer. */
 	function httpResultOf(done: DoneMessage): HttpResult {
 		if (!done.ok) throw handlerError(done);
+		const size = tooLarge(done);
+		if (size !== undefined)
+			throw new RuntimeError(
+				"FUNCTION_ERROR",
+				`function ${spec.name}: ${oversizeMessage(size)}`,
+			);
 		const mapped = mapFunctionUrlResponse(done.resultJson);
 		if (!mapped.ok) {
 			throw new RuntimeError(
@@ -477,4 +498,21 @@ export function createNodeRuntime(spec: NodeRuntimeSpec): NodeRuntime {
 
 		stats: () => pool.stats(),
 	};
+}
+
+/**
+ * The byte size of a finished invocation's answer when it is over Lambda's 6 MB synchronous
+ * bound (the same bound the python3 and provided runtimes keep); undefined when within it.
+ */
+function tooLarge(done: DoneMessage, payload?: Buffer): number | undefined {
+	if (!done.ok || payload !== undefined) return undefined;
+	// Cheap first: UTF-8 never takes fewer bytes than UTF-16 units.
+	if (done.resultJson.length <= LAMBDA_MAX_RESPONSE_BYTES / 3) return undefined;
+	const size = Buffer.byteLength(done.resultJson);
+	return size > LAMBDA_MAX_RESPONSE_BYTES ? size : undefined;
+}
+
+/** Lambda's words for an answer over the bound. */
+function oversizeMessage(size: number): string {
+	return `Response payload size (${size} bytes) exceeded maximum allowed payload size (${LAMBDA_MAX_RESPONSE_BYTES} bytes).`;
 }
