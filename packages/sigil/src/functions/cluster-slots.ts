@@ -10,6 +10,7 @@
 import { SigilError } from "../errors.ts";
 import { isCacheError, type SharedCache } from "../ports/shared-cache.ts";
 import { type FunctionRuntime, RuntimeError } from "../runtime/types.ts";
+import { aroundInvocations } from "./around-invocations.ts";
 
 /** Past the function's timeout, how long a slot stays leased (the answer's way back). */
 const LEASE_MARGIN_MS = 5_000;
@@ -49,24 +50,6 @@ export function withClusterSlots(
 			await cache.releaseSlot(lease).catch(() => {});
 		}
 	};
-	const gated: FunctionRuntime = {
-		invokeHttp: (invocation) => held(() => runtime.invokeHttp(invocation)),
-		invokeEvent: (invocation) => held(() => runtime.invokeEvent(invocation)),
-		close: (graceMs) => runtime.close(graceMs),
-	};
 	// A streamed answer holds its slot until its head is back: the body's tail is not counted.
-	if (runtime.invokeStream) {
-		const stream = runtime.invokeStream.bind(runtime);
-		(gated as { invokeStream: typeof stream }).invokeStream = (invocation) =>
-			held(() => stream(invocation));
-	}
-	if (runtime.probe) {
-		const probe = runtime.probe.bind(runtime);
-		(gated as { probe: typeof probe }).probe = () => probe();
-	}
-	if (runtime.stats) {
-		const stats = runtime.stats.bind(runtime);
-		(gated as { stats: typeof stats }).stats = () => stats();
-	}
-	return gated;
+	return aroundInvocations(runtime, (_caller, run) => held(run));
 }

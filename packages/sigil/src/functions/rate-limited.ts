@@ -13,6 +13,7 @@ import {
 	type FunctionRuntime,
 	RuntimeError,
 } from "../runtime/types.ts";
+import { aroundInvocations } from "./around-invocations.ts";
 
 /** A refusal by rate, with when to try again (whole seconds, at least 1: Retry-After's unit). */
 export class RateLimitedError extends RuntimeError {
@@ -77,33 +78,8 @@ export function withRateLimit(
 			);
 		await count(fnKey, spec.requests, "The request rate");
 	};
-	const limited: FunctionRuntime = {
-		invokeHttp: async (invocation) => {
-			await admit(invocation.caller);
-			return runtime.invokeHttp(invocation);
-		},
-		invokeEvent: async (invocation) => {
-			await admit(invocation.caller);
-			return runtime.invokeEvent(invocation);
-		},
-		close: (graceMs) => runtime.close(graceMs),
-	};
-	if (runtime.invokeStream) {
-		const stream = runtime.invokeStream.bind(runtime);
-		(limited as { invokeStream: typeof stream }).invokeStream = async (
-			invocation,
-		) => {
-			await admit(invocation.caller);
-			return stream(invocation);
-		};
-	}
-	if (runtime.probe) {
-		const probe = runtime.probe.bind(runtime);
-		(limited as { probe: typeof probe }).probe = () => probe();
-	}
-	if (runtime.stats) {
-		const stats = runtime.stats.bind(runtime);
-		(limited as { stats: typeof stats }).stats = () => stats();
-	}
-	return limited;
+	return aroundInvocations(runtime, async (caller, run) => {
+		await admit(caller);
+		return run();
+	});
 }

@@ -294,6 +294,12 @@ export async function getSecret({
 	ctx,
 	target,
 }: Call<SecretTarget>): Promise<void> {
+	// `?version=…` or the like would be taken for a choice it is not: refused, not ignored.
+	if (ex.rawQuery !== "")
+		throw new SigilError(
+			"BAD_REQUEST",
+			"GET /sigil/v1/secrets/NAME takes no query parameters",
+		);
 	const value = await ctx.store.secrets.get(target.accountId, target.name);
 	if (!value)
 		throw new SigilError(
