@@ -232,3 +232,83 @@ export function qualifierNotFound(name: string, qualifier: string): StoreError {
 		`${name}:${qualifier} is neither a published version nor an alias of the function`,
 	);
 }
+
+/** What a write reads of the function's row (`functions`): its head, to snapshot or to check. */
+export type FunctionHead = {
+	id: number;
+	revision: number;
+	config: string;
+	code_sha256: string;
+	code_size: number;
+	last_version: number;
+};
+
+/** Lambda: nothing changed since the newest version → that version is the answer, nothing published. */
+export function unchangedSince(
+	newest: VersionRow | undefined,
+	head: FunctionHead,
+): newest is VersionRow {
+	return (
+		!!newest &&
+		newest.config === head.config &&
+		newest.code_sha256 === head.code_sha256
+	);
+}
+
+/** A page of versions holds 0 to MAX_VERSIONS. */
+export function versionPageLimit(limit: number): number {
+	return Math.max(0, Math.min(limit, MAX_VERSIONS));
+}
+
+/** An expected revision, when given, is the current one. */
+export function checkRevision(
+	what: string,
+	current: number,
+	expected: number | undefined,
+): void {
+	if (expected !== undefined && expected !== current)
+		throw revisionConflict(what, current, expected);
+}
+
+/** An expected policy revision, when given, is the current one. */
+export function checkPolicyRevision(
+	what: string,
+	current: number,
+	expected: number | undefined,
+): void {
+	if (expected !== undefined && expected !== current)
+		throw policyConflict(what, current, expected);
+}
+
+/** A new alias: its name, target, description and routing. */
+export function checkNewAlias(
+	alias: string,
+	functionVersion: string,
+	description: string,
+	routing: AliasRouting | undefined,
+): void {
+	checkAliasName(alias);
+	checkAliasTarget(functionVersion);
+	checkDescription(description);
+	checkRouting(functionVersion, routing);
+}
+
+/** The routing an alias update leaves: unchanged when not given, removed when null. */
+export function nextRouting(
+	current: AliasRouting | undefined,
+	input: AliasRouting | null | undefined,
+): AliasRouting | undefined {
+	return input === undefined ? current : (input ?? undefined);
+}
+
+/** The table and key of a qualifier's row: a version number or an alias name. */
+export function policyRow(qualifier: string): {
+	table: "function_versions" | "function_aliases";
+	column: string;
+	key: string | number;
+} {
+	const n = versionNumber(qualifier);
+	return n !== undefined
+		? { table: "function_versions", column: "version", key: n }
+		: { table: "function_aliases", column: "alias", key: qualifier };
+}

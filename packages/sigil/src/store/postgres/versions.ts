@@ -12,23 +12,28 @@ import {
 	type AliasRow,
 	aliasExists,
 	aliasNotFound,
-	checkAliasName,
 	checkAliasTarget,
 	checkDescription,
+	checkNewAlias,
+	checkPolicyRevision,
+	checkRevision,
 	checkRouting,
+	type FunctionHead,
 	functionNotFound,
-	policyConflict,
+	nextRouting,
+	policyRow,
 	qualifierNotFound,
-	revisionConflict,
 	toAlias,
 	tooManyAliases,
 	tooManyVersions,
 	toVersion,
+	unchangedSince,
 	VERSION_COLUMNS,
 	type VersionRow,
 	versionInUse,
 	versionMissing,
 	versionNumber,
+	versionPageLimit,
 } from "../function-version-rows.ts";
 import { checkJsonObject } from "../ids.ts";
 import { MAX_ALIASES, MAX_VERSIONS } from "../limits.ts";
@@ -44,15 +49,6 @@ import type {
 import { requireAccount } from "./accounts.ts";
 import type { PgDb, Queryable } from "./db.ts";
 import { collectBlobs } from "./functions.ts";
-
-type FunctionHead = {
-	id: number;
-	revision: number;
-	config: string;
-	code_sha256: string;
-	code_size: number;
-	last_version: number;
-};
 
 async function head(
 	q: Queryable,
@@ -115,18 +111,6 @@ async function count(
 	return Number(rows[0]?.n ?? 0);
 }
 
-/** The table and key of a qualifier's row: a version number or an alias name. */
-function policyRow(qualifier: string): {
-	table: "function_versions" | "function_aliases";
-	column: string;
-	key: string | number;
-} {
-	const n = versionNumber(qualifier);
-	return n !== undefined
-		? { table: "function_versions", column: "version", key: n }
-		: { table: "function_aliases", column: "alias", key: qualifier };
-}
-
 export class PgVersions implements FunctionVersionStore {
 	readonly #db: PgDb;
 	constructor(db: PgDb) {
@@ -143,23 +127,13 @@ export class PgVersions implements FunctionVersionStore {
 		checkDescription(description);
 		return this.#db.tx(async (q) => {
 			const fn = await head(q, accountId, name);
-			if (expectedRevision !== undefined && expectedRevision !== fn.revision)
-				throw revisionConflict(
-					`function ${name}`,
-					fn.revision,
-					expectedRevision,
-				);
+			checkRevision(`function ${name}`, fn.revision, expectedRevision);
 			const { rows } = await q.query<VersionRow>(
 				`SELECT ${VERSION_COLUMNS} FROM function_versions v JOIN functions f ON f.id = v.function_id WHERE v.function_id = $1 ORDER BY v.version DESC LIMIT 1`,
 				[fn.id],
 			);
 			const newest = rows[0];
-			// Lambda: nothing changed since the newest version → that version, nothing published.
-			if (
-				newest &&
-				newest.config === fn.config &&
-				newest.code_sha256 === fn.code_sha256
-			)
+			if (unchangedSince(newest, fn))
 				return { version: toVersion(newest), created: false };
 			if ((await count(q, "function_versions", fn.id)) >= MAX_VERSIONS)
 				throw tooManyVersions(name);
@@ -205,12 +179,7 @@ export class PgVersions implements FunctionVersionStore {
 	): Promise<FunctionVersionRecord[]> {
 		const { rows } = await this.#db.query<VersionRow>(
 			`SELECT ${VERSION_COLUMNS} FROM function_versions v JOIN functions f ON f.id = v.function_id WHERE f.account_id = $1 AND f.name = $2 AND v.version > $3 ORDER BY v.version LIMIT $4`,
-			[
-				accountId,
-				name,
-				page.after ?? 0,
-				Math.max(0, Math.min(page.limit, MAX_VERSIONS)),
-			],
+			[accountId, name, page.after ?? 0, versionPageLimit(page.limit)],
 		);
 		return rows.map(toVersion);
 	}
@@ -269,10 +238,7 @@ export class PgVersions implements FunctionVersionStore {
 	}): Promise<FunctionAliasRecord> {
 		const { accountId, name, alias, functionVersion, description, routing } =
 			input;
-		checkAliasName(alias);
-		checkAliasTarget(functionVersion);
-		checkDescription(description);
-		checkRouting(functionVersion, routing);
+		checkNewAlias(alias, functionVersion, description, routing);
 		return this.#db.tx(async (q) => {
 			const fn = await head(q, accountId, name);
 			if (await aliasRow(q, fn.id, alias)) throw aliasExists(name, alias);
@@ -338,18 +304,10 @@ export class PgVersions implements FunctionVersionStore {
 			const fn = await head(q, accountId, name);
 			const row = await aliasRow(q, fn.id, alias);
 			if (!row) throw aliasNotFound(name, alias);
-			if (expectedRevision !== undefined && expectedRevision !== row.revision)
-				throw revisionConflict(
-					`alias ${alias}`,
-					row.revision,
-					expectedRevision,
-				);
+			checkRevision(`alias ${alias}`, row.revision, expectedRevision);
 			const current = toAlias(row);
 			const functionVersion = input.functionVersion ?? current.functionVersion;
-			const routing =
-				input.routing === undefined
-					? current.routing
-					: (input.routing ?? undefined);
+			const routing = nextRouting(current.routing, input.routing);
 			checkRouting(functionVersion, routing);
 			await requirePublished(q, fn.id, name, functionVersion);
 			if (routing) await requirePublished(q, fn.id, name, routing.version);
@@ -439,15 +397,11 @@ export class PgVersions implements FunctionVersionStore {
 			const row = rows[0];
 			if (!row) throw qualifierNotFound(name, qualifier);
 			const current = Number(row.policy_revision);
-			if (
-				expectedPolicyRevision !== undefined &&
-				expectedPolicyRevision !== current
-			)
-				throw policyConflict(
-					`${name}:${qualifier}`,
-					current,
-					expectedPolicyRevision,
-				);
+			checkPolicyRevision(
+				`${name}:${qualifier}`,
+				current,
+				expectedPolicyRevision,
+			);
 			await q.query(
 				`UPDATE ${table} SET policy = $1, policy_revision = $2 WHERE function_id = $3 AND ${column} = $4`,
 				[document, current + 1, fn.id, key],

@@ -10,23 +10,28 @@ import {
 	type AliasRow,
 	aliasExists,
 	aliasNotFound,
-	checkAliasName,
 	checkAliasTarget,
 	checkDescription,
+	checkNewAlias,
+	checkPolicyRevision,
+	checkRevision,
 	checkRouting,
+	type FunctionHead,
 	functionNotFound,
-	policyConflict,
+	nextRouting,
+	policyRow,
 	qualifierNotFound,
-	revisionConflict,
 	toAlias,
 	tooManyAliases,
 	tooManyVersions,
 	toVersion,
+	unchangedSince,
 	VERSION_COLUMNS,
 	type VersionRow,
 	versionInUse,
 	versionMissing,
 	versionNumber,
+	versionPageLimit,
 } from "../function-version-rows.ts";
 import { checkJsonObject } from "../ids.ts";
 import { MAX_ALIASES, MAX_VERSIONS } from "../limits.ts";
@@ -41,15 +46,6 @@ import type {
 } from "../types.ts";
 import { buf, type Db } from "./db.ts";
 import type { SqliteFunctions } from "./functions.ts";
-
-interface FunctionHead {
-	id: number;
-	revision: number;
-	config: string;
-	code_sha256: string;
-	code_size: number;
-	last_version: number;
-}
 
 export class SqliteVersions implements FunctionVersionStore {
 	readonly #db: Db;
@@ -106,22 +102,12 @@ export class SqliteVersions implements FunctionVersionStore {
 		checkDescription(description);
 		return this.#db.tx(() => {
 			const head = this.#head(accountId, name);
-			if (expectedRevision !== undefined && expectedRevision !== head.revision)
-				throw revisionConflict(
-					`function ${name}`,
-					head.revision,
-					expectedRevision,
-				);
+			checkRevision(`function ${name}`, head.revision, expectedRevision);
 			const newest = this.#db.one<VersionRow>(
 				`SELECT ${VERSION_COLUMNS} FROM function_versions v JOIN functions f ON f.id = v.function_id WHERE v.function_id = ? ORDER BY v.version DESC LIMIT 1`,
 				head.id,
 			);
-			// Lambda: nothing changed since the newest version → that version, nothing published.
-			if (
-				newest &&
-				newest.config === head.config &&
-				newest.code_sha256 === head.code_sha256
-			)
+			if (unchangedSince(newest, head))
 				return { version: toVersion(newest), created: false };
 			const count =
 				this.#db.one<{ n: number }>(
@@ -181,7 +167,7 @@ export class SqliteVersions implements FunctionVersionStore {
 					accountId,
 					name,
 					page.after ?? 0,
-					Math.max(0, Math.min(page.limit, MAX_VERSIONS)),
+					versionPageLimit(page.limit),
 				),
 			)
 			.map(toVersion);
@@ -249,10 +235,7 @@ export class SqliteVersions implements FunctionVersionStore {
 	}): Promise<FunctionAliasRecord> {
 		const { accountId, name, alias, functionVersion, description, routing } =
 			input;
-		checkAliasName(alias);
-		checkAliasTarget(functionVersion);
-		checkDescription(description);
-		checkRouting(functionVersion, routing);
+		checkNewAlias(alias, functionVersion, description, routing);
 		return this.#db.tx(() => {
 			const head = this.#head(accountId, name);
 			if (this.#alias(head.id, alias)) throw aliasExists(name, alias);
@@ -331,18 +314,10 @@ export class SqliteVersions implements FunctionVersionStore {
 			const head = this.#head(accountId, name);
 			const row = this.#alias(head.id, alias);
 			if (!row) throw aliasNotFound(name, alias);
-			if (expectedRevision !== undefined && expectedRevision !== row.revision)
-				throw revisionConflict(
-					`alias ${alias}`,
-					row.revision,
-					expectedRevision,
-				);
+			checkRevision(`alias ${alias}`, row.revision, expectedRevision);
 			const current = toAlias(row);
 			const functionVersion = input.functionVersion ?? current.functionVersion;
-			const routing =
-				input.routing === undefined
-					? current.routing
-					: (input.routing ?? undefined);
+			const routing = nextRouting(current.routing, input.routing);
 			checkRouting(functionVersion, routing);
 			this.#requirePublished(head, name, functionVersion);
 			if (routing) this.#requirePublished(head, name, routing.version);
@@ -398,24 +373,12 @@ export class SqliteVersions implements FunctionVersionStore {
 		});
 	}
 
-	/** The table and key of a qualifier's row: a version number or an alias name. */
-	#policyRow(qualifier: string): {
-		table: "function_versions" | "function_aliases";
-		column: string;
-		key: string | number;
-	} {
-		const n = versionNumber(qualifier);
-		return n !== undefined
-			? { table: "function_versions", column: "version", key: n }
-			: { table: "function_aliases", column: "alias", key: qualifier };
-	}
-
 	async getPolicy(
 		accountId: string,
 		name: string,
 		qualifier: string,
 	): Promise<FunctionPolicy | undefined> {
-		const { table, column, key } = this.#policyRow(qualifier);
+		const { table, column, key } = policyRow(qualifier);
 		const row = this.#db.do(() =>
 			this.#db.one<{ policy: string | null; policy_revision: number }>(
 				`SELECT q.policy AS policy, q.policy_revision AS policy_revision FROM ${table} q JOIN functions f ON f.id = q.function_id WHERE f.account_id = ? AND f.name = ? AND q.${column} = ?`,
@@ -435,7 +398,7 @@ export class SqliteVersions implements FunctionVersionStore {
 		expectedPolicyRevision?: number,
 	): Promise<number> {
 		if (document !== null) checkJsonObject(document, "a resource policy");
-		const { table, column, key } = this.#policyRow(qualifier);
+		const { table, column, key } = policyRow(qualifier);
 		return this.#db.tx(() => {
 			const head = this.#head(accountId, name);
 			const row = this.#db.one<{ policy_revision: number }>(
@@ -444,15 +407,11 @@ export class SqliteVersions implements FunctionVersionStore {
 				key,
 			);
 			if (!row) throw qualifierNotFound(name, qualifier);
-			if (
-				expectedPolicyRevision !== undefined &&
-				expectedPolicyRevision !== row.policy_revision
-			)
-				throw policyConflict(
-					`${name}:${qualifier}`,
-					row.policy_revision,
-					expectedPolicyRevision,
-				);
+			checkPolicyRevision(
+				`${name}:${qualifier}`,
+				row.policy_revision,
+				expectedPolicyRevision,
+			);
 			const next = row.policy_revision + 1;
 			this.#db.run(
 				`UPDATE ${table} SET policy = ?, policy_revision = ? WHERE function_id = ? AND ${column} = ?`,
