@@ -5,8 +5,12 @@
  * and role deletion, which /sigil/v1 does not offer.
  */
 import { useState } from "preact/hooks";
+import {
+	DeleteButton,
+	NamedPolicyForm,
+	SelectableList,
+} from "../components/access-list.tsx";
 import { xmlText } from "../lib/api.ts";
-import { PolicyEditor, policyIsValid } from "../policy-editor.tsx";
 import {
 	Failure,
 	Field,
@@ -171,22 +175,16 @@ function Keys({ user }: { user?: string }) {
 												>
 													{k.Status === "Active" ? "Disable" : "Enable"}
 												</button>
-												<button
-													type="button"
-													class="small danger"
-													disabled={action.busy}
-													onClick={() =>
-														action.run(async () => {
-															await api.sigil(
-																"DELETE",
-																`/keys/${encodeURIComponent(k.AccessKeyId)}`,
-															);
-															loaded.reload();
-														})
-													}
-												>
-													Delete
-												</button>
+												<DeleteButton
+													action={action}
+													onDelete={async () => {
+														await api.sigil(
+															"DELETE",
+															`/keys/${encodeURIComponent(k.AccessKeyId)}`,
+														);
+														loaded.reload();
+													}}
+												/>
 											</td>
 										</tr>
 									))}
@@ -239,22 +237,16 @@ function InlinePolicies({
 										>
 											Edit
 										</button>
-										<button
-											type="button"
-											class="small danger"
-											disabled={action.busy}
-											onClick={() =>
-												action.run(async () => {
-													await api.sigil(
-														"DELETE",
-														`${base}/${encodeURIComponent(p.policyName)}`,
-													);
-													loaded.reload();
-												})
-											}
-										>
-											Delete
-										</button>
+										<DeleteButton
+											action={action}
+											onDelete={async () => {
+												await api.sigil(
+													"DELETE",
+													`${base}/${encodeURIComponent(p.policyName)}`,
+												);
+												loaded.reload();
+											}}
+										/>
 									</div>
 									<pre class="code">{JSON.stringify(p.document, null, 2)}</pre>
 								</li>
@@ -263,40 +255,24 @@ function InlinePolicies({
 					)
 				}
 			</Show>
-			<form
-				aria-label={`Put an inline policy on ${kind} ${name}`}
-				onSubmit={(e) => {
-					e.preventDefault();
-					void action.run(async () => {
-						await api.sigil(
-							"PUT",
-							`${base}/${encodeURIComponent(policyName)}`,
-							{ document: JSON.parse(doc) },
-						);
-						loaded.reload();
+			<NamedPolicyForm
+				formLabel={`Put an inline policy on ${kind} ${name}`}
+				nameLabel="Policy name"
+				name={policyName}
+				setName={setPolicyName}
+				policyLabel="Policy document"
+				policy={doc}
+				setPolicy={setDoc}
+				kind="identity"
+				submitLabel="Save policy"
+				action={action}
+				onSubmit={async () => {
+					await api.sigil("PUT", `${base}/${encodeURIComponent(policyName)}`, {
+						document: JSON.parse(doc),
 					});
+					loaded.reload();
 				}}
-			>
-				<Field label="Policy name">
-					<input
-						required
-						value={policyName}
-						onInput={(e) => setPolicyName(e.currentTarget.value)}
-					/>
-				</Field>
-				<PolicyEditor
-					label="Policy document"
-					value={doc}
-					kind="identity"
-					onInput={setDoc}
-				/>
-				<button
-					type="submit"
-					disabled={action.busy || !policyIsValid(doc, "identity")}
-				>
-					Save policy
-				</button>
-			</form>
+			/>
 			{action.error !== undefined && <Failure error={action.error} />}
 		</Section>
 	);
@@ -319,46 +295,19 @@ function Users({
 	return (
 		<Section title="Users">
 			<Show loaded={loaded}>
-				{({ users }) =>
-					users.length === 0 ? (
-						<p class="muted">No users.</p>
-					) : (
-						<ul class="plain-list">
-							{users.map((u) => (
-								<li
-									key={u.userName}
-									class={u.userName === selected ? "selected" : ""}
-								>
-									<button
-										type="button"
-										class="link"
-										onClick={() => onSelect(u.userName)}
-									>
-										{u.userName}
-									</button>
-									<span class="mono muted">{u.arn}</span>
-									<button
-										type="button"
-										class="small danger"
-										disabled={action.busy}
-										onClick={() =>
-											action.run(async () => {
-												await api.sigil(
-													"DELETE",
-													`/users/${encodeURIComponent(u.userName)}`,
-												);
-												if (selected === u.userName) onSelect("");
-												loaded.reload();
-											})
-										}
-									>
-										Delete
-									</button>
-								</li>
-							))}
-						</ul>
-					)
-				}
+				{({ users }) => (
+					<SelectableList
+						items={users.map((u) => ({ name: u.userName, arn: u.arn }))}
+						empty="No users."
+						selected={selected}
+						onSelect={onSelect}
+						action={action}
+						onDelete={(userName) =>
+							api.sigil("DELETE", `/users/${encodeURIComponent(userName)}`)
+						}
+						reload={loaded.reload}
+					/>
+				)}
 			</Show>
 			<form
 				class="inline-form"
@@ -406,78 +355,40 @@ function Roles({
 	return (
 		<Section title="Roles">
 			<Show loaded={loaded}>
-				{({ roles }) =>
-					roles.length === 0 ? (
-						<p class="muted">No roles.</p>
-					) : (
-						<ul class="plain-list">
-							{roles.map((r) => (
-								<li
-									key={r.roleName}
-									class={r.roleName === selected ? "selected" : ""}
-								>
-									<button
-										type="button"
-										class="link"
-										onClick={() => onSelect(r.roleName)}
-									>
-										{r.roleName}
-									</button>
-									<span class="mono muted">{r.arn}</span>
-									<button
-										type="button"
-										class="small danger"
-										disabled={action.busy}
-										onClick={() =>
-											action.run(async () => {
-												await api.iam("DeleteRole", { RoleName: r.roleName });
-												if (selected === r.roleName) onSelect("");
-												loaded.reload();
-											})
-										}
-									>
-										Delete
-									</button>
-								</li>
-							))}
-						</ul>
-					)
-				}
-			</Show>
-			<form
-				aria-label="Create a role"
-				onSubmit={(e) => {
-					e.preventDefault();
-					void action.run(async () => {
-						await api.sigil("POST", "/roles", {
-							roleName: name,
-							trustPolicy: JSON.parse(trust),
-						});
-						setName("");
-						loaded.reload();
-					});
-				}}
-			>
-				<Field label="New role name">
-					<input
-						required
-						value={name}
-						onInput={(e) => setName(e.currentTarget.value)}
+				{({ roles }) => (
+					<SelectableList
+						items={roles.map((r) => ({ name: r.roleName, arn: r.arn }))}
+						empty="No roles."
+						selected={selected}
+						onSelect={onSelect}
+						action={action}
+						onDelete={async (roleName) => {
+							await api.iam("DeleteRole", { RoleName: roleName });
+						}}
+						reload={loaded.reload}
 					/>
-				</Field>
-				<PolicyEditor
-					label="Trust policy"
-					value={trust}
-					kind="trust"
-					onInput={setTrust}
-				/>
-				<button
-					type="submit"
-					disabled={action.busy || !policyIsValid(trust, "trust")}
-				>
-					Create role
-				</button>
-			</form>
+				)}
+			</Show>
+			<NamedPolicyForm
+				formLabel="Create a role"
+				nameLabel="New role name"
+				name={name}
+				setName={setName}
+				policyLabel="Trust policy"
+				policy={trust}
+				setPolicy={setTrust}
+				kind="trust"
+				submitLabel="Create role"
+				action={action}
+				onSubmit={async () => {
+					await api.sigil("POST", "/roles", {
+						roleName: name,
+						trustPolicy: JSON.parse(trust),
+					});
+					setName("");
+					loaded.reload();
+				}}
+			/>
 			{action.error !== undefined && <Failure error={action.error} />}
 		</Section>
 	);
@@ -510,59 +421,39 @@ function ManagedPolicies() {
 									<strong>{p.name}</strong>
 									<span class="mono muted">{p.arn}</span>
 									<span class="muted">{p.attachments} attached</span>
-									<button
-										type="button"
-										class="small danger"
-										disabled={action.busy}
-										onClick={() =>
-											action.run(async () => {
-												await api.iam("DeletePolicy", { PolicyArn: p.arn });
-												loaded.reload();
-											})
-										}
-									>
-										Delete
-									</button>
+									<DeleteButton
+										action={action}
+										onDelete={async () => {
+											await api.iam("DeletePolicy", { PolicyArn: p.arn });
+											loaded.reload();
+										}}
+									/>
 								</li>
 							))}
 						</ul>
 					)
 				}
 			</Show>
-			<form
-				aria-label="Create a managed policy"
-				onSubmit={(e) => {
-					e.preventDefault();
-					void action.run(async () => {
-						await api.iam("CreatePolicy", {
-							PolicyName: name,
-							PolicyDocument: doc,
-						});
-						setName("");
-						loaded.reload();
+			<NamedPolicyForm
+				formLabel="Create a managed policy"
+				nameLabel="Managed policy name"
+				name={name}
+				setName={setName}
+				policyLabel="Managed policy document"
+				policy={doc}
+				setPolicy={setDoc}
+				kind="identity"
+				submitLabel="Create policy"
+				action={action}
+				onSubmit={async () => {
+					await api.iam("CreatePolicy", {
+						PolicyName: name,
+						PolicyDocument: doc,
 					});
+					setName("");
+					loaded.reload();
 				}}
-			>
-				<Field label="Managed policy name">
-					<input
-						required
-						value={name}
-						onInput={(e) => setName(e.currentTarget.value)}
-					/>
-				</Field>
-				<PolicyEditor
-					label="Managed policy document"
-					value={doc}
-					kind="identity"
-					onInput={setDoc}
-				/>
-				<button
-					type="submit"
-					disabled={action.busy || !policyIsValid(doc, "identity")}
-				>
-					Create policy
-				</button>
-			</form>
+			/>
 			{action.error !== undefined && <Failure error={action.error} />}
 		</Section>
 	);
