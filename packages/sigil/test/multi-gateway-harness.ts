@@ -22,7 +22,7 @@ import {
 	PG_URL,
 	pgUnavailable,
 } from "./pg-harness.ts";
-import { NATS_URL, REDIS_URL, tcpReachable } from "./ports-services.ts";
+import { NATS_URL, REDIS_URL, sleep, tcpReachable } from "./ports-services.ts";
 
 /** Why the engines cannot be used, or undefined; in CI a missing engine throws. */
 export async function enginesMissing(): Promise<string | undefined> {
@@ -211,5 +211,36 @@ export async function within(
 		if (performance.now() - started > limitMs)
 			throw new Error(`${what}: not within ${limitMs} ms`);
 		await new Promise((r) => setTimeout(r, 20));
+	}
+}
+
+/** A gateway's /readyz answer. */
+export interface Ready {
+	httpStatus: number;
+	checks: { name: string; ok: boolean; reason?: string }[];
+}
+export async function readyz(g: ClusterGateway): Promise<Ready> {
+	const res = await fetch(`${g.url}/readyz`);
+	return {
+		...((await res.json()) as Omit<Ready, "httpStatus">),
+		httpStatus: res.status,
+	};
+}
+/** Waits until /readyz says `name` is `ok` (readiness answers are reused for 1 s). */
+export async function until(
+	g: ClusterGateway,
+	name: string,
+	ok: boolean,
+	ms = 20_000,
+): Promise<Ready> {
+	const end = performance.now() + ms;
+	for (;;) {
+		const r = await readyz(g);
+		if (r.checks.find((c) => c.name === name)?.ok === ok) return r;
+		if (performance.now() > end)
+			throw new Error(
+				`/readyz never said ${name} ok=${ok}: ${JSON.stringify(r)}`,
+			);
+		await sleep(200);
 	}
 }

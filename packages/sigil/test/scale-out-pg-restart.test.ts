@@ -19,7 +19,11 @@ import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { cp } from "./helpers/iam.ts";
-import { type ClusterGateway, spawnGateway } from "./multi-gateway-harness.ts";
+import {
+	type ClusterGateway,
+	spawnGateway,
+	until,
+} from "./multi-gateway-harness.ts";
 import { freePort, sleep, tcpReachable } from "./ports-services.ts";
 
 /** initdb/postgres of the machine, and the unprivileged user a root test runs them as. */
@@ -144,29 +148,6 @@ class OwnPostgres {
 	}
 }
 
-interface Ready {
-	checks: { name: string; ok: boolean; reason?: string }[];
-}
-async function until(
-	g: ClusterGateway,
-	name: string,
-	ok: boolean,
-	ms = 30_000,
-) {
-	const end = performance.now() + ms;
-	for (;;) {
-		const res = await fetch(`${g.url}/readyz`);
-		const r = (await res.json()) as Ready;
-		if (r.checks.find((c) => c.name === name)?.ok === ok)
-			return { ...r, httpStatus: res.status };
-		if (performance.now() > end)
-			throw new Error(
-				`/readyz never said ${name} ok=${ok}: ${JSON.stringify(r)}`,
-			);
-		await sleep(200);
-	}
-}
-
 describe("PostgreSQL restarted under load", { skip }, () => {
 	let pg: OwnPostgres;
 	let gateway: ClusterGateway;
@@ -241,14 +222,14 @@ describe("PostgreSQL restarted under load", { skip }, () => {
 		try {
 			await sleep(500);
 			await pg.kill();
-			const down = await until(gateway, "store", false);
+			const down = await until(gateway, "store", false, 30_000);
 			assert.equal(down.httpStatus, 503);
 			// A deployed function is served from memory while its store is out.
 			const sync = await fetch(`${gateway.url}/function/steady/`);
 			assert.equal(sync.status, 200, await sync.text());
 			await sleep(1_000);
 			await pg.start();
-			await until(gateway, "store", true);
+			await until(gateway, "store", true, 30_000);
 			await sleep(500);
 		} finally {
 			running = false;

@@ -13,7 +13,11 @@ import { after, before, describe, test } from "node:test";
 import { signStandardWebhook } from "@sigil/signature";
 import { startReceiver } from "./async-helpers.ts";
 import { cp } from "./helpers/iam.ts";
-import { type ClusterGateway, spawnGateway } from "./multi-gateway-harness.ts";
+import {
+	type ClusterGateway,
+	spawnGateway,
+	until,
+} from "./multi-gateway-harness.ts";
 import {
 	dropSchema,
 	freshSchema,
@@ -75,36 +79,6 @@ async function waitFor(
 		if (performance.now() > end)
 			throw new Error(`${what}: not within ${ms} ms`);
 		await sleep(50);
-	}
-}
-
-interface Ready {
-	httpStatus: number;
-	checks: { name: string; ok: boolean; reason?: string }[];
-}
-async function readyz(g: ClusterGateway): Promise<Ready> {
-	const res = await fetch(`${g.url}/readyz`);
-	return {
-		...((await res.json()) as Omit<Ready, "httpStatus">),
-		httpStatus: res.status,
-	};
-}
-/** Waits until /readyz says `name` is `ok` (readiness answers are reused for 1 s). */
-async function until(
-	g: ClusterGateway,
-	name: string,
-	ok: boolean,
-	ms = 20_000,
-): Promise<Ready> {
-	const end = performance.now() + ms;
-	for (;;) {
-		const r = await readyz(g);
-		if (r.checks.find((c) => c.name === name)?.ok === ok) return r;
-		if (performance.now() > end)
-			throw new Error(
-				`/readyz never said ${name} ok=${ok}: ${JSON.stringify(r)}`,
-			);
-		await sleep(200);
 	}
 }
 
