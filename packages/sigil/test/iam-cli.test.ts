@@ -213,6 +213,32 @@ describe("sigil user / role / policy", () => {
 });
 
 describe("sigil user delete", () => {
+	/** A new managed policy (lambda:ListFunctions) attached to `user`; its ARN. */
+	async function attachManaged(
+		user: string,
+		policyName: string,
+	): Promise<string> {
+		const arn = tag(
+			await iamOk(gw, {
+				Action: "CreatePolicy",
+				PolicyName: policyName,
+				PolicyDocument: JSON.stringify({
+					Version: "2012-10-17",
+					Statement: [
+						{ Effect: "Allow", Action: "lambda:ListFunctions", Resource: "*" },
+					],
+				}),
+			}),
+			"Arn",
+		);
+		await iamOk(gw, {
+			Action: "AttachUserPolicy",
+			UserName: user,
+			PolicyArn: arn,
+		});
+		return arn;
+	}
+
 	test("a user with keys, inline and managed policies and groups is deleted whole, and its key stops working at once", async () => {
 		const made = await json<{
 			AccessKey: { AccessKeyId: string; SecretAccessKey: string };
@@ -221,24 +247,12 @@ describe("sigil user delete", () => {
 			accessKeyId: made.AccessKey.AccessKeyId,
 			secretAccessKey: made.AccessKey.SecretAccessKey,
 		};
+		const policyArn = await attachManaged("del-dora", "dora-managed");
 		const doc = JSON.stringify({
 			Version: "2012-10-17",
 			Statement: [
 				{ Effect: "Allow", Action: "lambda:ListFunctions", Resource: "*" },
 			],
-		});
-		const policyArn = tag(
-			await iamOk(gw, {
-				Action: "CreatePolicy",
-				PolicyName: "dora-managed",
-				PolicyDocument: doc,
-			}),
-			"Arn",
-		);
-		await iamOk(gw, {
-			Action: "AttachUserPolicy",
-			UserName: "del-dora",
-			PolicyArn: policyArn,
 		});
 		await iamOk(gw, { Action: "CreateGroup", GroupName: "dora-team" });
 		await iamOk(gw, {
@@ -290,25 +304,7 @@ describe("sigil user delete", () => {
 
 	test("a user the caller may not detach from stays whole: the first refused step stops the delete", async () => {
 		await json(["user", "create", "del-erin", "--key"]);
-		const doc = JSON.stringify({
-			Version: "2012-10-17",
-			Statement: [
-				{ Effect: "Allow", Action: "lambda:ListFunctions", Resource: "*" },
-			],
-		});
-		const arn = tag(
-			await iamOk(gw, {
-				Action: "CreatePolicy",
-				PolicyName: "erin-managed",
-				PolicyDocument: doc,
-			}),
-			"Arn",
-		);
-		await iamOk(gw, {
-			Action: "AttachUserPolicy",
-			UserName: "del-erin",
-			PolicyArn: arn,
-		});
+		const arn = await attachManaged("del-erin", "erin-managed");
 		// An operator who may delete users and keys but not detach policies.
 		const op = await json<{
 			AccessKey: { AccessKeyId: string; SecretAccessKey: string };
