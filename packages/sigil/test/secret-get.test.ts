@@ -69,8 +69,15 @@ describe("secret get", () => {
 		assert.match(await res.text(), /SECRET_NOT_FOUND/);
 		const bad = await gw.signed("GET", "/sigil/v1/secrets/..%2Fplain");
 		assert.equal(bad.status, 400);
-		const withQuery = await gw.signed("GET", "/sigil/v1/secrets/plain?version=2");
-		assert.equal(withQuery.status, 400, "a parameter it does not take is refused");
+		const withQuery = await gw.signed(
+			"GET",
+			"/sigil/v1/secrets/plain?version=2",
+		);
+		assert.equal(
+			withQuery.status,
+			400,
+			"a parameter it does not take is refused",
+		);
 		assert.ok(!(await withQuery.text()).includes("s3cr3t"));
 		const ran = await cli(["secret", "get", "Not_Valid"]);
 		assert.notEqual(ran.code, 0);
