@@ -4,6 +4,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import fc from "fast-check";
+import type { WireRequest } from "@sigil/signature";
 import { canonicalRequestDifferences } from "../src/console/canonical-diff.ts";
 import { checkSigV4 } from "../src/console/check-sigv4.ts";
 import {
@@ -115,25 +116,34 @@ describe("curl commands", () => {
 						service: "lambda",
 						credentials: KEYS,
 					});
+					const check = (wire: WireRequest) =>
+						checkSigV4({
+							wire,
+							accessKeyId: KEYS.accessKeyId,
+							secretAccessKey: KEYS.secretAccessKey,
+							expect: { region: "us-east-1", services: ["lambda"] },
+							now: Date.now(),
+							maxSkewMs: 300_000,
+						});
 					const wire = parseCurlCommand(asCurl(r));
-					const checked = checkSigV4({
-						wire,
-						accessKeyId: KEYS.accessKeyId,
-						secretAccessKey: KEYS.secretAccessKey,
-						expect: { region: "us-east-1", services: ["lambda"] },
-						now: Date.now(),
-						maxSkewMs: 300_000,
-					});
+					const checked = check(wire);
 					assert.equal(
 						checked.outcome,
 						"valid",
 						`${checked.code}: ${checked.message}\n${asCurl(r)}`,
 					);
-					// The same request as raw text reads the same.
-					assert.deepEqual(parseRequestText(asRaw(r)).body, wire.body);
+					// The same request as raw text reads the same and checks the same.
+					const raw = parseRequestText(asRaw(r));
+					assert.deepEqual(raw.body, wire.body);
+					assert.equal(check(raw).outcome, "valid", asRaw(r));
 				},
 			),
-			{ numRuns: 150 },
+			{
+				numRuns: 150,
+				// Found by CI: a non-ASCII header value is sent as its UTF-8 bytes, which the
+				// gateway reads as latin1 characters; the parsers must hand over that form.
+				examples: [["GET", ["%20"], {}, { "x-a": "¡" }, ""]],
+			},
 		);
 	});
 

@@ -7,6 +7,7 @@
  * as raw). Every option not understood is refused, never skipped: it could change the request.
  */
 import type { WireRequest } from "@sigil/signature";
+import { asReceivedHeaderValue } from "./request-text.ts";
 import { ShellWordsError, shellWords } from "./shell-words.ts";
 
 export class CurlCommandError extends Error {
@@ -347,7 +348,10 @@ function requestOf(p: Parsed, rawUrl: string): WireRequest {
 		if (!has("content-type"))
 			extra.push(["Content-Type", "application/x-www-form-urlencoded"]);
 	}
-	const rawHeaders = [...own, ...p.headers, ...extra].flat();
+	const rawHeaders = [...own, ...p.headers, ...extra].flatMap(([n, v]) => [
+		n,
+		asReceivedHeaderValue(v),
+	]);
 	return { method, target, rawHeaders, body };
 }
 

@@ -13,6 +13,18 @@ export class RequestTextError extends Error {
 }
 
 const MAX_HEADERS = 200;
+
+/**
+ * A header value typed as text, in the form the gateway receives it: a client sends the UTF-8
+ * bytes of what it signed and Node's parser reads each byte as one latin1 character, which is
+ * what the verifiers take. Pasted `¡` is therefore `Â¡` on the wire.
+ */
+export function asReceivedHeaderValue(value: string): string {
+	// biome-ignore lint/suspicious/noControlCharactersInRegex: the ASCII test, the common case
+	return /^[\x00-\x7f]*$/.test(value)
+		? value
+		: Buffer.from(value, "utf8").toString("latin1");
+}
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 const METHOD = TOKEN;
 const VERSION = /^HTTP\/1\.[01]$/;
@@ -69,7 +81,7 @@ export function parseRequestText(pasted: string): WireRequest {
 			throw new RequestTextError(
 				`${at}: the value of ${name} holds a control character`,
 			);
-		rawHeaders.push(name, value);
+		rawHeaders.push(name, asReceivedHeaderValue(value));
 	});
 	if (rawHeaders.length / 2 > MAX_HEADERS)
 		throw new RequestTextError(`more than ${MAX_HEADERS} headers`);
