@@ -10,11 +10,14 @@
  * Plain JavaScript with Node's builtins only: it runs before anything of the function.
  */
 import { spawn } from "node:child_process";
+import { unlinkSync } from "node:fs";
 import { connect, createServer } from "node:net";
 import { constants } from "node:os";
 
 const [socketPath, port, ...command] = process.argv.slice(2);
 const PROBE_MS = 20;
+/** After its socket is unlinked, how long the relay goes on accepting what was queued. */
+const BACKLOG_DRAIN_MS = 50;
 
 const child = spawn(command[0], command.slice(1), {
 	stdio: "inherit",
@@ -29,16 +32,25 @@ const open = new Set();
 let offered;
 child.on("exit", (code, signal) => {
 	const status = code ?? 128 + (constants.signals[signal] ?? 0);
-	// No new connection from now on (the gateway sees a refusal, and retries once restarted);
-	// the ones already here get their "upstream-refused" answer out before the relay goes.
-	offered?.close();
 	const done = () => process.exit(status);
-	if (open.size === 0) return done();
-	setTimeout(done, 500).unref();
-	const check = setInterval(() => {
-		if (open.size === 0) done();
-	}, 10);
-	check.unref();
+	if (offered === undefined) return done();
+	// No new connection from now on: the socket's name goes first, so a gateway connecting finds
+	// nothing (ENOENT, retried once the server is back). Closing the listening socket at once
+	// would reset a connection already waiting in its backlog — which the gateway cannot tell
+	// from a server that read its request and died. Those are still accepted for a moment, and
+	// answered "upstream-refused" like every connection the relay takes from now on.
+	try {
+		unlinkSync(socketPath);
+	} catch {}
+	setTimeout(() => {
+		offered.close();
+		if (open.size === 0) return done();
+		setTimeout(done, 500).unref();
+		const check = setInterval(() => {
+			if (open.size === 0) done();
+		}, 10);
+		check.unref();
+	}, BACKLOG_DRAIN_MS);
 });
 
 /**
