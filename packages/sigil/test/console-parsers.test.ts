@@ -3,8 +3,8 @@
 // paste can hold. The curl property signs with @smithy/signature-v4 (the AWS SDK v3's signer).
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import fc from "fast-check";
 import type { WireRequest } from "@sigil/signature";
+import fc from "fast-check";
 import { canonicalRequestDifferences } from "../src/console/canonical-diff.ts";
 import { checkSigV4 } from "../src/console/check-sigv4.ts";
 import {
