@@ -43,14 +43,14 @@ const profile = process.env.BENCH_PROFILE !== "0";
 
 const BODY = '{"hello":"world"}';
 type Method = "GET" | "POST";
-type Signer = "bare" | "none" | "aws_iam" | "hmac" | "aws_iam-strict";
+type Signer = "bare" | "relay" | "none" | "aws_iam" | "hmac" | "aws_iam-strict";
 interface Case {
 	readonly name: string;
-	readonly target: "bare" | "gateway" | "before";
+	readonly target: "bare" | "relay" | "gateway" | "before";
 	readonly signer: Signer;
 	readonly method: Method;
 }
-const FUNCTION_OF: Record<Exclude<Signer, "bare">, string> = {
+const FUNCTION_OF: Record<Exclude<Signer, "bare" | "relay">, string> = {
 	none: "trivial-none",
 	aws_iam: "trivial-iam",
 	hmac: "trivial-hmac",
@@ -59,10 +59,10 @@ const FUNCTION_OF: Record<Exclude<Signer, "bare">, string> = {
 
 const CASES: Case[] = [];
 for (const method of ["GET", "POST"] as const)
-	for (const signer of ["bare", "none", "aws_iam", "hmac"] as const)
+	for (const signer of ["bare", "relay", "none", "aws_iam", "hmac"] as const)
 		CASES.push({
 			name: `${signer}.${method}`,
-			target: signer === "bare" ? "bare" : "gateway",
+			target: signer === "bare" || signer === "relay" ? signer : "gateway",
 			signer,
 			method,
 		});
@@ -78,7 +78,10 @@ const keyCache = new SigningKeyCache();
 /** `distinct` requests for one case, signed now. */
 function requestsFor(c: Case, host: string): WrkRequest[] {
 	const now = Date.now();
-	const path = c.signer === "bare" ? "/" : `/function/${FUNCTION_OF[c.signer]}`;
+	const path =
+		c.signer === "bare" || c.signer === "relay"
+			? "/"
+			: `/function/${FUNCTION_OF[c.signer]}`;
 	return Array.from({ length: distinct }, (_, i) => {
 		const query = `n=${i}`;
 		const body = c.method === "POST" ? BODY : "";
@@ -111,6 +114,7 @@ interface CaseResult extends WrkFigures {
 const work = await mkdtemp(join(tmpdir(), "sigil-bench-gateway-"));
 const servers = join(import.meta.dirname, "bench-servers.ts");
 const bare = await spawnServer(servers, ["bare"]);
+const relay = await spawnServer(servers, ["relay"]);
 const gateway = await spawnServer(
 	servers,
 	["gateway"],
@@ -140,9 +144,11 @@ if (before)
 const serverOf = (c: Case) =>
 	c.target === "bare"
 		? bare
-		: c.target === "before" && before
-			? before
-			: gateway;
+		: c.target === "relay"
+			? relay
+			: c.target === "before" && before
+				? before
+				: gateway;
 const pidOf = (c: Case) => serverOf(c).child.pid as number;
 
 async function measure(c: Case, profileTo?: string): Promise<CaseResult> {
@@ -185,7 +191,7 @@ if (profile && profiled) {
 	);
 	breakdown = { case: profiled.name, result, phases };
 }
-await Promise.all([bare.stop(), gateway.stop(), before?.stop()]);
+await Promise.all([bare.stop(), relay.stop(), gateway.stop(), before?.stop()]);
 await rm(work, { recursive: true, force: true });
 
 const ratio = (name: string) => {
@@ -249,6 +255,15 @@ if (json) {
 		if (q && r)
 			console.log(
 				`  ${name} / bare: ${q.rps.toFixed(2)}× throughput (target ≥ 0.5), ${q.p99.toFixed(2)}× p99 (target ≤ 2), ${r.errors} errors (target 0)`,
+			);
+	}
+	for (const method of ["GET", "POST"]) {
+		const floor = results.get(`relay.${method}`);
+		const base = results.get(`bare.${method}`);
+		const signed = results.get(`aws_iam.${method}`);
+		if (floor && base && signed)
+			console.log(
+				`  ${method}: the hop to another process alone (relay) reaches ${(floor.rps / base.rps).toFixed(2)}× bare; aws_iam reaches ${(signed.rps / floor.rps).toFixed(2)}× the relay`,
 			);
 	}
 	if (breakdown) {
