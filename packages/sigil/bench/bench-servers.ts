@@ -131,7 +131,7 @@ function readFrames(
 	input: NodeJS.ReadableStream,
 	onFrame: (id: number, value: unknown) => void,
 ): void {
-	let pending = Buffer.alloc(0);
+	let pending: Buffer = Buffer.alloc(0);
 	input.on("data", (chunk: Buffer) => {
 		pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
 		while (pending.length >= 8) {
