@@ -15,8 +15,10 @@
 //   BENCH_REQUESTS (distinct requests per case, 5000), BENCH_PROFILE=0 skips the CPU breakdown,
 //   BENCH_PROFILE_TOP=N lists the N heaviest frames of the profile, BENCH_CASES=a,b runs only those,
 //   BENCH_BEFORE=DIR adds the aws_iam cases against another checkout's gateway (see below).
+
+import { execFileSync } from "node:child_process";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { SigningKeyCache, signPayloadHmac, signSigV4 } from "@sigil/signature";
 import { HMAC_SECRET } from "./bench-servers.ts";
@@ -28,7 +30,7 @@ import {
 	type PhaseBreakdown,
 	phaseBreakdown,
 } from "./phases.ts";
-import { childrenCpuBetween, treeUsage } from "./proc-cpu.ts";
+import { childrenCpuBetween, descendantPids, treeUsage } from "./proc-cpu.ts";
 import { prepare, runWrk, type WrkFigures, type WrkRequest } from "./wrk.ts";
 
 const json = process.argv.includes("--json");
@@ -151,18 +153,52 @@ const serverOf = (c: Case) =>
 				: gateway;
 const pidOf = (c: Case) => serverOf(c).child.pid as number;
 
+/**
+ * The profiler samples on wall time, so a sample lands on whatever the main thread was in when
+ * the kernel ran something else on its core (a `writev` that woke wrk, say). For the profiled
+ * run, with two CPUs or more, the gateway's process gets CPU 0 to itself and wrk and the
+ * function instances share the others: a sample then counts the gateway's own work.
+ */
+const pinForProfile = profile && availableParallelism() >= 2;
+function pin(pid: number, cpus: string): void {
+	execFileSync("taskset", ["-a", "-p", "-c", cpus, String(pid)], {
+		stdio: "ignore",
+	});
+}
+function pinTree(gatewayPid: number, pinned: boolean): void {
+	const all = `0-${availableParallelism() - 1}`;
+	pin(gatewayPid, pinned ? "0" : all);
+	for (const pid of descendantPids(gatewayPid)) {
+		try {
+			pin(pid, pinned ? `1-${availableParallelism() - 1}` : all);
+		} catch {
+			// an instance that ended meanwhile
+		}
+	}
+}
+
 async function measure(c: Case, profileTo?: string): Promise<CaseResult> {
 	const server = serverOf(c);
 	const host = new URL(server.url).host;
 	const files = await prepare(work, c.name, host, requestsFor(c, host));
+	const pinned = profileTo !== undefined && pinForProfile;
 	const run = (s: number) =>
-		runWrk({ url: server.url, ...files, seconds: s, connections, threads });
+		runWrk({
+			url: server.url,
+			...files,
+			seconds: s,
+			connections,
+			threads,
+			...(pinned && { cpus: `1-${availableParallelism() - 1}` }),
+		});
 	if (warmup > 0) await run(warmup); // JIT, instances started, keep-alive
+	if (pinned) pinTree(pidOf(c), true);
 	if (profileTo) await gateway.command("profile-start");
 	const before = treeUsage(pidOf(c));
 	const figures = await run(seconds);
 	const after = treeUsage(pidOf(c));
 	if (profileTo) await gateway.command(`profile-stop ${profileTo}`);
+	if (pinned) pinTree(pidOf(c), false);
 	const perRequest = (s: number) => (s * 1e6) / Math.max(1, figures.requests);
 	return {
 		...figures,

@@ -144,3 +144,8 @@ export function childrenCpuBetween(
 		s += cpu - (before.childCpuS.get(pid) ?? 0);
 	return s;
 }
+
+/** The process ids below `pid` (its function instances, their sandboxes). */
+export function descendantPids(pid: number): number[] {
+	return descendantsOf(pid, allStats()).map((s) => s.pid);
+}

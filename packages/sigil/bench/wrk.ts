@@ -104,6 +104,8 @@ export function runWrk(o: {
 	readonly seconds: number;
 	readonly connections: number;
 	readonly threads: number;
+	/** Runs wrk on these CPUs only (`taskset -c`), e.g. "1". */
+	readonly cpus?: string;
 }): Promise<WrkFigures> {
 	const args = [
 		`-t${o.threads}`,
@@ -118,9 +120,13 @@ export function runWrk(o: {
 		o.requestsFile,
 	];
 	return new Promise((resolve, reject) => {
+		const [file, argv] =
+			o.cpus === undefined
+				? [WRK, args]
+				: ["taskset", ["-c", o.cpus, WRK, ...args]];
 		execFile(
-			WRK,
-			args,
+			file,
+			argv,
 			{ timeout: (o.seconds + 30) * 1000, maxBuffer: 1024 * 1024 },
 			(err, stdout, stderr) => {
 				if (err) {
