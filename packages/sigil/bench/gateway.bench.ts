@@ -13,11 +13,12 @@
 //   npm run bench:gateway [-- --json]
 //   BENCH_SECONDS (10 per case), BENCH_WARMUP (2), BENCH_CONNECTIONS (32), BENCH_THREADS (2),
 //   BENCH_REQUESTS (distinct requests per case, 5000), BENCH_PROFILE=0 skips the CPU breakdown,
-//   BENCH_PROFILE_TOP=N lists the N heaviest frames of the profile, BENCH_CASES=a,b runs only those,
+//   BENCH_PROFILE_TOP=N lists the N heaviest frames of the profile,
+//   BENCH_PROFILE_SAVE=FILE keeps the .cpuprofile, BENCH_CASES=a,b runs only those,
 //   BENCH_BEFORE=DIR adds the aws_iam cases against another checkout's gateway (see below).
 
 import { execFileSync } from "node:child_process";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { SigningKeyCache, signPayloadHmac, signSigV4 } from "@sigil/signature";
@@ -222,9 +223,10 @@ const profiled = CASES.find((c) => c.name === "aws_iam.POST");
 if (profile && profiled) {
 	const file = join(work, "gateway.cpuprofile");
 	const result = await measure(profiled, file);
-	const phases = phaseBreakdown(
-		JSON.parse(await readFile(file, "utf8")) as CpuProfile,
-	);
+	const text = await readFile(file, "utf8");
+	if (process.env.BENCH_PROFILE_SAVE)
+		await writeFile(process.env.BENCH_PROFILE_SAVE, text); // for DevTools or speedscope
+	const phases = phaseBreakdown(JSON.parse(text) as CpuProfile);
 	breakdown = { case: profiled.name, result, phases };
 }
 await Promise.all([bare.stop(), relay.stop(), gateway.stop(), before?.stop()]);
