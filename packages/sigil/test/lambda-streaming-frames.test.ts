@@ -6,7 +6,17 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import fc from "fast-check";
-import { encodeFrame, FrameError, FrameReader } from "../src/runtime/frames.ts";
+import {
+	encodeFrame,
+	encodeHostBatch,
+	FrameError,
+	FrameReader,
+} from "../src/runtime/frames.ts";
+import {
+	eventOf,
+	type HostMessage,
+	type ReceivedMessage,
+} from "../src/runtime/worker-protocol.ts";
 
 /** Cuts `buf` at the given points (any order, any duplicates). */
 function cut(buf: Buffer, points: number[]): Buffer[] {
@@ -59,5 +69,68 @@ test("a frame whose body is not JSON is refused", () => {
 	assert.throws(
 		() => new FrameReader().push(Buffer.concat([head, body])),
 		FrameError,
+	);
+});
+
+test("a host batch carries the gateway's own event JSON in place, and any other event as text", () => {
+	const invoke = fc.record({
+		id: fc.nat(),
+		requestId: fc.string(),
+		event: fc.jsonValue({ maxDepth: 3 }),
+		own: fc.boolean(),
+		clientContext: fc.option(fc.string(), { nil: undefined }),
+	});
+	const other = fc.oneof(
+		fc.record({
+			type: fc.constant("ack" as const),
+			id: fc.nat(),
+			bytes: fc.nat(),
+		}),
+		fc.record({
+			type: fc.constant("cancel" as const),
+			id: fc.nat(),
+			reason: fc.string(),
+		}),
+	);
+	fc.assert(
+		fc.property(
+			fc.array(fc.oneof(invoke, other), { minLength: 1, maxLength: 6 }),
+			fc.string(),
+			(items, notJson) => {
+				const batch: HostMessage[] = items.map((m) =>
+					"type" in m
+						? { ...m } // fast-check's records have no prototype; JSON's do
+						: {
+								type: "invoke",
+								id: m.id,
+								requestId: m.requestId,
+								// A caller's payload may not be JSON at all: it must arrive as the same text.
+								eventJson: m.own ? JSON.stringify(m.event) : notJson,
+								...(m.own && { eventIsJson: true as const }),
+								deadline: 1,
+								...(m.clientContext !== undefined && {
+									clientContext: m.clientContext,
+								}),
+							},
+				);
+				const [frame] = new FrameReader().push(encodeHostBatch(batch));
+				const got = frame as ReceivedMessage[];
+				assert.equal(got.length, batch.length);
+				got.forEach((m, i) => {
+					const sent = batch[i] as HostMessage;
+					if (sent.type !== "invoke" || m.type !== "invoke") {
+						assert.deepEqual(m, sent);
+						return;
+					}
+					const { eventJson, eventIsJson, ...rest } = sent;
+					const { event, eventJson: text, ...restGot } = m;
+					assert.deepEqual(restGot, rest);
+					if (eventIsJson) {
+						assert.equal(text, undefined);
+						assert.deepEqual(eventOf(m), JSON.parse(eventJson));
+					} else assert.equal(text, eventJson);
+				});
+			},
+		),
 	);
 });

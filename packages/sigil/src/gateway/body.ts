@@ -21,19 +21,49 @@ export async function readBody(ex: Exchange, limit: number): Promise<Buffer> {
 		req.headers["transfer-encoding"] === undefined
 	)
 		return EMPTY;
-	const chunks: Buffer[] = [];
-	let size = 0;
-	for await (const chunk of req as AsyncIterable<Buffer>) {
-		size += chunk.length;
-		if (size > limit) {
-			req.resume();
-			throw tooLarge(limit);
-		}
-		chunks.push(chunk);
-	}
-	return chunks.length === 1
-		? (chunks[0] as Buffer)
-		: Buffer.concat(chunks, size);
+	// Events, not `for await`: the async iterator costs a promise and a microtask per chunk, and
+	// this runs on every request that has a body.
+	return new Promise<Buffer>((resolve, reject) => {
+		const chunks: Buffer[] = [];
+		let size = 0;
+		const done = () => {
+			req.off("data", onData);
+			req.off("end", onEnd);
+			req.off("error", onError);
+			req.off("close", onClose);
+		};
+		const onData = (chunk: Buffer) => {
+			size += chunk.length;
+			if (size > limit) {
+				done();
+				req.resume();
+				reject(tooLarge(limit));
+				return;
+			}
+			chunks.push(chunk);
+		};
+		const onEnd = () => {
+			done();
+			resolve(
+				chunks.length === 1
+					? (chunks[0] as Buffer)
+					: Buffer.concat(chunks, size),
+			);
+		};
+		const onError = (err: Error) => {
+			done();
+			reject(err);
+		};
+		// A client that goes away mid-body: 'close' without 'end' (and usually an 'error' first).
+		const onClose = () => {
+			done();
+			reject(Object.assign(new Error("aborted"), { code: "ECONNRESET" }));
+		};
+		req.on("data", onData);
+		req.on("end", onEnd);
+		req.on("error", onError);
+		req.on("close", onClose);
+	});
 }
 
 function tooLarge(limit: number): SigilError {

@@ -10,16 +10,16 @@
 import { Socket } from "node:net";
 import { encodeFrame, FrameReader } from "./frames.ts";
 import { startFunctionHost } from "./function-host.ts";
-import type { HostMessage, WorkerBoot } from "./worker-protocol.ts";
+import type { ReceivedMessage, WorkerBoot } from "./worker-protocol.ts";
 
 const PROTOCOL_FD = 3;
 
 const channel = new Socket({ fd: PROTOCOL_FD, readable: true, writable: true });
 const reader = new FrameReader();
-let onBatch: ((batch: HostMessage[]) => void) | undefined;
+let onBatch: ((batch: ReceivedMessage[]) => void) | undefined;
 let booted = false;
 /** Invocations cannot arrive before "ready", but a batch read with the boot frame is kept. */
-const early: HostMessage[][] = [];
+const early: ReceivedMessage[][] = [];
 
 channel.on("data", (chunk: Buffer) => {
 	for (const frame of reader.push(chunk)) {
@@ -33,8 +33,8 @@ channel.on("data", (chunk: Buffer) => {
 					for (const b of early.splice(0)) listener(b);
 				},
 			);
-		} else if (onBatch !== undefined) onBatch(frame as HostMessage[]);
-		else early.push(frame as HostMessage[]);
+		} else if (onBatch !== undefined) onBatch(frame as ReceivedMessage[]);
+		else early.push(frame as ReceivedMessage[]);
 	}
 });
 // The gateway closed the pipe (drain, redeploy, shutdown) or went away: nothing more to serve.

@@ -6,15 +6,41 @@
  * without end.
  */
 
+import type { HostMessage, InvokeMessage } from "./worker-protocol.ts";
+
 export const DEFAULT_MAX_FRAME_BYTES = 64 * 1024 * 1024;
 
 /** One frame holding `value` as JSON. */
 export function encodeFrame(value: unknown): Buffer {
-	const body = Buffer.from(JSON.stringify(value), "utf8");
-	const frame = Buffer.allocUnsafe(4 + body.length);
-	frame.writeUInt32BE(body.length, 0);
-	body.copy(frame, 4);
+	return frameOfJson(JSON.stringify(value));
+}
+
+/** One frame of JSON text already made. */
+export function frameOfJson(json: string): Buffer {
+	const length = Buffer.byteLength(json, "utf8");
+	const frame = Buffer.allocUnsafe(4 + length);
+	frame.writeUInt32BE(length, 0);
+	frame.write(json, 4, "utf8");
 	return frame;
+}
+
+/**
+ * One frame of gateway → instance messages. An invocation whose event is the gateway's own JSON
+ * ({@link InvokeMessage.eventIsJson}) carries it in place as `event`; any other message, and a
+ * caller's payload (which may not even be JSON), is encoded as is.
+ */
+export function encodeHostBatch(batch: readonly HostMessage[]): Buffer {
+	let json = "[";
+	for (let i = 0; i < batch.length; i++) {
+		const m = batch[i] as HostMessage;
+		if (i > 0) json += ",";
+		if (m.type === "invoke" && m.eventIsJson === true) {
+			const { eventJson, eventIsJson: _, ...rest } = m;
+			const head = JSON.stringify(rest); // an object: ends with "}"
+			json += `${head.slice(0, -1)},"event":${eventJson}}`;
+		} else json += JSON.stringify(m);
+	}
+	return frameOfJson(`${json}]`);
 }
 
 export class FrameError extends Error {

@@ -25,14 +25,15 @@ import {
 	isStreamingHandler,
 	ResponseStream,
 } from "./stream-response.ts";
-import type {
-	AckMessage,
-	CancelMessage,
-	HandlerErrorInfo,
-	HostMessage,
-	InvokeMessage,
-	WorkerBoot,
-	WorkerMessage,
+import {
+	type AckMessage,
+	type CancelMessage,
+	eventOf,
+	type HandlerErrorInfo,
+	type ReceivedInvoke,
+	type ReceivedMessage,
+	type WorkerBoot,
+	type WorkerMessage,
 } from "./worker-protocol.ts";
 
 type Handler = (event: unknown, context: object, callback?: unknown) => unknown;
@@ -40,7 +41,9 @@ type Handler = (event: unknown, context: object, callback?: unknown) => unknown;
 /** Sends one batch of messages to the pool. */
 export type SendBatch = (batch: WorkerMessage[]) => void;
 /** Registers the receiver of invocation batches (called once the handler has loaded). */
-export type ListenBatches = (onBatch: (batch: HostMessage[]) => void) => void;
+export type ListenBatches = (
+	onBatch: (batch: ReceivedMessage[]) => void,
+) => void;
 
 export function startFunctionHost(
 	boot: WorkerBoot,
@@ -171,7 +174,7 @@ export function startFunctionHost(
 		}
 	}
 
-	function makeContext(msg: InvokeMessage): object {
+	function makeContext(msg: ReceivedInvoke): object {
 		return {
 			awsRequestId: msg.requestId,
 			functionName: boot.functionName,
@@ -211,7 +214,7 @@ export function startFunctionHost(
 	/** Response streams of the streaming invocations running here, by invocation id. */
 	const streams = new Map<number, ResponseStream>();
 
-	function newResponseStream(fn: Handler, msg: InvokeMessage): ResponseStream {
+	function newResponseStream(fn: Handler, msg: ReceivedInvoke): ResponseStream {
 		const stream = new ResponseStream(
 			{
 				start: (contentType) =>
@@ -238,11 +241,14 @@ export function startFunctionHost(
 	 * has settled and the stream has finished sending (a handler that returns without ending
 	 * its stream ends it, as the return says the answer is complete).
 	 */
-	async function callStreaming(fn: Handler, msg: InvokeMessage): Promise<void> {
+	async function callStreaming(
+		fn: Handler,
+		msg: ReceivedInvoke,
+	): Promise<void> {
 		const stream = newResponseStream(fn, msg);
 		try {
 			await (fn as unknown as (e: unknown, s: unknown, c: object) => unknown)(
-				JSON.parse(msg.eventJson),
+				eventOf(msg),
 				stream,
 				makeContext(msg),
 			);
@@ -280,7 +286,7 @@ export function startFunctionHost(
 		stream.destroy(new Error(msg.reason));
 	}
 
-	async function run(fn: Handler, msg: InvokeMessage): Promise<void> {
+	async function run(fn: Handler, msg: ReceivedInvoke): Promise<void> {
 		// Twice what the gateway keeps (64 KB, cut at the end and marked): the gateway cuts, this
 		// only bounds the instance's memory for a function that logs without end.
 		const logs = new LogBuffer(128 * 1024);
@@ -302,11 +308,7 @@ export function startFunctionHost(
 					});
 					return;
 				}
-				const result = await callHandler(
-					fn,
-					JSON.parse(msg.eventJson),
-					makeContext(msg),
-				);
+				const result = await callHandler(fn, eventOf(msg), makeContext(msg));
 				// Lambda serializes the result as JSON; undefined (and functions) become null.
 				const resultJson = JSON.stringify(result) ?? "null";
 				store.finished = true;

@@ -455,6 +455,7 @@ export function createNodeRuntime(spec: NodeRuntimeSpec): NodeRuntime {
 				{
 					requestId: inv.requestId,
 					eventJson: JSON.stringify(event),
+					eventIsJson: true,
 					...(inv.signal !== undefined ? { signal: inv.signal } : {}),
 				},
 				streaming ? STREAM_RESPONSE_BYTES : BUFFERED_RESPONSE_BYTES,

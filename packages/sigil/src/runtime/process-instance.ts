@@ -8,7 +8,12 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import type { Socket } from "node:net";
-import { DEFAULT_MAX_FRAME_BYTES, encodeFrame, FrameReader } from "./frames.ts";
+import {
+	DEFAULT_MAX_FRAME_BYTES,
+	encodeFrame,
+	encodeHostBatch,
+	FrameReader,
+} from "./frames.ts";
 import type { InstanceFactory } from "./worker-pool.ts";
 import type { WorkerBoot, WorkerMessage } from "./worker-protocol.ts";
 
@@ -132,7 +137,8 @@ export function processInstances(o: ProcessInstanceOptions): InstanceFactory {
 
 		return {
 			post(batch) {
-				if (!gone && broken === undefined) channel.write(encodeFrame(batch));
+				if (!gone && broken === undefined)
+					channel.write(encodeHostBatch(batch));
 			},
 			terminate() {
 				// The pool has already failed what ran here: nothing it says now matters.

@@ -105,6 +105,8 @@ export function threadInstances(o: {
 export interface PoolJob {
 	readonly requestId: string;
 	readonly eventJson: string;
+	/** See {@link InvokeMessage.eventIsJson}. */
+	readonly eventIsJson?: true;
 	readonly clientContext?: string;
 	readonly signal?: AbortSignal;
 	/** Receives the job's response stream, if its handler streams (stream-relay.ts). */
@@ -448,6 +450,7 @@ export class WorkerPool {
 			id: p.id,
 			requestId: p.job.requestId,
 			eventJson: p.job.eventJson,
+			...(p.job.eventIsJson === true && { eventIsJson: true }),
 			deadline,
 			...(p.job.clientContext !== undefined && {
 				clientContext: p.job.clientContext,

@@ -17,6 +17,12 @@ export interface InvokeMessage {
 	readonly id: number;
 	readonly requestId: string;
 	readonly eventJson: string;
+	/**
+	 * `eventJson` is the gateway's own `JSON.stringify` output (a function-URL event), not a
+	 * caller's payload: a process instance's frame then carries it as JSON in place (`event`),
+	 * not as a string holding JSON — one encoding and one parse instead of two each.
+	 */
+	readonly eventIsJson?: true;
 	/** Epoch ms when the pool will kill the invocation (for `getRemainingTimeInMillis`). */
 	readonly deadline: number;
 	readonly clientContext?: string;
@@ -48,6 +54,26 @@ export interface CancelMessage {
 
 /** Everything the gateway sends an instance after its boot description. */
 export type HostMessage = InvokeMessage | AckMessage | CancelMessage;
+
+/**
+ * An invocation as an instance receives it: the event as text, or already parsed where the
+ * frame carried it in place ({@link InvokeMessage.eventIsJson}).
+ */
+export type ReceivedInvoke = Omit<InvokeMessage, "eventJson" | "eventIsJson"> &
+	(
+		| { readonly eventJson: string; readonly event?: undefined }
+		| { readonly event: unknown; readonly eventJson?: undefined }
+	);
+
+/** What an instance receives: {@link HostMessage}s, invocations as {@link ReceivedInvoke}. */
+export type ReceivedMessage = ReceivedInvoke | AckMessage | CancelMessage;
+
+/** The event of a received invocation. */
+export function eventOf(msg: ReceivedInvoke): unknown {
+	return msg.eventJson === undefined
+		? msg.event
+		: (JSON.parse(msg.eventJson) as unknown);
+}
 
 /** Instance → gateway: invocation `id` began its response stream, of this content type. */
 export interface StreamStartMessage {
