@@ -14,8 +14,8 @@
 //   BENCH_SECONDS (10 per case), BENCH_WARMUP (2), BENCH_CONNECTIONS (32), BENCH_THREADS (2),
 //   BENCH_REQUESTS (distinct requests per case, 5000), BENCH_PROFILE=0 skips the CPU breakdown,
 //   BENCH_PROFILE_TOP=N lists the N heaviest frames of the profile,
-//   BENCH_PROFILE_SAVE=FILE keeps the .cpuprofile, BENCH_CASES=a,b runs only those,
-//   BENCH_BEFORE=DIR adds the aws_iam cases against another checkout's gateway (see below).
+//   BENCH_PROFILE_SAVE=FILE keeps the .cpuprofile, BENCH_PROFILE_CASE=NAME profiles that case, BENCH_CASES=a,b runs only those,
+//   BENCH_BEFORE=DIR adds the aws_iam and hmac cases against another checkout's gateway (see below).
 
 import { execFileSync } from "node:child_process";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
@@ -124,7 +124,8 @@ const gateway = await spawnServer(
 	join(work, "gateway.log"),
 );
 // BENCH_BEFORE=DIR: the gateway of another checkout (e.g. `git archive COMMIT | tar -x -C DIR`,
-// with DIR/node_modules linking to this one's), measured in the same run on the aws_iam cases.
+// with DIR/node_modules linking to this one's), measured in the same run on the aws_iam and
+// hmac cases.
 const beforeDir = process.env.BENCH_BEFORE;
 const before = beforeDir
 	? await spawnServer(servers, ["gateway"], join(work, "before.log"), {
@@ -133,17 +134,18 @@ const before = beforeDir
 	: undefined;
 // Each right after its case of this checkout, so both see the same minutes of a shared machine.
 if (before)
-	for (const method of ["GET", "POST"] as const)
-		CASES.splice(
-			CASES.findIndex((c) => c.name === `aws_iam.${method}`) + 1,
-			0,
-			{
-				name: `aws_iam@before.${method}`,
-				target: "before",
-				signer: "aws_iam",
-				method,
-			},
-		);
+	for (const signer of ["aws_iam", "hmac"] as const)
+		for (const method of ["GET", "POST"] as const)
+			CASES.splice(
+				CASES.findIndex((c) => c.name === `${signer}.${method}`) + 1,
+				0,
+				{
+					name: `${signer}@before.${method}`,
+					target: "before",
+					signer,
+					method,
+				},
+			);
 const serverOf = (c: Case) =>
 	c.target === "bare"
 		? bare
@@ -219,7 +221,9 @@ for (const c of CASES)
 let breakdown:
 	| { case: string; result: CaseResult; phases: PhaseBreakdown }
 	| undefined;
-const profiled = CASES.find((c) => c.name === "aws_iam.POST");
+const profiled = CASES.find(
+	(c) => c.name === (process.env.BENCH_PROFILE_CASE ?? "aws_iam.POST"),
+);
 if (profile && profiled) {
 	const file = join(work, "gateway.cpuprofile");
 	const result = await measure(profiled, file);

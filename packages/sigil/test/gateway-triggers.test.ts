@@ -377,6 +377,31 @@ describe("auth: hmac (faas-cli --sign, X-Hub-Signature-256)", () => {
 		);
 	});
 
+	test("a secret's new value is the only one accepted from the next request on", async () => {
+		// The gateway keeps trigger secrets in memory (no store read per request): a put must
+		// drop the old value at once, or a leaked secret would outlive its rotation.
+		await gw.putSecret("rotating-key", "BEFORE");
+		await gw.deploy(
+			"hmac-rotating",
+			{
+				runtime: "node",
+				trigger: { auth: "hmac", secrets: ["rotating-key"] },
+			},
+			{ "index.mjs": COUNTER },
+		);
+		const call = (key: string) =>
+			fetch(`${gw.url}/function/hmac-rotating`, {
+				method: "POST",
+				body: "x",
+				headers: { Hmac: sign("sha256", key, "x") },
+			}).then((r) => r.status);
+		assert.equal(await call("BEFORE"), 200);
+		assert.equal(await call("BEFORE"), 200); // now remembered
+		await gw.putSecret("rotating-key", "AFTER");
+		assert.equal(await call("BEFORE"), 401);
+		assert.equal(await call("AFTER"), 200);
+	});
+
 	test("a wrong key is a JSON 401 and the function does not run", async () => {
 		const before = await runs("hmac");
 		const res = await fetch(`${gw.url}/function/hmac`, {

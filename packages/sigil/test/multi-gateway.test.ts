@@ -4,7 +4,7 @@
 // across them, and async jobs survive one gateway's SIGKILL with one callback each. The three
 // gateways are started once and shared by every case (the suite runs in CI on 2 cores).
 import assert from "node:assert/strict";
-import { randomBytes, randomUUID } from "node:crypto";
+import { createHmac, randomBytes, randomUUID } from "node:crypto";
 import { after, before, describe, test } from "node:test";
 import { signStandardWebhook } from "@sigil/signature";
 import { startReceiver } from "./async-helpers.ts";
@@ -252,6 +252,45 @@ describe("three gateways on PostgreSQL, Redis and NATS", { skip }, () => {
 			1,
 			`statuses ${answers.join(", ")}`,
 		);
+	});
+
+	test("a trigger secret rotated on A: B and C refuse the old value within 1 s", async () => {
+		// Each gateway keeps trigger secrets in memory; the change feed must reach those copies.
+		const name = `hm-${randomBytes(3).toString("hex")}`;
+		const put = (value: string) =>
+			cp(a.gw, "PUT", `/secrets/hm-${name}`, {
+				value: Buffer.from(value).toString("base64"),
+			});
+		await put("before");
+		await deploy(
+			a,
+			name,
+			{ auth: "hmac", secrets: [`hm-${name}`] },
+			handler("ok"),
+		);
+		const call = (g: ClusterGateway, key: string) =>
+			fetch(`${g.url}/function/${name}/`, {
+				method: "POST",
+				body: "x",
+				headers: {
+					Hmac: `sha256=${createHmac("sha256", key).update("x").digest("hex")}`,
+				},
+			}).then((r) => r.status);
+		for (const g of [b, c])
+			await within(
+				1_000,
+				`served on ${g.url}`,
+				async () => (await call(g, "before")) === 200,
+			);
+		await put("after");
+		for (const g of [b, c]) {
+			await within(
+				1_000,
+				`old value refused on ${g.url}`,
+				async () => (await call(g, "before")) === 401,
+			);
+			assert.equal(await call(g, "after"), 200);
+		}
 	});
 
 	test("1,000 async jobs enqueued across the gateways while one is SIGKILLed: each runs, one callback each", async () => {

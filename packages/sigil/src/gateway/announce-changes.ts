@@ -146,14 +146,27 @@ export function announceChanges(
 				}),
 			);
 	};
-	const wrapPart = (part: object, partRules: Record<string, Rule>) =>
-		new Proxy(part, {
+	// Adapters keep private fields: their methods must run on themselves, never the proxy. The
+	// bound method is made once per name, not on every call (every read on the request path,
+	// audit appends and key uses included, comes through here).
+	const boundOf = (target: object) => {
+		const bound = new Map<string | symbol, { of: unknown; fn: unknown }>();
+		return (prop: string | symbol, value: (...a: unknown[]) => unknown) => {
+			const hit = bound.get(prop);
+			if (hit?.of === value) return hit.fn;
+			const fn = value.bind(target);
+			bound.set(prop, { of: value, fn });
+			return fn;
+		};
+	};
+	const wrapPart = (part: object, partRules: Record<string, Rule>) => {
+		const bind = boundOf(part);
+		return new Proxy(part, {
 			get(target, prop, receiver) {
 				const value = Reflect.get(target, prop, receiver);
 				if (typeof value !== "function") return value;
 				const rule = typeof prop === "string" ? partRules[prop] : undefined;
-				// Adapters keep private fields: their methods must run on themselves, never the proxy.
-				if (!rule) return value.bind(target);
+				if (!rule) return bind(prop, value);
 				return async (...args: unknown[]) => {
 					const before = await rule.before?.(args);
 					const result = await value.apply(target, args);
@@ -163,17 +176,19 @@ export function announceChanges(
 				};
 			},
 		});
+	};
 	const parts = new Map<string | symbol, object>();
 	for (const [name, partRules] of Object.entries(table)) {
 		const part = (store as unknown as Record<string, object | undefined>)[name];
 		if (part) parts.set(name, wrapPart(part, partRules));
 	}
+	const bindStore = boundOf(store);
 	return new Proxy(store, {
 		get(target, prop, receiver) {
 			const part = parts.get(prop);
 			if (part) return part;
 			const value = Reflect.get(target, prop, receiver);
-			return typeof value === "function" ? value.bind(target) : value;
+			return typeof value === "function" ? bindStore(prop, value) : value;
 		},
 	});
 }

@@ -32,6 +32,7 @@ import type { CredentialCache } from "./credentials.ts";
 import type { Exchange, Principal } from "./exchange.ts";
 import type { ReplayGuard } from "./replay-guard.ts";
 import { fromCode, type WireError } from "./respond.ts";
+import type { TriggerSecretCache } from "./trigger-secrets.ts";
 
 export type AuthOutcome =
 	| { readonly ok: true; readonly principal: Principal }
@@ -48,6 +49,8 @@ export type AuthOutcome =
 export interface AuthContext {
 	readonly store: Store;
 	readonly credentials: CredentialCache;
+	/** The secrets of `hmac` and `webhook` triggers (trigger-secrets.ts). */
+	readonly triggerSecrets: TriggerSecretCache;
 	readonly keyCache: SigningKeyCache;
 	readonly replay: ReplayGuard;
 	/** Opens STS session tokens (`x-amz-security-token`, `x-acs-security-token`). */
@@ -352,7 +355,7 @@ async function triggerSecrets(
 ): Promise<Buffer[]> {
 	const values: Buffer[] = [];
 	for (const name of trigger.secrets) {
-		const value = await ctx.store.secrets.get(accountId, name);
+		const value = await ctx.triggerSecrets.get(accountId, name);
 		if (value) values.push(value);
 	}
 	return values;

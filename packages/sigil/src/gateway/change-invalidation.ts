@@ -8,10 +8,12 @@ import type { FunctionRegistry } from "../functions/registry.ts";
 import type { Authorizer } from "../iam/authorizer.ts";
 import type { Change, ChangeFeed } from "../ports/change-feed.ts";
 import type { CredentialCache } from "./credentials.ts";
+import type { TriggerSecretCache } from "./trigger-secrets.ts";
 
 export interface Invalidated {
 	readonly functions: FunctionRegistry;
 	readonly credentials: CredentialCache;
+	readonly triggerSecrets: TriggerSecretCache;
 	readonly authorizer: Authorizer;
 	readonly log: (entry: Record<string, unknown>) => void;
 }
@@ -50,10 +52,12 @@ export async function applyChange(c: Change, to: Invalidated): Promise<void> {
 			to.authorizer.invalidateAll();
 			return;
 		case "secret":
+			to.triggerSecrets.invalidate(c.accountId, c.name);
 			await to.functions.secretChanged(c.accountId, c.name);
 			return;
 		case "account":
 			to.credentials.invalidate();
+			to.triggerSecrets.invalidate();
 			to.authorizer.invalidateAll();
 			return;
 	}
@@ -62,6 +66,7 @@ export async function applyChange(c: Change, to: Invalidated): Promise<void> {
 /** Drops everything cached: the feed may have missed changes. */
 export async function reconcileAll(to: Invalidated): Promise<void> {
 	to.credentials.invalidate();
+	to.triggerSecrets.invalidate();
 	to.authorizer.invalidateAll();
 	await to.functions.reconcile();
 }

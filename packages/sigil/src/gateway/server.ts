@@ -73,6 +73,7 @@ import {
 	resolveLimits,
 	type ServerLimits,
 } from "./socket-guard.ts";
+import { TriggerSecretCache } from "./trigger-secrets.ts";
 
 export const VERSION = "0.1.0";
 
@@ -266,10 +267,12 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
 			rateWindows: ports.cache,
 		});
 		const credentials = new CredentialCache(store);
+		const triggerSecrets = new TriggerSecretCache(store);
 		// Subscribed before anything is loaded, so no change made meanwhile is missed.
 		unsubscribe = subscribeCaches(ports.feed, {
 			functions,
 			credentials,
+			triggerSecrets,
 			authorizer,
 			log,
 		});
@@ -278,6 +281,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
 			store,
 			functions,
 			credentials,
+			triggerSecrets,
 			sessions,
 			authorizer,
 			keyCache: new SigningKeyCache(),
