@@ -12,16 +12,12 @@ import type { SessionPrincipal } from "../iam/session-token.ts";
 import type { Store } from "../store/store.ts";
 import type { AccessKeyWithSecret } from "../store/types.ts";
 import type { Principal } from "./exchange.ts";
+import { TtlCache } from "./ttl-cache.ts";
 
 export interface ResolvedKey {
 	readonly key: AccessKeyWithSecret;
 	/** The identity the key stands for, without the scheme (filled in by the verifier). */
 	readonly identity: Omit<Principal, "scheme">;
-}
-
-interface Entry {
-	readonly value: ResolvedKey | undefined;
-	readonly until: number;
 }
 
 interface PrincipalEntry {
@@ -35,9 +31,8 @@ const IDS_PER_NAME = 8;
 export class CredentialCache {
 	readonly #store: Store;
 	readonly #ttlMs: number;
-	readonly #negativeTtlMs: number;
 	readonly #max: number;
-	readonly #entries = new Map<string, Entry>();
+	readonly #keys: TtlCache<ResolvedKey>;
 	/**
 	 * `kind:account:name` → (unique id → does that id stand behind the name?). Keyed by the id
 	 * the token claims, so a namesake's new sessions never meet an answer cached for the old
@@ -56,38 +51,24 @@ export class CredentialCache {
 	) {
 		this.#store = store;
 		this.#ttlMs = opts.ttlMs ?? 5_000;
-		this.#negativeTtlMs = opts.negativeTtlMs ?? 1_000;
 		this.#max = opts.max ?? 10_000;
+		this.#keys = new TtlCache({ ...opts, ttlMs: this.#ttlMs, max: this.#max });
 	}
 
-	async get(
-		accessKeyId: string,
-		now = Date.now(),
-	): Promise<ResolvedKey | undefined> {
-		const hit = this.#entries.get(accessKeyId);
-		if (hit && hit.until > now) return hit.value;
-		const key = await this.#store.accessKeys.get(accessKeyId);
-		const value = key ? await this.#identityOf(key) : undefined;
-		if (this.#entries.size >= this.#max) {
-			// Drop the oldest insertion: a Map iterates in insertion order.
-			const oldest = this.#entries.keys().next().value;
-			if (oldest !== undefined) this.#entries.delete(oldest);
-		}
-		this.#entries.delete(accessKeyId);
-		this.#entries.set(accessKeyId, {
-			value,
-			until: now + (value ? this.#ttlMs : this.#negativeTtlMs),
+	get(accessKeyId: string, now = Date.now()): Promise<ResolvedKey | undefined> {
+		return this.#keys.get(accessKeyId, now, async () => {
+			const key = await this.#store.accessKeys.get(accessKeyId);
+			return key ? await this.#identityOf(key) : undefined;
 		});
-		return value;
 	}
 
 	/** Without an id: drops every cached key and every cached session-principal answer. */
 	invalidate(accessKeyId?: string): void {
+		this.#keys.invalidate(accessKeyId);
 		if (accessKeyId === undefined) {
-			this.#entries.clear();
 			this.#principals.clear();
 			this.#principalGeneration++;
-		} else this.#entries.delete(accessKeyId);
+		}
 	}
 
 	/**

@@ -10,63 +10,34 @@
  * the plaintexts the verifier needs anyway; they are never logged, and the cache is bounded.
  */
 import type { Store } from "../store/store.ts";
-
-interface Entry {
-	readonly value: Buffer | undefined;
-	readonly until: number;
-}
+import { TtlCache, type TtlCacheOptions } from "./ttl-cache.ts";
 
 export class TriggerSecretCache {
 	readonly #store: Store;
-	readonly #ttlMs: number;
-	readonly #negativeTtlMs: number;
-	readonly #max: number;
-	readonly #entries = new Map<string, Entry>();
-	/**
-	 * Bumped by every invalidation: a read that began before a put was announced must not put
-	 * the old value back after the invalidation dropped it.
-	 */
-	#generation = 0;
+	readonly #cache: TtlCache<Buffer>;
 
-	constructor(
-		store: Store,
-		opts: { ttlMs?: number; negativeTtlMs?: number; max?: number } = {},
-	) {
+	constructor(store: Store, opts: TtlCacheOptions = {}) {
 		this.#store = store;
-		this.#ttlMs = opts.ttlMs ?? 5_000;
-		this.#negativeTtlMs = opts.negativeTtlMs ?? 1_000;
-		this.#max = opts.max ?? 10_000;
+		this.#cache = new TtlCache(opts);
 	}
 
 	/** The secret's value (read-only: shared by every request), undefined when there is none. */
-	async get(
+	get(
 		accountId: string,
 		name: string,
 		now = Date.now(),
 	): Promise<Buffer | undefined> {
-		const id = `${accountId}\0${name}`;
-		const hit = this.#entries.get(id);
-		if (hit !== undefined && hit.until > now) return hit.value;
-		const generation = this.#generation;
-		const value = await this.#store.secrets.get(accountId, name);
-		if (generation !== this.#generation) return value;
-		if (this.#entries.size >= this.#max) {
-			// Drop the oldest insertion: a Map iterates in insertion order.
-			const oldest = this.#entries.keys().next().value;
-			if (oldest !== undefined) this.#entries.delete(oldest);
-		}
-		this.#entries.delete(id);
-		this.#entries.set(id, {
-			value,
-			until: now + (value !== undefined ? this.#ttlMs : this.#negativeTtlMs),
-		});
-		return value;
+		return this.#cache.get(`${accountId}\0${name}`, now, () =>
+			this.#store.secrets.get(accountId, name),
+		);
 	}
 
 	/** Drops one secret's entry, or every entry without arguments. */
 	invalidate(accountId?: string, name?: string): void {
-		this.#generation++;
-		if (accountId === undefined || name === undefined) this.#entries.clear();
-		else this.#entries.delete(`${accountId}\0${name}`);
+		this.#cache.invalidate(
+			accountId === undefined || name === undefined
+				? undefined
+				: `${accountId}\0${name}`,
+		);
 	}
 }
