@@ -3,6 +3,7 @@
 // function never runs on a refusal.
 import assert from "node:assert/strict";
 import { createHmac } from "node:crypto";
+import { connect } from "node:net";
 import { after, before, describe, test } from "node:test";
 import {
 	ROOT_KEY,
@@ -92,6 +93,51 @@ describe("auth: none", () => {
 		assert.equal(json.caller, null);
 		assert.equal(json.body, "hi");
 		assert.equal(json.path, "/sub/path");
+	});
+
+	test("a client that goes away mid-body: the function does not run, the gateway serves on", async () => {
+		const runsOf = async () =>
+			(
+				(await (await fetch(`${gw.url}/function/open`)).json()) as {
+					runs: number;
+				}
+			).runs;
+		const before = await runsOf();
+		const postsBefore = gw.logs.filter(
+			(l) =>
+				l.includes('"at":"request"') &&
+				l.includes('"method":"POST"') &&
+				l.includes('"path":"/function/open"'),
+		).length;
+		const { port } = new URL(gw.url);
+		for (let i = 0; i < 5; i++)
+			await new Promise<void>((resolve, reject) => {
+				const socket = connect(Number(port), "127.0.0.1", () => {
+					socket.write(
+						"POST /function/open HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n0123456789",
+					);
+					setTimeout(() => {
+						socket.destroy();
+						resolve();
+					}, 20);
+				});
+				socket.on("error", reject);
+			});
+		// Only the counting GETs ran: none of the cut-off POSTs reached the function.
+		assert.equal(await runsOf(), before + 1);
+		// And none is left waiting for the rest of its body (a read that never settles): each
+		// cut-off request finished, with its request log line.
+		const cutOff = () =>
+			gw.logs.filter(
+				(l) =>
+					l.includes('"at":"request"') &&
+					l.includes('"method":"POST"') &&
+					l.includes('"path":"/function/open"'),
+			).length;
+		const deadline = Date.now() + 2_000;
+		while (cutOff() < postsBefore + 5 && Date.now() < deadline)
+			await new Promise((r) => setTimeout(r, 20));
+		assert.equal(cutOff(), postsBefore + 5);
 	});
 
 	test("faas-cli's NAME.openfaas-fn form reaches the same function", async () => {
