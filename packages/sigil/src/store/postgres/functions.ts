@@ -7,10 +7,22 @@
  * the same account starts referencing it; other accounts are not held up.
  */
 
-import { createHash } from "node:crypto";
-import { StoreError } from "../errors.ts";
-import { check, checkJsonObject, FUNCTION_NAME } from "../ids.ts";
-import { KEPT_REVISIONS, MAX_CODE_BYTES } from "../limits.ts";
+import {
+	checkDeploy,
+	FUNCTION_COLUMNS,
+	type FunctionPolicyRow,
+	type FunctionRow,
+	functionNameTaken,
+	prepareDeploy,
+	toFunction,
+	toFunctionPolicy,
+} from "../function-rows.ts";
+import {
+	checkPolicyRevision,
+	functionNotFound,
+} from "../function-version-rows.ts";
+import { checkJsonObject } from "../ids.ts";
+import { KEPT_REVISIONS } from "../limits.ts";
 import type { FunctionStore } from "../store.ts";
 import type {
 	FunctionCode,
@@ -20,37 +32,6 @@ import type {
 } from "../types.ts";
 import { requireAccount } from "./accounts.ts";
 import { constraintOf, type PgDb, type Queryable, sqlState } from "./db.ts";
-
-interface FunctionRow {
-	[key: string]: unknown;
-	id: number;
-	account_id: string;
-	name: string;
-	config: string;
-	revision: number;
-	code_sha256: string;
-	code_size: number;
-	policy_revision: number;
-	created_at: number;
-	updated_at: number;
-}
-
-const COLUMNS =
-	"id, account_id, name, config, revision, code_sha256, code_size, policy_revision, created_at, updated_at";
-
-function toRecord(row: FunctionRow): FunctionRecord {
-	return {
-		accountId: row.account_id,
-		name: row.name,
-		config: JSON.parse(row.config) as FunctionConfig,
-		revision: row.revision,
-		codeSha256: row.code_sha256,
-		codeSize: row.code_size,
-		policyRevision: row.policy_revision,
-		createdAt: row.created_at,
-		updatedAt: row.updated_at,
-	};
-}
 
 /** The insert lost a race for the name: to this account's own concurrent deploy, or to another account. */
 class NameRace extends Error {}
@@ -68,21 +49,7 @@ export class PgFunctions implements FunctionStore {
 		code?: Buffer;
 		expectedRevision?: number;
 	}): Promise<{ revision: number; created: boolean }> {
-		const { name, code } = input;
-		check(name, FUNCTION_NAME, "function name");
-		const config = JSON.stringify(input.config);
-		checkJsonObject(config, "a function config");
-		if (code !== undefined && code.length > MAX_CODE_BYTES) {
-			throw new StoreError(
-				"STORE_TOO_LARGE",
-				`the code bundle is ${code.length} bytes; the limit is ${MAX_CODE_BYTES} (50 MB)`,
-			);
-		}
-		// Hash outside the transaction: 50 MB takes tens of milliseconds, no lock should wait for it.
-		const sha256 =
-			code === undefined
-				? undefined
-				: createHash("sha256").update(code).digest("hex");
+		const { config, sha256 } = prepareDeploy(input);
 		// A lost insert race is retried once: if this account's own concurrent deploy won, the retry
 		// is an update of it; if another account holds the name, the retry loses again.
 		for (let attempt = 1; ; attempt++) {
@@ -93,10 +60,7 @@ export class PgFunctions implements FunctionStore {
 			} catch (err) {
 				if (!(err instanceof NameRace)) throw err;
 				if (err.message === "other" || attempt >= 2)
-					throw new StoreError(
-						"STORE_CONFLICT",
-						`the function name '${name}' is taken by another account; function URLs are unique per gateway, pick another name`,
-					);
+					throw functionNameTaken(input.name);
 			}
 		}
 	}
@@ -116,25 +80,11 @@ export class PgFunctions implements FunctionStore {
 		const { accountId, name, code, expectedRevision } = input;
 		await requireAccount(q, accountId, "FOR NO KEY UPDATE");
 		const { rows } = await q.query<FunctionRow>(
-			`SELECT ${COLUMNS} FROM functions WHERE account_id = $1 AND name = $2 FOR UPDATE`,
+			`SELECT ${FUNCTION_COLUMNS} FROM functions WHERE account_id = $1 AND name = $2 FOR UPDATE`,
 			[accountId, name],
 		);
 		const current = rows[0];
-		if (
-			expectedRevision !== undefined &&
-			expectedRevision !== (current?.revision ?? 0)
-		) {
-			throw new StoreError(
-				"STORE_CONFLICT",
-				`function ${name} is at revision ${current?.revision ?? 0}, not ${expectedRevision}: fetch it again and retry`,
-			);
-		}
-		if (current === undefined && (code === undefined || sha256 === undefined)) {
-			throw new StoreError(
-				"STORE_INVALID",
-				`function ${name} does not exist yet: its first deploy needs code`,
-			);
-		}
+		checkDeploy(name, current, expectedRevision, sha256);
 		const now = this.#db.now();
 		const codeSha = sha256 ?? (current as FunctionRow).code_sha256;
 		const codeSize = code?.length ?? (current as FunctionRow).code_size;
@@ -188,28 +138,28 @@ export class PgFunctions implements FunctionStore {
 		name: string,
 	): Promise<FunctionRecord | undefined> {
 		const row = await this.#db.one<FunctionRow>(
-			`SELECT ${COLUMNS} FROM functions WHERE account_id = $1 AND name = $2`,
+			`SELECT ${FUNCTION_COLUMNS} FROM functions WHERE account_id = $1 AND name = $2`,
 			[accountId, name],
 		);
-		return row && toRecord(row);
+		return row && toFunction(row);
 	}
 
 	async findByName(name: string): Promise<FunctionRecord | undefined> {
 		// `functions_name` is a unique index on `name`: one probe, whatever the number of accounts.
 		const row = await this.#db.one<FunctionRow>(
-			`SELECT ${COLUMNS} FROM functions WHERE name = $1`,
+			`SELECT ${FUNCTION_COLUMNS} FROM functions WHERE name = $1`,
 			[name],
 			"sigil_function_by_name",
 		);
-		return row && toRecord(row);
+		return row && toFunction(row);
 	}
 
 	async list(accountId: string): Promise<FunctionRecord[]> {
 		const { rows } = await this.#db.query<FunctionRow>(
-			`SELECT ${COLUMNS} FROM functions WHERE account_id = $1 ORDER BY name`,
+			`SELECT ${FUNCTION_COLUMNS} FROM functions WHERE account_id = $1 ORDER BY name`,
 			[accountId],
 		);
-		return rows.map(toRecord);
+		return rows.map(toFunction);
 	}
 
 	async getCode(
@@ -248,25 +198,18 @@ export class PgFunctions implements FunctionStore {
 			if (rowCount > 0) await collectBlobs(q, accountId);
 			return rowCount;
 		});
-		if (changed === 0)
-			throw new StoreError(
-				"STORE_NOT_FOUND",
-				`function ${name} does not exist in account ${accountId}`,
-			);
+		if (changed === 0) throw functionNotFound(accountId, name);
 	}
 
 	async getPolicy(
 		accountId: string,
 		name: string,
 	): Promise<FunctionPolicy | undefined> {
-		const row = await this.#db.one<{
-			policy: string | null;
-			policy_revision: number;
-		}>(
+		const row = await this.#db.one<FunctionPolicyRow>(
 			"SELECT policy, policy_revision FROM functions WHERE account_id = $1 AND name = $2",
 			[accountId, name],
 		);
-		return row && { document: row.policy, policyRevision: row.policy_revision };
+		return row && toFunctionPolicy(row);
 	}
 
 	async putPolicy(
@@ -282,20 +225,8 @@ export class PgFunctions implements FunctionStore {
 				[accountId, name],
 			);
 			const row = rows[0];
-			if (!row)
-				throw new StoreError(
-					"STORE_NOT_FOUND",
-					`function ${name} does not exist in account ${accountId}`,
-				);
-			if (
-				expectedPolicyRevision !== undefined &&
-				expectedPolicyRevision !== row.policy_revision
-			) {
-				throw new StoreError(
-					"STORE_CONFLICT",
-					`the policy of ${name} is at revision ${row.policy_revision}, not ${expectedPolicyRevision}: fetch it again and retry`,
-				);
-			}
+			if (!row) throw functionNotFound(accountId, name);
+			checkPolicyRevision(name, row.policy_revision, expectedPolicyRevision);
 			const next = row.policy_revision + 1;
 			await q.query(
 				"UPDATE functions SET policy = $1, policy_revision = $2, updated_at = $3 WHERE account_id = $4 AND name = $5",

@@ -5,10 +5,22 @@
  * revision references are deleted in the same transaction.
  */
 
-import { createHash } from "node:crypto";
-import { StoreError } from "../errors.ts";
-import { check, checkJsonObject, FUNCTION_NAME } from "../ids.ts";
-import { KEPT_REVISIONS, MAX_CODE_BYTES } from "../limits.ts";
+import {
+	checkDeploy,
+	FUNCTION_COLUMNS,
+	type FunctionPolicyRow,
+	type FunctionRow,
+	functionNameTaken,
+	prepareDeploy,
+	toFunction,
+	toFunctionPolicy,
+} from "../function-rows.ts";
+import {
+	checkPolicyRevision,
+	functionNotFound,
+} from "../function-version-rows.ts";
+import { checkJsonObject } from "../ids.ts";
+import { KEPT_REVISIONS } from "../limits.ts";
 import type { FunctionStore } from "../store.ts";
 import type {
 	FunctionCode,
@@ -17,36 +29,6 @@ import type {
 	FunctionRecord,
 } from "../types.ts";
 import { buf, type Db } from "./db.ts";
-
-interface FunctionRow {
-	id: number;
-	account_id: string;
-	name: string;
-	config: string;
-	revision: number;
-	code_sha256: string;
-	code_size: number;
-	policy_revision: number;
-	created_at: number;
-	updated_at: number;
-}
-
-const COLUMNS =
-	"id, account_id, name, config, revision, code_sha256, code_size, policy_revision, created_at, updated_at";
-
-function toRecord(row: FunctionRow): FunctionRecord {
-	return {
-		accountId: row.account_id,
-		name: row.name,
-		config: JSON.parse(row.config) as FunctionConfig,
-		revision: row.revision,
-		codeSha256: row.code_sha256,
-		codeSize: row.code_size,
-		policyRevision: row.policy_revision,
-		createdAt: row.created_at,
-		updatedAt: row.updated_at,
-	};
-}
 
 /** SQLITE_CONSTRAINT_UNIQUE on `functions_name` (the per-account key is checked before the insert). */
 function isNameTaken(err: unknown): boolean {
@@ -66,7 +48,7 @@ export class SqliteFunctions implements FunctionStore {
 
 	#row(accountId: string, name: string): FunctionRow | undefined {
 		return this.#db.one<FunctionRow>(
-			`SELECT ${COLUMNS} FROM functions WHERE account_id = ? AND name = ?`,
+			`SELECT ${FUNCTION_COLUMNS} FROM functions WHERE account_id = ? AND name = ?`,
 			accountId,
 			name,
 		);
@@ -80,41 +62,11 @@ export class SqliteFunctions implements FunctionStore {
 		expectedRevision?: number;
 	}): Promise<{ revision: number; created: boolean }> {
 		const { accountId, name, code, expectedRevision } = input;
-		check(name, FUNCTION_NAME, "function name");
-		const config = JSON.stringify(input.config);
-		checkJsonObject(config, "a function config");
-		if (code !== undefined && code.length > MAX_CODE_BYTES) {
-			throw new StoreError(
-				"STORE_TOO_LARGE",
-				`the code bundle is ${code.length} bytes; the limit is ${MAX_CODE_BYTES} (50 MB)`,
-			);
-		}
-		// Hash outside the transaction: 50 MB takes tens of milliseconds, the lock should not wait for it.
-		const sha256 =
-			code === undefined
-				? undefined
-				: createHash("sha256").update(code).digest("hex");
+		const { config, sha256 } = prepareDeploy(input);
 		return this.#db.tx(() => {
 			this.#db.requireAccount(accountId);
 			const current = this.#row(accountId, name);
-			if (
-				expectedRevision !== undefined &&
-				expectedRevision !== (current?.revision ?? 0)
-			) {
-				throw new StoreError(
-					"STORE_CONFLICT",
-					`function ${name} is at revision ${current?.revision ?? 0}, not ${expectedRevision}: fetch it again and retry`,
-				);
-			}
-			if (
-				current === undefined &&
-				(code === undefined || sha256 === undefined)
-			) {
-				throw new StoreError(
-					"STORE_INVALID",
-					`function ${name} does not exist yet: its first deploy needs code`,
-				);
-			}
+			checkDeploy(name, current, expectedRevision, sha256);
 			const now = this.#db.now();
 			const codeSha = sha256 ?? (current as FunctionRow).code_sha256;
 			const codeSize = code?.length ?? (current as FunctionRow).code_size;
@@ -146,12 +98,7 @@ export class SqliteFunctions implements FunctionStore {
 				} catch (err) {
 					// The unique index on the name alone decides a race between accounts: whichever
 					// insert commits first owns the URL. Which account that is stays unsaid.
-					if (isNameTaken(err))
-						throw new StoreError(
-							"STORE_CONFLICT",
-							`the function name '${name}' is taken by another account; function URLs are unique per gateway, pick another name`,
-							{ cause: err },
-						);
+					if (isNameTaken(err)) throw functionNameTaken(name, { cause: err });
 					throw err;
 				}
 				id = (inserted as { id: number }).id;
@@ -202,29 +149,29 @@ export class SqliteFunctions implements FunctionStore {
 		name: string,
 	): Promise<FunctionRecord | undefined> {
 		const row = this.#db.do(() => this.#row(accountId, name));
-		return row && toRecord(row);
+		return row && toFunction(row);
 	}
 
 	async findByName(name: string): Promise<FunctionRecord | undefined> {
 		// `functions_name` is a unique index on `name`: one probe, whatever the number of accounts.
 		const row = this.#db.do(() =>
 			this.#db.one<FunctionRow>(
-				`SELECT ${COLUMNS} FROM functions WHERE name = ?`,
+				`SELECT ${FUNCTION_COLUMNS} FROM functions WHERE name = ?`,
 				name,
 			),
 		);
-		return row && toRecord(row);
+		return row && toFunction(row);
 	}
 
 	async list(accountId: string): Promise<FunctionRecord[]> {
 		return this.#db
 			.do(() =>
 				this.#db.all<FunctionRow>(
-					`SELECT ${COLUMNS} FROM functions WHERE account_id = ? ORDER BY name`,
+					`SELECT ${FUNCTION_COLUMNS} FROM functions WHERE account_id = ? ORDER BY name`,
 					accountId,
 				),
 			)
-			.map(toRecord);
+			.map(toFunction);
 	}
 
 	async getCode(
@@ -259,11 +206,7 @@ export class SqliteFunctions implements FunctionStore {
 			if (n > 0) this.collectBlobs(accountId);
 			return n;
 		});
-		if (changed === 0)
-			throw new StoreError(
-				"STORE_NOT_FOUND",
-				`function ${name} does not exist in account ${accountId}`,
-			);
+		if (changed === 0) throw functionNotFound(accountId, name);
 	}
 
 	async getPolicy(
@@ -271,13 +214,13 @@ export class SqliteFunctions implements FunctionStore {
 		name: string,
 	): Promise<FunctionPolicy | undefined> {
 		const row = this.#db.do(() =>
-			this.#db.one<{ policy: string | null; policy_revision: number }>(
+			this.#db.one<FunctionPolicyRow>(
 				"SELECT policy, policy_revision FROM functions WHERE account_id = ? AND name = ?",
 				accountId,
 				name,
 			),
 		);
-		return row && { document: row.policy, policyRevision: row.policy_revision };
+		return row && toFunctionPolicy(row);
 	}
 
 	async putPolicy(
@@ -293,20 +236,8 @@ export class SqliteFunctions implements FunctionStore {
 				accountId,
 				name,
 			);
-			if (!row)
-				throw new StoreError(
-					"STORE_NOT_FOUND",
-					`function ${name} does not exist in account ${accountId}`,
-				);
-			if (
-				expectedPolicyRevision !== undefined &&
-				expectedPolicyRevision !== row.policy_revision
-			) {
-				throw new StoreError(
-					"STORE_CONFLICT",
-					`the policy of ${name} is at revision ${row.policy_revision}, not ${expectedPolicyRevision}: fetch it again and retry`,
-				);
-			}
+			if (!row) throw functionNotFound(accountId, name);
+			checkPolicyRevision(name, row.policy_revision, expectedPolicyRevision);
 			const next = row.policy_revision + 1;
 			this.#db.run(
 				"UPDATE functions SET policy = ?, policy_revision = ?, updated_at = ? WHERE account_id = ? AND name = ?",
