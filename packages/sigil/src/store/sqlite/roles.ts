@@ -1,42 +1,16 @@
 /** IAM roles in SQLite: trust policy (JSON text) and session bound. */
-import { StoreError } from "../errors.ts";
+import { checkJsonObject, newRoleId } from "../ids.ts";
 import {
-	check,
-	checkJsonObject,
-	IAM_NAME,
-	IAM_PATH,
-	iamArn,
-	newRoleId,
-} from "../ids.ts";
+	checkNewRole,
+	ROLE_COLUMNS,
+	type RoleRow,
+	roleExists,
+	roleNotFound,
+	toRole,
+} from "../role-rows.ts";
 import type { RoleStore } from "../store.ts";
 import type { Role } from "../types.ts";
 import type { Db } from "./db.ts";
-
-interface RoleRow {
-	account_id: string;
-	role_name: string;
-	role_id: string;
-	path: string;
-	trust_policy: string;
-	max_session_duration: number;
-	created_at: number;
-}
-
-const COLUMNS =
-	"account_id, role_name, role_id, path, trust_policy, max_session_duration, created_at";
-
-function toRole(row: RoleRow): Role {
-	return {
-		accountId: row.account_id,
-		roleName: row.role_name,
-		roleId: row.role_id,
-		arn: iamArn(row.account_id, "role", row.path, row.role_name),
-		path: row.path,
-		trustPolicy: row.trust_policy,
-		maxSessionDuration: row.max_session_duration,
-		createdAt: row.created_at,
-	};
-}
 
 export class SqliteRoles implements RoleStore {
 	readonly #db: Db;
@@ -51,22 +25,7 @@ export class SqliteRoles implements RoleStore {
 		path?: string;
 		maxSessionDuration?: number;
 	}): Promise<Role> {
-		const path = input.path ?? "/";
-		const maxSessionDuration = input.maxSessionDuration ?? 3600;
-		check(input.roleName, IAM_NAME, "role name");
-		check(path, IAM_PATH, "IAM path");
-		checkJsonObject(input.trustPolicy, "a trust policy");
-		// IAM CreateRole: MaxSessionDuration is 3600–43200 seconds.
-		if (
-			!Number.isInteger(maxSessionDuration) ||
-			maxSessionDuration < 3600 ||
-			maxSessionDuration > 43200
-		) {
-			throw new StoreError(
-				"STORE_INVALID",
-				"maxSessionDuration must be a whole number of seconds from 3600 to 43200",
-			);
-		}
+		const { path, maxSessionDuration } = checkNewRole(input);
 		return this.#db.tx(() => {
 			this.#db.requireAccount(input.accountId);
 			if (
@@ -76,10 +35,7 @@ export class SqliteRoles implements RoleStore {
 					input.roleName,
 				)
 			) {
-				throw new StoreError(
-					"STORE_CONFLICT",
-					`role ${input.roleName} already exists in account ${input.accountId} (names are case-insensitive)`,
-				);
+				throw roleExists(input.accountId, input.roleName);
 			}
 			const row: RoleRow = {
 				account_id: input.accountId,
@@ -91,7 +47,7 @@ export class SqliteRoles implements RoleStore {
 				created_at: this.#db.now(),
 			};
 			this.#db.run(
-				`INSERT INTO roles (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+				`INSERT INTO roles (${ROLE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)`,
 				row.account_id,
 				row.role_name,
 				row.role_id,
@@ -107,7 +63,7 @@ export class SqliteRoles implements RoleStore {
 	async get(accountId: string, roleName: string): Promise<Role | undefined> {
 		const row = this.#db.do(() =>
 			this.#db.one<RoleRow>(
-				`SELECT ${COLUMNS} FROM roles WHERE account_id = ? AND role_name = ?`,
+				`SELECT ${ROLE_COLUMNS} FROM roles WHERE account_id = ? AND role_name = ?`,
 				accountId,
 				roleName,
 			),
@@ -119,7 +75,7 @@ export class SqliteRoles implements RoleStore {
 		return this.#db
 			.do(() =>
 				this.#db.all<RoleRow>(
-					`SELECT ${COLUMNS} FROM roles WHERE account_id = ? ORDER BY role_name`,
+					`SELECT ${ROLE_COLUMNS} FROM roles WHERE account_id = ? ORDER BY role_name`,
 					accountId,
 				),
 			)
@@ -140,11 +96,7 @@ export class SqliteRoles implements RoleStore {
 				roleName,
 			),
 		);
-		if (changed === 0)
-			throw new StoreError(
-				"STORE_NOT_FOUND",
-				`role ${roleName} does not exist in account ${accountId}`,
-			);
+		if (changed === 0) throw roleNotFound(accountId, roleName);
 	}
 
 	async delete(accountId: string, roleName: string): Promise<void> {
@@ -155,10 +107,6 @@ export class SqliteRoles implements RoleStore {
 				roleName,
 			),
 		);
-		if (changed === 0)
-			throw new StoreError(
-				"STORE_NOT_FOUND",
-				`role ${roleName} does not exist in account ${accountId}`,
-			);
+		if (changed === 0) throw roleNotFound(accountId, roleName);
 	}
 }
