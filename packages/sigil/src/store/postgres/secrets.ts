@@ -1,32 +1,19 @@
 /** Named secrets in PostgreSQL, values sealed exactly as in SQLite: associated data `secret:ACCOUNT:NAME`. */
 
 import { DecryptCache } from "../decrypt-cache.ts";
-import { StoreError } from "../errors.ts";
-import { check, SECRET_NAME } from "../ids.ts";
-import { MAX_SECRET_BYTES } from "../limits.ts";
 import type { SecretBox } from "../secret-box.ts";
-import { secretAad } from "../sqlite/secrets.ts";
+import {
+	checkSecret,
+	SECRET_INFO_COLUMNS,
+	type SecretRow,
+	secretAad,
+	secretNotFound,
+	toSecretInfo,
+} from "../secret-rows.ts";
 import type { SecretStore } from "../store.ts";
 import type { SecretInfo } from "../types.ts";
 import { requireAccount } from "./accounts.ts";
 import type { PgDb } from "./db.ts";
-
-interface SecretRow {
-	[key: string]: unknown;
-	account_id: string;
-	name: string;
-	created_at: number;
-	updated_at: number;
-}
-
-function toInfo(row: SecretRow): SecretInfo {
-	return {
-		accountId: row.account_id,
-		name: row.name,
-		createdAt: row.created_at,
-		updatedAt: row.updated_at,
-	};
-}
 
 export class PgSecrets implements SecretStore {
 	readonly #db: PgDb;
@@ -43,17 +30,7 @@ export class PgSecrets implements SecretStore {
 		name: string,
 		value: Buffer,
 	): Promise<SecretInfo> {
-		check(name, SECRET_NAME, "secret name");
-		if (!Buffer.isBuffer(value))
-			throw new StoreError(
-				"STORE_INVALID",
-				"a secret's value must be a Buffer",
-			);
-		if (value.length > MAX_SECRET_BYTES)
-			throw new StoreError(
-				"STORE_TOO_LARGE",
-				`secret ${name} is ${value.length} bytes; the limit is ${MAX_SECRET_BYTES}`,
-			);
+		checkSecret(name, value);
 		const sealed = this.#box.seal(value, secretAad(accountId, name));
 		return this.#db.tx(async (q) => {
 			await requireAccount(q, accountId);
@@ -61,10 +38,10 @@ export class PgSecrets implements SecretStore {
 			const { rows } = await q.query<SecretRow>(
 				`INSERT INTO secrets (account_id, name, value, created_at, updated_at) VALUES ($1, $2, $3, $4, $4)
 				 ON CONFLICT (account_id, name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at
-				 RETURNING account_id, name, created_at, updated_at`,
+				 RETURNING ${SECRET_INFO_COLUMNS}`,
 				[accountId, name, sealed, now],
 			);
-			return toInfo(rows[0] as SecretRow);
+			return toSecretInfo(rows[0] as SecretRow);
 		});
 	}
 
@@ -82,10 +59,10 @@ export class PgSecrets implements SecretStore {
 
 	async list(accountId: string): Promise<SecretInfo[]> {
 		const { rows } = await this.#db.query<SecretRow>(
-			"SELECT account_id, name, created_at, updated_at FROM secrets WHERE account_id = $1 ORDER BY name",
+			`SELECT ${SECRET_INFO_COLUMNS} FROM secrets WHERE account_id = $1 ORDER BY name`,
 			[accountId],
 		);
-		return rows.map(toInfo);
+		return rows.map(toSecretInfo);
 	}
 
 	async delete(accountId: string, name: string): Promise<void> {
@@ -93,10 +70,6 @@ export class PgSecrets implements SecretStore {
 			"DELETE FROM secrets WHERE account_id = $1 AND name = $2",
 			[accountId, name],
 		);
-		if (rowCount === 0)
-			throw new StoreError(
-				"STORE_NOT_FOUND",
-				`secret ${name} does not exist in account ${accountId}`,
-			);
+		if (rowCount === 0) throw secretNotFound(accountId, name);
 	}
 }

@@ -1,34 +1,18 @@
 /** Named secrets in SQLite, values sealed with associated data `secret:ACCOUNT:NAME`. */
 
 import { DecryptCache } from "../decrypt-cache.ts";
-import { StoreError } from "../errors.ts";
-import { check, SECRET_NAME } from "../ids.ts";
-import { MAX_SECRET_BYTES } from "../limits.ts";
 import type { SecretBox } from "../secret-box.ts";
+import {
+	checkSecret,
+	SECRET_INFO_COLUMNS,
+	type SecretRow,
+	secretAad,
+	secretNotFound,
+	toSecretInfo,
+} from "../secret-rows.ts";
 import type { SecretStore } from "../store.ts";
 import type { SecretInfo } from "../types.ts";
 import type { Db } from "./db.ts";
-
-interface SecretRow {
-	account_id: string;
-	name: string;
-	created_at: number;
-	updated_at: number;
-}
-
-/** The associated data that binds a secret's ciphertext to its row. */
-export function secretAad(accountId: string, name: string): string {
-	return `secret:${accountId}:${name}`;
-}
-
-function toInfo(row: SecretRow): SecretInfo {
-	return {
-		accountId: row.account_id,
-		name: row.name,
-		createdAt: row.created_at,
-		updatedAt: row.updated_at,
-	};
-}
 
 export class SqliteSecrets implements SecretStore {
 	readonly #db: Db;
@@ -45,17 +29,7 @@ export class SqliteSecrets implements SecretStore {
 		name: string,
 		value: Buffer,
 	): Promise<SecretInfo> {
-		check(name, SECRET_NAME, "secret name");
-		if (!Buffer.isBuffer(value))
-			throw new StoreError(
-				"STORE_INVALID",
-				"a secret's value must be a Buffer",
-			);
-		if (value.length > MAX_SECRET_BYTES)
-			throw new StoreError(
-				"STORE_TOO_LARGE",
-				`secret ${name} is ${value.length} bytes; the limit is ${MAX_SECRET_BYTES}`,
-			);
+		checkSecret(name, value);
 		const sealed = this.#box.seal(value, secretAad(accountId, name));
 		return this.#db.tx(() => {
 			this.#db.requireAccount(accountId);
@@ -63,14 +37,14 @@ export class SqliteSecrets implements SecretStore {
 			const row = this.#db.one<SecretRow>(
 				`INSERT INTO secrets (account_id, name, value, created_at, updated_at) VALUES (?, ?, ?, ?, ?)
 				 ON CONFLICT (account_id, name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at
-				 RETURNING account_id, name, created_at, updated_at`,
+				 RETURNING ${SECRET_INFO_COLUMNS}`,
 				accountId,
 				name,
 				sealed,
 				now,
 				now,
 			);
-			return toInfo(row as SecretRow);
+			return toSecretInfo(row as SecretRow);
 		});
 	}
 
@@ -93,11 +67,11 @@ export class SqliteSecrets implements SecretStore {
 		return this.#db
 			.do(() =>
 				this.#db.all<SecretRow>(
-					"SELECT account_id, name, created_at, updated_at FROM secrets WHERE account_id = ? ORDER BY name",
+					`SELECT ${SECRET_INFO_COLUMNS} FROM secrets WHERE account_id = ? ORDER BY name`,
 					accountId,
 				),
 			)
-			.map(toInfo);
+			.map(toSecretInfo);
 	}
 
 	async delete(accountId: string, name: string): Promise<void> {
@@ -108,10 +82,6 @@ export class SqliteSecrets implements SecretStore {
 				name,
 			),
 		);
-		if (changed === 0)
-			throw new StoreError(
-				"STORE_NOT_FOUND",
-				`secret ${name} does not exist in account ${accountId}`,
-			);
+		if (changed === 0) throw secretNotFound(accountId, name);
 	}
 }
