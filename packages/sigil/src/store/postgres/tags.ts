@@ -3,8 +3,15 @@
  * put locks the principal's row (`FOR NO KEY UPDATE`), so two concurrent puts cannot together
  * pass the 50-tag quota that each checks.
  */
-import { StoreError } from "../errors.ts";
 import { type PrincipalTagStore, TAGS_PER_PRINCIPAL } from "../store.ts";
+import {
+	checkTag,
+	principalNotFound,
+	type TagRow,
+	tagTables,
+	tooManyTags,
+	toTag,
+} from "../tag-rows.ts";
 import type { PrincipalKind, Tag } from "../types.ts";
 import type { PgDb } from "./db.ts";
 
@@ -13,30 +20,6 @@ const TABLES = {
 	user: { tags: "user_tags", principals: "users" },
 	role: { tags: "role_tags", principals: "roles" },
 } as const;
-
-function tables(kind: PrincipalKind) {
-	const t = Object.hasOwn(TABLES, kind) ? TABLES[kind] : undefined;
-	if (t === undefined)
-		throw new StoreError(
-			"STORE_INVALID",
-			`principal kind must be "user" or "role"`,
-		);
-	return t;
-}
-
-function checkTag(tag: Tag): void {
-	if (
-		typeof tag.key !== "string" ||
-		tag.key.length < 1 ||
-		tag.key.length > 128 ||
-		typeof tag.value !== "string" ||
-		tag.value.length > 256
-	)
-		throw new StoreError(
-			"STORE_INVALID",
-			"a tag key is 1–128 characters and its value at most 256",
-		);
-}
 
 /** ASCII case folding, as SQLite's NOCASE does it (other letters keep their case). */
 export function foldKey(key: string): string {
@@ -55,7 +38,7 @@ export class PgTags implements PrincipalTagStore {
 		principalName: string,
 		tags: readonly Tag[],
 	): Promise<void> {
-		const t = tables(kind);
+		const t = tagTables(TABLES, kind);
 		for (const tag of tags) checkTag(tag);
 		await this.#db.tx(async (q) => {
 			const principal = await q.query(
@@ -63,10 +46,7 @@ export class PgTags implements PrincipalTagStore {
 				[accountId, principalName],
 			);
 			if (principal.rows.length === 0)
-				throw new StoreError(
-					"STORE_NOT_FOUND",
-					`${kind} ${principalName} does not exist in account ${accountId}`,
-				);
+				throw principalNotFound(accountId, kind, principalName);
 			for (const tag of tags)
 				await q.query(
 					`INSERT INTO ${t.tags} (account_id, principal_key, key_fold, tag_key, tag_value) VALUES ($1, lower($2), $3, $4, $5)
@@ -79,10 +59,7 @@ export class PgTags implements PrincipalTagStore {
 			);
 			// Thrown inside the transaction: nothing of this put stays.
 			if ((rows[0]?.n ?? 0) > TAGS_PER_PRINCIPAL)
-				throw new StoreError(
-					"STORE_TOO_LARGE",
-					`${kind} ${principalName} would have more than ${TAGS_PER_PRINCIPAL} tags`,
-				);
+				throw tooManyTags(kind, principalName);
 		});
 	}
 
@@ -92,7 +69,7 @@ export class PgTags implements PrincipalTagStore {
 		principalName: string,
 		keys: readonly string[],
 	): Promise<void> {
-		const t = tables(kind);
+		const t = tagTables(TABLES, kind);
 		await this.#db.query(
 			`DELETE FROM ${t.tags} WHERE account_id = $1 AND principal_key = lower($2) AND key_fold = ANY($3::text[])`,
 			[accountId, principalName, keys.map((k) => foldKey(String(k)))],
@@ -104,14 +81,11 @@ export class PgTags implements PrincipalTagStore {
 		kind: PrincipalKind,
 		principalName: string,
 	): Promise<Tag[]> {
-		const t = tables(kind);
-		const { rows } = await this.#db.query<{
-			tag_key: string;
-			tag_value: string;
-		}>(
+		const t = tagTables(TABLES, kind);
+		const { rows } = await this.#db.query<TagRow>(
 			`SELECT tag_key, tag_value FROM ${t.tags} WHERE account_id = $1 AND principal_key = lower($2) ORDER BY key_fold, tag_key`,
 			[accountId, principalName],
 		);
-		return rows.map((r) => ({ key: r.tag_key, value: r.tag_value }));
+		return rows.map(toTag);
 	}
 }

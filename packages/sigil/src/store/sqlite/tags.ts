@@ -1,6 +1,13 @@
 /** Tags of IAM users and roles in SQLite: one table per principal kind, cascading with it. */
-import { StoreError } from "../errors.ts";
 import { type PrincipalTagStore, TAGS_PER_PRINCIPAL } from "../store.ts";
+import {
+	checkTag,
+	principalNotFound,
+	type TagRow,
+	tagTables,
+	tooManyTags,
+	toTag,
+} from "../tag-rows.ts";
 import type { PrincipalKind, Tag } from "../types.ts";
 import type { Db } from "./db.ts";
 
@@ -9,30 +16,6 @@ const TABLES = {
 	user: { tags: "user_tags", principals: "users", name: "user_name" },
 	role: { tags: "role_tags", principals: "roles", name: "role_name" },
 } as const;
-
-function tables(kind: PrincipalKind) {
-	const t = TABLES[kind];
-	if (t === undefined)
-		throw new StoreError(
-			"STORE_INVALID",
-			`principal kind must be "user" or "role"`,
-		);
-	return t;
-}
-
-function checkTag(tag: Tag): void {
-	if (
-		typeof tag.key !== "string" ||
-		tag.key.length < 1 ||
-		tag.key.length > 128 ||
-		typeof tag.value !== "string" ||
-		tag.value.length > 256
-	)
-		throw new StoreError(
-			"STORE_INVALID",
-			"a tag key is 1–128 characters and its value at most 256",
-		);
-}
 
 export class SqliteTags implements PrincipalTagStore {
 	readonly #db: Db;
@@ -46,7 +29,7 @@ export class SqliteTags implements PrincipalTagStore {
 		principalName: string,
 		tags: readonly Tag[],
 	): Promise<void> {
-		const t = tables(kind);
+		const t = tagTables(TABLES, kind);
 		for (const tag of tags) checkTag(tag);
 		this.#db.tx(() => {
 			const principal = this.#db.one<{ name: string }>(
@@ -54,11 +37,7 @@ export class SqliteTags implements PrincipalTagStore {
 				accountId,
 				principalName,
 			);
-			if (!principal)
-				throw new StoreError(
-					"STORE_NOT_FOUND",
-					`${kind} ${principalName} does not exist in account ${accountId}`,
-				);
+			if (!principal) throw principalNotFound(accountId, kind, principalName);
 			for (const tag of tags)
 				this.#db.run(
 					`INSERT INTO ${t.tags} (account_id, principal_name, tag_key, tag_value) VALUES (?, ?, ?, ?)
@@ -75,10 +54,7 @@ export class SqliteTags implements PrincipalTagStore {
 			);
 			// Thrown inside the transaction: nothing of this put stays.
 			if ((count?.n ?? 0) > TAGS_PER_PRINCIPAL)
-				throw new StoreError(
-					"STORE_TOO_LARGE",
-					`${kind} ${principalName} would have more than ${TAGS_PER_PRINCIPAL} tags`,
-				);
+				throw tooManyTags(kind, principalName);
 		});
 	}
 
@@ -88,7 +64,7 @@ export class SqliteTags implements PrincipalTagStore {
 		principalName: string,
 		keys: readonly string[],
 	): Promise<void> {
-		const t = tables(kind);
+		const t = tagTables(TABLES, kind);
 		this.#db.tx(() => {
 			for (const key of keys)
 				this.#db.run(
@@ -105,15 +81,15 @@ export class SqliteTags implements PrincipalTagStore {
 		kind: PrincipalKind,
 		principalName: string,
 	): Promise<Tag[]> {
-		const t = tables(kind);
+		const t = tagTables(TABLES, kind);
 		return this.#db
 			.do(() =>
-				this.#db.all<{ tag_key: string; tag_value: string }>(
+				this.#db.all<TagRow>(
 					`SELECT tag_key, tag_value FROM ${t.tags} WHERE account_id = ? AND principal_name = ? ORDER BY tag_key`,
 					accountId,
 					principalName,
 				),
 			)
-			.map((r) => ({ key: r.tag_key, value: r.tag_value }));
+			.map(toTag);
 	}
 }
