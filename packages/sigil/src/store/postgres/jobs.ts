@@ -10,67 +10,27 @@
  * (`job:ID:payload|headers|callback-url|result`), here kept as BYTEA. No row holds them in clear.
  */
 
-import { randomUUID } from "node:crypto";
 import { StoreError } from "../errors.ts";
-import { MAX_JOB_PAYLOAD_BYTES } from "../limits.ts";
+import {
+	byDueOrder,
+	callbackJson,
+	checkNewJob,
+	jobAad,
+	jobExists,
+	jobPlaintexts,
+	LEASE_EXPIRED,
+	MAX_ERROR_CHARS,
+	type Plaintexts,
+	type JobRow as SharedJobRow,
+	toJob,
+} from "../job-rows.ts";
 import type { SecretBox } from "../secret-box.ts";
-import { jobAad } from "../sqlite/jobs.ts";
 import type { JobQueue } from "../store.ts";
 import type { Job, JobCallback, JobInput, JobStatus } from "../types.ts";
 import { type PgDb, pgText, type Queryable } from "./db.ts";
 
-const MAX_ERROR_CHARS = 4096;
-const LEASE_EXPIRED =
-	"the lease expired before the worker reported back (it stopped or ran too long)";
-
-interface JobRow {
-	[key: string]: unknown;
-	seq: number;
-	id: string;
-	account_id: string;
-	function_name: string;
-	payload: Buffer;
-	headers: Buffer;
-	status: JobStatus;
-	attempts: number;
-	max_attempts: number;
-	next_attempt_at: number;
-	lease_until: number | null;
-	lease_token: string | null;
-	last_error: string | null;
-	callback_url: Buffer | null;
-	result: Buffer | null;
-	callback: string | null;
-	created_at: number;
-	updated_at: number;
-}
-
-interface Plaintexts {
-	readonly payload: Buffer;
-	readonly headers: string;
-	readonly callbackUrl: string | null;
-}
-
-/** A callback record as stored: only the fields of `JobCallback`, bounded. */
-function callbackJson(callback: JobCallback | undefined): string | null {
-	if (callback === undefined) return null;
-	const clip = (t: string) => String(t).slice(0, MAX_ERROR_CHARS);
-	const clipOrNull = (t: string | null) => (t === null ? null : clip(t));
-	// JSON.stringify writes a NUL inside a string as \u0000, which PostgreSQL's TEXT takes.
-	return JSON.stringify({
-		outcome: callback.outcome,
-		target: clip(callback.target),
-		address: clipOrNull(callback.address),
-		httpStatus: callback.httpStatus,
-		attempts: callback.attempts,
-		error: clipOrNull(callback.error),
-		at: callback.at,
-	} satisfies JobCallback);
-}
-
-function byDueOrder(a: JobRow, b: JobRow): number {
-	return a.next_attempt_at - b.next_attempt_at || a.seq - b.seq;
-}
+/** A job's row in PostgreSQL: the four sealed values as BYTEA. */
+type JobRow = SharedJobRow<Buffer, Buffer>;
 
 /** Requeues (or kills) expired leases; rows another claimer is handling right now are skipped. */
 const REQUEUE_EXPIRED = `
@@ -89,84 +49,25 @@ export class PgJobs implements JobQueue {
 		this.#box = box;
 	}
 
-	/**
-	 * The job a row holds, its values opened. With `lazy`, payload and result open on first read
-	 * (a listing shows neither). Throws `STORE_DECRYPT_FAILED` for a value altered or moved.
-	 */
+	/** The job a row holds, its values opened (see `toJob` in job-rows.ts). */
 	#toJob(row: JobRow, lazy = false, known?: Plaintexts): Job {
 		const box = this.#box;
-		const open = (bytes: Buffer, field: Parameters<typeof jobAad>[1]) =>
-			box.open(bytes, jobAad(row.id, field));
-		const headersText = known
-			? known.headers
-			: open(row.headers, "headers").toString("utf8");
-		const callbackUrl = known
-			? known.callbackUrl
-			: row.callback_url === null
-				? null
-				: open(row.callback_url, "callback-url").toString("utf8");
-		let payload: Buffer | undefined = known?.payload;
-		let result: Buffer | null | undefined = known ? null : undefined;
-		const job: Job = {
-			id: row.id,
-			accountId: row.account_id,
-			functionName: row.function_name,
-			get payload(): Buffer {
-				payload ??= open(row.payload, "payload");
-				return payload;
+		return toJob(
+			row,
+			{
+				bytes: (bytes, field) => box.open(bytes, jobAad(row.id, field)),
+				text: (bytes, field) =>
+					box.open(bytes, jobAad(row.id, field)).toString("utf8"),
 			},
-			headers: JSON.parse(headersText) as Record<string, string>,
-			status: row.status,
-			attempts: row.attempts,
-			maxAttempts: row.max_attempts,
-			nextAttemptAt: row.next_attempt_at,
-			leaseUntil: row.lease_until,
-			leaseToken: row.lease_token,
-			lastError: row.last_error,
-			callbackUrl,
-			callback:
-				row.callback === null
-					? null
-					: (JSON.parse(row.callback) as JobCallback),
-			get result(): Buffer | null {
-				if (result === undefined)
-					result = row.result === null ? null : open(row.result, "result");
-				return result;
-			},
-			createdAt: row.created_at,
-			updatedAt: row.updated_at,
-		};
-		if (!lazy) void [job.payload, job.result];
-		return job;
+			lazy,
+			known,
+		);
 	}
 
 	async enqueue(input: JobInput): Promise<Job> {
-		const id = input.id ?? randomUUID();
-		const maxAttempts = input.maxAttempts ?? 3;
-		if (typeof id !== "string" || id.length === 0 || id.length > 128)
-			throw new StoreError(
-				"STORE_INVALID",
-				"a job id must be 1–128 characters",
-			);
-		if (!Number.isInteger(maxAttempts) || maxAttempts < 1 || maxAttempts > 100)
-			throw new StoreError(
-				"STORE_INVALID",
-				"maxAttempts must be a whole number from 1 to 100",
-			);
-		if (!Buffer.isBuffer(input.payload))
-			throw new StoreError("STORE_INVALID", "a job's payload must be a Buffer");
-		if (input.payload.length > MAX_JOB_PAYLOAD_BYTES) {
-			throw new StoreError(
-				"STORE_TOO_LARGE",
-				`the payload is ${input.payload.length} bytes; an async job may carry at most ${MAX_JOB_PAYLOAD_BYTES}`,
-			);
-		}
+		const { id, maxAttempts } = checkNewJob(input);
 		const now = this.#db.now();
-		const plain: Plaintexts = {
-			payload: Buffer.from(input.payload),
-			headers: JSON.stringify(input.headers ?? {}),
-			callbackUrl: input.callbackUrl ?? null,
-		};
+		const plain = jobPlaintexts(input);
 		const { rows } = await this.#db.query<JobRow>(
 			`INSERT INTO jobs (id, account_id, function_name, payload, headers, status, max_attempts, next_attempt_at, callback_url, created_at, updated_at)
 			 VALUES ($1, $2, $3, $4, $5, 'queued', $6, $7, $8, $9, $9) ON CONFLICT (id) DO NOTHING RETURNING *`,
@@ -187,8 +88,7 @@ export class PgJobs implements JobQueue {
 				now,
 			],
 		);
-		if (rows.length === 0)
-			throw new StoreError("STORE_CONFLICT", `job ${id} already exists`);
+		if (rows.length === 0) throw jobExists(id);
 		return this.#toJob(rows[0] as JobRow, false, plain);
 	}
 

@@ -14,60 +14,33 @@
  * schema 3 (`sealed = 0`) are sealed when the store opens; until then they still read.
  */
 
-import { randomUUID } from "node:crypto";
 import { StoreError } from "../errors.ts";
-import { MAX_JOB_PAYLOAD_BYTES } from "../limits.ts";
+import {
+	byDueOrder,
+	callbackJson,
+	checkNewJob,
+	jobAad,
+	jobExists,
+	jobPlaintexts,
+	LEASE_EXPIRED,
+	MAX_ERROR_CHARS,
+	type Plaintexts,
+	type JobRow as SharedJobRow,
+	toJob,
+} from "../job-rows.ts";
 import type { SecretBox } from "../secret-box.ts";
 import type { JobQueue } from "../store.ts";
 import type { Job, JobCallback, JobInput, JobStatus } from "../types.ts";
 import { buf, type Db } from "./db.ts";
 
-const MAX_ERROR_CHARS = 4096;
-const LEASE_EXPIRED =
-	"the lease expired before the worker reported back (it stopped or ran too long)";
-
-interface JobRow {
-	seq: number;
-	id: string;
-	account_id: string;
-	function_name: string;
-	/** Sealed when `sealed = 1`. */
-	payload: Uint8Array;
-	/** JSON, or base64 of the sealed JSON when `sealed = 1`. */
-	headers: string;
-	status: JobStatus;
-	attempts: number;
-	max_attempts: number;
-	next_attempt_at: number;
-	lease_until: number | null;
-	lease_token: string | null;
-	last_error: string | null;
-	/** The URL, or base64 of the sealed URL when `sealed = 1`. */
-	callback_url: string | null;
-	/** Sealed when `sealed = 1`. */
-	result: Uint8Array | null;
-	created_at: number;
-	updated_at: number;
+/**
+ * A job's row in SQLite: payload and result as BLOBs (sealed when `sealed = 1`); the headers'
+ * JSON and the callback URL as text, base64 of the sealed value when `sealed = 1`.
+ */
+type JobRow = SharedJobRow<Uint8Array, string> & {
 	/** 0: a row written before schema 3, in plaintext; 1: the four values above are sealed. */
 	sealed: number;
-	/** JSON of the last callback delivery (a `JobCallback`), no secret in it. */
-	callback: string | null;
-}
-
-/** The associated data that binds one sealed value of a job to its row and column. */
-export function jobAad(
-	id: string,
-	field: "payload" | "headers" | "callback-url" | "result",
-): string {
-	return `job:${id}:${field}`;
-}
-
-/** What `enqueue` seals, in the clear. */
-interface Plaintexts {
-	readonly payload: Buffer;
-	readonly headers: string;
-	readonly callbackUrl: string | null;
-}
+};
 
 /** Seals and opens the four confidential values of a job row. */
 class JobSeal {
@@ -98,85 +71,26 @@ class JobSeal {
 			: this.#box.seal(result, jobAad(id, "result"));
 	}
 
-	/**
-	 * The job a row holds, its values opened. With `lazy`, `payload` and `result` open on first
-	 * read, so a listing (which shows neither) does not pay for decrypting every body on the page.
-	 * `known`: the plaintexts the caller just sealed (enqueue), so they are not opened again.
-	 * Throws `STORE_DECRYPT_FAILED` for a value altered or moved from another row.
-	 */
+	/** The job a row holds, its values opened (see `toJob` in job-rows.ts). */
 	toJob(row: JobRow, lazy = false, known?: Plaintexts): Job {
 		const sealed = row.sealed === 1;
-		const open = (bytes: Uint8Array, field: Parameters<typeof jobAad>[1]) =>
-			sealed ? this.#box.open(bytes, jobAad(row.id, field)) : buf(bytes);
-		const headersText = known
-			? known.headers
-			: sealed
-				? open(Buffer.from(row.headers, "base64"), "headers").toString("utf8")
-				: row.headers;
-		const callbackUrl = known
-			? known.callbackUrl
-			: row.callback_url === null
-				? null
-				: sealed
-					? open(
-							Buffer.from(row.callback_url, "base64"),
-							"callback-url",
-						).toString("utf8")
-					: row.callback_url;
-		let payload: Buffer | undefined = known?.payload;
-		let result: Buffer | null | undefined = known ? null : undefined;
-		const job: Job = {
-			id: row.id,
-			accountId: row.account_id,
-			functionName: row.function_name,
-			get payload(): Buffer {
-				payload ??= open(row.payload, "payload");
-				return payload;
+		const box = this.#box;
+		return toJob(
+			row,
+			{
+				bytes: (bytes, field) =>
+					sealed ? box.open(bytes, jobAad(row.id, field)) : buf(bytes),
+				text: (text, field) =>
+					sealed
+						? box
+								.open(Buffer.from(text, "base64"), jobAad(row.id, field))
+								.toString("utf8")
+						: text,
 			},
-			headers: JSON.parse(headersText) as Record<string, string>,
-			status: row.status,
-			attempts: row.attempts,
-			maxAttempts: row.max_attempts,
-			nextAttemptAt: row.next_attempt_at,
-			leaseUntil: row.lease_until,
-			leaseToken: row.lease_token,
-			lastError: row.last_error,
-			callbackUrl,
-			callback:
-				row.callback === null
-					? null
-					: (JSON.parse(row.callback) as JobCallback),
-			get result(): Buffer | null {
-				if (result === undefined)
-					result = row.result === null ? null : open(row.result, "result");
-				return result;
-			},
-			createdAt: row.created_at,
-			updatedAt: row.updated_at,
-		};
-		if (!lazy) void [job.payload, job.result];
-		return job;
+			lazy,
+			known,
+		);
 	}
-}
-
-/** A callback record as stored: only the fields of `JobCallback`, bounded. */
-function callbackJson(callback: JobCallback | undefined): string | null {
-	if (callback === undefined) return null;
-	const clip = (t: string) => String(t).slice(0, MAX_ERROR_CHARS);
-	const clipOrNull = (t: string | null) => (t === null ? null : clip(t));
-	return JSON.stringify({
-		outcome: callback.outcome,
-		target: clip(callback.target),
-		address: clipOrNull(callback.address),
-		httpStatus: callback.httpStatus,
-		attempts: callback.attempts,
-		error: clipOrNull(callback.error),
-		at: callback.at,
-	} satisfies JobCallback);
-}
-
-function byDueOrder(a: JobRow, b: JobRow): number {
-	return a.next_attempt_at - b.next_attempt_at || a.seq - b.seq;
 }
 
 export class SqliteJobs implements JobQueue {
@@ -229,40 +143,16 @@ export class SqliteJobs implements JobQueue {
 	}
 
 	async enqueue(input: JobInput): Promise<Job> {
-		const id = input.id ?? randomUUID();
-		const maxAttempts = input.maxAttempts ?? 3;
-		if (typeof id !== "string" || id.length === 0 || id.length > 128)
-			throw new StoreError(
-				"STORE_INVALID",
-				"a job id must be 1–128 characters",
-			);
-		if (!Number.isInteger(maxAttempts) || maxAttempts < 1 || maxAttempts > 100)
-			throw new StoreError(
-				"STORE_INVALID",
-				"maxAttempts must be a whole number from 1 to 100",
-			);
-		if (!Buffer.isBuffer(input.payload))
-			throw new StoreError("STORE_INVALID", "a job's payload must be a Buffer");
-		if (input.payload.length > MAX_JOB_PAYLOAD_BYTES) {
-			throw new StoreError(
-				"STORE_TOO_LARGE",
-				`the payload is ${input.payload.length} bytes; an async job may carry at most ${MAX_JOB_PAYLOAD_BYTES}`,
-			);
-		}
+		const { id, maxAttempts } = checkNewJob(input);
 		const now = this.#db.now();
 		// Sealed before the transaction: the write lock is not held while encrypting.
-		const plain: Plaintexts = {
-			// A copy: the returned job must not change with the caller's buffer.
-			payload: Buffer.from(input.payload),
-			headers: JSON.stringify(input.headers ?? {}),
-			callbackUrl: input.callbackUrl ?? null,
-		};
+		const plain = jobPlaintexts(input);
 		const payload = this.#seal.payload(id, plain.payload);
 		const headers = this.#seal.headers(id, plain.headers);
 		const callbackUrl = this.#seal.callbackUrl(id, plain.callbackUrl);
 		return this.#db.tx(() => {
 			if (this.#db.one("SELECT 1 FROM jobs WHERE id = ?", id))
-				throw new StoreError("STORE_CONFLICT", `job ${id} already exists`);
+				throw jobExists(id);
 			const row = this.#db.one<JobRow>(
 				`INSERT INTO jobs (id, account_id, function_name, payload, headers, status, max_attempts, next_attempt_at, callback_url, created_at, updated_at, sealed)
 				 VALUES (?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, 1) RETURNING *`,
