@@ -88,6 +88,17 @@ export function checkNewJob(input: JobInput): {
 	return { id, maxAttempts };
 }
 
+/** A claim takes a positive whole number of jobs, under a positive lease. */
+export function checkClaim(limit: number, leaseMs: number): void {
+	if (!Number.isInteger(limit) || limit < 1)
+		throw new StoreError(
+			"STORE_INVALID",
+			"claim limit must be a positive whole number",
+		);
+	if (!(leaseMs > 0))
+		throw new StoreError("STORE_INVALID", "leaseMs must be positive");
+}
+
 /** What a new job seals, in the clear. */
 export function jobPlaintexts(input: JobInput): Plaintexts {
 	return {
@@ -100,6 +111,19 @@ export function jobPlaintexts(input: JobInput): Plaintexts {
 
 export function jobExists(id: string): StoreError {
 	return new StoreError("STORE_CONFLICT", `job ${id} already exists`);
+}
+
+/** Why a worker's report is refused: the job is gone, or another lease holds it (`row`: its status). */
+export function leaseLost(
+	id: string,
+	row: { status: string } | undefined,
+): StoreError {
+	if (!row)
+		return new StoreError("STORE_NOT_FOUND", `job ${id} does not exist`);
+	return new StoreError(
+		"STORE_LEASE_LOST",
+		`job ${id} is ${row.status} under another lease: this worker's result is discarded`,
+	);
 }
 
 /** A callback record as stored: only the fields of `JobCallback`, bounded. */

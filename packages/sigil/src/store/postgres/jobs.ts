@@ -10,15 +10,17 @@
  * (`job:ID:payload|headers|callback-url|result`), here kept as BYTEA. No row holds them in clear.
  */
 
-import { StoreError } from "../errors.ts";
+import type { StoreError } from "../errors.ts";
 import {
 	byDueOrder,
 	callbackJson,
+	checkClaim,
 	checkNewJob,
 	jobAad,
 	jobExists,
 	jobPlaintexts,
 	LEASE_EXPIRED,
+	leaseLost,
 	MAX_ERROR_CHARS,
 	type Plaintexts,
 	type JobRow as SharedJobRow,
@@ -93,13 +95,7 @@ export class PgJobs implements JobQueue {
 	}
 
 	async claim(now: number, limit: number, leaseMs: number): Promise<Job[]> {
-		if (!Number.isInteger(limit) || limit < 1)
-			throw new StoreError(
-				"STORE_INVALID",
-				"claim limit must be a positive whole number",
-			);
-		if (!(leaseMs > 0))
-			throw new StoreError("STORE_INVALID", "leaseMs must be positive");
+		checkClaim(limit, leaseMs);
 		const rows = await this.#db.tx(async (q: Queryable) => {
 			await q.query(REQUEUE_EXPIRED, [now, LEASE_EXPIRED]);
 			// gen_random_uuid() is evaluated per row: 122 random bits, the worker's proof of its lease.
@@ -145,12 +141,7 @@ export class PgJobs implements JobQueue {
 			"SELECT status FROM jobs WHERE id = $1",
 			[id],
 		);
-		if (!row)
-			return new StoreError("STORE_NOT_FOUND", `job ${id} does not exist`);
-		return new StoreError(
-			"STORE_LEASE_LOST",
-			`job ${id} is ${row.status} under another lease: this worker's result is discarded`,
-		);
+		return leaseLost(id, row);
 	}
 
 	async complete(

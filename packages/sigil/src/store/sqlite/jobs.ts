@@ -14,15 +14,17 @@
  * schema 3 (`sealed = 0`) are sealed when the store opens; until then they still read.
  */
 
-import { StoreError } from "../errors.ts";
+import type { StoreError } from "../errors.ts";
 import {
 	byDueOrder,
 	callbackJson,
+	checkClaim,
 	checkNewJob,
 	jobAad,
 	jobExists,
 	jobPlaintexts,
 	LEASE_EXPIRED,
+	leaseLost,
 	MAX_ERROR_CHARS,
 	type Plaintexts,
 	type JobRow as SharedJobRow,
@@ -192,13 +194,7 @@ export class SqliteJobs implements JobQueue {
 	}
 
 	async claim(now: number, limit: number, leaseMs: number): Promise<Job[]> {
-		if (!Number.isInteger(limit) || limit < 1)
-			throw new StoreError(
-				"STORE_INVALID",
-				"claim limit must be a positive whole number",
-			);
-		if (!(leaseMs > 0))
-			throw new StoreError("STORE_INVALID", "leaseMs must be positive");
+		checkClaim(limit, leaseMs);
 		const rows = this.#db.tx(() => {
 			this.#requeueExpired(now);
 			// The token is random per row (randomblob is evaluated per row): the worker's proof of its lease.
@@ -242,12 +238,7 @@ export class SqliteJobs implements JobQueue {
 			"SELECT status FROM jobs WHERE id = ?",
 			id,
 		);
-		if (!row)
-			return new StoreError("STORE_NOT_FOUND", `job ${id} does not exist`);
-		return new StoreError(
-			"STORE_LEASE_LOST",
-			`job ${id} is ${row.status} under another lease: this worker's result is discarded`,
-		);
+		return leaseLost(id, row);
 	}
 
 	async complete(
