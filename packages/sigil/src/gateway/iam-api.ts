@@ -65,10 +65,13 @@ export interface IamOperation {
 	bind(params: URLSearchParams, p: IamPrincipal): BoundOperation;
 }
 
+/** How an operation names its target from the form. */
+type TargetOf = (params: URLSearchParams, p: IamPrincipal) => IamTarget;
+
 interface OperationDef {
 	/** Form parameters the operation takes, besides Action and Version. */
 	readonly params: readonly string[];
-	readonly target: (params: URLSearchParams, p: IamPrincipal) => IamTarget;
+	readonly target: TargetOf;
 	readonly run: (
 		call: Call<IamTarget>,
 		params: URLSearchParams,
@@ -119,6 +122,33 @@ function operation(def: OperationDef): IamOperation {
 /** `Tags.member.1.Key` → `Tags`: name the parameter the caller wrote, not its wire expansion. */
 function unsupportedName(key: string): string {
 	return key.split(".")[0]?.slice(0, 64) ?? key;
+}
+
+const admin = (ctx: GatewayContext) => new IamAdmin(ctx);
+
+/**
+ * An operation that only acts: `act` makes its admin call, and the answer is the empty
+ * `<ACTIONResponse>`.
+ */
+function command(
+	action: string,
+	params: readonly string[],
+	target: TargetOf,
+	act: (
+		a: IamAdmin,
+		t: IamTarget,
+		q: URLSearchParams,
+		principal: IamPrincipal,
+	) => Promise<void>,
+): IamOperation {
+	return operation({
+		params,
+		target,
+		async run({ ex, ctx, principal, target: t }, q) {
+			await act(admin(ctx), t, q, principal);
+			sendQueryResult(ex, IAM_NS, action);
+		},
+	});
 }
 
 function iso(ms: number): string {
@@ -258,10 +288,7 @@ function roleXml(
  * parsed at bind and offered to the decision as `iam:PermissionsBoundary`, so an administrator
  * can be allowed to create users only with a given boundary.
  */
-function withBoundary(
-	target: (q: URLSearchParams, p: IamPrincipal) => IamTarget,
-	isRequired: boolean,
-) {
+function withBoundary(target: TargetOf, isRequired: boolean) {
 	return (q: URLSearchParams, p: IamPrincipal): IamTarget => {
 		const t = target(q, p);
 		const raw = isRequired
@@ -281,31 +308,19 @@ function withBoundary(
 function boundaryOperations(kind: PrincipalKind): Record<string, IamOperation> {
 	const Kind = kind === "user" ? "User" : "Role";
 	return {
-		[`Put${Kind}PermissionsBoundary`]: operation({
-			params: [`${Kind}Name`, "PermissionsBoundary"],
-			target: withBoundary(named(kind), true),
-			async run({ ex, ctx, target: t }) {
-				await admin(ctx).putPermissionsBoundary(
-					t.accountId,
-					kind,
-					nameOf(t),
-					policyOf(t),
-				);
-				sendQueryResult(ex, IAM_NS, `Put${Kind}PermissionsBoundary`);
-			},
-		}),
-		[`Delete${Kind}PermissionsBoundary`]: operation({
-			params: [`${Kind}Name`],
-			target: named(kind),
-			async run({ ex, ctx, target: t }) {
-				await admin(ctx).deletePermissionsBoundary(
-					t.accountId,
-					kind,
-					nameOf(t),
-				);
-				sendQueryResult(ex, IAM_NS, `Delete${Kind}PermissionsBoundary`);
-			},
-		}),
+		[`Put${Kind}PermissionsBoundary`]: command(
+			`Put${Kind}PermissionsBoundary`,
+			[`${Kind}Name`, "PermissionsBoundary"],
+			withBoundary(named(kind), true),
+			(a, t) =>
+				a.putPermissionsBoundary(t.accountId, kind, nameOf(t), policyOf(t)),
+		),
+		[`Delete${Kind}PermissionsBoundary`]: command(
+			`Delete${Kind}PermissionsBoundary`,
+			[`${Kind}Name`],
+			named(kind),
+			(a, t) => a.deletePermissionsBoundary(t.accountId, kind, nameOf(t)),
+		),
 	};
 }
 
@@ -372,6 +387,52 @@ function page<T>(
 				Marker: Buffer.from(keyOf(last)).toString("base64url"),
 			}),
 	};
+}
+
+/** One page of `items` as a listing answers it: `MEMBER` (each item's `xml`), `IsTruncated`, `Marker`. */
+function pageXml<T>(
+	items: readonly T[],
+	q: URLSearchParams,
+	keyOf: (item: T) => string,
+	member: string,
+	xml: (item: T) => XmlValue,
+): Record<string, XmlValue> {
+	const { items: shown, ...more } = page(items, q, keyOf);
+	return { [member]: shown.map((x) => xml(x)), ...more };
+}
+
+/**
+ * A paged listing (it takes `params` and then IAM's paging): `list` fetches and filters what it
+ * lists, and the answer is one page of that, by `keyOf` (see {@link pageXml}).
+ */
+function listing<T>(
+	action: string,
+	def: {
+		readonly params: readonly string[];
+		readonly target: TargetOf;
+		readonly list: (
+			a: IamAdmin,
+			t: IamTarget,
+			q: URLSearchParams,
+		) => Promise<readonly T[]>;
+		readonly keyOf: (item: T) => string;
+		readonly member: string;
+		readonly xml: (item: T) => XmlValue;
+	},
+): IamOperation {
+	return operation({
+		params: [...def.params, ...PAGING],
+		target: def.target,
+		async run({ ex, ctx, target: t }, q) {
+			const items = await def.list(admin(ctx), t, q);
+			sendQueryResult(
+				ex,
+				IAM_NS,
+				action,
+				pageXml(items, q, def.keyOf, def.member, def.xml),
+			);
+		},
+	});
 }
 
 /** `PathPrefix` (default `/`): only entities whose path starts with it. */
@@ -531,10 +592,7 @@ function tagRequestContext(tags: readonly Tag[]): RequestContext {
 }
 
 /** A target with the request's tags (`Tags.member.N`) parsed and offered to the decision. */
-function withTags(
-	target: (q: URLSearchParams, p: IamPrincipal) => IamTarget,
-	isRequired: boolean,
-) {
+function withTags(target: TargetOf, isRequired: boolean) {
 	return (q: URLSearchParams, p: IamPrincipal): IamTarget => {
 		const t = target(q, p);
 		const tags = tagsParam(q, isRequired);
@@ -557,47 +615,30 @@ function tagsXml(tags: readonly Tag[]): Record<string, XmlValue> {
 function tagOperations(kind: PrincipalKind): Record<string, IamOperation> {
 	const Kind = kind === "user" ? "User" : "Role";
 	return {
-		[`Tag${Kind}`]: operation({
-			params: [`${Kind}Name`, "Tags.member"],
-			target: withTags(named(kind), true),
-			async run({ ex, ctx, target: t }) {
-				await admin(ctx).tagPrincipal(
-					t.accountId,
-					kind,
-					nameOf(t),
-					t.tags ?? [],
-				);
-				sendQueryResult(ex, IAM_NS, `Tag${Kind}`);
-			},
-		}),
-		[`Untag${Kind}`]: operation({
-			params: [`${Kind}Name`, "TagKeys.member"],
-			target: (q, p) => {
+		[`Tag${Kind}`]: command(
+			`Tag${Kind}`,
+			[`${Kind}Name`, "Tags.member"],
+			withTags(named(kind), true),
+			(a, t) => a.tagPrincipal(t.accountId, kind, nameOf(t), t.tags ?? []),
+		),
+		[`Untag${Kind}`]: command(
+			`Untag${Kind}`,
+			[`${Kind}Name`, "TagKeys.member"],
+			(q, p) => {
 				const t = named(kind)(q, p);
 				const keys = tagKeysParam(q);
 				return { ...t, context: { "aws:TagKeys": keys } };
 			},
-			async run({ ex, ctx, target: t }, q) {
-				await admin(ctx).untagPrincipal(
-					t.accountId,
-					kind,
-					nameOf(t),
-					tagKeysParam(q),
-				);
-				sendQueryResult(ex, IAM_NS, `Untag${Kind}`);
-			},
-		}),
-		[`List${Kind}Tags`]: operation({
-			params: [`${Kind}Name`, ...PAGING],
+			(a, t, q) =>
+				a.untagPrincipal(t.accountId, kind, nameOf(t), tagKeysParam(q)),
+		),
+		[`List${Kind}Tags`]: listing(`List${Kind}Tags`, {
+			params: [`${Kind}Name`],
 			target: named(kind),
-			async run({ ex, ctx, target: t }, q) {
-				const tags = await admin(ctx).listTags(t.accountId, kind, nameOf(t));
-				const { items, ...more } = page(tags, q, (x) => x.key);
-				sendQueryResult(ex, IAM_NS, `List${Kind}Tags`, {
-					Tags: items.map((x) => ({ Key: x.key, Value: x.value })),
-					...more,
-				});
-			},
+			list: (a, t) => a.listTags(t.accountId, kind, nameOf(t)),
+			keyOf: (x) => x.key,
+			member: "Tags",
+			xml: (x) => ({ Key: x.key, Value: x.value }),
 		}),
 	};
 }
@@ -717,7 +758,6 @@ function sendSimulation(
 	q: URLSearchParams,
 ): void {
 	const keyed = results.map((r, i) => ({ r, key: String(i).padStart(6, "0") }));
-	const { items, ...more } = page(keyed, q, (x) => x.key);
 	const detail = (r: SimulationResult) => ({
 		MatchedStatements: r.matched.map((m) => ({
 			SourcePolicyId: m.sourcePolicyId,
@@ -730,22 +770,30 @@ function sendSimulation(
 			},
 		}),
 	});
-	sendQueryResult(ex, IAM_NS, action, {
-		EvaluationResults: items.map(({ r }) => ({
-			EvalActionName: r.action,
-			EvalResourceName: r.resource,
-			EvalDecision: r.decision,
-			...detail(r),
-			ResourceSpecificResults: [
-				{
-					EvalResourceName: r.resource,
-					EvalResourceDecision: r.decision,
-					...detail(r),
-				},
-			],
-		})),
-		...more,
-	});
+	sendQueryResult(
+		ex,
+		IAM_NS,
+		action,
+		pageXml(
+			keyed,
+			q,
+			(x) => x.key,
+			"EvaluationResults",
+			({ r }) => ({
+				EvalActionName: r.action,
+				EvalResourceName: r.resource,
+				EvalDecision: r.decision,
+				...detail(r),
+				ResourceSpecificResults: [
+					{
+						EvalResourceName: r.resource,
+						EvalResourceDecision: r.decision,
+						...detail(r),
+					},
+				],
+			}),
+		),
+	);
 }
 
 const SOURCE_ARN =
@@ -825,49 +873,29 @@ function attachmentOperations(
 	const Kind = kind === "user" ? "User" : kind === "role" ? "Role" : "Group";
 	const nameParam = `${Kind}Name`;
 	return {
-		[`Attach${Kind}Policy`]: operation({
-			params: [nameParam, "PolicyArn"],
-			target: attachTarget(kind),
-			async run({ ex, ctx, target: t }) {
-				await admin(ctx).attachPolicy(
-					t.accountId,
-					kind,
-					nameOf(t),
-					policyOf(t),
-				);
-				sendQueryResult(ex, IAM_NS, `Attach${Kind}Policy`);
-			},
-		}),
-		[`Detach${Kind}Policy`]: operation({
-			params: [nameParam, "PolicyArn"],
-			target: attachTarget(kind),
-			async run({ ex, ctx, target: t }) {
-				await admin(ctx).detachPolicy(
-					t.accountId,
-					kind,
-					nameOf(t),
-					policyOf(t),
-				);
-				sendQueryResult(ex, IAM_NS, `Detach${Kind}Policy`);
-			},
-		}),
-		[`ListAttached${Kind}Policies`]: operation({
-			params: [nameParam, "PathPrefix", ...PAGING],
+		[`Attach${Kind}Policy`]: command(
+			`Attach${Kind}Policy`,
+			[nameParam, "PolicyArn"],
+			attachTarget(kind),
+			(a, t) => a.attachPolicy(t.accountId, kind, nameOf(t), policyOf(t)),
+		),
+		[`Detach${Kind}Policy`]: command(
+			`Detach${Kind}Policy`,
+			[nameParam, "PolicyArn"],
+			attachTarget(kind),
+			(a, t) => a.detachPolicy(t.accountId, kind, nameOf(t), policyOf(t)),
+		),
+		[`ListAttached${Kind}Policies`]: listing(`ListAttached${Kind}Policies`, {
+			params: [nameParam, "PathPrefix"],
 			target: named(kind),
-			async run({ ex, ctx, target: t }, q) {
-				const list = byPathPrefix(
-					await admin(ctx).listAttachedPolicies(t.accountId, kind, nameOf(t)),
+			list: async (a, t, q) =>
+				byPathPrefix(
+					await a.listAttachedPolicies(t.accountId, kind, nameOf(t)),
 					q,
-				);
-				const { items, ...more } = page(list, q, (m) => m.policyName);
-				sendQueryResult(ex, IAM_NS, `ListAttached${Kind}Policies`, {
-					AttachedPolicies: items.map((m) => ({
-						PolicyName: m.policyName,
-						PolicyArn: m.arn,
-					})),
-					...more,
-				});
-			},
+				),
+			keyOf: (m) => m.policyName,
+			member: "AttachedPolicies",
+			xml: (m) => ({ PolicyName: m.policyName, PolicyArn: m.arn }),
 		}),
 	};
 }
@@ -913,79 +941,55 @@ const GROUP_OPERATIONS: Record<string, IamOperation> = {
 			const a = admin(ctx);
 			const group = await a.getGroup(t.accountId, nameOf(t));
 			const users = await a.groupUsers(t.accountId, group.groupName);
-			const { items, ...more } = page(users, q, (u) => u.userName);
 			sendQueryResult(ex, IAM_NS, "GetGroup", {
 				Group: groupXml(group),
-				Users: items.map((u) => userXml(u)),
-				...more,
+				...pageXml(users, q, (u) => u.userName, "Users", userXml),
 			});
 		},
 	}),
-	ListGroups: operation({
-		params: ["PathPrefix", ...PAGING],
+	ListGroups: listing("ListGroups", {
+		params: ["PathPrefix"],
 		target: allGroups,
-		async run({ ex, ctx, target: t }, q) {
-			const groups = byPathPrefix(await admin(ctx).listGroups(t.accountId), q);
-			const { items, ...more } = page(groups, q, (g) => g.groupName);
-			sendQueryResult(ex, IAM_NS, "ListGroups", {
-				Groups: items.map(groupXml),
-				...more,
-			});
-		},
+		list: async (a, t, q) => byPathPrefix(await a.listGroups(t.accountId), q),
+		keyOf: (g) => g.groupName,
+		member: "Groups",
+		xml: groupXml,
 	}),
-	DeleteGroup: operation({
-		params: ["GroupName"],
-		target: byGroup,
-		async run({ ex, ctx, target: t }) {
-			await admin(ctx).deleteGroup(t.accountId, nameOf(t));
-			sendQueryResult(ex, IAM_NS, "DeleteGroup");
-		},
-	}),
-	AddUserToGroup: operation({
-		params: ["GroupName", "UserName"],
-		target: byGroup,
-		async run({ ex, ctx, target: t }, q) {
-			await admin(ctx).addUserToGroup(t.accountId, nameOf(t), memberName(q));
-			sendQueryResult(ex, IAM_NS, "AddUserToGroup");
-		},
-	}),
-	RemoveUserFromGroup: operation({
-		params: ["GroupName", "UserName"],
-		target: byGroup,
-		async run({ ex, ctx, target: t }, q) {
-			await admin(ctx).removeUserFromGroup(
-				t.accountId,
-				nameOf(t),
-				memberName(q),
-			);
-			sendQueryResult(ex, IAM_NS, "RemoveUserFromGroup");
-		},
-	}),
-	ListGroupsForUser: operation({
-		params: ["UserName", ...PAGING],
+	DeleteGroup: command("DeleteGroup", ["GroupName"], byGroup, (a, t) =>
+		a.deleteGroup(t.accountId, nameOf(t)),
+	),
+	AddUserToGroup: command(
+		"AddUserToGroup",
+		["GroupName", "UserName"],
+		byGroup,
+		(a, t, q) => a.addUserToGroup(t.accountId, nameOf(t), memberName(q)),
+	),
+	RemoveUserFromGroup: command(
+		"RemoveUserFromGroup",
+		["GroupName", "UserName"],
+		byGroup,
+		(a, t, q) => a.removeUserFromGroup(t.accountId, nameOf(t), memberName(q)),
+	),
+	ListGroupsForUser: listing("ListGroupsForUser", {
+		params: ["UserName"],
 		target: namedUser,
-		async run({ ex, ctx, target: t }, q) {
-			const groups = await admin(ctx).groupsForUser(t.accountId, nameOf(t));
-			const { items, ...more } = page(groups, q, (g) => g.groupName);
-			sendQueryResult(ex, IAM_NS, "ListGroupsForUser", {
-				Groups: items.map(groupXml),
-				...more,
-			});
-		},
+		list: (a, t) => a.groupsForUser(t.accountId, nameOf(t)),
+		keyOf: (g) => g.groupName,
+		member: "Groups",
+		xml: groupXml,
 	}),
-	PutGroupPolicy: operation({
-		params: ["GroupName", "PolicyName", "PolicyDocument"],
-		target: byGroup,
-		async run({ ex, ctx, target: t }, q) {
-			await admin(ctx).putGroupPolicy(
+	PutGroupPolicy: command(
+		"PutGroupPolicy",
+		["GroupName", "PolicyName", "PolicyDocument"],
+		byGroup,
+		(a, t, q) =>
+			a.putGroupPolicy(
 				t.accountId,
 				nameOf(t),
 				required(q, "PolicyName"),
 				required(q, "PolicyDocument"),
-			);
-			sendQueryResult(ex, IAM_NS, "PutGroupPolicy");
-		},
-	}),
+			),
+	),
 	GetGroupPolicy: operation({
 		params: ["GroupName", "PolicyName"],
 		target: byGroup,
@@ -1002,30 +1006,21 @@ const GROUP_OPERATIONS: Record<string, IamOperation> = {
 			});
 		},
 	}),
-	ListGroupPolicies: operation({
-		params: ["GroupName", ...PAGING],
+	ListGroupPolicies: listing("ListGroupPolicies", {
+		params: ["GroupName"],
 		target: byGroup,
-		async run({ ex, ctx, target: t }, q) {
-			const list = await admin(ctx).listGroupPolicies(t.accountId, nameOf(t));
-			const { items, ...more } = page(list, q, (x) => x.policyName);
-			sendQueryResult(ex, IAM_NS, "ListGroupPolicies", {
-				PolicyNames: items.map((x) => x.policyName),
-				...more,
-			});
-		},
+		list: (a, t) => a.listGroupPolicies(t.accountId, nameOf(t)),
+		keyOf: (x) => x.policyName,
+		member: "PolicyNames",
+		xml: (x) => x.policyName,
 	}),
-	DeleteGroupPolicy: operation({
-		params: ["GroupName", "PolicyName"],
-		target: byGroup,
-		async run({ ex, ctx, target: t }, q) {
-			await admin(ctx).deleteGroupPolicy(
-				t.accountId,
-				nameOf(t),
-				required(q, "PolicyName"),
-			);
-			sendQueryResult(ex, IAM_NS, "DeleteGroupPolicy");
-		},
-	}),
+	DeleteGroupPolicy: command(
+		"DeleteGroupPolicy",
+		["GroupName", "PolicyName"],
+		byGroup,
+		(a, t, q) =>
+			a.deleteGroupPolicy(t.accountId, nameOf(t), required(q, "PolicyName")),
+	),
 };
 
 /** CreatePolicy … DeletePolicy: customer managed policies and their versions. */
@@ -1061,16 +1056,10 @@ const MANAGED_POLICY_OPERATIONS: Record<string, IamOperation> = {
 			});
 		},
 	}),
-	ListPolicies: operation({
-		params: [
-			"Scope",
-			"OnlyAttached",
-			"PathPrefix",
-			"PolicyUsageFilter",
-			...PAGING,
-		],
+	ListPolicies: listing("ListPolicies", {
+		params: ["Scope", "OnlyAttached", "PathPrefix", "PolicyUsageFilter"],
 		target: allPolicies,
-		async run({ ex, ctx, target: t }, q) {
+		async list(a, t, q) {
 			const scope = q.get("Scope") ?? "All";
 			if (!["All", "AWS", "Local"].includes(scope))
 				throw new SigilError(
@@ -1089,14 +1078,12 @@ const MANAGED_POLICY_OPERATIONS: Record<string, IamOperation> = {
 			const onlyAttached = bool(q, "OnlyAttached");
 			// This gateway has no AWS managed policies: every policy is the account's own (Local).
 			const all =
-				scope === "AWS"
-					? []
-					: await admin(ctx).listManagedPolicies(t.accountId);
+				scope === "AWS" ? [] : await a.listManagedPolicies(t.accountId);
 			const used = (m: ManagedPolicy) =>
 				usage === "PermissionsBoundary"
 					? m.permissionsBoundaryUsageCount > 0
 					: m.attachmentCount > 0;
-			const list = byPathPrefix(
+			return byPathPrefix(
 				all.filter(
 					(m) =>
 						(!onlyAttached || used(m)) &&
@@ -1105,21 +1092,14 @@ const MANAGED_POLICY_OPERATIONS: Record<string, IamOperation> = {
 				),
 				q,
 			);
-			const { items, ...more } = page(list, q, (m) => m.policyName);
-			sendQueryResult(ex, IAM_NS, "ListPolicies", {
-				Policies: items.map((m) => policyXml(m, false)),
-				...more,
-			});
 		},
+		keyOf: (m) => m.policyName,
+		member: "Policies",
+		xml: (m) => policyXml(m, false),
 	}),
-	DeletePolicy: operation({
-		params: ["PolicyArn"],
-		target: byPolicyArn,
-		async run({ ex, ctx, target: t }) {
-			await admin(ctx).deleteManagedPolicy(t.accountId, policyOf(t));
-			sendQueryResult(ex, IAM_NS, "DeletePolicy");
-		},
-	}),
+	DeletePolicy: command("DeletePolicy", ["PolicyArn"], byPolicyArn, (a, t) =>
+		a.deleteManagedPolicy(t.accountId, policyOf(t)),
+	),
 	CreatePolicyVersion: operation({
 		params: ["PolicyArn", "PolicyDocument", "SetAsDefault"],
 		target: byPolicyArn,
@@ -1149,53 +1129,40 @@ const MANAGED_POLICY_OPERATIONS: Record<string, IamOperation> = {
 			});
 		},
 	}),
-	ListPolicyVersions: operation({
-		params: ["PolicyArn", ...PAGING],
+	ListPolicyVersions: listing("ListPolicyVersions", {
+		params: ["PolicyArn"],
 		target: byPolicyArn,
-		async run({ ex, ctx, target: t }, q) {
-			const versions = await admin(ctx).listPolicyVersions(
-				t.accountId,
-				policyOf(t),
-			);
+		async list(a, t) {
+			const versions = await a.listPolicyVersions(t.accountId, policyOf(t));
 			// Newest first; the marker is the version id, compared by number.
-			const keyed = versions.map((v) => ({
+			return versions.map((v) => ({
 				v,
 				key: String(1e9 - Number(v.versionId.slice(1))).padStart(10, "0"),
 			}));
-			const { items, ...more } = page(keyed, q, (x) => x.key);
-			sendQueryResult(ex, IAM_NS, "ListPolicyVersions", {
-				Versions: items.map((x) => versionXml(x.v, false)),
-				...more,
-			});
 		},
+		keyOf: (x) => x.key,
+		member: "Versions",
+		xml: (x) => versionXml(x.v, false),
 	}),
-	SetDefaultPolicyVersion: operation({
-		params: ["PolicyArn", "VersionId"],
-		target: byPolicyArn,
-		async run({ ex, ctx, target: t }, q) {
-			await admin(ctx).setDefaultPolicyVersion(
+	SetDefaultPolicyVersion: command(
+		"SetDefaultPolicyVersion",
+		["PolicyArn", "VersionId"],
+		byPolicyArn,
+		(a, t, q) =>
+			a.setDefaultPolicyVersion(
 				t.accountId,
 				policyOf(t),
 				required(q, "VersionId"),
-			);
-			sendQueryResult(ex, IAM_NS, "SetDefaultPolicyVersion");
-		},
-	}),
-	DeletePolicyVersion: operation({
-		params: ["PolicyArn", "VersionId"],
-		target: byPolicyArn,
-		async run({ ex, ctx, target: t }, q) {
-			await admin(ctx).deletePolicyVersion(
-				t.accountId,
-				policyOf(t),
-				required(q, "VersionId"),
-			);
-			sendQueryResult(ex, IAM_NS, "DeletePolicyVersion");
-		},
-	}),
+			),
+	),
+	DeletePolicyVersion: command(
+		"DeletePolicyVersion",
+		["PolicyArn", "VersionId"],
+		byPolicyArn,
+		(a, t, q) =>
+			a.deletePolicyVersion(t.accountId, policyOf(t), required(q, "VersionId")),
+	),
 };
-
-const admin = (ctx: GatewayContext) => new IamAdmin(ctx);
 
 /**
  * Put/Get/List/Delete of inline policies: the same four operations for users (`…UserPolicy`,
@@ -1209,20 +1176,19 @@ function inlinePolicyOperations(
 	const target = kind === "user" ? namedUser : byRole;
 	const policyName = (q: URLSearchParams) => required(q, "PolicyName");
 	return {
-		[`Put${Kind}Policy`]: operation({
-			params: [nameParam, "PolicyName", "PolicyDocument"],
+		[`Put${Kind}Policy`]: command(
+			`Put${Kind}Policy`,
+			[nameParam, "PolicyName", "PolicyDocument"],
 			target,
-			async run({ ex, ctx, target: t }, q) {
-				await admin(ctx).putPolicy(
+			(a, t, q) =>
+				a.putPolicy(
 					t.accountId,
 					kind,
 					nameOf(t),
 					policyName(q),
 					required(q, "PolicyDocument"),
-				);
-				sendQueryResult(ex, IAM_NS, `Put${Kind}Policy`);
-			},
-		}),
+				),
+		),
 		[`Get${Kind}Policy`]: operation({
 			params: [nameParam, "PolicyName"],
 			target,
@@ -1240,34 +1206,19 @@ function inlinePolicyOperations(
 				});
 			},
 		}),
-		[`Delete${Kind}Policy`]: operation({
-			params: [nameParam, "PolicyName"],
+		[`Delete${Kind}Policy`]: command(
+			`Delete${Kind}Policy`,
+			[nameParam, "PolicyName"],
 			target,
-			async run({ ex, ctx, target: t }, q) {
-				await admin(ctx).deletePolicy(
-					t.accountId,
-					kind,
-					nameOf(t),
-					policyName(q),
-				);
-				sendQueryResult(ex, IAM_NS, `Delete${Kind}Policy`);
-			},
-		}),
-		[`List${Kind}Policies`]: operation({
-			params: [nameParam, ...PAGING],
+			(a, t, q) => a.deletePolicy(t.accountId, kind, nameOf(t), policyName(q)),
+		),
+		[`List${Kind}Policies`]: listing(`List${Kind}Policies`, {
+			params: [nameParam],
 			target,
-			async run({ ex, ctx, target: t }, q) {
-				const list = await admin(ctx).listPolicies(
-					t.accountId,
-					kind,
-					nameOf(t),
-				);
-				const { items, ...more } = page(list, q, (x) => x.policyName);
-				sendQueryResult(ex, IAM_NS, `List${Kind}Policies`, {
-					PolicyNames: items.map((x) => x.policyName),
-					...more,
-				});
-			},
+			list: (a, t) => a.listPolicies(t.accountId, kind, nameOf(t)),
+			keyOf: (x) => x.policyName,
+			member: "PolicyNames",
+			xml: (x) => x.policyName,
 		}),
 	};
 }
@@ -1316,26 +1267,17 @@ export const IAM_OPERATIONS: Readonly<Record<string, IamOperation>> = {
 			});
 		},
 	}),
-	ListUsers: operation({
-		params: ["PathPrefix", ...PAGING],
+	ListUsers: listing("ListUsers", {
+		params: ["PathPrefix"],
 		target: allUsers,
-		async run({ ex, ctx, target: t }, q) {
-			const users = byPathPrefix(await admin(ctx).listUsers(t.accountId), q);
-			const { items, ...more } = page(users, q, (u) => u.userName);
-			sendQueryResult(ex, IAM_NS, "ListUsers", {
-				Users: items.map((u) => userXml(u)),
-				...more,
-			});
-		},
+		list: async (a, t, q) => byPathPrefix(await a.listUsers(t.accountId), q),
+		keyOf: (u) => u.userName,
+		member: "Users",
+		xml: userXml,
 	}),
-	DeleteUser: operation({
-		params: ["UserName"],
-		target: namedUser,
-		async run({ ex, ctx, target: t }) {
-			await admin(ctx).deleteUser(t.accountId, nameOf(t));
-			sendQueryResult(ex, IAM_NS, "DeleteUser");
-		},
-	}),
+	DeleteUser: command("DeleteUser", ["UserName"], namedUser, (a, t) =>
+		a.deleteUser(t.accountId, nameOf(t)),
+	),
 	CreateAccessKey: operation({
 		params: ["UserName"],
 		target: byUser,
@@ -1364,33 +1306,31 @@ export const IAM_OPERATIONS: Readonly<Record<string, IamOperation>> = {
 			});
 		},
 	}),
-	UpdateAccessKey: operation({
-		params: ["UserName", "AccessKeyId", "Status"],
-		target: byUser,
-		async run({ ex, ctx, principal, target: t }, q) {
-			await admin(ctx).updateAccessKey(
+	UpdateAccessKey: command(
+		"UpdateAccessKey",
+		["UserName", "AccessKeyId", "Status"],
+		byUser,
+		(a, t, q, principal) =>
+			a.updateAccessKey(
 				t.accountId,
 				t.name,
 				required(q, "AccessKeyId"),
 				status(q),
 				principal.accessKeyId,
-			);
-			sendQueryResult(ex, IAM_NS, "UpdateAccessKey");
-		},
-	}),
-	DeleteAccessKey: operation({
-		params: ["UserName", "AccessKeyId"],
-		target: byUser,
-		async run({ ex, ctx, principal, target: t }, q) {
-			await admin(ctx).deleteAccessKey(
+			),
+	),
+	DeleteAccessKey: command(
+		"DeleteAccessKey",
+		["UserName", "AccessKeyId"],
+		byUser,
+		(a, t, q, principal) =>
+			a.deleteAccessKey(
 				t.accountId,
 				t.name,
 				required(q, "AccessKeyId"),
 				principal.accessKeyId,
-			);
-			sendQueryResult(ex, IAM_NS, "DeleteAccessKey");
-		},
-	}),
+			),
+	),
 	CreateRole: operation({
 		params: [
 			"RoleName",
@@ -1439,38 +1379,28 @@ export const IAM_OPERATIONS: Readonly<Record<string, IamOperation>> = {
 			});
 		},
 	}),
-	ListRoles: operation({
-		params: ["PathPrefix", ...PAGING],
+	ListRoles: listing("ListRoles", {
+		params: ["PathPrefix"],
 		target: allRoles,
-		async run({ ex, ctx, target: t }, q) {
-			const roles = byPathPrefix(await admin(ctx).listRoles(t.accountId), q);
-			const { items, ...more } = page(roles, q, (r) => r.roleName);
-			sendQueryResult(ex, IAM_NS, "ListRoles", {
-				Roles: items.map((r) => roleXml(r)),
-				...more,
-			});
-		},
+		list: async (a, t, q) => byPathPrefix(await a.listRoles(t.accountId), q),
+		keyOf: (r) => r.roleName,
+		member: "Roles",
+		xml: roleXml,
 	}),
-	DeleteRole: operation({
-		params: ["RoleName"],
-		target: byRole,
-		async run({ ex, ctx, target: t }) {
-			await admin(ctx).deleteRole(t.accountId, nameOf(t));
-			sendQueryResult(ex, IAM_NS, "DeleteRole");
-		},
-	}),
-	UpdateAssumeRolePolicy: operation({
-		params: ["RoleName", "PolicyDocument"],
-		target: byRole,
-		async run({ ex, ctx, target: t }, q) {
-			await admin(ctx).updateTrustPolicy(
+	DeleteRole: command("DeleteRole", ["RoleName"], byRole, (a, t) =>
+		a.deleteRole(t.accountId, nameOf(t)),
+	),
+	UpdateAssumeRolePolicy: command(
+		"UpdateAssumeRolePolicy",
+		["RoleName", "PolicyDocument"],
+		byRole,
+		(a, t, q) =>
+			a.updateTrustPolicy(
 				t.accountId,
 				nameOf(t),
 				required(q, "PolicyDocument"),
-			);
-			sendQueryResult(ex, IAM_NS, "UpdateAssumeRolePolicy");
-		},
-	}),
+			),
+	),
 	...inlinePolicyOperations("user"),
 	...inlinePolicyOperations("role"),
 	...MANAGED_POLICY_OPERATIONS,
