@@ -201,10 +201,7 @@ export function validatePolicy(text: string, kind: PolicyKind): string {
 /** A managed policy's document: valid for the engine, within IAM's size quota. */
 function checkManagedDocument(text: string): void {
 	if (text.replace(/\s/g, "").length > MANAGED_POLICY_CHARS)
-		throw new SigilError(
-			"LIMIT_EXCEEDED",
-			`Cannot exceed quota for PolicySize: ${MANAGED_POLICY_CHARS}`,
-		);
+		throw quotaExceeded("PolicySize", MANAGED_POLICY_CHARS);
 	validatePolicy(text, "identity");
 }
 
@@ -247,6 +244,44 @@ function checkName(value: string | undefined, what: string, re = NAME): string {
 			`1 validation error detected: Value '${(value ?? "null").slice(0, 140)}' at '${what}' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]+`,
 		);
 	return value;
+}
+
+/** IAM's NoSuchEntity message: "The user with name alice cannot be found." */
+function notFoundMessage(what: string, name: string): string {
+	return `The ${what} with name ${name} cannot be found.`;
+}
+
+/** `entity`, or NoSuchEntity in IAM's words (see {@link notFoundMessage}) when there is none. */
+function found<T>(entity: T | undefined, what: string, name: string): T {
+	if (!entity)
+		throw new SigilError("NO_SUCH_ENTITY", notFoundMessage(what, name));
+	return entity;
+}
+
+/** IAM's words for a policy ARN that names no policy of the account one may attach or set. */
+function notAttachable(policy: { readonly arn: string }): string {
+	return `Policy ${policy.arn} does not exist or is not attachable.`;
+}
+
+/** IAM's words for a version id the policy `ref` names does not have. */
+function noSuchVersion(ref: PolicyRef, versionId: string): string {
+	return `Policy ${ref.arn} version ${versionId.slice(0, 20)} does not exist or is not attachable.`;
+}
+
+/** IAM's DeleteConflict while an entity still has something: "…, must `mustFirst` first." */
+function deleteConflict(mustFirst: string): SigilError {
+	return new SigilError(
+		"DELETE_CONFLICT",
+		`Cannot delete entity, must ${mustFirst} first.`,
+	);
+}
+
+/** IAM's LimitExceeded for one of its quotas: "Cannot exceed quota for GroupsPerUser: 10". */
+function quotaExceeded(quota: string, limit: number): SigilError {
+	return new SigilError(
+		"LIMIT_EXCEEDED",
+		`Cannot exceed quota for ${quota}: ${limit}`,
+	);
 }
 
 /** Store errors in IAM's words. */
@@ -316,11 +351,12 @@ export class IamAdmin {
 		ref: PolicyRef | undefined,
 	): Promise<ManagedPolicy | undefined> {
 		if (ref === undefined) return undefined;
-		return this.getManagedPolicy(
-			accountId,
-			ref,
-			`Policy ${ref.arn} does not exist or is not attachable.`,
-		);
+		return this.#attachable(accountId, ref);
+	}
+
+	/** The policy `ref` names, for attaching or setting as a boundary; else NoSuchEntity. */
+	#attachable(accountId: string, ref: PolicyRef): Promise<ManagedPolicy> {
+		return this.getManagedPolicy(accountId, ref, notAttachable(ref));
 	}
 
 	/** Sets what a create was given besides the principal; on failure, undoes the create. */
@@ -346,10 +382,7 @@ export class IamAdmin {
 		} catch (err) {
 			await undo().catch(() => {});
 			if (isStoreError(err, "STORE_NOT_FOUND") && boundary !== undefined)
-				throw new SigilError(
-					"NO_SUCH_ENTITY",
-					`Policy ${boundary.arn} does not exist or is not attachable.`,
-				);
+				throw new SigilError("NO_SUCH_ENTITY", notAttachable(boundary));
 			throw err;
 		} finally {
 			this.#d.authorizer.invalidatePrincipal(accountId, kind, name);
@@ -635,10 +668,7 @@ export class IamAdmin {
 					"The number of tags has reached the maximum limit.",
 				);
 			if (isStoreError(err, "STORE_NOT_FOUND"))
-				throw new SigilError(
-					"NO_SUCH_ENTITY",
-					`The ${kind} with name ${name} cannot be found.`,
-				);
+				throw new SigilError("NO_SUCH_ENTITY", notFoundMessage(kind, name));
 			throw err;
 		}
 		this.#d.authorizer.invalidatePrincipal(accountId, kind, name);
@@ -675,11 +705,7 @@ export class IamAdmin {
 		ref: PolicyRef,
 	): Promise<void> {
 		await this.#exists(accountId, kind, name);
-		const policy = await this.getManagedPolicy(
-			accountId,
-			ref,
-			`Policy ${ref.arn} does not exist or is not attachable.`,
-		);
+		const policy = await this.#attachable(accountId, ref);
 		await iam(
 			`Policy ${ref.arn}`,
 			() =>
@@ -689,7 +715,7 @@ export class IamAdmin {
 					name,
 					policy.policyName,
 				),
-			`Policy ${ref.arn} does not exist or is not attachable.`,
+			notAttachable(ref),
 		);
 		this.#d.authorizer.invalidatePrincipal(accountId, kind, name);
 	}
@@ -721,12 +747,7 @@ export class IamAdmin {
 
 	async getUser(accountId: string, userName: string): Promise<User> {
 		const user = await this.#d.store.users.get(accountId, userName);
-		if (!user)
-			throw new SigilError(
-				"NO_SUCH_ENTITY",
-				`The user with name ${userName} cannot be found.`,
-			);
-		return user;
+		return found(user, "user", userName);
 	}
 
 	listUsers(accountId: string): Promise<User[]> {
@@ -740,29 +761,18 @@ export class IamAdmin {
 	async deleteUser(accountId: string, userName: string): Promise<void> {
 		await this.getUser(accountId, userName);
 		const keys = await this.#d.store.accessKeys.list(accountId, userName);
-		if (keys.length > 0)
-			throw new SigilError(
-				"DELETE_CONFLICT",
-				"Cannot delete entity, must delete access keys first.",
-			);
+		if (keys.length > 0) throw deleteConflict("delete access keys");
 		const policies = await this.#d.store.policies.list(
 			accountId,
 			"user",
 			userName,
 		);
-		if (policies.length > 0)
-			throw new SigilError(
-				"DELETE_CONFLICT",
-				"Cannot delete entity, must delete policies first.",
-			);
+		if (policies.length > 0) throw deleteConflict("delete policies");
 		await this.#noAttachedPolicies(accountId, "user", userName);
 		if (
 			(await this.#d.store.groups.listGroupsForUser(accountId, userName)).length
 		)
-			throw new SigilError(
-				"DELETE_CONFLICT",
-				"Cannot delete entity, must remove user from all groups first.",
-			);
+			throw deleteConflict("remove user from all groups");
 		await iam(`User ${userName}`, () =>
 			this.#d.store.users.delete(accountId, userName),
 		);
@@ -814,12 +824,7 @@ export class IamAdmin {
 
 	async getRole(accountId: string, roleName: string): Promise<Role> {
 		const role = await this.#d.store.roles.get(accountId, roleName);
-		if (!role)
-			throw new SigilError(
-				"NO_SUCH_ENTITY",
-				`The role with name ${roleName} cannot be found.`,
-			);
-		return role;
+		return found(role, "role", roleName);
 	}
 
 	listRoles(accountId: string): Promise<Role[]> {
@@ -838,7 +843,7 @@ export class IamAdmin {
 			`Role ${roleName}`,
 			() =>
 				this.#d.store.roles.setTrustPolicy(accountId, roleName, trustPolicy),
-			`The role with name ${roleName} cannot be found.`,
+			notFoundMessage("role", roleName),
 		);
 	}
 
@@ -854,16 +859,12 @@ export class IamAdmin {
 			"role",
 			roleName,
 		);
-		if (inline.length > 0)
-			throw new SigilError(
-				"DELETE_CONFLICT",
-				"Cannot delete entity, must delete policies first.",
-			);
+		if (inline.length > 0) throw deleteConflict("delete policies");
 		await this.#noAttachedPolicies(accountId, "role", roleName);
 		await iam(
 			`Role ${roleName}`,
 			() => this.#d.store.roles.delete(accountId, roleName),
-			`The role with name ${roleName} cannot be found.`,
+			notFoundMessage("role", roleName),
 		);
 		for (const name of new Set([role.roleName, roleName])) {
 			this.#d.credentials.invalidatePrincipal(accountId, "role", name);
@@ -906,12 +907,7 @@ export class IamAdmin {
 			principalName,
 			policyName,
 		);
-		if (!p)
-			throw new SigilError(
-				"NO_SUCH_ENTITY",
-				`The ${kind} policy with name ${policyName} cannot be found.`,
-			);
-		return p;
+		return found(p, `${kind} policy`, policyName);
 	}
 
 	async listPolicies(
@@ -996,10 +992,7 @@ export class IamAdmin {
 			versionId,
 		);
 		if (!version)
-			throw new SigilError(
-				"NO_SUCH_ENTITY",
-				`Policy ${ref.arn} version ${versionId.slice(0, 20)} does not exist or is not attachable.`,
-			);
+			throw new SigilError("NO_SUCH_ENTITY", noSuchVersion(ref, versionId));
 		return version;
 	}
 
@@ -1057,7 +1050,7 @@ export class IamAdmin {
 					policy.policyName,
 					versionId,
 				),
-			`Policy ${ref.arn} version ${versionId.slice(0, 20)} does not exist or is not attachable.`,
+			noSuchVersion(ref, versionId),
 		);
 		await this.#policyChanged(accountId, policy.policyName);
 	}
@@ -1081,7 +1074,7 @@ export class IamAdmin {
 					policy.policyName,
 					versionId,
 				),
-			`Policy ${ref.arn} version ${versionId.slice(0, 20)} does not exist or is not attachable.`,
+			noSuchVersion(ref, versionId),
 		);
 	}
 
@@ -1128,11 +1121,7 @@ export class IamAdmin {
 		ref: PolicyRef,
 	): Promise<void> {
 		await this.#exists(accountId, kind, principalName);
-		const policy = await this.getManagedPolicy(
-			accountId,
-			ref,
-			`Policy ${ref.arn} does not exist or is not attachable.`,
-		);
+		const policy = await this.#attachable(accountId, ref);
 		const attached = await this.#d.store.managedPolicies.listAttached(
 			accountId,
 			kind,
@@ -1140,9 +1129,9 @@ export class IamAdmin {
 		);
 		const already = attached.some((p) => p.policyId === policy.policyId);
 		if (!already && attached.length >= MANAGED_POLICIES_PER_PRINCIPAL)
-			throw new SigilError(
-				"LIMIT_EXCEEDED",
-				`Cannot exceed quota for PoliciesPer${kind === "user" ? "User" : kind === "role" ? "Role" : "Group"}: ${MANAGED_POLICIES_PER_PRINCIPAL}`,
+			throw quotaExceeded(
+				`PoliciesPer${kind === "user" ? "User" : kind === "role" ? "Role" : "Group"}`,
+				MANAGED_POLICIES_PER_PRINCIPAL,
 			);
 		await iam(
 			`Policy ${ref.arn}`,
@@ -1153,7 +1142,7 @@ export class IamAdmin {
 					principalName,
 					policy.policyName,
 				),
-			`Policy ${ref.arn} does not exist or is not attachable.`,
+			notAttachable(ref),
 		);
 		await this.#invalidate(accountId, kind, principalName);
 	}
@@ -1241,12 +1230,7 @@ export class IamAdmin {
 
 	async getGroup(accountId: string, groupName: string): Promise<Group> {
 		const group = await this.#d.store.groups.get(accountId, groupName);
-		if (!group)
-			throw new SigilError(
-				"NO_SUCH_ENTITY",
-				`The group with name ${groupName} cannot be found.`,
-			);
-		return group;
+		return found(group, "group", groupName);
 	}
 
 	listGroups(accountId: string): Promise<Group[]> {
@@ -1266,17 +1250,15 @@ export class IamAdmin {
 	/** IAM's DeleteGroup: DeleteConflict while it has members, inline or attached policies. */
 	async deleteGroup(accountId: string, groupName: string): Promise<void> {
 		await this.getGroup(accountId, groupName);
-		const conflict = (why: string) =>
-			new SigilError("DELETE_CONFLICT", `Cannot delete entity, must ${why}.`);
 		if ((await this.#d.store.groups.listUsers(accountId, groupName)).length)
-			throw conflict("remove users from group first");
+			throw deleteConflict("remove users from group");
 		if ((await this.#d.store.groups.listPolicies(accountId, groupName)).length)
-			throw conflict("delete policies first");
+			throw deleteConflict("delete policies");
 		await this.#noAttachedPolicies(accountId, "group", groupName);
 		await iam(
 			`Group ${groupName}`,
 			() => this.#d.store.groups.delete(accountId, groupName),
-			`The group with name ${groupName} cannot be found.`,
+			notFoundMessage("group", groupName),
 		);
 	}
 
@@ -1296,10 +1278,7 @@ export class IamAdmin {
 			!groups.some((g) => g.groupId === group.groupId) &&
 			groups.length >= GROUPS_PER_USER
 		)
-			throw new SigilError(
-				"LIMIT_EXCEEDED",
-				`Cannot exceed quota for GroupsPerUser: ${GROUPS_PER_USER}`,
-			);
+			throw quotaExceeded("GroupsPerUser", GROUPS_PER_USER);
 		await iam(`Group ${groupName}`, () =>
 			this.#d.store.groups.addUser(accountId, groupName, userName),
 		);
@@ -1352,12 +1331,7 @@ export class IamAdmin {
 			groupName,
 			policyName,
 		);
-		if (!p)
-			throw new SigilError(
-				"NO_SUCH_ENTITY",
-				`The group policy with name ${policyName} cannot be found.`,
-			);
-		return p;
+		return found(p, "group policy", policyName);
 	}
 
 	async listGroupPolicies(
@@ -1390,11 +1364,7 @@ export class IamAdmin {
 			kind,
 			name,
 		);
-		if (attached.length > 0)
-			throw new SigilError(
-				"DELETE_CONFLICT",
-				"Cannot delete entity, must detach all policies first.",
-			);
+		if (attached.length > 0) throw deleteConflict("detach all policies");
 	}
 
 	/** A new key for a user (or, with `null`, the account's root identity), within the quota. */
@@ -1405,10 +1375,7 @@ export class IamAdmin {
 		if (userName !== null) await this.getUser(accountId, userName);
 		const keys = await this.#d.store.accessKeys.list(accountId, userName);
 		if (keys.length >= ACCESS_KEYS_PER_USER)
-			throw new SigilError(
-				"LIMIT_EXCEEDED",
-				`Cannot exceed quota for AccessKeysPerUser: ${ACCESS_KEYS_PER_USER}`,
-			);
+			throw quotaExceeded("AccessKeysPerUser", ACCESS_KEYS_PER_USER);
 		return this.#d.store.accessKeys.create({ accountId, userName });
 	}
 
