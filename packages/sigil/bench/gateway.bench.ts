@@ -13,9 +13,11 @@
 //   npm run bench:gateway [-- --json]
 //   BENCH_SECONDS (10 per case), BENCH_WARMUP (2), BENCH_CONNECTIONS (32), BENCH_THREADS (2),
 //   BENCH_REQUESTS (distinct requests per case, 5000), BENCH_PROFILE=0 skips the CPU breakdown,
-//   BENCH_PROFILE_TOP=N lists the N heaviest frames of the profile,
-//   BENCH_PROFILE_SAVE=FILE keeps the .cpuprofile, BENCH_PROFILE_CASE=NAME profiles that case, BENCH_CASES=a,b runs only those,
-//   BENCH_BEFORE=DIR adds the aws_iam and hmac cases against another checkout's gateway (see below).
+//   BENCH_PROFILE_TOP=N lists the N heaviest frames of the profile, BENCH_PROFILE_SAVE=FILE
+//   keeps the .cpuprofile, BENCH_PROFILE_CASE=NAME profiles that case (default aws_iam.POST),
+//   BENCH_CASES=a,b runs only those (empty: none, only the profiled run), BENCH_BEFORE=DIR adds
+//   the aws_iam and hmac cases against another checkout's gateway (see below). An unknown case
+//   name is refused, naming the known ones.
 
 import { execFileSync } from "node:child_process";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
@@ -211,7 +213,27 @@ async function measure(c: Case, profileTo?: string): Promise<CaseResult> {
 	};
 }
 
-const only = process.env.BENCH_CASES?.split(",");
+const only =
+	process.env.BENCH_CASES === undefined
+		? undefined
+		: process.env.BENCH_CASES.split(",").filter((n) => n !== "");
+const profiledName = process.env.BENCH_PROFILE_CASE ?? "aws_iam.POST";
+const unknown = [...(only ?? []), ...(profile ? [profiledName] : [])].filter(
+	(n) => !CASES.some((c) => c.name === n),
+);
+if (unknown.length > 0) {
+	await Promise.all([
+		bare.stop(),
+		relay.stop(),
+		gateway.stop(),
+		before?.stop(),
+	]);
+	await rm(work, { recursive: true, force: true });
+	console.error(
+		`unknown case ${unknown.join(", ")} (BENCH_CASES / BENCH_PROFILE_CASE); the cases: ${CASES.map((c) => c.name).join(", ")}`,
+	);
+	process.exit(2);
+}
 const results = new Map<string, CaseResult>();
 for (const c of CASES)
 	if (!only || only.includes(c.name)) results.set(c.name, await measure(c));
@@ -221,9 +243,7 @@ for (const c of CASES)
 let breakdown:
 	| { case: string; result: CaseResult; phases: PhaseBreakdown }
 	| undefined;
-const profiled = CASES.find(
-	(c) => c.name === (process.env.BENCH_PROFILE_CASE ?? "aws_iam.POST"),
-);
+const profiled = CASES.find((c) => c.name === profiledName);
 if (profile && profiled) {
 	const file = join(work, "gateway.cpuprofile");
 	const result = await measure(profiled, file);
@@ -311,7 +331,7 @@ if (json) {
 	if (breakdown) {
 		const b = breakdown;
 		console.log(
-			`\nwhere a signed invocation's CPU goes (${b.case}, its own ${seconds}s run under the sampling profiler, ${Math.round(b.result.rps).toLocaleString("en")} req/s):`,
+			`\nwhere a signed invocation's CPU goes (${b.case}, its own ${seconds}s run under the sampling profiler${pinForProfile ? ", the gateway pinned to CPU 0" : ""}, ${Math.round(b.result.rps).toLocaleString("en")} req/s):`,
 		);
 		console.log(
 			`  gateway process ${Math.round(b.result.gatewayCpuUs)} µs CPU/request (/proc utime+stime, all threads), of which the main thread ${Math.round(b.result.mainThreadCpuUs)} µs, by phase (shares of the profile's busy samples):`,
@@ -341,7 +361,7 @@ if (json) {
 			`  main thread idle ${((100 * b.phases.idleUs) / (b.phases.idleUs + b.phases.busyUs)).toFixed(1)} % of the run`,
 		);
 		console.log(
-			"  method: V8's sampling CPU profiler (200 µs) started in the gateway's process over the measured window only (node:inspector, driven by the bench; no code in the gateway). Each sample goes to the phase of the innermost Sigil frame on its stack (file → phase, see bench/phases.ts), so Node/V8 work done for a phase counts for it; stacks without a Sigil frame are Node's own (HTTP parsing before Sigil, deferred socket I/O, GC); idle and the profiler's own samples are left out. The sampler ticks on wall time, so only the shares come from it: the CPU per request is /proc's (utime+stime of the main thread, the whole process, and the function instances alive at the end) over the same window.",
+			`  method: V8's sampling CPU profiler (200 µs) started in the gateway's process over the measured window only (node:inspector, driven by the bench; no code in the gateway)${pinForProfile ? ", with the gateway's process pinned to CPU 0 and wrk and the instances to the other CPUs, so a wall-time sample counts the gateway's own work and not time the kernel gave others on its core" : ""}. Each sample goes to the phase of the innermost Sigil frame on its stack (file → phase, see bench/phases.ts), so Node/V8 work done for a phase counts for it; stacks without a Sigil frame are Node's own (HTTP parsing before Sigil, deferred socket I/O, GC); idle and the profiler's own samples are left out. The sampler ticks on wall time, so only the shares come from it: the CPU per request is /proc's (utime+stime of the main thread, the whole process, and the function instances alive at the end) over the same window.`,
 		);
 	}
 }

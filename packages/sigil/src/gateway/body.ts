@@ -21,6 +21,9 @@ export async function readBody(ex: Exchange, limit: number): Promise<Buffer> {
 		req.headers["transfer-encoding"] === undefined
 	)
 		return EMPTY;
+	// The client may have gone while the trigger was looked up: its 'close' is past, so no
+	// listener below would ever hear of it.
+	if (req.destroyed) throw aborted();
 	// Events, not `for await`: the async iterator costs a promise and a microtask per chunk, and
 	// this runs on every request that has a body.
 	return new Promise<Buffer>((resolve, reject) => {
@@ -57,13 +60,17 @@ export async function readBody(ex: Exchange, limit: number): Promise<Buffer> {
 		// A client that goes away mid-body: 'close' without 'end' (and usually an 'error' first).
 		const onClose = () => {
 			done();
-			reject(Object.assign(new Error("aborted"), { code: "ECONNRESET" }));
+			reject(aborted());
 		};
 		req.on("data", onData);
 		req.on("end", onEnd);
 		req.on("error", onError);
 		req.on("close", onClose);
 	});
+}
+
+function aborted(): Error {
+	return Object.assign(new Error("aborted"), { code: "ECONNRESET" });
 }
 
 function tooLarge(limit: number): SigilError {
