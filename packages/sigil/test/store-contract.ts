@@ -6,7 +6,11 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { isStoreError, type StoreErrorCode } from "../src/store/errors.ts";
 import type { Store } from "../src/store/store.ts";
-import type { AuditInput } from "../src/store/types.ts";
+import type {
+	AttachmentKind,
+	AuditInput,
+	PrincipalKind,
+} from "../src/store/types.ts";
 import { runVersionContract } from "./store-contract-versions.ts";
 
 /** A fresh, empty store; `reopen` closes nothing itself and opens the same data again. */
@@ -113,6 +117,42 @@ export function runStoreContract(name: string, makeStore: MakeStore): void {
 					store.accounts.create({ name: "bad", accountId: "12345" }),
 					"STORE_INVALID",
 				);
+			});
+		});
+
+		test("a principal or attachment kind outside the adapter's map is refused, never looked up", async () => {
+			// Table names come from fixed maps keyed by kind: `toString` and `__proto__` are keys of
+			// every object's prototype, and must not reach the SQL as a table name.
+			await withStore(makeStore, async (store) => {
+				const { accountId } = await store.accounts.create({ name: "root" });
+				for (const kind of ["toString", "__proto__", "group", "constructor"]) {
+					const k = kind as PrincipalKind;
+					await rejectsWith(
+						store.tags.list(accountId, k, "x"),
+						"STORE_INVALID",
+					);
+					await rejectsWith(
+						store.tags.put(accountId, k, "x", [{ key: "a", value: "b" }]),
+						"STORE_INVALID",
+					);
+					await rejectsWith(
+						store.policies.list(accountId, k, "x"),
+						"STORE_INVALID",
+					);
+					await rejectsWith(
+						store.managedPolicies.getBoundary(accountId, k, "x"),
+						"STORE_INVALID",
+					);
+				}
+				for (const kind of ["toString", "__proto__"])
+					await rejectsWith(
+						store.managedPolicies.listAttached(
+							accountId,
+							kind as AttachmentKind,
+							"x",
+						),
+						"STORE_INVALID",
+					);
 			});
 		});
 

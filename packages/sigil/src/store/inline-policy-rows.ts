@@ -3,8 +3,10 @@
  * the tables of each principal kind, the row shape, the row → InlinePolicy mapping, the checks on
  * a policy and the not-found error. One copy, so the two adapters cannot drift apart.
  */
+
 import { StoreError } from "./errors.ts";
 import { check, checkJsonObject, POLICY_NAME } from "./ids.ts";
+import { principalEntry } from "./kind-tables.ts";
 import type { InlinePolicy, PrincipalKind } from "./types.ts";
 
 // A type alias, not an interface: node-postgres wants rows assignable to an index signature.
@@ -26,15 +28,7 @@ export const INLINE_POLICY_TABLES = {
 export function inlinePolicyTables(
 	kind: PrincipalKind,
 ): (typeof INLINE_POLICY_TABLES)[PrincipalKind] {
-	const t = Object.hasOwn(INLINE_POLICY_TABLES, kind)
-		? INLINE_POLICY_TABLES[kind]
-		: undefined;
-	if (t === undefined)
-		throw new StoreError(
-			"STORE_INVALID",
-			`principal kind must be "user" or "role"`,
-		);
-	return t;
+	return principalEntry(INLINE_POLICY_TABLES, kind);
 }
 
 export function toInlinePolicy(

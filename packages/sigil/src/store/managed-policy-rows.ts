@@ -4,7 +4,9 @@
  * row → ManagedPolicy / version mappings, version ids and the not-found errors. The SQL that
  * counts attachments stays with each adapter (the dialects differ).
  */
+
 import { StoreError } from "./errors.ts";
+import { ownEntry, principalEntry } from "./kind-tables.ts";
 import type {
 	AttachmentKind,
 	ManagedPolicy,
@@ -68,23 +70,15 @@ export const BOUNDARIES = {
 
 /** The attachment table of a kind; anything not in the map (`__proto__` too) is refused. */
 export function attachmentTable(kind: AttachmentKind) {
-	const t = Object.hasOwn(ATTACHMENTS, kind) ? ATTACHMENTS[kind] : undefined;
-	if (t === undefined)
-		throw new StoreError(
-			"STORE_INVALID",
-			`attachment kind must be one of ${Object.keys(ATTACHMENTS).join(", ")}`,
-		);
-	return t;
+	return ownEntry(
+		ATTACHMENTS,
+		kind,
+		`attachment kind must be one of ${Object.keys(ATTACHMENTS).join(", ")}`,
+	);
 }
 
 export function boundaryTable(kind: PrincipalKind) {
-	const t = Object.hasOwn(BOUNDARIES, kind) ? BOUNDARIES[kind] : undefined;
-	if (t === undefined)
-		throw new StoreError(
-			"STORE_INVALID",
-			`principal kind must be "user" or "role"`,
-		);
-	return t;
+	return principalEntry(BOUNDARIES, kind);
 }
 
 /** `v3` → 3; anything else → undefined (IAM's pattern `v[1-9][0-9]*`). */

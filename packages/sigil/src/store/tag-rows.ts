@@ -3,7 +3,9 @@
  * lookup of a principal kind's tables, the row → Tag mapping, the checks on a tag and the
  * errors. One copy, so the two adapters cannot drift apart.
  */
+
 import { StoreError } from "./errors.ts";
+import { principalEntry } from "./kind-tables.ts";
 import { TAGS_PER_PRINCIPAL } from "./store.ts";
 import type { PrincipalKind, Tag } from "./types.ts";
 
@@ -25,13 +27,7 @@ export function tagTables<M extends Readonly<Record<PrincipalKind, object>>>(
 	tables: M,
 	kind: PrincipalKind,
 ): M[PrincipalKind] {
-	const t = Object.hasOwn(tables, kind) ? tables[kind] : undefined;
-	if (t === undefined)
-		throw new StoreError(
-			"STORE_INVALID",
-			`principal kind must be "user" or "role"`,
-		);
-	return t;
+	return principalEntry(tables, kind);
 }
 
 export function checkTag(tag: Tag): void {
