@@ -218,9 +218,12 @@ const only =
 		? undefined
 		: process.env.BENCH_CASES.split(",").filter((n) => n !== "");
 const profiledName = process.env.BENCH_PROFILE_CASE ?? "aws_iam.POST";
-const unknown = [...(only ?? []), ...(profile ? [profiledName] : [])].filter(
-	(n) => !CASES.some((c) => c.name === n),
-);
+// A profile case named while profiling is off is still checked: a typo must not pass unseen.
+const profileNamed = profile || process.env.BENCH_PROFILE_CASE !== undefined;
+const unknown = [
+	...(only ?? []),
+	...(profileNamed ? [profiledName] : []),
+].filter((n) => !CASES.some((c) => c.name === n));
 if (unknown.length > 0) {
 	await Promise.all([
 		bare.stop(),
