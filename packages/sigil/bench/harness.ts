@@ -105,6 +105,10 @@ export async function serveGateway(
 		env: {
 			SIGIL_ROOT_ACCESS_KEY_ID: BENCH_KEY.accessKeyId,
 			SIGIL_ROOT_SECRET_ACCESS_KEY: BENCH_KEY.secretAccessKey,
+			// SIGIL_CGROUP=off measures instances without their pids cgroups.
+			...(process.env.SIGIL_CGROUP !== undefined && {
+				SIGIL_CGROUP: process.env.SIGIL_CGROUP,
+			}),
 		},
 	});
 	const deploy = options.deploy !== false;

@@ -31,11 +31,13 @@ import {
 import { SessionTokenCodec } from "../iam/session-token.ts";
 import { resolveMetricsAccess } from "../metrics/access.ts";
 import { GatewayMetrics } from "../metrics/gateway-metrics.ts";
+import { type CgroupProbe, detectPidsCgroup } from "../runtime/cgroup.ts";
 import {
 	DEFAULT_UID_RANGE,
 	detectSandbox,
 	type Isolation,
 	type RuntimeIsolation,
+	type SandboxHost,
 	type SandboxProbe,
 	type UidRange,
 } from "../runtime/sandbox.ts";
@@ -166,11 +168,21 @@ export function scrubOwnSecrets(target: NodeJS.ProcessEnv = process.env): void {
 		if (OWN_SECRETS.test(name)) delete target[name];
 }
 
-/** Resolves the isolation chosen into what runtimes need; refuses a sandbox that cannot start. */
+/** How instances' pids cgroups are found: SIGIL_CGROUP's value, and the probe (tests replace it). */
+export interface CgroupChoice {
+	readonly setting?: string | undefined;
+	readonly probe?: (setting: string | undefined) => Promise<CgroupProbe>;
+}
+
+/**
+ * Resolves the isolation chosen into what runtimes need; refuses a sandbox that cannot start,
+ * and a cgroup folder named in SIGIL_CGROUP that cannot be used (found ones are optional).
+ */
 export async function resolveIsolation(
 	choice: Isolation,
 	uidRange: UidRange = DEFAULT_UID_RANGE,
 	probeSandbox: () => Promise<SandboxProbe> = detectSandbox,
+	cgroupChoice: CgroupChoice = {},
 ): Promise<{ isolation: RuntimeIsolation; summary: string }> {
 	if (choice !== "sandbox")
 		return {
@@ -186,10 +198,33 @@ export async function resolveIsolation(
 			"SANDBOX_UNAVAILABLE",
 			`functions cannot be sandboxed here: ${probe.reason}. Install bubblewrap (npm run setup), or choose a weaker isolation explicitly with --isolation process (or none)`,
 		);
-	const h = probe.host;
+	const setting = cgroupChoice.setting;
+	const cgroups = await (cgroupChoice.probe ?? detectPidsCgroup)(setting);
+	const named = setting !== undefined && setting !== "" && setting !== "off";
+	if (!cgroups.ok && named)
+		throw new SigilError(
+			"SANDBOX_UNAVAILABLE",
+			`SIGIL_CGROUP=${setting} cannot hold the functions' cgroups: ${cgroups.reason}. Name a folder this gateway may create cgroups in, or unset SIGIL_CGROUP`,
+		);
+	const h: SandboxHost = cgroups.ok
+		? { ...probe.host, pidsCgroup: cgroups.cgroup }
+		: probe.host;
+	const uids = h.privileged
+		? `each function its own uid in ${uidRange.first}–${uidRange.first + uidRange.count - 1}`
+		: "uid nobody in a user namespace";
+	// Unprivileged without a cgroup, every function is the gateway's uid to RLIMIT_NPROC: say so.
+	const processes = cgroups.ok
+		? `processes counted per instance in ${cgroups.cgroup.root} (cgroup v${cgroups.cgroup.version})`
+		: h.privileged
+			? "processes counted per function uid (no pids cgroup: " +
+				cgroups.reason +
+				")"
+			: "WARNING: no pids cgroup (" +
+				cgroups.reason +
+				"), so all functions share the gateway uid's process count: one function's fork bomb can make the others' forks fail until its timeout";
 	return {
 		isolation: { kind: "sandbox", host: h, uidRange },
-		summary: `sandbox (bubblewrap ${h.version}; ${h.privileged ? `each function its own uid in ${uidRange.first}–${uidRange.first + uidRange.count - 1}` : "uid nobody in a user namespace"}; node, python3 and provided instances and process requests each in a sandbox; http servers not yet)`,
+		summary: `sandbox (bubblewrap ${h.version}; ${uids}; ${processes}; node, python3, provided and http instances and process requests each in a sandbox)`,
 	};
 }
 
@@ -221,6 +256,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
 	const chosen = await resolveIsolation(
 		options.isolation ?? "sandbox",
 		options.sandboxUids,
+		detectSandbox,
+		{ setting: env.SIGIL_CGROUP },
 	);
 	// Every gateway on one store must hold the same key: the store keeps a check value from its
 	// first start and refuses to open under another key (STORE_MASTER_KEY_MISMATCH, saying so).

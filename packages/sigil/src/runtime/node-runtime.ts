@@ -29,6 +29,7 @@ import {
 	instanceMaxAgeMs,
 } from "./role-credentials.ts";
 import {
+	cgroupPlacement,
 	SECRETS_ROOT,
 	sandboxArgv,
 	sandboxEnvironment,
@@ -208,6 +209,7 @@ function instanceFactory(
 		});
 	const own: Record<string, string> = { ...spec.env };
 	if (spec.secretsDir !== undefined) own.SIGIL_SECRETS_DIR = SECRETS_ROOT;
+	const cgroup = cgroupPlacement(sandbox.host, sandbox.policy.limits);
 	return processInstances({
 		argv: sandboxArgv(
 			sandbox.host,
@@ -228,6 +230,7 @@ function instanceFactory(
 		boot: { ...boot, codeDir: TASK_ROOT },
 		memoryMb,
 		captureStdout: spec.onLog !== undefined,
+		...(cgroup !== undefined && { cgroup }),
 	});
 }
 

@@ -19,7 +19,7 @@ import { join } from "node:path";
 const OWNER_FILE = ".owner-pid";
 
 /** Whether a process with this pid exists (EPERM: it exists, run by someone else). */
-function alive(pid: number): boolean {
+export function alive(pid: number): boolean {
 	try {
 		process.kill(pid, 0);
 		return true;

@@ -8,6 +8,7 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import type { Socket } from "node:net";
+import { type CgroupPlacement, enterInstanceCgroup } from "./cgroup.ts";
 import {
 	DEFAULT_MAX_FRAME_BYTES,
 	encodeFrame,
@@ -33,6 +34,8 @@ export interface ProcessInstanceOptions {
 	 * always read, for the tail that says why an instance died.
 	 */
 	readonly captureStdout?: boolean;
+	/** Each instance's own pids cgroup, for a sandbox argv that enters one. */
+	readonly cgroup?: CgroupPlacement;
 }
 
 /** stderr kept per instance to say why it died (V8's out-of-memory report, a last stack). */
@@ -42,7 +45,8 @@ const PIPE_GRACE_MS = 1000;
 
 export function processInstances(o: ProcessInstanceOptions): InstanceFactory {
 	return (events) => {
-		const [file, ...args] = o.argv as [string, ...string[]];
+		const entered = enterInstanceCgroup(o.argv, o.cgroup);
+		const [file, ...args] = entered.argv as [string, ...string[]];
 		const child: ChildProcess = spawn(file, args, {
 			cwd: o.cwd,
 			env: o.env,
@@ -103,6 +107,7 @@ export function processInstances(o: ProcessInstanceOptions): InstanceFactory {
 		});
 		child.on("error", (err: NodeJS.ErrnoException) => {
 			if (child.pid !== undefined || gone) return;
+			entered.release();
 			gone = true;
 			exited?.();
 			events.exit(`could not be started (${err.code ?? err.message})`);
@@ -110,6 +115,7 @@ export function processInstances(o: ProcessInstanceOptions): InstanceFactory {
 		child.on("exit", () => {
 			// What is left of the group goes too; the pipes get a moment to deliver the last frames.
 			killGroup();
+			entered.release();
 			setTimeout(() => {
 				channel.destroy();
 				child.stdout?.destroy();

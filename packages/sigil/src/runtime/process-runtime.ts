@@ -15,6 +15,7 @@ import {
 	runProcess,
 } from "./run-process.ts";
 import {
+	cgroupPlacement,
 	type LambdaIdentity,
 	type SandboxHost,
 	type SandboxPolicy,
@@ -122,6 +123,9 @@ export function createProcessRuntime(
 			: split.ok
 				? split.argv
 				: [];
+	const cgroup = sandbox
+		? cgroupPlacement(sandbox.host, sandbox.policy.limits)
+		: undefined;
 	/** The function's variables, with SIGIL_SECRETS_DIR pointing where it sees the folder. */
 	const ownEnv: Record<string, string> = { ...spec.env };
 	if (secretsDir !== undefined) ownEnv.SIGIL_SECRETS_DIR = secretsDir;
@@ -156,6 +160,7 @@ export function createProcessRuntime(
 					timeoutMs: spec.timeoutMs,
 					maxOutputBytes,
 					...(signal !== undefined ? { signal } : {}),
+					...(cgroup !== undefined && { cgroup }),
 				},
 				tracker,
 			);

@@ -25,10 +25,11 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { enterInstanceCgroup } from "./cgroup.ts";
 import { LogBuffer } from "./log-tail.ts";
 import type { ProcessSandbox } from "./process-runtime.ts";
 import { RuntimeApiServer } from "./runtime-api-server.ts";
-import { sandboxArgv, TASK_ROOT } from "./sandbox.ts";
+import { cgroupPlacement, sandboxArgv, TASK_ROOT } from "./sandbox.ts";
 import type { InstanceFactory } from "./worker-pool.ts";
 import type { InvokeMessage, WorkerMessage } from "./worker-protocol.ts";
 
@@ -176,7 +177,11 @@ export function providedInstances(o: ProvidedInstanceOptions): InstanceFactory {
 				);
 			}
 			if (gone) return cleanUp();
-			const [file, ...args] = argv as [string, ...string[]];
+			const entered = enterInstanceCgroup(
+				argv,
+				sandbox && cgroupPlacement(sandbox.host, sandbox.policy.limits),
+			);
+			const [file, ...args] = entered.argv as [string, ...string[]];
 			const proc = spawn(file, args, {
 				cwd: o.codeDir,
 				env,
@@ -191,11 +196,13 @@ export function providedInstances(o: ProvidedInstanceOptions): InstanceFactory {
 				output(c);
 			});
 			proc.on("error", (err: NodeJS.ErrnoException) => {
-				if (proc.pid === undefined)
-					finish(`could not be started (${err.code ?? err.message})`);
+				if (proc.pid !== undefined) return;
+				entered.release();
+				finish(`could not be started (${err.code ?? err.message})`);
 			});
 			proc.on("exit", () => {
 				killGroup();
+				entered.release();
 				setTimeout(() => {
 					proc.stdout?.destroy();
 					proc.stderr?.destroy();

@@ -4,6 +4,7 @@
  * the end of the request kills everything it started with one `kill(-pid)`.
  */
 import { spawn } from "node:child_process";
+import { type CgroupPlacement, enterInstanceCgroup } from "./cgroup.ts";
 
 export interface RunProcessOptions {
 	readonly argv: readonly string[];
@@ -15,6 +16,8 @@ export interface RunProcessOptions {
 	/** stderr kept for diagnosis: the last this-many bytes (default 64 KiB). */
 	readonly maxStderrBytes?: number;
 	readonly signal?: AbortSignal;
+	/** The request's own pids cgroup, for a sandbox argv that enters one. */
+	readonly cgroup?: CgroupPlacement;
 }
 
 export type ProcessOutcome =
@@ -52,9 +55,10 @@ export function runProcess(
 	o: RunProcessOptions,
 	tracker?: ProcessTracker,
 ): Promise<ProcessOutcome> {
-	const [file, ...args] = o.argv;
-	if (file === undefined)
+	if (o.argv.length === 0)
 		return Promise.resolve({ kind: "spawn-failed", detail: "empty command" });
+	const entered = enterInstanceCgroup(o.argv, o.cgroup);
+	const [file, ...args] = entered.argv as [string, ...string[]];
 	const maxStderr = o.maxStderrBytes ?? 64 * 1024;
 	return new Promise((resolve) => {
 		const child = spawn(file, args, {
@@ -78,6 +82,7 @@ export function runProcess(
 			o.signal?.removeEventListener("abort", onAbort);
 			// The request is over: whatever the function left running goes with it.
 			killGroup(pid);
+			entered.release();
 			if (pid !== undefined) tracker?.groups.delete(pid);
 			resolve(outcome);
 		};

@@ -22,6 +22,11 @@ import { createHash } from "node:crypto";
 import { lstat, mkdtemp, readlink, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join, posix } from "node:path";
+import {
+	type CgroupPlacement,
+	cgroupPrefix,
+	type PidsCgroup,
+} from "./cgroup.ts";
 
 /** How far functions are kept from the gateway; `sigil up --isolation`. */
 export type Isolation = "sandbox" | "process" | "none";
@@ -75,6 +80,12 @@ export interface SandboxHost {
 	 * usr/bin`) is recreated as one, a folder is bound read-only.
 	 */
 	readonly rootEntries: readonly RootEntry[];
+	/**
+	 * Where each instance gets a pids cgroup of its own (cgroup.ts); absent when none can be made.
+	 * With one, argv starts with the shell that enters it and RLIMIT_NPROC is left unset: the
+	 * cgroup bounds each instance instead.
+	 */
+	readonly pidsCgroup?: PidsCgroup;
 }
 
 export type RootEntry =
@@ -91,7 +102,10 @@ export interface SandboxLimits {
 	readonly memoryMb: number;
 	/** RLIMIT_CPU, seconds; undefined for long-lived instances (it would end a warm one). */
 	readonly cpuSeconds?: number;
-	/** RLIMIT_NPROC: processes and threads of the function's uid. */
+	/**
+	 * Processes and threads of one instance: its pids cgroup's pids.max where the host has one,
+	 * else RLIMIT_NPROC (which counts per uid, per user namespace since Linux 5.14).
+	 */
 	readonly maxProcesses: number;
 	/** RLIMIT_NOFILE. */
 	readonly maxOpenFiles: number;
@@ -142,6 +156,16 @@ export interface SandboxPolicy {
 	readonly readWrite?: ReadonlyArray<readonly [string, string]>;
 }
 
+/** Where an instance of `limits` is counted, on this host (undefined: no cgroups here). */
+export function cgroupPlacement(
+	host: SandboxHost,
+	limits: SandboxLimits,
+): CgroupPlacement | undefined {
+	return host.pidsCgroup === undefined
+		? undefined
+		: { cgroup: host.pidsCgroup, maxPids: limits.maxProcesses };
+}
+
 /** A uid of the range chosen by the function's identity (its ARN): the same on every start. */
 export function functionUid(
 	identity: string,
@@ -188,7 +212,11 @@ export function sandboxArgv(
 	policy: SandboxPolicy,
 	command: readonly string[],
 ): string[] {
-	const a: string[] = [host.bwrap];
+	// The cgroup is entered before bwrap, so bwrap and everything below are counted in it.
+	const a: string[] =
+		host.pidsCgroup !== undefined
+			? [...cgroupPrefix(), host.bwrap]
+			: [host.bwrap];
 	a.push(
 		"--unshare-pid",
 		"--unshare-ipc",
@@ -263,7 +291,10 @@ export function sandboxArgv(
 	a.push(
 		host.prlimit,
 		`--data=${l.memoryMb * 1024 * 1024}`,
-		`--nproc=${l.maxProcesses}`,
+		// With a cgroup, pids.max bounds the instance; RLIMIT_NPROC would count all of a uid's
+		// processes together (every instance of a function as root, and without a user namespace
+		// of its own on kernels before 5.14 every function of an unprivileged gateway).
+		...(host.pidsCgroup === undefined ? [`--nproc=${l.maxProcesses}`] : []),
 		`--nofile=${l.maxOpenFiles}`,
 		`--fsize=${l.maxFileBytes}`,
 		"--core=0",

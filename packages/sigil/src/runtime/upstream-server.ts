@@ -11,10 +11,16 @@ import { join, posix } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { baseEnvironment } from "./base-env.ts";
+import { enterInstanceCgroup } from "./cgroup.ts";
 import { utf8Tail } from "./log-tail.ts";
 import { privateTempDir } from "./private-dir.ts";
 import type { ProcessSandbox } from "./process-runtime.ts";
-import { SECRETS_ROOT, sandboxArgv, sandboxEnvironment } from "./sandbox.ts";
+import {
+	cgroupPlacement,
+	SECRETS_ROOT,
+	sandboxArgv,
+	sandboxEnvironment,
+} from "./sandbox.ts";
 import { splitCommand } from "./split-command.ts";
 import { RuntimeError } from "./types.ts";
 
@@ -133,7 +139,6 @@ export async function startUpstreamServer(
 			],
 		);
 	}
-	const [file, ...fileArgs] = argv as [string, ...string[]];
 	const readyAt = socketPath ?? spec.port;
 	let child: ChildProcess | undefined;
 	let closed = false;
@@ -148,6 +153,11 @@ export async function startUpstreamServer(
 		starts++;
 		// The relay of the last run may have left its socket: the new one must be able to listen.
 		if (socketPath !== undefined) rmSync(socketPath, { force: true });
+		const entered = enterInstanceCgroup(
+			argv,
+			sandbox && cgroupPlacement(sandbox.host, sandbox.policy.limits),
+		);
+		const [file, ...fileArgs] = entered.argv as [string, ...string[]];
 		const proc = spawn(file, fileArgs, {
 			cwd: spec.cwd,
 			env,
@@ -174,6 +184,7 @@ export async function startUpstreamServer(
 		let listening = false;
 		void died.then(() => {
 			if (proc.pid !== undefined) killGroup(proc.pid);
+			entered.release();
 			if (child === proc) child = undefined;
 			if (closed) return;
 			// A server that had been listening is replaced at once; one that never listened

@@ -9,6 +9,7 @@ import { baseEnvironment } from "./base-env.ts";
 import { processInstances } from "./process-instance.ts";
 import type { ProcessSandbox } from "./process-runtime.ts";
 import {
+	cgroupPlacement,
 	SECRETS_ROOT,
 	sandboxArgv,
 	sandboxEnvironment,
@@ -71,6 +72,7 @@ export function warmProcessInstances(spec: WarmProcessSpec): InstanceFactory {
 			memoryMb: spec.memoryMb,
 			captureStdout: spec.captureStdout,
 		});
+	const cgroup = cgroupPlacement(sandbox.host, sandbox.policy.limits);
 	return processInstances({
 		argv: sandboxArgv(
 			sandbox.host,
@@ -90,5 +92,6 @@ export function warmProcessInstances(spec: WarmProcessSpec): InstanceFactory {
 		boot: { ...spec.boot, codeDir: TASK_ROOT },
 		memoryMb: spec.memoryMb,
 		captureStdout: spec.captureStdout,
+		...(cgroup !== undefined && { cgroup }),
 	});
 }

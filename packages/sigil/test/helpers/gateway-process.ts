@@ -13,8 +13,16 @@ const gateway = await startGateway({
 	env: {
 		SIGIL_ROOT_ACCESS_KEY_ID: ROOT_KEY.accessKeyId,
 		SIGIL_ROOT_SECRET_ACCESS_KEY: ROOT_KEY.secretAccessKey,
+		// Where functions' pids cgroups go (the unprivileged-gateway test names a delegated one).
+		...(process.env.SIGIL_CGROUP !== undefined && {
+			SIGIL_CGROUP: process.env.SIGIL_CGROUP,
+		}),
 	},
-	log: () => {},
+	// SIGIL_TEST_LOG=1: the gateway's log lines on stderr (the start-up line says its isolation).
+	log:
+		process.env.SIGIL_TEST_LOG === "1"
+			? (l) => process.stderr.write(`${l}\n`)
+			: () => {},
 	drainMs: 10_000,
 });
 process.stdout.write(`${JSON.stringify({ url: gateway.url })}\n`);

@@ -1,0 +1,360 @@
+/**
+ * A pids cgroup per sandboxed instance: the number of processes one instance may have, whoever
+ * its uid is.
+ *
+ * Why: RLIMIT_NPROC counts a uid's processes machine-wide. Under a root gateway each function
+ * has a uid of its own, so the rlimit bounds that function alone; under an unprivileged gateway
+ * every function is the gateway's uid, and one function's fork bomb would make every other
+ * function's fork fail until its timeout. A cgroup's `pids.max` counts only what is inside it.
+ *
+ * Layout: `<parent>/sigil-<gateway pid>/i<n>`, one `i<n>` per started instance process, removed
+ * when it ends. `<parent>` is the gateway's own pids cgroup (cgroup v1), or a delegated cgroup v2
+ * folder named by `SIGIL_CGROUP`. A process enters its cgroup before bubblewrap starts: a shell
+ * writes its own pid to `cgroup.procs`, then execs bwrap, so nothing the function forks is ever
+ * outside. sandboxArgv puts that shell first with a placeholder; `enterInstanceCgroup` replaces
+ * the placeholder with a fresh cgroup at each spawn — a spawn that skipped it fails at once
+ * (the shell cannot write to the placeholder), it never runs unbounded.
+ */
+import { execFile } from "node:child_process";
+import {
+	accessSync,
+	constants,
+	existsSync,
+	mkdirSync,
+	readdirSync,
+	readFileSync,
+	rmdirSync,
+	writeFileSync,
+} from "node:fs";
+import { join } from "node:path";
+import { alive } from "./private-dir.ts";
+
+/** Where this gateway process makes its instances' cgroups. */
+export interface PidsCgroup {
+	/** `<parent>/sigil-<pid>`: this process's own folder. */
+	readonly root: string;
+	readonly version: 1 | 2;
+}
+
+export type CgroupProbe =
+	| { readonly ok: true; readonly cgroup: PidsCgroup }
+	| { readonly ok: false; readonly reason: string };
+
+/**
+ * Stands for the instance's `cgroup.procs` in an argv until `enterInstanceCgroup` fills it: a
+ * path in /proc, where no file can ever be created, so an unfilled argv fails in its shell.
+ */
+export const CGROUP_PLACEHOLDER = "/proc/sigil-instance-cgroup";
+
+/** The shell that joins the cgroup named by $1 and then becomes the rest of the argv. */
+const JOIN_SCRIPT =
+	'echo $$ 2>/dev/null >"$1" || { echo "sigil: the instance could not enter its pids cgroup ($1)" >&2; exit 125; }; shift; exec "$@"';
+
+/** The argv prefix sandboxArgv puts before bwrap when instances get a cgroup each. */
+export function cgroupPrefix(): string[] {
+	return ["/bin/sh", "-c", JOIN_SCRIPT, "sigil-cgroup", CGROUP_PLACEHOLDER];
+}
+
+/** One instance's cgroup: the argv that enters it, and its removal once the process ended. */
+export interface InstanceCgroup {
+	readonly argv: readonly string[];
+	/** Kills what is still inside, then removes the folder (retried while the kernel empties it). */
+	release(): void;
+}
+
+/** Where a runtime's instances go, and their bound: what a spawn site needs. */
+export interface CgroupPlacement {
+	readonly cgroup: PidsCgroup;
+	readonly maxPids: number;
+}
+
+let sequence = 0;
+
+/**
+ * Fills the placeholder of a sandbox argv with a new cgroup of `placement`. An argv without the
+ * placeholder (no cgroups here, or no sandbox) is returned as it is; one with it but no
+ * placement is returned as it is too, and then fails at once in its shell.
+ */
+export function enterInstanceCgroup(
+	argv: readonly string[],
+	placement: CgroupPlacement | undefined,
+): InstanceCgroup {
+	const at = argv.indexOf(CGROUP_PLACEHOLDER);
+	if (at < 0 || placement === undefined) return { argv, release: () => {} };
+	const dir = join(placement.cgroup.root, `i${++sequence}`);
+	try {
+		mkdirSync(dir);
+		writeFileSync(join(dir, "pids.max"), String(placement.maxPids));
+	} catch {
+		// Left unfilled, the argv fails closed in its shell, saying so on stderr.
+		removeCgroup(dir);
+		return { argv, release: () => {} };
+	}
+	const filled = [...argv];
+	filled[at] = join(dir, "cgroup.procs");
+	let released = false;
+	return {
+		argv: filled,
+		release: () => {
+			if (released) return;
+			released = true;
+			releaseCgroup(dir);
+		},
+	};
+}
+
+/** Pids inside a cgroup folder (none when it is gone). */
+function members(dir: string): number[] {
+	try {
+		return readFileSync(join(dir, "cgroup.procs"), "utf8")
+			.split("\n")
+			.filter((l) => l !== "")
+			.map(Number);
+	} catch {
+		return [];
+	}
+}
+
+/** One attempt: kill what is left, rmdir. True when the folder is gone. */
+function removeCgroup(dir: string): boolean {
+	for (const pid of members(dir)) {
+		try {
+			process.kill(pid, "SIGKILL");
+		} catch {
+			// gone meanwhile
+		}
+	}
+	try {
+		rmdirSync(dir);
+		return true;
+	} catch (error) {
+		return (error as NodeJS.ErrnoException).code === "ENOENT";
+	}
+}
+
+/** A killed process leaves its cgroup only once reaped: retry for up to ~2 s, then leave it to the sweep. */
+function releaseCgroup(dir: string, tries = 40): void {
+	if (removeCgroup(dir) || tries <= 1) return;
+	setTimeout(() => releaseCgroup(dir, tries - 1), 50).unref();
+}
+
+/** Removes the `sigil-<pid>` folders (and their instance folders) of gateway processes that are gone. */
+export function sweepCgroups(parent: string): string[] {
+	const removed: string[] = [];
+	let names: string[];
+	try {
+		names = readdirSync(parent);
+	} catch {
+		return removed;
+	}
+	for (const name of names) {
+		const m = /^sigil-(\d+)$/.exec(name);
+		if (m === null || alive(Number(m[1]))) continue;
+		const dir = join(parent, name);
+		let children: string[] = [];
+		try {
+			children = readdirSync(dir, { withFileTypes: true })
+				.filter((d) => d.isDirectory())
+				.map((d) => d.name);
+		} catch {
+			continue;
+		}
+		for (const child of children) removeCgroup(join(dir, child));
+		if (removeCgroup(dir)) removed.push(name);
+	}
+	return removed;
+}
+
+interface Hierarchy {
+	readonly version: 1 | 2;
+	/** The gateway's own cgroup folder in that hierarchy. */
+	readonly own: string;
+}
+
+/** The gateway's pids cgroup folders, from /proc/self/cgroup and /proc/self/mountinfo. */
+export function ownHierarchies(
+	cgroupText: string,
+	mountinfoText: string,
+): Hierarchy[] {
+	const mounts: { version: 1 | 2; root: string; point: string }[] = [];
+	for (const line of mountinfoText.split("\n")) {
+		const [left, right] = line.split(" - ");
+		if (left === undefined || right === undefined) continue;
+		const f = left.split(" ");
+		const [fstype, , superOptions = ""] = right.split(" ");
+		const root = f[3];
+		const point = f[4];
+		if (root === undefined || point === undefined) continue;
+		const unescaped = point.replace(/\\(\d{3})/g, (_, o: string) =>
+			String.fromCharCode(Number.parseInt(o, 8)),
+		);
+		if (fstype === "cgroup2")
+			mounts.push({ version: 2, root, point: unescaped });
+		else if (fstype === "cgroup" && superOptions.split(",").includes("pids"))
+			mounts.push({ version: 1, root, point: unescaped });
+	}
+	const found: Hierarchy[] = [];
+	for (const line of cgroupText.split("\n")) {
+		const m = /^(\d+):([^:]*):(.*)$/.exec(line);
+		if (m === null) continue;
+		const [, id, controllers = "", path = ""] = m;
+		const version =
+			id === "0" && controllers === ""
+				? 2
+				: controllers.split(",").includes("pids")
+					? 1
+					: undefined;
+		if (version === undefined) continue;
+		for (const mount of mounts) {
+			if (mount.version !== version) continue;
+			// A mount of a sub-tree (a container's) shows paths below its root only.
+			const prefix = mount.root === "/" ? "" : mount.root;
+			if (prefix !== "" && path !== prefix && !path.startsWith(`${prefix}/`))
+				continue;
+			found.push({
+				version,
+				own: join(mount.point, path.slice(prefix.length)),
+			});
+			break;
+		}
+	}
+	// v1's pids controller, where mounted, is the one that counts: v2 then has no pids.
+	return found.sort((a, b) => a.version - b.version);
+}
+
+function version(parent: string): 1 | 2 {
+	return existsSync(join(parent, "cgroup.subtree_control")) ? 2 : 1;
+}
+
+/** Makes `<parent>/sigil-<pid>` ready for instance folders; throws with the reason when it cannot. */
+function prepareRoot(parent: string): PidsCgroup {
+	accessSync(parent, constants.W_OK);
+	const v = version(parent);
+	if (v === 2) {
+		const enabled = readFileSync(
+			join(parent, "cgroup.subtree_control"),
+			"utf8",
+		);
+		if (!enabled.split(/\s+/).includes("pids"))
+			throw new Error(
+				`${parent} does not pass the pids controller to its children (its cgroup.subtree_control lacks pids)`,
+			);
+	}
+	sweepCgroups(parent);
+	const root = join(parent, `sigil-${process.pid}`);
+	mkdirSync(root, { recursive: true });
+	if (v === 2) writeFileSync(join(root, "cgroup.subtree_control"), "+pids");
+	process.once("exit", () => {
+		try {
+			for (const d of readdirSync(root, { withFileTypes: true }))
+				if (d.isDirectory()) removeCgroup(join(root, d.name));
+		} catch {
+			// already gone
+		}
+		removeCgroup(root);
+	});
+	return { root, version: v };
+}
+
+/** One real entry: a shell joins an instance cgroup and reads its own /proc/self/cgroup. */
+function tryEntering(cgroup: PidsCgroup): Promise<string | undefined> {
+	const entered = enterInstanceCgroup(
+		[...cgroupPrefix(), "/bin/cat", "/proc/self/cgroup"],
+		{ cgroup, maxPids: 8 },
+	);
+	const [file, ...args] = entered.argv as [string, ...string[]];
+	return new Promise((resolve) => {
+		execFile(
+			file,
+			args,
+			{ env: { PATH: "/usr/bin:/bin" }, timeout: 10_000 },
+			(err, stdout, stderr) => {
+				entered.release();
+				const inside = `/sigil-${process.pid}/i`;
+				if (err) resolve(`${err.message.trim()} ${stderr.trim()}`.trim());
+				else if (!stdout.includes(inside))
+					resolve(`a process did not land in its cgroup (${stdout.trim()})`);
+				else resolve(undefined);
+			},
+		);
+	});
+}
+
+/** Probes by setting: gateways of one process (tests) may name different folders. */
+const probed = new Map<string, Promise<CgroupProbe>>();
+
+/**
+ * Finds where instances' pids cgroups can be made: `configured` (SIGIL_CGROUP: a folder, or
+ * `off`), else the gateway's own cgroup v1 pids folder. Probed once per process, with a real entry.
+ */
+export function detectPidsCgroup(
+	configured: string | undefined,
+): Promise<CgroupProbe> {
+	const key = configured ?? "";
+	const known = probed.get(key);
+	if (known !== undefined) return known;
+	const p = probeCgroup(configured);
+	probed.set(key, p);
+	return p;
+}
+
+async function probeCgroup(
+	configured: string | undefined,
+): Promise<CgroupProbe> {
+	if (configured === "off")
+		return { ok: false, reason: "turned off (SIGIL_CGROUP=off)" };
+	if (process.platform !== "linux")
+		return {
+			ok: false,
+			reason: `cgroups need Linux (this is ${process.platform})`,
+		};
+	let parents: string[];
+	if (configured !== undefined && configured !== "") {
+		if (!configured.startsWith("/"))
+			return {
+				ok: false,
+				reason: `SIGIL_CGROUP must be an absolute path or off, not ${JSON.stringify(configured)}`,
+			};
+		parents = [configured];
+	} else {
+		let cgroupText = "";
+		let mountinfoText = "";
+		try {
+			cgroupText = readFileSync("/proc/self/cgroup", "utf8");
+			mountinfoText = readFileSync("/proc/self/mountinfo", "utf8");
+		} catch (error) {
+			return {
+				ok: false,
+				reason: `cannot read /proc: ${(error as Error).message}`,
+			};
+		}
+		// cgroup v2 needs a delegated folder the gateway is not itself in (no internal
+		// processes): the operator names one; only v1 is found alone.
+		parents = ownHierarchies(cgroupText, mountinfoText)
+			.filter((h) => h.version === 1)
+			.map((h) => h.own);
+		if (parents.length === 0)
+			return {
+				ok: false,
+				reason:
+					"no cgroup v1 pids hierarchy for this process; on cgroup v2, name a delegated folder with SIGIL_CGROUP",
+			};
+	}
+	const reasons: string[] = [];
+	for (const parent of parents) {
+		try {
+			const cgroup = prepareRoot(parent);
+			const failed = await tryEntering(cgroup);
+			if (failed === undefined) return { ok: true, cgroup };
+			reasons.push(`${parent}: ${failed}`);
+		} catch (error) {
+			reasons.push(`${parent}: ${(error as Error).message}`);
+		}
+	}
+	return { ok: false, reason: reasons.join("; ") };
+}
+
+/** For tests: forget the cached probe. */
+export function resetCgroupProbe(): void {
+	probed.clear();
+}
