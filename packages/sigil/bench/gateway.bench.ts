@@ -33,7 +33,12 @@ import {
 	type PhaseBreakdown,
 	phaseBreakdown,
 } from "./phases.ts";
-import { childrenCpuBetween, descendantPids, treeUsage } from "./proc-cpu.ts";
+import {
+	childrenCpuBetween,
+	descendantPids,
+	machineBusySeconds,
+	treeUsage,
+} from "./proc-cpu.ts";
 import { prepare, runWrk, type WrkFigures, type WrkRequest } from "./wrk.ts";
 
 const json = process.argv.includes("--json");
@@ -114,6 +119,8 @@ interface CaseResult extends WrkFigures {
 	/** Of it, the main thread's (the event loop's). */
 	readonly mainThreadCpuUs: number;
 	readonly functionsCpuUs: number;
+	/** Every core's busy time per request: wrk, server, instances and kernel together. */
+	readonly machineCpuUs: number;
 }
 
 const work = await mkdtemp(join(tmpdir(), "sigil-bench-gateway-"));
@@ -200,7 +207,9 @@ async function measure(c: Case, profileTo?: string): Promise<CaseResult> {
 	if (pinned) pinTree(pidOf(c), true);
 	if (profileTo) await gateway.command("profile-start");
 	const before = treeUsage(pidOf(c));
+	const busyBefore = machineBusySeconds();
 	const figures = await run(seconds);
+	const busyAfter = machineBusySeconds();
 	const after = treeUsage(pidOf(c));
 	if (profileTo) await gateway.command(`profile-stop ${profileTo}`);
 	if (pinned) pinTree(pidOf(c), false);
@@ -210,6 +219,7 @@ async function measure(c: Case, profileTo?: string): Promise<CaseResult> {
 		gatewayCpuUs: perRequest(after.selfCpuS - before.selfCpuS),
 		mainThreadCpuUs: perRequest(after.mainThreadCpuS - before.mainThreadCpuS),
 		functionsCpuUs: perRequest(childrenCpuBetween(before, after)),
+		machineCpuUs: perRequest(busyAfter - busyBefore),
 	};
 }
 
@@ -281,6 +291,7 @@ if (json) {
 				errors: r.errors,
 				gatewayCpuUs: Math.round(r.gatewayCpuUs),
 				functionsCpuUs: Math.round(r.functionsCpuUs),
+				machineCpuUs: Math.round(r.machineCpuUs),
 				...(ratio(name) && {
 					ratioRps: round2(ratio(name)?.rps ?? 0),
 					ratioP99: round2(ratio(name)?.p99 ?? 0),
@@ -306,12 +317,12 @@ if (json) {
 		`gateway benchmark: wrk ${threads} threads, ${connections} connections, ${seconds}s per case (+${warmup}s warm-up), ${distinct} distinct requests per case, node ${process.version}`,
 	);
 	console.log(
-		"  case                  req/s     p50 ms   p99 ms  errors   ×bare req/s  ×bare p99   gateway CPU/req  functions CPU/req",
+		"  case                  req/s     p50 ms   p99 ms  errors   ×bare req/s  ×bare p99   gateway CPU/req  functions CPU/req  machine CPU/req",
 	);
 	for (const [name, r] of results) {
 		const q = ratio(name);
 		console.log(
-			`  ${name.padEnd(19)} ${Math.round(r.rps).toLocaleString("en").padStart(8)}  ${r.p50Ms.toFixed(2).padStart(8)} ${r.p99Ms.toFixed(2).padStart(8)} ${String(r.errors).padStart(7)}   ${q ? q.rps.toFixed(2).padStart(9) : "        —"}   ${q ? q.p99.toFixed(2).padStart(8) : "       —"}   ${Math.round(r.gatewayCpuUs).toString().padStart(9)} µs   ${Math.round(r.functionsCpuUs).toString().padStart(9)} µs`,
+			`  ${name.padEnd(19)} ${Math.round(r.rps).toLocaleString("en").padStart(8)}  ${r.p50Ms.toFixed(2).padStart(8)} ${r.p99Ms.toFixed(2).padStart(8)} ${String(r.errors).padStart(7)}   ${q ? q.rps.toFixed(2).padStart(9) : "        —"}   ${q ? q.p99.toFixed(2).padStart(8) : "       —"}   ${Math.round(r.gatewayCpuUs).toString().padStart(9)} µs   ${Math.round(r.functionsCpuUs).toString().padStart(9)} µs  ${Math.round(r.machineCpuUs).toString().padStart(9)} µs`,
 		);
 	}
 	for (const name of ["aws_iam.GET", "aws_iam.POST"]) {
@@ -321,6 +332,19 @@ if (json) {
 			console.log(
 				`  ${name} / bare: ${q.rps.toFixed(2)}× throughput (target ≥ 0.5), ${q.p99.toFixed(2)}× p99 (target ≤ 2), ${r.errors} errors (target 0)`,
 			);
+	}
+	// The most any design could serve here: every core busy at this case's CPU per request.
+	const cores = availableParallelism();
+	for (const method of ["GET", "POST"]) {
+		const base = results.get(`bare.${method}`);
+		const signed = results.get(`aws_iam.${method}`);
+		const floor = results.get(`relay.${method}`);
+		if (base && signed && floor) {
+			const ceiling = (r: CaseResult) => (cores * 1e6) / r.machineCpuUs;
+			console.log(
+				`  ${method}: with all ${cores} cores busy at these CPU costs per request, aws_iam could reach at most ${Math.round(ceiling(signed)).toLocaleString("en")} req/s = ${(ceiling(signed) / base.rps).toFixed(2)}× bare, the relay ${(ceiling(floor) / base.rps).toFixed(2)}× bare; 0.5× bare needs ≤ ${Math.round((cores * 1e6) / (0.5 * base.rps))} µs of machine CPU per request (aws_iam spends ${Math.round(signed.machineCpuUs)}, the relay ${Math.round(floor.machineCpuUs)}, bare ${Math.round(base.machineCpuUs)})`,
+			);
+		}
 	}
 	for (const method of ["GET", "POST"]) {
 		const floor = results.get(`relay.${method}`);

@@ -149,3 +149,21 @@ export function childrenCpuBetween(
 export function descendantPids(pid: number): number[] {
 	return descendantsOf(pid, allStats()).map((s) => s.pid);
 }
+
+/**
+ * CPU seconds the whole machine has been busy (every core: user, nice, system, irq, softirq,
+ * steal — not idle or iowait), from /proc/stat. Its difference over a run, per request served,
+ * is everything a request costs: wrk, the server, the function instances, the kernel.
+ */
+export function machineBusySeconds(): number {
+	const line = readFileSync("/proc/stat", "utf8").split("\n")[0] ?? "";
+	const [, user, nice, system, , , irq, softirq, steal] = line
+		.trim()
+		.split(/\s+/)
+		.map(Number);
+	const busy = [user, nice, system, irq, softirq, steal].reduce<number>(
+		(sum, v) => sum + (v ?? 0),
+		0,
+	);
+	return busy / TICKS_PER_SECOND;
+}
