@@ -151,17 +151,18 @@ export function descendantPids(pid: number): number[] {
 }
 
 /**
- * CPU seconds the whole machine has been busy (every core: user, nice, system, irq, softirq,
- * steal — not idle or iowait), from /proc/stat. Its difference over a run, per request served,
- * is everything a request costs: wrk, the server, the function instances, the kernel.
+ * CPU seconds the whole machine has been busy (every core: user, nice, system, irq, softirq —
+ * not idle, iowait, or steal, the hypervisor's time), from /proc/stat. Its difference over a
+ * run, per request served, is everything a request costs: wrk, the server, the function
+ * instances, the kernel.
  */
 export function machineBusySeconds(): number {
 	const line = readFileSync("/proc/stat", "utf8").split("\n")[0] ?? "";
-	const [, user, nice, system, , , irq, softirq, steal] = line
+	const [, user, nice, system, , , irq, softirq] = line
 		.trim()
 		.split(/\s+/)
 		.map(Number);
-	const busy = [user, nice, system, irq, softirq, steal].reduce<number>(
+	const busy = [user, nice, system, irq, softirq].reduce<number>(
 		(sum, v) => sum + (v ?? 0),
 		0,
 	);
