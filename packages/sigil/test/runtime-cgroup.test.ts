@@ -10,8 +10,10 @@ import { describe, it } from "node:test";
 import {
 	CGROUP_PLACEHOLDER,
 	cgroupPrefix,
+	describeProcessBound,
 	detectPidsCgroup,
 	enterInstanceCgroup,
+	nprocPerUserNamespace,
 	ownHierarchies,
 	type PidsCgroup,
 	sweepCgroups,
@@ -72,6 +74,44 @@ describe("ownHierarchies", () => {
 				"30 25 0:26 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw,nsdelegate",
 			),
 			[{ version: 2, own: "/sys/fs/cgroup/system.slice/sigil.service" }],
+		);
+	});
+});
+
+describe("the start-up line's process bound", () => {
+	const none = { ok: false, reason: "turned off (SIGIL_CGROUP=off)" } as const;
+	it("RLIMIT_NPROC counts per user namespace from Linux 5.14 on", () => {
+		for (const k of ["5.14.0-1", "5.15.0", "6.18.44-fc-v1272", "10.0"])
+			assert.equal(nprocPerUserNamespace(k), true, k);
+		for (const k of [
+			"5.13.19",
+			"5.10.0-28-amd64",
+			"4.18.0-513.el8",
+			"3.10",
+			"weird",
+		])
+			assert.equal(nprocPerUserNamespace(k), false, k);
+	});
+
+	it("a cgroup, root without one, unprivileged without one on new and old kernels", () => {
+		const cg = {
+			ok: true,
+			cgroup: { root: "/sys/fs/cgroup/pids/sigil-9", version: 1 },
+		} as const;
+		assert.match(
+			describeProcessBound(cg, false),
+			/per instance in \/sys\/fs\/cgroup\/pids\/sigil-9 \(cgroup v1\)/,
+		);
+		assert.match(
+			describeProcessBound(none, true, "6.1.0"),
+			/per function uid, shared by its instances .*SIGIL_CGROUP=off/,
+		);
+		const fresh = describeProcessBound(none, false, "6.1.0");
+		assert.match(fresh, /per instance by its user namespace/);
+		assert.doesNotMatch(fresh, /WARNING/);
+		assert.match(
+			describeProcessBound(none, false, "5.10.0"),
+			/^WARNING: .*share the gateway uid's process count/,
 		);
 	});
 });

@@ -31,7 +31,11 @@ import {
 import { SessionTokenCodec } from "../iam/session-token.ts";
 import { resolveMetricsAccess } from "../metrics/access.ts";
 import { GatewayMetrics } from "../metrics/gateway-metrics.ts";
-import { type CgroupProbe, detectPidsCgroup } from "../runtime/cgroup.ts";
+import {
+	type CgroupProbe,
+	describeProcessBound,
+	detectPidsCgroup,
+} from "../runtime/cgroup.ts";
 import {
 	DEFAULT_UID_RANGE,
 	detectSandbox,
@@ -212,16 +216,7 @@ export async function resolveIsolation(
 	const uids = h.privileged
 		? `each function its own uid in ${uidRange.first}–${uidRange.first + uidRange.count - 1}`
 		: "uid nobody in a user namespace";
-	// Unprivileged without a cgroup, every function is the gateway's uid to RLIMIT_NPROC: say so.
-	const processes = cgroups.ok
-		? `processes counted per instance in ${cgroups.cgroup.root} (cgroup v${cgroups.cgroup.version})`
-		: h.privileged
-			? "processes counted per function uid (no pids cgroup: " +
-				cgroups.reason +
-				")"
-			: "WARNING: no pids cgroup (" +
-				cgroups.reason +
-				"), so all functions share the gateway uid's process count: one function's fork bomb can make the others' forks fail until its timeout";
+	const processes = describeProcessBound(cgroups, h.privileged);
 	return {
 		isolation: { kind: "sandbox", host: h, uidRange },
 		summary: `sandbox (bubblewrap ${h.version}; ${uids}; ${processes}; node, python3, provided and http instances and process requests each in a sandbox)`,

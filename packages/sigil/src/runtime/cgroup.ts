@@ -26,6 +26,7 @@ import {
 	rmdirSync,
 	writeFileSync,
 } from "node:fs";
+import { release } from "node:os";
 import { join } from "node:path";
 import { alive } from "./private-dir.ts";
 
@@ -352,6 +353,33 @@ async function probeCgroup(
 		}
 	}
 	return { ok: false, reason: reasons.join("; ") };
+}
+
+/**
+ * Whether this kernel counts RLIMIT_NPROC per user namespace (Linux ≥ 5.14, "ucounts"): then an
+ * unprivileged gateway's sandboxes, each in a user namespace of its own, are counted apart even
+ * without a cgroup, all sharing only the gateway's own limit.
+ */
+export function nprocPerUserNamespace(kernel = release()): boolean {
+	const m = /^(\d+)\.(\d+)/.exec(kernel);
+	if (m === null) return false;
+	const major = Number(m[1]);
+	return major > 5 || (major === 5 && Number(m[2]) >= 14);
+}
+
+/** How an instance's processes are bounded, in words for the start-up line. */
+export function describeProcessBound(
+	probe: CgroupProbe,
+	privileged: boolean,
+	kernel = release(),
+): string {
+	if (probe.ok)
+		return `processes counted per instance in ${probe.cgroup.root} (cgroup v${probe.cgroup.version})`;
+	if (privileged)
+		return `processes counted per function uid, shared by its instances (no pids cgroup: ${probe.reason})`;
+	if (nprocPerUserNamespace(kernel))
+		return `processes counted per instance by its user namespace (Linux ${kernel}; no pids cgroup: ${probe.reason})`;
+	return `WARNING: no pids cgroup (${probe.reason}) and Linux ${kernel} counts RLIMIT_NPROC per uid, so all functions share the gateway uid's process count: one function's fork bomb can make the others' forks fail until its timeout`;
 }
 
 /** For tests: forget the cached probe. */
