@@ -422,6 +422,15 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
 		// Connection cap, idle timeout, client errors: everything a client can hold at the socket level.
 		const guard = guardServer(server, limits, log);
 		server.on("drop", () => metrics.connectionRefused());
+		// Meanwhile, what a deployed function's first request would wait for (the python3
+		// interpreter behind a shim); a failure is met and reported by that request instead.
+		void functions
+			.prepareRuntimes()
+			.then((found) => {
+				if (found.python3 !== undefined)
+					log({ at: "runtimes", python3: found.python3 });
+			})
+			.catch(() => {});
 		await new Promise<void>((resolve, reject) => {
 			server.once("error", reject);
 			server.listen(options.port, options.host, () => resolve());
