@@ -28,7 +28,7 @@ import { createInterface } from "node:readline";
 import { after, before, describe, it } from "node:test";
 import { ownHierarchies, sweepCgroups } from "../../src/runtime/cgroup.ts";
 import { detectSandbox } from "../../src/runtime/sandbox.ts";
-import { signedFetch, startTestGateway } from "../helpers/gateway.ts";
+import { deployAt, startTestGateway } from "../helpers/gateway.ts";
 
 const USER = 12_345;
 
@@ -237,26 +237,7 @@ describe("a fork bomb under an unprivileged gateway", {
 		try {
 			assert.match(gw.startLine, /uid nobody in a user namespace/);
 			assert.match(gw.startLine, /processes counted per instance/);
-			const res = await signedFetch(
-				gw.url,
-				"PUT",
-				"/sigil/v1/functions/forks",
-				{
-					body: JSON.stringify({
-						config: CONFIG,
-						code: {
-							files: [
-								{
-									path: "forks.pl",
-									mode: 0o644,
-									data: Buffer.from(FUNCTION).toString("base64"),
-								},
-							],
-						},
-					}),
-					headers: { "content-type": "application/json" },
-				},
-			);
+			const res = await deployAt(gw.url, "forks", CONFIG, files);
 			assert.equal(res.status, 201, await res.text());
 			assertContained(await bombThenVictim(gw.url));
 		} finally {

@@ -97,19 +97,7 @@ export async function startTestGateway(
 		logs,
 		signed,
 		async deploy(name, config, files = {}) {
-			const code = {
-				files: Object.entries(files).map(([path, text]) => ({
-					path,
-					mode: 0o644,
-					data: Buffer.from(text).toString("base64"),
-				})),
-			};
-			const res = await signed("PUT", `/sigil/v1/functions/${name}`, {
-				body: JSON.stringify({ config, code }),
-				headers: { "content-type": "application/json" },
-			});
-			if (res.status !== 200 && res.status !== 201)
-				throw new Error(`deploy ${name} → ${res.status} ${await res.text()}`);
+			await deployAt(url, name, config, files);
 		},
 		async putSecret(name, value) {
 			const res = await signed("PUT", `/sigil/v1/secrets/${name}`, {
@@ -124,6 +112,34 @@ export async function startTestGateway(
 			if (!opts.dataDir) await rm(dataDir, { recursive: true, force: true });
 		},
 	};
+}
+
+/**
+ * Deploys a function with files (mode 0644) through the control-plane API of the gateway at
+ * `base`, signed as `o` says (the root key by default); throws with the answer unless 200/201.
+ */
+export async function deployAt(
+	base: string,
+	name: string,
+	config: Record<string, unknown>,
+	files: Record<string, string> = {},
+	o: Omit<SignedOpts, "body" | "headers"> = {},
+): Promise<Response> {
+	const code = {
+		files: Object.entries(files).map(([path, text]) => ({
+			path,
+			mode: 0o644,
+			data: Buffer.from(text).toString("base64"),
+		})),
+	};
+	const res = await signedFetch(base, "PUT", `/sigil/v1/functions/${name}`, {
+		...o,
+		body: JSON.stringify({ config, code }),
+		headers: { "content-type": "application/json" },
+	});
+	if (res.status !== 200 && res.status !== 201)
+		throw new Error(`deploy ${name} → ${res.status} ${await res.text()}`);
+	return res;
 }
 
 /** Signs with @smithy/signature-v4 exactly as the AWS SDK for JavaScript v3 would, then sends. */

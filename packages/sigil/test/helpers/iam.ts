@@ -3,7 +3,12 @@
  * through Sigil's control plane (so every write takes this gateway's cache-invalidation path),
  * and signed calls to function URLs and the Lambda API as a given principal.
  */
-import { ROOT_KEY, signedFetch, type TestGateway } from "./gateway.ts";
+import {
+	deployAt,
+	ROOT_KEY,
+	signedFetch,
+	type TestGateway,
+} from "./gateway.ts";
 
 export interface Keys {
 	readonly accessKeyId: string;
@@ -102,24 +107,13 @@ export async function deployWithPolicy(
 	statements: unknown[] | null,
 	admin: Keys = ROOT_KEY,
 ): Promise<void> {
-	const res = await signedFetch(gw.url, "PUT", `/sigil/v1/functions/${name}`, {
-		credentials: admin,
-		body: JSON.stringify({
-			config: { runtime: "node", trigger },
-			code: {
-				files: [
-					{
-						path: "index.mjs",
-						mode: 0o644,
-						data: Buffer.from(OK_HANDLER).toString("base64"),
-					},
-				],
-			},
-		}),
-		headers: { "content-type": "application/json" },
-	});
-	if (res.status >= 300)
-		throw new Error(`deploy ${name} → ${res.status} ${await res.text()}`);
+	const res = await deployAt(
+		gw.url,
+		name,
+		{ runtime: "node", trigger },
+		{ "index.mjs": OK_HANDLER },
+		{ credentials: admin },
+	);
 	const { function: fn } = (await res.json()) as { function: { arn: string } };
 	if (statements === null) return;
 	await gw.gateway.store.functions.putPolicy(
