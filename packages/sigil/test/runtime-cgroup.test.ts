@@ -4,7 +4,9 @@
 // gateway's folders. The real-cgroup cases need root and a cgroup v1 pids hierarchy (CI has both).
 import assert from "node:assert/strict";
 import { execFile, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import {
@@ -16,6 +18,7 @@ import {
 	nprocPerUserNamespace,
 	ownHierarchies,
 	type PidsCgroup,
+	resetCgroupProbe,
 	sweepCgroups,
 } from "../src/runtime/cgroup.ts";
 import {
@@ -239,6 +242,29 @@ describe("real pids cgroups", {
 		assert.ok(!existsSync(dir), "the instance's cgroup is still there");
 		for (const pid of sleepers)
 			assert.ok(!running(pid), `pid ${pid} outlived its release`);
+	});
+
+	it("SIGIL_CGROUP naming an ordinary folder, a relative path or nothing writable is refused, leaving nothing", async () => {
+		resetCgroupProbe();
+		const plain = await mkdtemp(join(tmpdir(), "sigil-not-cgroup-"));
+		try {
+			const r = await detectPidsCgroup(plain);
+			assert.equal(r.ok, false);
+			assert.match(r.ok ? "" : r.reason, /is not a cgroup folder/);
+			assert.deepEqual(
+				readdirSync(plain),
+				[],
+				"it wrote into an ordinary folder",
+			);
+			const rel = await detectPidsCgroup("sys/fs/cgroup/pids");
+			assert.match(rel.ok ? "" : rel.reason, /must be an absolute path or off/);
+			const gone = await detectPidsCgroup("/sys/fs/cgroup/pids/no-such-folder");
+			assert.equal(gone.ok, false);
+			const off = await detectPidsCgroup("off");
+			assert.match(off.ok ? "" : off.reason, /turned off/);
+		} finally {
+			await rm(plain, { recursive: true, force: true });
+		}
 	});
 
 	it("the sweep removes a gone gateway's folders, never a live one's", () => {

@@ -19,11 +19,11 @@ import { execFile } from "node:child_process";
 import {
 	accessSync,
 	constants,
-	existsSync,
 	mkdirSync,
 	readdirSync,
 	readFileSync,
 	rmdirSync,
+	statfsSync,
 	writeFileSync,
 } from "node:fs";
 import { release } from "node:os";
@@ -223,14 +223,27 @@ export function ownHierarchies(
 	return found.sort((a, b) => a.version - b.version);
 }
 
+/** statfs(2) magic numbers of the two cgroup file systems. */
+const CGROUP_SUPER_MAGIC = 0x27e0eb;
+const CGROUP2_SUPER_MAGIC = 0x63677270;
+
+/**
+ * Which cgroup file system `parent` is on; throws for anything else, before a folder is made
+ * there (a mistyped SIGIL_CGROUP must not litter an ordinary directory with look-alikes).
+ */
 function version(parent: string): 1 | 2 {
-	return existsSync(join(parent, "cgroup.subtree_control")) ? 2 : 1;
+	const type = statfsSync(parent).type;
+	if (type === CGROUP2_SUPER_MAGIC) return 2;
+	if (type === CGROUP_SUPER_MAGIC) return 1;
+	throw new Error(
+		`${parent} is not a cgroup folder (no cgroup file system there)`,
+	);
 }
 
 /** Makes `<parent>/sigil-<pid>` ready for instance folders; throws with the reason when it cannot. */
 function prepareRoot(parent: string): PidsCgroup {
-	accessSync(parent, constants.W_OK);
 	const v = version(parent);
+	accessSync(parent, constants.W_OK);
 	if (v === 2) {
 		const enabled = readFileSync(
 			join(parent, "cgroup.subtree_control"),
