@@ -12,6 +12,7 @@ import fc from "fast-check";
 import { openSqliteStore } from "../src/store/sqlite/open.ts";
 
 const RETENTION = 6;
+const KEY = randomBytes(32);
 const MAX_AGE_MS = 1_000;
 const MAX_BYTES = 60;
 
@@ -72,7 +73,64 @@ const op: fc.Arbitrary<Op> = fc.oneof(
 	{ weight: 2, arbitrary: fc.constant({ kind: "prune" as const }) },
 );
 
+async function appendAt(
+	store: Awaited<ReturnType<typeof openSqliteStore>>,
+	accountId: string,
+	requestId: string,
+	time: number,
+) {
+	await store.audit.append({
+		requestId,
+		time,
+		accountId,
+		functionName: "f",
+		principalArn: null,
+		accessKeyId: null,
+		scheme: "none",
+		outcome: "OK",
+		httpStatus: 200,
+		durationMs: 1,
+		detail: null,
+		logs: "",
+	});
+}
+
 describe("SQLite audit retention", () => {
+	it("a second process's deletes on the same data directory never make this one delete what the rules keep", async () => {
+		const dataDir = await mkdtemp(join(tmpdir(), "sigil-audit-two-"));
+		let now = 1_000_000;
+		const open = () =>
+			openSqliteStore({
+				dataDir,
+				masterKey: KEY,
+				auditRetention: RETENTION,
+				auditMaxAgeMs: MAX_AGE_MS,
+				now: () => now,
+			});
+		const a = await open();
+		const b = await open();
+		try {
+			const accountId = (await a.accounts.create({ name: "a" })).accountId;
+			for (let i = 0; i < RETENTION; i++)
+				await appendAt(a, accountId, `old${i}`, now);
+			await a.audit.prune(); // A now knows: 6 kept
+			now += 2 * MAX_AGE_MS;
+			await b.audit.prune(); // B deletes all 6 by age
+			for (let i = 0; i < RETENTION; i++)
+				await appendAt(a, accountId, `new${i}`, now);
+			await a.audit.prune(); // A must not take its count of 12 for the truth
+			const { records } = await a.audit.query({ accountId, limit: 100 });
+			assert.deepEqual(
+				records.map((r) => r.requestId),
+				Array.from({ length: RETENTION }, (_, i) => `new${i}`),
+			);
+		} finally {
+			await a.close();
+			await b.close();
+			await rm(dataDir, { recursive: true, force: true });
+		}
+	});
+
 	it("keeps what the count, age and byte rules keep, after any appends, clocks and prunes", async () => {
 		await fc.assert(
 			fc.asyncProperty(fc.array(op, { maxLength: 60 }), async (ops) => {

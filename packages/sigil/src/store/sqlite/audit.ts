@@ -75,15 +75,19 @@ const RECORD_BYTES =
 	"length(CAST(logs AS BLOB)) + length(CAST(detail AS BLOB))";
 
 /**
- * What is known of one account's kept records without reading them: at most this many bytes,
- * none older than this time. A prune reads every kept record of the account for the age bound
- * (no index on time) and again for the byte bound (a running sum over all of them): ~60 µs of
- * the event loop per appended record at the default retention. With these, a bound that cannot
- * bite is skipped — exactly the cases where its DELETE would delete nothing. Taken by one scan,
- * kept by every insert and delete of this class (the table's only writer), and taken again
- * after `RESCAN_EVERY` prunes, so a writer this class does not see cannot make them wrong for long.
+ * What is known of one account's kept records without reading them: how many, at most this many
+ * bytes, none older than this time. A prune reads every kept record of the account for the age
+ * bound (no index on time) and again for the byte bound (a running sum over all of them): ~60 µs
+ * of the event loop per appended record at the default retention. With these, a bound that
+ * cannot bite is skipped — exactly the cases where its DELETE would delete nothing — and the
+ * count bound finds its cut from the oldest end, stepping over the few records it deletes
+ * instead of the `retention` it keeps (4.1 → 1.5 µs per record at 10,000, in memory). Taken by
+ * one scan, kept by every insert and delete of this class (the table's only writer and deleter),
+ * and taken again after `RESCAN_EVERY` prunes.
  */
 interface KeptBounds {
+	/** Exact: the scan's count, plus this class's inserts, minus its deletes. */
+	count: number;
 	bytesAtMost: number;
 	oldestAtLeast: number;
 	prunesLeft: number;
@@ -109,6 +113,8 @@ export class SqliteAudit implements AuditLog {
 	readonly #bytesSincePrune = new Map<string, number>();
 	readonly #bounds: AuditBounds;
 	readonly #kept = new Map<string, KeptBounds>();
+	/** `PRAGMA data_version` when `#kept` was last known right: it moves when another connection commits. */
+	#dataVersion: number | undefined;
 
 	/**
 	 * @param flushAll writes every buffered thing of the store (this buffer and key uses).
@@ -194,6 +200,7 @@ export class SqliteAudit implements AuditLog {
 			);
 			const kept = this.#kept.get(r.account_id);
 			if (kept !== undefined) {
+				kept.count++;
 				kept.bytesAtMost +=
 					Buffer.byteLength(r.logs) + Buffer.byteLength(r.detail);
 				kept.oldestAtLeast = Math.min(kept.oldestAtLeast, r.time);
@@ -227,16 +234,22 @@ export class SqliteAudit implements AuditLog {
 		// Each DELETE returns the bytes it removed, so the byte bound stays exact.
 		const removed = (rows: { bytes: number }[]) => {
 			for (const r of rows) kept.bytesAtMost -= r.bytes;
+			kept.count -= rows.length;
 			return rows.length;
 		};
-		let deleted = removed(
-			this.#db.all<{ bytes: number }>(
-				`DELETE FROM audit WHERE account_id = ? AND id <= (SELECT id FROM audit WHERE account_id = ? ORDER BY id DESC LIMIT 1 OFFSET ?) RETURNING ${RECORD_BYTES} AS bytes`,
-				accountId,
-				accountId,
-				this.#retention,
-			),
-		);
+		// The oldest `count - retention` go: the cut is that many records from the oldest end.
+		const excess = kept.count - this.#retention;
+		let deleted =
+			excess <= 0
+				? 0
+				: removed(
+						this.#db.all<{ bytes: number }>(
+							`DELETE FROM audit WHERE account_id = ? AND id <= (SELECT id FROM audit WHERE account_id = ? ORDER BY id ASC LIMIT 1 OFFSET ?) RETURNING ${RECORD_BYTES} AS bytes`,
+							accountId,
+							accountId,
+							excess - 1,
+						),
+					);
 		const { maxAgeMs, maxBytes, now = Date.now } = this.#bounds;
 		const cutoff = maxAgeMs !== undefined ? now() - maxAgeMs : undefined;
 		// The bound may be loose (records deleted since it was taken): look again before deleting.
@@ -270,15 +283,32 @@ export class SqliteAudit implements AuditLog {
 		return deleted;
 	}
 
-	/** The account's {@link KeptBounds}, scanned for when unknown or due again. */
+	/**
+	 * The account's {@link KeptBounds}, scanned for when unknown or due again — and all of them
+	 * forgotten when another connection (another process on this data directory) has committed
+	 * since: its inserts and deletes are not in the counts, and a count too high would delete
+	 * records the rules keep.
+	 */
 	#keptBounds(accountId: string): KeptBounds {
+		const version =
+			this.#db.one<{ data_version: number }>("PRAGMA data_version")
+				?.data_version ?? 0;
+		if (version !== this.#dataVersion) {
+			this.#kept.clear();
+			this.#dataVersion = version;
+		}
 		let kept = this.#kept.get(accountId);
 		if (kept === undefined || --kept.prunesLeft <= 0) {
-			const row = this.#db.one<{ bytes: number | null; oldest: number | null }>(
-				`SELECT SUM(${RECORD_BYTES}) AS bytes, MIN(time) AS oldest FROM audit WHERE account_id = ?`,
+			const row = this.#db.one<{
+				n: number;
+				bytes: number | null;
+				oldest: number | null;
+			}>(
+				`SELECT COUNT(*) AS n, SUM(${RECORD_BYTES}) AS bytes, MIN(time) AS oldest FROM audit WHERE account_id = ?`,
 				accountId,
 			);
 			kept = {
+				count: row?.n ?? 0,
 				bytesAtMost: row?.bytes ?? 0,
 				oldestAtLeast: row?.oldest ?? Number.POSITIVE_INFINITY,
 				prunesLeft: RESCAN_EVERY,
