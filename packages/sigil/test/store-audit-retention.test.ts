@@ -78,6 +78,7 @@ async function appendAt(
 	accountId: string,
 	requestId: string,
 	time: number,
+	logs = "",
 ) {
 	await store.audit.append({
 		requestId,
@@ -91,7 +92,7 @@ async function appendAt(
 		httpStatus: 200,
 		durationMs: 1,
 		detail: null,
-		logs: "",
+		logs,
 	});
 }
 
@@ -167,20 +168,13 @@ describe("SQLite audit retention", () => {
 						if (o.kind === "tick") now += o.ms;
 						else if (o.kind === "append") {
 							const requestId = `r${seq}`;
-							await store.audit.append({
+							await appendAt(
+								store,
+								accounts[o.account] as string,
 								requestId,
-								time: now - o.age,
-								accountId: accounts[o.account] as string,
-								functionName: "f",
-								principalArn: null,
-								accessKeyId: null,
-								scheme: "none",
-								outcome: "OK",
-								httpStatus: 200,
-								durationMs: 1,
-								detail: null,
-								logs: o.logs,
-							});
+								now - o.age,
+								o.logs,
+							);
 							model.push({
 								seq: seq++,
 								account: o.account,
