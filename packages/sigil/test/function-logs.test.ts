@@ -14,6 +14,7 @@ import { InvokeCommand, LambdaClient } from "@aws-sdk/client-lambda";
 import { main } from "../src/cli/main.ts";
 import { openSqliteStore } from "../src/store/sqlite/open.ts";
 import { fakeIo, run } from "./cli-helpers.ts";
+import { plainAuditRecord } from "./helpers/audit.ts";
 import {
 	ROOT_KEY,
 	startTestGateway,
@@ -399,20 +400,14 @@ describe("retention of invocation records", () => {
 		});
 		try {
 			const { accountId } = await store.accounts.create({ name: "r" });
-			const record = (i: number, time: number, logs: string) => ({
-				requestId: `req-${i}`,
-				time,
-				accountId,
-				functionName: "f",
-				principalArn: null,
-				accessKeyId: null,
-				scheme: "none",
-				outcome: "ALLOWED",
-				httpStatus: 200,
-				durationMs: 1,
-				detail: null,
-				logs,
-			});
+			const record = (i: number, time: number, logs: string) =>
+				plainAuditRecord({
+					accountId,
+					requestId: `req-${i}`,
+					time,
+					logs,
+					outcome: "ALLOWED",
+				});
 			await store.audit.append(record(0, now - 120_000, "old"));
 			for (let i = 1; i <= 10; i++)
 				await store.audit.append(record(i, now, "x".repeat(10_000)));

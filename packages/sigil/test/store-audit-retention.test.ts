@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { describe, it } from "node:test";
 import fc from "fast-check";
 import { openSqliteStore } from "../src/store/sqlite/open.ts";
+import { plainAuditRecord } from "./helpers/audit.ts";
 
 const RETENTION = 6;
 const KEY = randomBytes(32);
@@ -80,20 +81,9 @@ async function appendAt(
 	time: number,
 	logs = "",
 ) {
-	await store.audit.append({
-		requestId,
-		time,
-		accountId,
-		functionName: "f",
-		principalArn: null,
-		accessKeyId: null,
-		scheme: "none",
-		outcome: "OK",
-		httpStatus: 200,
-		durationMs: 1,
-		detail: null,
-		logs,
-	});
+	await store.audit.append(
+		plainAuditRecord({ accountId, requestId, time, logs }),
+	);
 }
 
 describe("SQLite audit retention", () => {

@@ -18,6 +18,7 @@ import { openPostgresStore } from "../src/store/postgres/open.ts";
 import { SecretBox } from "../src/store/secret-box.ts";
 import { openSqliteStore } from "../src/store/sqlite/open.ts";
 import type { AuditQuery, Store } from "../src/store/store.ts";
+import { plainAuditRecord } from "./helpers/audit.ts";
 import {
 	adminQuery,
 	dropSchema,
@@ -1006,20 +1007,14 @@ describe("PostgreSQL store", { skip }, () => {
 		};
 		const run = async (s: Store) => {
 			const { accountId } = await s.accounts.create({ name: "r" });
-			const record = (i: number, time: number, logs: string) => ({
-				requestId: `req-${i}`,
-				time,
-				accountId,
-				functionName: "f",
-				principalArn: null,
-				accessKeyId: null,
-				scheme: "none",
-				outcome: "ALLOWED",
-				httpStatus: 200,
-				durationMs: 1,
-				detail: null,
-				logs,
-			});
+			const record = (i: number, time: number, logs: string) =>
+				plainAuditRecord({
+					accountId,
+					requestId: `req-${i}`,
+					time,
+					logs,
+					outcome: "ALLOWED",
+				});
 			await s.audit.append(record(0, now - 120_000, "old"));
 			for (let i = 1; i <= 10; i++)
 				await s.audit.append(record(i, now, "x".repeat(10_000)));
