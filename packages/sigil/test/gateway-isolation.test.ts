@@ -40,6 +40,70 @@ describe("isolation", () => {
 		}
 	});
 
+	it("SIGIL_CGROUP naming a folder under process or none is refused (no sandbox, no cgroups), off is taken", async () => {
+		for (const kind of ["process", "none"] as const) {
+			await assert.rejects(
+				resolveIsolation(kind, undefined, unavailable, {
+					setting: "/sys/fs/cgroup/pids/x",
+				}),
+				(err: unknown) =>
+					err instanceof SigilError &&
+					err.code === "GATEWAY_CONFIG_INVALID" &&
+					/SIGIL_CGROUP/.test(err.message) &&
+					err.message.includes(kind),
+			);
+			const off = await resolveIsolation(kind, undefined, unavailable, {
+				setting: "off",
+			});
+			assert.equal(off.isolation.kind, kind);
+		}
+	});
+
+	it("a SIGIL_CGROUP the probe cannot use stops the start; a found one is in the summary", async () => {
+		const probeFails = async () =>
+			({ ok: false, reason: "EACCES here" }) as const;
+		// A host as the sandbox probe would describe it: no bubblewrap runs in this test.
+		const sandboxOk = async () =>
+			({
+				ok: true,
+				host: {
+					bwrap: "/usr/bin/bwrap",
+					prlimit: "/usr/bin/prlimit",
+					version: "0.8.0",
+					privileged: false,
+					tmpfsSize: true,
+					rootEntries: [],
+				},
+			}) as const;
+		await assert.rejects(
+			resolveIsolation("sandbox", undefined, sandboxOk, {
+				setting: "/sys/fs/cgroup/pids/x",
+				probe: probeFails,
+			}),
+			(err: unknown) =>
+				err instanceof SigilError &&
+				err.code === "SANDBOX_UNAVAILABLE" &&
+				/SIGIL_CGROUP=\/sys\/fs\/cgroup\/pids\/x cannot hold .*EACCES here/.test(
+					err.message,
+				),
+		);
+		const found = await resolveIsolation("sandbox", undefined, sandboxOk, {
+			probe: async () => ({
+				ok: true,
+				cgroup: { root: "/sys/fs/cgroup/pids/sigil-1", version: 1 },
+			}),
+		});
+		assert.equal(
+			found.isolation.kind === "sandbox" &&
+				found.isolation.host.pidsCgroup?.root,
+			"/sys/fs/cgroup/pids/sigil-1",
+		);
+		assert.match(
+			found.summary,
+			/processes counted per instance in \/sys\/fs\/cgroup\/pids\/sigil-1/,
+		);
+	});
+
 	it("the gateway logs its isolation and GET /sigil/v1/info shows it", async () => {
 		const dataDir = await mkdtemp(join(tmpdir(), "sigil-iso-"));
 		const logs: string[] = [];

@@ -188,6 +188,14 @@ export async function resolveIsolation(
 	probeSandbox: () => Promise<SandboxProbe> = detectSandbox,
 	cgroupChoice: CgroupChoice = {},
 ): Promise<{ isolation: RuntimeIsolation; summary: string }> {
+	const setting = cgroupChoice.setting;
+	const named = setting !== undefined && setting !== "" && setting !== "off";
+	// Only sandboxed instances get cgroups: a folder named for none is refused, not ignored.
+	if (choice !== "sandbox" && named)
+		throw new SigilError(
+			"GATEWAY_CONFIG_INVALID",
+			`SIGIL_CGROUP: functions get pids cgroups only with --isolation sandbox, not ${choice}; unset it or set it to off`,
+		);
 	if (choice !== "sandbox")
 		return {
 			isolation: { kind: choice },
@@ -202,9 +210,7 @@ export async function resolveIsolation(
 			"SANDBOX_UNAVAILABLE",
 			`functions cannot be sandboxed here: ${probe.reason}. Install bubblewrap (npm run setup), or choose a weaker isolation explicitly with --isolation process (or none)`,
 		);
-	const setting = cgroupChoice.setting;
 	const cgroups = await (cgroupChoice.probe ?? detectPidsCgroup)(setting);
-	const named = setting !== undefined && setting !== "" && setting !== "off";
 	if (!cgroups.ok && named)
 		throw new SigilError(
 			"SANDBOX_UNAVAILABLE",
