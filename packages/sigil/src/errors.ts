@@ -60,7 +60,7 @@ export const ERRORS = {
 		status: 400,
 		aws: "InvalidParameterValueException",
 		fc: "InvalidArgument",
-		doc: "The gateway's engine choice (`--store`/`--queue`/`--cache`, `SIGIL_STORE`/`SIGIL_QUEUE`/`SIGIL_CACHE`) is not one it supports: an unknown scheme, query parameter or name. The message names the flag or variable; docs/operations.md lists the forms.",
+		doc: "The gateway's engine choice (`--store`/`--queue`/`--cache`, `SIGIL_STORE`/`SIGIL_QUEUE`/`SIGIL_CACHE`) is not one it supports: an unknown scheme, query parameter or name; or another start-up setting is invalid or does not apply (`SIGIL_FUNCTION_URL_AUTH`, `SIGIL_CGROUP` with `--isolation process` or `none`). The message names the flag or variable; docs/operations.md lists the forms.",
 	},
 	HANDLER_LOAD_FAILED: {
 		status: 400,
