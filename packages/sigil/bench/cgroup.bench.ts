@@ -14,6 +14,7 @@ import { join } from "node:path";
 import {
 	detectPidsCgroup,
 	enterInstanceCgroup,
+	type InstanceCgroup,
 } from "../src/runtime/cgroup.ts";
 import {
 	cgroupPlacement,
@@ -33,13 +34,14 @@ const median = (xs: number[]) => {
 	return s[Math.floor((s.length - 1) / 2)] ?? Number.NaN;
 };
 
-function exitOf(argv: readonly string[]): Promise<number | null> {
-	const [file, ...args] = argv as [string, ...string[]];
+function exitOf(entered: InstanceCgroup): Promise<number | null> {
+	const [file, ...args] = entered.argv as [string, ...string[]];
 	return new Promise((resolve) => {
 		const child = spawn(file, args, {
-			stdio: "ignore",
-			env: { PATH: "/usr/bin:/bin" },
+			stdio: entered.stdio(["ignore", "ignore", "ignore"]),
+			env: entered.env,
 		});
+		entered.started(child);
 		child.once("exit", (code) => resolve(code));
 	});
 }
@@ -72,8 +74,9 @@ async function sandboxStarts(work: string): Promise<void> {
 			const entered = enterInstanceCgroup(
 				argv,
 				cgroupPlacement(host, policy.limits),
+				{ PATH: "/usr/bin:/bin" },
 			);
-			const code = await exitOf(entered.argv);
+			const code = await exitOf(entered);
 			ms[kind].push(performance.now() - t0);
 			entered.release();
 			if (code !== 0)

@@ -3,9 +3,10 @@
 // really bounding what is inside, release killing what is left, and the sweep of a dead
 // gateway's folders. The real-cgroup cases need root and a cgroup v1 pids hierarchy (CI has both).
 import assert from "node:assert/strict";
-import { execFile, spawnSync } from "node:child_process";
+import { execFile, spawn, spawnSync } from "node:child_process";
+import { once } from "node:events";
 import { existsSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
+import { chmod, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
@@ -15,14 +16,18 @@ import {
 	describeProcessBound,
 	detectPidsCgroup,
 	enterInstanceCgroup,
+	joinShell,
 	nprocPerUserNamespace,
 	ownHierarchies,
 	type PidsCgroup,
 	resetCgroupProbe,
+	setenvArgs,
 	sweepCgroups,
 } from "../src/runtime/cgroup.ts";
 import {
+	cgroupPlacement,
 	DEFAULT_LIMITS,
+	detectSandbox,
 	type SandboxHost,
 	sandboxArgv,
 } from "../src/runtime/sandbox.ts";
@@ -149,21 +154,52 @@ describe("sandboxArgv with a pids cgroup", () => {
 				...(privileged && { setpriv: "/usr/bin/setpriv" }),
 			};
 			const a = sandboxArgv({ ...host, pidsCgroup: cgroup }, POLICY, ["true"]);
-			assert.deepEqual(a.slice(0, 6), [...cgroupPrefix(), "/usr/bin/bwrap"]);
+			// The shell, bwrap, and bwrap's environment on a pipe: none of it in the argv.
+			assert.deepEqual(a.slice(0, 8), cgroupPrefix("/usr/bin/bwrap"));
+			assert.deepEqual(a.slice(5, 8), ["/usr/bin/bwrap", "--args", "4"]);
 			assert.ok(!a.some((w) => w.startsWith("--nproc")));
 			const plain = sandboxArgv(host, POLICY, ["true"]);
 			assert.equal(plain[0], "/usr/bin/bwrap");
 			assert.ok(plain.includes(`--nproc=${DEFAULT_LIMITS.maxProcesses}`));
 		});
 
-	it("an argv without the placeholder, or no placement, is left as it is", () => {
+	it("an argv without the placeholder keeps its environment; with it, the shell gets none", () => {
+		const env = { FOO: "bar" };
 		const argv = ["/usr/bin/bwrap", "--", "true"];
-		assert.equal(enterInstanceCgroup(argv, { cgroup, maxPids: 4 }).argv, argv);
-		const withPrefix = [...cgroupPrefix(), "true"];
-		assert.deepEqual(
-			enterInstanceCgroup(withPrefix, undefined).argv,
-			withPrefix,
+		const plain = enterInstanceCgroup(argv, { cgroup, maxPids: 4 }, env);
+		assert.equal(plain.argv, argv);
+		assert.equal(plain.env, env);
+		assert.deepEqual(plain.stdio(["ignore", "pipe"]), ["ignore", "pipe"]);
+		// No placement: the argv stays unfilled (it fails in its shell), still without the env.
+		const withPrefix = [...cgroupPrefix("/usr/bin/bwrap"), "true"];
+		const unfilled = enterInstanceCgroup(withPrefix, undefined, env);
+		assert.deepEqual(unfilled.argv, withPrefix);
+		assert.deepEqual(unfilled.env, {});
+		assert.deepEqual(unfilled.stdio(["ignore", "pipe"]), [
+			"ignore",
+			"pipe",
+			"ignore",
+			"ignore",
+			"pipe",
+		]);
+	});
+
+	it("the environment goes to bwrap as NUL-separated --setenv words; a NUL in it is refused", () => {
+		assert.equal(
+			setenvArgs({ A: "1", B: "x y\nz" }).toString("utf8"),
+			[
+				"--unsetenv",
+				"PWD",
+				"--setenv",
+				"A",
+				"1",
+				"--setenv",
+				"B",
+				"x y\nz",
+				"",
+			].join("\u0000"),
 		);
+		assert.throws(() => setenvArgs({ A: "a\0b" }), /NUL byte/);
 	});
 });
 
@@ -196,7 +232,7 @@ function run(argv: readonly string[]): Promise<{ code: number; out: string }> {
 describe("the joining shell", () => {
 	it("an unfilled placeholder fails closed: exit 125, saying so, and the command never runs", async () => {
 		const marker = join("/tmp", `sigil-cgroup-never-${process.pid}`);
-		const r = await run([...cgroupPrefix(), "/usr/bin/touch", marker]);
+		const r = await run([...joinShell(), "/usr/bin/touch", marker]);
 		assert.equal(r.code, 125);
 		assert.match(r.out, /could not enter its pids cgroup/);
 		assert.ok(r.out.includes(CGROUP_PLACEHOLDER));
@@ -220,13 +256,14 @@ describe("real pids cgroups", {
 	it("pids.max bounds the processes inside; release kills the rest and removes the folder", async () => {
 		const entered = enterInstanceCgroup(
 			[
-				...cgroupPrefix(),
+				...joinShell(),
 				"/usr/bin/perl",
 				"-e",
 				// 40 tries to fork sleepers; the shell and perl are 1 of the 12 allowed.
 				'my $n = 0; for (1 .. 40) { my $p = fork; next unless defined $p; if ($p == 0) { close STDOUT; close STDERR; sleep 30; exit 0 } $n++ } print "$n\\n"; exit 0',
 			],
 			{ cgroup, maxPids: 12 },
+			{ PATH: "/usr/bin:/bin" },
 		);
 		const procs = entered.argv[4] as string;
 		const dir = procs.slice(0, -"/cgroup.procs".length);
@@ -267,6 +304,86 @@ describe("real pids cgroups", {
 		}
 	});
 
+	it("a real sandbox through its cgroup: the function has its environment, the host-side shell and bwrap none", async () => {
+		const probe = await detectSandbox();
+		assert.ok(probe.ok, probe.ok ? "" : probe.reason);
+		const host = { ...probe.host, pidsCgroup: cgroup };
+		const code = await mkdtemp(join(tmpdir(), "sigil-cgroup-env-"));
+		await chmod(code, 0o755);
+		// What would run code in a bash started with them (bash as /bin/sh, an unprivileged
+		// gateway): the host shell must never see a function's variables.
+		const env = {
+			PATH: "/usr/bin:/bin",
+			SIGIL_TEST_SECRET: "s3cr3t value with spaces",
+			SHELLOPTS: "xtrace",
+			PS4: "$(touch /tmp/sigil-ps4-ran)",
+		};
+		const limits = { memoryMb: 128, ...DEFAULT_LIMITS };
+		const argv = sandboxArgv(
+			host,
+			{
+				codeDir: code,
+				network: "none",
+				limits,
+				uid: 0x7000_0011,
+				gid: 0x7000_0011,
+			},
+			["/bin/sh", "-c", "env; sleep 1"],
+		);
+		const entered = enterInstanceCgroup(
+			argv,
+			cgroupPlacement(host, limits),
+			env,
+		);
+		try {
+			const [file, ...args] = entered.argv as [string, ...string[]];
+			const child = spawn(file, args, {
+				env: entered.env,
+				stdio: entered.stdio(["ignore", "pipe", "pipe"]),
+			});
+			entered.started(child);
+			let out = "";
+			child.stdout?.on("data", (c: Buffer) => {
+				out += c.toString("utf8");
+			});
+			child.stderr?.on("data", (c: Buffer) => {
+				out += c.toString("utf8");
+			});
+			// While it sleeps: the host process (the shell, now bwrap) holds none of the function's
+			// variables — only the working directory the shell exports.
+			await new Promise((r) => setTimeout(r, 500));
+			const hostEnv = readFileSync(`/proc/${child.pid}/environ`, "utf8")
+				.split("\0")
+				.filter((v) => v !== "");
+			assert.deepEqual(
+				hostEnv.filter((v) => !v.startsWith("PWD=")),
+				[],
+				`the host-side process holds: ${hostEnv.join(" ")}`,
+			);
+			assert.ok(
+				!readFileSync(`/proc/${child.pid}/cmdline`, "utf8").includes("s3cr3t"),
+				"a variable is in the argv",
+			);
+			await once(child, "exit");
+			// Inside: exactly its own variables (sh adds PWD, the sandbox's /var/task).
+			const inside = out
+				.trim()
+				.split("\n")
+				.filter((l) => !l.startsWith("PWD="));
+			assert.deepEqual(
+				inside.sort(),
+				Object.entries(env)
+					.map(([k, v]) => `${k}=${v}`)
+					.sort(),
+			);
+			assert.ok(out.includes("PWD=/var/task"), out);
+			assert.ok(!existsSync("/tmp/sigil-ps4-ran"));
+		} finally {
+			entered.release();
+			await rm(code, { recursive: true, force: true });
+		}
+	});
+
 	it("the sweep removes a gone gateway's folders, never a live one's", () => {
 		const parent = join(cgroup.root, "..");
 		// A pid that no longer runs: a finished child's.
@@ -280,10 +397,11 @@ describe("real pids cgroups", {
 	});
 
 	it("pids.max cannot be raised from inside: the function's uid does not own its cgroup", async () => {
-		const entered = enterInstanceCgroup([...cgroupPrefix(), "true"], {
-			cgroup,
-			maxPids: 5,
-		});
+		const entered = enterInstanceCgroup(
+			[...joinShell(), "true"],
+			{ cgroup, maxPids: 5 },
+			{},
+		);
 		const dir = (entered.argv[4] as string).slice(0, -"/cgroup.procs".length);
 		try {
 			// Root made it: another uid (a function's) may not write its limit.

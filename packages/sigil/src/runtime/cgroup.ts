@@ -14,8 +14,18 @@
  * outside. sandboxArgv puts that shell first with a placeholder; `enterInstanceCgroup` replaces
  * the placeholder with a fresh cgroup at each spawn — a spawn that skipped it fails at once
  * (the shell cannot write to the placeholder), it never runs unbounded.
+ *
+ * That shell runs on the host, outside the sandbox, so it must not see the function's
+ * environment: a shell reads some variables at start (bash imports SHELLOPTS and, unless root,
+ * expands an inherited PS4 — a function's `environment` could run code as the gateway's uid). It
+ * is started with no environment at all, and bwrap receives the instance's variables as
+ * `--setenv` options on a pipe (`--args`), never in an argv another user could read.
  */
-import { execFile } from "node:child_process";
+import {
+	type ChildProcess,
+	execFile,
+	type StdioOptions,
+} from "node:child_process";
 import {
 	accessSync,
 	constants,
@@ -49,18 +59,72 @@ export const CGROUP_PLACEHOLDER = "/proc/sigil-instance-cgroup";
 
 /** The shell that joins the cgroup named by $1 and then becomes the rest of the argv. */
 const JOIN_SCRIPT =
-	'echo $$ 2>/dev/null >"$1" || { echo "sigil: the instance could not enter its pids cgroup ($1)" >&2; exit 125; }; shift; exec "$@"';
+	'echo "$$" 2>/dev/null >"$1" || { echo "sigil: the instance could not enter its pids cgroup ($1)" >&2; exit 125; }; shift; exec "$@"';
 
-/** The argv prefix sandboxArgv puts before bwrap when instances get a cgroup each. */
-export function cgroupPrefix(): string[] {
+/** One entry of spawn's stdio array. */
+type StdioEntry = Extract<StdioOptions, readonly unknown[]>[number];
+
+/** The fd bwrap reads the instance's environment from (`--args`: NUL-separated `--setenv`s). */
+export const ENV_ARGS_FD = 4;
+
+/** The joining shell alone: it enters the cgroup named by the placeholder, then execs the rest. */
+export function joinShell(): string[] {
 	return ["/bin/sh", "-c", JOIN_SCRIPT, "sigil-cgroup", CGROUP_PLACEHOLDER];
 }
 
-/** One instance's cgroup: the argv that enters it, and its removal once the process ended. */
+/**
+ * The argv prefix sandboxArgv puts before bwrap's own options when instances get a cgroup
+ * each: the joining shell, bwrap, and bwrap's `--args` for the environment.
+ */
+export function cgroupPrefix(bwrap: string): string[] {
+	return [...joinShell(), bwrap, "--args", String(ENV_ARGS_FD)];
+}
+
+/**
+ * One instance's start through its cgroup: the argv that enters it, the environment and stdio
+ * to spawn with, the hand-over of the instance's environment once spawned, and the removal of
+ * the cgroup once the process ended.
+ */
 export interface InstanceCgroup {
 	readonly argv: readonly string[];
+	/** What to spawn with: nothing for the host shell; the instance's own go to bwrap. */
+	readonly env: Readonly<Record<string, string>>;
+	/** `base` with the environment pipe at ENV_ARGS_FD (as it is without a shell first). */
+	stdio(base: readonly StdioEntry[]): StdioEntry[];
+	/** Writes the instance's environment to bwrap's `--args` pipe (call right after spawn). */
+	started(child: ChildProcess): void;
 	/** Kills what is still inside, then removes the folder (retried while the kernel empties it). */
 	release(): void;
+}
+
+/** The start of an argv without the joining shell: as it is. */
+function direct(
+	argv: readonly string[],
+	env: Readonly<Record<string, string>>,
+): InstanceCgroup {
+	return {
+		argv,
+		env,
+		stdio: (base) => [...base],
+		started: () => {},
+		release: () => {},
+	};
+}
+
+/**
+ * `--setenv NAME VALUE` for each variable, NUL-separated, as bwrap's `--args` reads them — after
+ * `--unsetenv PWD`, the one variable the joining shell adds (the host's working directory, which
+ * the function must not see).
+ */
+export function setenvArgs(env: Readonly<Record<string, string>>): Buffer {
+	const words: string[] = ["--unsetenv", "PWD"];
+	for (const [name, value] of Object.entries(env)) {
+		// A NUL would end the word early and shift every option after it.
+		if (name.includes("\0") || value.includes("\0"))
+			throw new TypeError(`environment variable ${name} holds a NUL byte`);
+		words.push("--setenv", name, value);
+	}
+	return Buffer.from(words.map((w) => `${w}\0`).join(""), "utf8");
 }
 
 /** Where a runtime's instances go, and their bound: what a spawn site needs. */
@@ -79,9 +143,33 @@ let sequence = 0;
 export function enterInstanceCgroup(
 	argv: readonly string[],
 	placement: CgroupPlacement | undefined,
+	env: Readonly<Record<string, string>>,
 ): InstanceCgroup {
 	const at = argv.indexOf(CGROUP_PLACEHOLDER);
-	if (at < 0 || placement === undefined) return { argv, release: () => {} };
+	if (at < 0) return direct(argv, env);
+	const args = setenvArgs(env);
+	const through = (filled: readonly string[], release: () => void) => ({
+		argv: filled,
+		env: {},
+		stdio: (base: readonly StdioEntry[]): StdioEntry[] => {
+			const out: StdioEntry[] = [...base];
+			while (out.length < ENV_ARGS_FD) out.push("ignore");
+			out[ENV_ARGS_FD] = "pipe";
+			return out;
+		},
+		started: (child: ChildProcess) => {
+			const pipe = child.stdio[ENV_ARGS_FD] as NodeJS.WritableStream | null;
+			if (pipe === null || pipe === undefined) return;
+			// A start that failed closes the pipe first: nothing to hand over then.
+			(pipe as NodeJS.WritableStream & { on: ChildProcess["on"] }).on(
+				"error",
+				() => {},
+			);
+			pipe.end(args);
+		},
+		release,
+	});
+	if (placement === undefined) return through(argv, () => {});
 	const dir = join(placement.cgroup.root, `i${++sequence}`);
 	try {
 		mkdirSync(dir);
@@ -89,19 +177,16 @@ export function enterInstanceCgroup(
 	} catch {
 		// Left unfilled, the argv fails closed in its shell, saying so on stderr.
 		removeCgroup(dir);
-		return { argv, release: () => {} };
+		return through(argv, () => {});
 	}
 	const filled = [...argv];
 	filled[at] = join(dir, "cgroup.procs");
 	let released = false;
-	return {
-		argv: filled,
-		release: () => {
-			if (released) return;
-			released = true;
-			releaseCgroup(dir);
-		},
-	};
+	return through(filled, () => {
+		if (released) return;
+		released = true;
+		releaseCgroup(dir);
+	});
 }
 
 /** Pids inside a cgroup folder (none when it is gone). */
@@ -273,8 +358,9 @@ function prepareRoot(parent: string): PidsCgroup {
 /** One real entry: a shell joins an instance cgroup and reads its own /proc/self/cgroup. */
 function tryEntering(cgroup: PidsCgroup): Promise<string | undefined> {
 	const entered = enterInstanceCgroup(
-		[...cgroupPrefix(), "/bin/cat", "/proc/self/cgroup"],
+		[...joinShell(), "/bin/cat", "/proc/self/cgroup"],
 		{ cgroup, maxPids: 8 },
+		{},
 	);
 	const [file, ...args] = entered.argv as [string, ...string[]];
 	return new Promise((resolve) => {

@@ -45,20 +45,21 @@ const PIPE_GRACE_MS = 1000;
 
 export function processInstances(o: ProcessInstanceOptions): InstanceFactory {
 	return (events) => {
-		const entered = enterInstanceCgroup(o.argv, o.cgroup);
+		const entered = enterInstanceCgroup(o.argv, o.cgroup, o.env);
 		const [file, ...args] = entered.argv as [string, ...string[]];
 		const child: ChildProcess = spawn(file, args, {
 			cwd: o.cwd,
-			env: o.env,
+			env: entered.env,
 			// Its own process group: terminate() kills whatever the function started with it.
 			detached: true,
-			stdio: [
+			stdio: entered.stdio([
 				"ignore",
 				o.captureStdout === false ? "ignore" : "pipe",
 				"pipe",
 				"pipe",
-			],
+			]),
 		});
+		entered.started(child);
 		const channel = child.stdio[3] as Socket;
 		const reader = new FrameReader(o.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES);
 		let stderrTail = "";

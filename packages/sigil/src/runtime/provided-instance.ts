@@ -180,15 +180,21 @@ export function providedInstances(o: ProvidedInstanceOptions): InstanceFactory {
 			const entered = enterInstanceCgroup(
 				argv,
 				sandbox && cgroupPlacement(sandbox.host, sandbox.policy.limits),
+				env,
 			);
 			const [file, ...args] = entered.argv as [string, ...string[]];
 			const proc = spawn(file, args, {
 				cwd: o.codeDir,
-				env,
+				env: entered.env,
 				// Its own process group: terminate() kills whatever the bootstrap started with it.
 				detached: true,
-				stdio: ["ignore", o.captureOutput ? "pipe" : "ignore", "pipe"],
+				stdio: entered.stdio([
+					"ignore",
+					o.captureOutput ? "pipe" : "ignore",
+					"pipe",
+				]),
 			});
+			entered.started(proc);
 			child = proc;
 			proc.stdout?.on("data", output);
 			proc.stderr?.on("data", (c: Buffer) => {

@@ -3,7 +3,7 @@
  * stdout. The child leads its own process group (detached), so a timeout, an output overrun or
  * the end of the request kills everything it started with one `kill(-pid)`.
  */
-import { spawn } from "node:child_process";
+import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
 import { type CgroupPlacement, enterInstanceCgroup } from "./cgroup.ts";
 
 export interface RunProcessOptions {
@@ -57,16 +57,17 @@ export function runProcess(
 ): Promise<ProcessOutcome> {
 	if (o.argv.length === 0)
 		return Promise.resolve({ kind: "spawn-failed", detail: "empty command" });
-	const entered = enterInstanceCgroup(o.argv, o.cgroup);
+	const entered = enterInstanceCgroup(o.argv, o.cgroup, o.env);
 	const [file, ...args] = entered.argv as [string, ...string[]];
 	const maxStderr = o.maxStderrBytes ?? 64 * 1024;
 	return new Promise((resolve) => {
 		const child = spawn(file, args, {
 			cwd: o.cwd,
-			env: o.env,
+			env: entered.env,
 			detached: true,
-			stdio: ["pipe", "pipe", "pipe"],
-		});
+			stdio: entered.stdio(["pipe", "pipe", "pipe"]),
+		}) as ChildProcessWithoutNullStreams;
+		entered.started(child);
 		const pid = child.pid;
 		if (pid !== undefined) tracker?.groups.add(pid);
 		const stdout: Buffer[] = [];

@@ -214,9 +214,7 @@ export function sandboxArgv(
 ): string[] {
 	// The cgroup is entered before bwrap, so bwrap and everything below are counted in it.
 	const a: string[] =
-		host.pidsCgroup !== undefined
-			? [...cgroupPrefix(), host.bwrap]
-			: [host.bwrap];
+		host.pidsCgroup !== undefined ? cgroupPrefix(host.bwrap) : [host.bwrap];
 	a.push(
 		"--unshare-pid",
 		"--unshare-ipc",

@@ -156,14 +156,16 @@ export async function startUpstreamServer(
 		const entered = enterInstanceCgroup(
 			argv,
 			sandbox && cgroupPlacement(sandbox.host, sandbox.policy.limits),
+			env,
 		);
 		const [file, ...fileArgs] = entered.argv as [string, ...string[]];
 		const proc = spawn(file, fileArgs, {
 			cwd: spec.cwd,
-			env,
+			env: entered.env,
 			detached: true,
-			stdio: ["ignore", "pipe", "pipe"],
+			stdio: entered.stdio(["ignore", "pipe", "pipe"]),
 		});
+		entered.started(proc);
 		child = proc;
 		const keep = (chunk: Buffer) => {
 			output = utf8Tail(output + chunk.toString("utf8"), 4096);
